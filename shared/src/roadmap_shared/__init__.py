@@ -1,0 +1,1 @@
+"""The common library every Backend Roadmap stage imports."""

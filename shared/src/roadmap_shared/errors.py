@@ -1,0 +1,177 @@
+"""One error shape for every stage: RFC 9457 problem details.
+
+Every error response is `application/problem+json` with `type`, `title`, `status` and
+`detail`; validation errors add `errors`, a list of `{"loc", "msg", "type"}`. Handlers raise
+`ProblemError` (or one of its subclasses) and never build error responses by hand.
+"""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Repeated here, not imported from middleware, which imports this module.
+REQUEST_ID_HEADER = "X-Request-ID"
+# RFC 9110 renamed these; Python 3.11's `HTTPStatus` still has the old names.
+_RFC9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def status_title(status: int) -> str:
+    return _RFC9110_TITLES.get(status, HTTPStatus(status).phrase)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """An error that becomes a problem-details response."""
+
+    status: int = HTTPStatus.INTERNAL_SERVER_ERROR
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        type_: str = "about:blank",
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        if status is not None:
+            self.status = status
+        self.detail = detail
+        self.title = title or status_title(self.status)
+        self.type = type_
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+class BadRequest(ProblemError):
+    status = HTTPStatus.BAD_REQUEST
+
+
+class Unauthorized(ProblemError):
+    """401. Always carries `WWW-Authenticate`, as RFC 9110 requires."""
+
+    status = HTTPStatus.UNAUTHORIZED
+
+    def __init__(self, detail: str = "Not authenticated", *, scheme: str = "Bearer") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": scheme})
+
+
+class Forbidden(ProblemError):
+    status = HTTPStatus.FORBIDDEN
+
+
+class NotFound(ProblemError):
+    status = HTTPStatus.NOT_FOUND
+
+
+class Conflict(ProblemError):
+    status = HTTPStatus.CONFLICT
+
+
+class PreconditionFailed(ProblemError):
+    status = HTTPStatus.PRECONDITION_FAILED
+
+
+class TooManyRequests(ProblemError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after_seconds))})
+
+
+def problem_response(
+    status: int,
+    *,
+    detail: str | None = None,
+    title: str | None = None,
+    type_: str = "about:blank",
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = Problem(
+        type=type_,
+        title=title or status_title(status),
+        status=status,
+        detail=detail,
+        **extra,
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def field_errors(exc: RequestValidationError) -> list[FieldError]:
+    return [
+        FieldError(loc=list(error["loc"]), msg=error["msg"], type=error["type"])
+        for error in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Problem bodies for our errors, the framework's, and validation. Unexpected
+    exceptions are caught by `RequestContextMiddleware`, which knows the request id."""
+
+    @app.exception_handler(ProblemError)
+    async def problem(_: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            detail=exc.detail,
+            title=exc.title,
+            type_=exc.type,
+            headers=exc.headers,
+            **exc.extra,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_exception(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Raised by the framework itself: unknown route (404), wrong method (405), body too
+        # large (413), and so on.
+        return problem_response(exc.status_code, detail=exc.detail, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            detail="The request is not valid; see `errors`.",
+            errors=field_errors(exc),
+        )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the problem body for the given statuses."""
+    return {
+        status: {
+            "description": status_title(status),
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,153 @@
+"""Pure ASGI middleware shared by every stage.
+
+Pure ASGI (not `BaseHTTPMiddleware`) so that streaming responses and context variables
+work as expected and no extra task is spawned per request.
+"""
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roadmap_shared.errors import REQUEST_ID_HEADER, problem_response
+from roadmap_shared.logging import request_id_var
+
+# A client-supplied id is kept only if it is short and harmless to echo into logs.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    # An API returns data, not pages: nothing it serves should load or run anything.
+    # The documentation pages set their own, looser policy.
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+access_logger = logging.getLogger("roadmap.access")
+error_logger = logging.getLogger("roadmap.errors")
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (echoed in `X-Request-ID`), writes one access-log line, and
+    turns an unexpected exception into a 500 problem without internals, logging its
+    traceback with the request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode(), b"").decode()
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500  # until the app starts a response
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            error_logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if status != 500:  # the response had started; all we can do is stop
+                raise
+            response = problem_response(500, detail="An unexpected error occurred.")
+            await response(scope, receive, send_with_id)
+        finally:
+            access_logger.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            request_id_var.reset(token)
+
+
+class SecurityHeadersMiddleware:
+    """Adds `SECURITY_HEADERS` to every response that does not set them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class ContentTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies over `max_bytes` with 413, before reading them when
+    `Content-Length` says so, and while reading them when the body is streamed.
+
+    `limits_by_path_prefix` lets a few endpoints (uploads) accept more than the default.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, limits_by_path_prefix: dict[str, int] | None = None
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.limits_by_path_prefix = limits_by_path_prefix or {}
+
+    def limit_for(self, path: str) -> int:
+        matches = [p for p in self.limits_by_path_prefix if path.startswith(p)]
+        return self.limits_by_path_prefix[max(matches, key=len)] if matches else self.max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            error = ContentTooLarge(limit)
+            await problem_response(413, detail=error.detail)(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # An HTTPException passes through FastAPI's body parsing untouched
+                    # and becomes a problem response in the error handlers.
+                    raise ContentTooLarge(limit)
+            return message
+
+        await self.app(scope, receive_within_limit, send)

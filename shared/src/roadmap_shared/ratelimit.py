@@ -1,0 +1,112 @@
+"""Rate limiting with GCRA (the generic cell rate algorithm), atomically in Redis.
+
+GCRA keeps one number per key: the "theoretical arrival time" (TAT), the moment the key
+would be fully rested if requests had arrived at exactly the allowed rate. Each request
+pushes the TAT forward by one emission interval (period / limit). A request is refused
+when that would put the TAT more than one period ahead of now. The result is a smooth
+limit of `limit` requests per `period` with bursts of up to `limit`, no fixed window edge
+to exploit, and one small key per client that expires by itself.
+
+The whole check runs as one Lua script, so concurrent requests cannot both take the last
+slot. Time comes from the Redis server, so app servers with skewed clocks agree.
+"""
+
+import logging
+import math
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from roadmap_shared.errors import TooManyRequests
+
+logger = logging.getLogger(__name__)
+
+# KEYS[1]: the client's key. ARGV[1]: emission interval (ms). ARGV[2]: period (ms).
+# Returns {allowed (0/1), remaining, retry_after_ms, reset_after_ms}.
+_GCRA_SCRIPT = """
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
+local new_tat = tat + interval
+if new_tat - now > period then
+  return {0, 0, new_tat - period - now, tat - now}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
+return {1, math.floor((period - (new_tat - now)) / interval), 0, new_tat - now}
+"""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """`limit` requests per `period_seconds`, with bursts of up to `limit`."""
+
+    name: str
+    limit: int
+    period_seconds: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    policy: RateLimit
+    allowed: bool
+    remaining: int
+    retry_after_seconds: float
+    reset_after_seconds: float
+
+    def headers(self) -> dict[str, str]:
+        """The IETF `RateLimit` and `RateLimit-Policy` fields
+        (draft-ietf-httpapi-ratelimit-headers), plus `Retry-After` when refused."""
+        name = self.policy.name
+        headers = {
+            "RateLimit-Policy": f'"{name}";q={self.policy.limit};w={self.policy.period_seconds}',
+            "RateLimit": f'"{name}";r={self.remaining};t={math.ceil(self.reset_after_seconds)}',
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(1, math.ceil(self.retry_after_seconds)))
+        return headers
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis, *, prefix: str = "ratelimit") -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._script = redis.register_script(_GCRA_SCRIPT)
+
+    async def hit(self, policy: RateLimit, key: str) -> Decision:
+        """Counts one request for `key` and says whether it may proceed.
+
+        If Redis cannot be reached the request is allowed: a rate limiter that fails
+        closed would turn a cache outage into a full outage.
+        """
+        period_ms = policy.period_seconds * 1000
+        # Whole milliseconds keep the script's arithmetic exact.
+        interval_ms = max(1, round(period_ms / policy.limit))
+        try:
+            allowed, remaining, retry_ms, reset_ms = await self._script(
+                keys=[f"{self._prefix}:{policy.name}:{key}"], args=[interval_ms, period_ms]
+            )
+        except RedisError:
+            logger.warning("rate limiter unavailable; allowing request", exc_info=True)
+            return Decision(policy, True, policy.limit, 0.0, 0.0)
+        return Decision(
+            policy=policy,
+            allowed=bool(allowed),
+            remaining=int(remaining),
+            retry_after_seconds=float(retry_ms) / 1000,
+            reset_after_seconds=float(reset_ms) / 1000,
+        )
+
+    async def enforce(self, policy: RateLimit, key: str) -> Decision:
+        """Like `hit`, but raises 429 (with `Retry-After` and `RateLimit`) when refused."""
+        decision = await self.hit(policy, key)
+        if not decision.allowed:
+            error = TooManyRequests(
+                f"Too many requests; try again in {math.ceil(decision.retry_after_seconds)} s.",
+                retry_after_seconds=math.ceil(decision.retry_after_seconds),
+            )
+            error.headers.update(decision.headers())
+            raise error
+        return decision

@@ -1,0 +1,1 @@
+"""Password hashing and signed tokens, shared by every stage that has users."""

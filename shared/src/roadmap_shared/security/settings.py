@@ -1,0 +1,33 @@
+"""Settings for stages that sign tokens. A stage's settings subclass `TokenSettings`."""
+
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
+
+from roadmap_shared.security.tokens import TokenCodec
+from roadmap_shared.settings import DEVELOPMENT_SECRET, AppSettings
+
+
+class TokenSettings(AppSettings):
+    # Key id -> secret. To rotate: add a new key, make it active, and remove the old one
+    # once the longest-lived token it signed has expired. From the environment as JSON:
+    # PREFIX_JWT_KEYS='{"2026-11": "..."}'
+    jwt_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev": SecretStr(DEVELOPMENT_SECRET)}
+    )
+    jwt_active_kid: str = "dev"
+    jwt_issuer: str = "backend-roadmap"
+    jwt_audience: str = "backend-roadmap"
+    access_token_minutes: int = Field(default=15, gt=0)
+
+    @property
+    def access_token_lifetime(self) -> timedelta:
+        return timedelta(minutes=self.access_token_minutes)
+
+    def token_codec(self) -> TokenCodec:
+        return TokenCodec(
+            keys={kid: key.get_secret_value() for kid, key in self.jwt_keys.items()},
+            active_kid=self.jwt_active_kid,
+            issuer=self.jwt_issuer,
+            audience=self.jwt_audience,
+        )

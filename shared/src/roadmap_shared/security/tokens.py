@@ -1,0 +1,106 @@
+"""Signed JWTs with one pinned algorithm, required claims, a token type and key rotation.
+
+Every token names the key that signed it (`kid` in the header). Tokens are signed with the
+active key and verified with any known key, so a new key can be introduced while tokens
+signed with the previous one are still valid; remove the old key once they have expired.
+"""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from roadmap_shared.database import utcnow
+
+# Pinned: the algorithm is never taken from the token, so `alg: none` and algorithm
+# confusion attacks fail before any signature is checked.
+ALGORITHM = "HS256"
+MIN_KEY_BYTES = 32
+REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "nbf", "sub", "jti", "typ")
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired, not yet valid, or of the wrong type."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jti: str
+    expires_at: datetime
+
+
+class TokenCodec:
+    def __init__(
+        self,
+        *,
+        keys: Mapping[str, str],
+        active_kid: str,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 0,
+    ) -> None:
+        if active_kid not in keys:
+            raise ValueError(f"active key {active_kid!r} is not among the configured keys")
+        if short := [kid for kid, key in keys.items() if len(key.encode()) < MIN_KEY_BYTES]:
+            raise ValueError(f"keys shorter than {MIN_KEY_BYTES} bytes: {', '.join(short)}")
+        self._keys = dict(keys)
+        self._active_kid = active_kid
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_seconds
+
+    def encode(
+        self,
+        *,
+        subject: str,
+        token_type: str,
+        lifetime: timedelta,
+        claims: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> IssuedToken:
+        issued_at = now or utcnow()
+        expires_at = issued_at + lifetime
+        jti = uuid.uuid4().hex
+        payload = {
+            **(claims or {}),
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": subject,
+            "typ": token_type,
+            "jti": jti,
+            "iat": issued_at,
+            "nbf": issued_at,
+            "exp": expires_at,
+        }
+        token = jwt.encode(
+            payload,
+            self._keys[self._active_kid],
+            algorithm=ALGORITHM,
+            headers={"kid": self._active_kid},
+        )
+        return IssuedToken(token=token, jti=jti, expires_at=expires_at)
+
+    def decode(self, token: str, *, expected_type: str) -> dict[str, Any]:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self._keys.get(kid) if isinstance(kid, str) else None
+            if key is None:
+                raise InvalidToken("unknown signing key")
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if claims["typ"] != expected_type:
+            raise InvalidToken(f"expected a {expected_type} token, got {claims['typ']}")
+        return claims

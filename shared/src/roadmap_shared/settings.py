@@ -1,0 +1,50 @@
+"""Settings read from the environment (twelve-factor), with `.env` support.
+
+Each stage subclasses `AppSettings` with its own `env_prefix`, so two stages running on
+one machine never read each other's variables.
+"""
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The default for signing keys in development: known to everyone, so refused elsewhere.
+DEVELOPMENT_SECRET = "insecure-development-secret-change-me-before-deploying"  # noqa: S105
+# A secret still holding one of these values was copied from `.env.example` and never set.
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", DEVELOPMENT_SECRET})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class AppSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    log_level: str = "INFO"
+    # Origins allowed to call the API from a browser; empty means no cross-origin access.
+    cors_origins: list[str] = Field(default_factory=list)
+    # Requests with a larger body are refused with 413 before the body is read.
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Self:
+        if self.environment is Environment.DEVELOPMENT:
+            return self
+        prefix = str(self.model_config.get("env_prefix", ""))
+        for name, value in self:
+            secrets = value.values() if isinstance(value, dict) else [value]
+            if any(
+                isinstance(secret, SecretStr) and secret.get_secret_value() in PLACEHOLDER_SECRETS
+                for secret in secrets
+            ):
+                raise ValueError(
+                    f"{(prefix + name).upper()} is unset or a placeholder; "
+                    f"set a real secret outside development"
+                )
+        return self

@@ -1,0 +1,1 @@
+"""The test harness: a pytest plugin every suite loads with `-p roadmap_shared.testing.plugin`."""

@@ -1,0 +1,238 @@
+"""Fixtures every suite gets. Load with `addopts = "-p roadmap_shared.testing.plugin"`.
+
+Services (session): `postgres_url`, `redis_url`, `rabbitmq_url`.
+Database: `database_url` is a fresh database for this run, migrated to Alembic head;
+`db_session` is a session inside a transaction that is rolled back after each test.
+App: a suite defines an `app` fixture; `client` is an `httpx.AsyncClient` over ASGI whose
+requests use `db_session`, so what one test writes is gone in the next. `committing_client`
+commits for real (for concurrency tests) and empties the tables afterwards.
+Helpers: `query_counter()` counts SQL statements; `alembic_config` drives migrations.
+"""
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import pytest_asyncio
+from alembic.config import Config
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from roadmap_shared.database import get_session
+from roadmap_shared.testing.databases import (
+    alembic_config as make_alembic_config,
+)
+from roadmap_shared.testing.databases import (
+    create_database,
+    drop_database,
+    run_alembic,
+)
+from roadmap_shared.testing.queries import QueryLog, count_queries
+from roadmap_shared.testing.services import POSTGRES, RABBITMQ, REDIS
+
+BASE_URL = "http://testserver"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "harness_redis_db",
+        "Redis logical database this suite uses, so suites run side by side do not collide",
+        default="0",
+    )
+    parser.addini(
+        "harness_alembic_ini", "The suite's alembic.ini, relative to rootdir", default="alembic.ini"
+    )
+
+
+# --- services -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _containers() -> Iterator[ExitStack]:
+    with ExitStack() as containers:
+        yield containers
+
+
+@pytest.fixture(scope="session")
+def postgres_url(_containers: ExitStack) -> str:
+    """A PostgreSQL server URL whose user may create databases."""
+    return POSTGRES.url(_containers)
+
+
+@pytest.fixture(scope="session")
+def redis_url(_containers: ExitStack, pytestconfig: pytest.Config) -> str:
+    """The Redis server, on this suite's own logical database (`harness_redis_db`)."""
+    server = urlsplit(REDIS.url(_containers))
+    return server._replace(path=f"/{pytestconfig.getini('harness_redis_db')}").geturl()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url(_containers: ExitStack) -> str:
+    return RABBITMQ.url(_containers)
+
+
+# --- database -------------------------------------------------------------------------
+
+
+def _database_prefix(config: pytest.Config) -> str:
+    return "test_" + "".join(c if c.isalnum() else "_" for c in config.rootpath.name.lower())
+
+
+@pytest.fixture(scope="session")
+def alembic_ini(pytestconfig: pytest.Config) -> Path:
+    return pytestconfig.rootpath / str(pytestconfig.getini("harness_alembic_ini"))
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    postgres_url: str, alembic_ini: Path, pytestconfig: pytest.Config
+) -> Iterator[str]:
+    """A database made for this test run and migrated to head; dropped at the end."""
+    url = create_database(postgres_url, _database_prefix(pytestconfig))
+    try:
+        run_alembic(make_alembic_config(alembic_ini, url), "upgrade", "head")
+        yield url
+    finally:
+        drop_database(postgres_url, url)
+
+
+@pytest.fixture
+def scratch_database_url(postgres_url: str, pytestconfig: pytest.Config) -> Iterator[str]:
+    """An empty, unmigrated database for one test (migration round trips)."""
+    url = create_database(postgres_url, _database_prefix(pytestconfig) + "_scratch")
+    try:
+        yield url
+    finally:
+        drop_database(postgres_url, url)
+
+
+@pytest.fixture
+def alembic_config(alembic_ini: Path, database_url: str) -> Config:
+    return make_alembic_config(alembic_ini, database_url)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def db_session(db_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction rolled back after the test. Its commits (and the app's)
+    become savepoints, so code under test commits as usual and nothing outlives the test."""
+    async with db_engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@pytest.fixture
+def query_counter(db_engine: AsyncEngine) -> Callable[[], AbstractContextManager[QueryLog]]:
+    """`with query_counter() as queries: ...` then `queries.count`, `queries.statements`."""
+    return lambda: count_queries(db_engine.sync_engine)
+
+
+# --- redis ----------------------------------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
+    """A client on the suite's Redis database, emptied before the test."""
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+# --- app ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app() -> FastAPI:
+    raise pytest.UsageError("Define an `app` fixture in the suite's conftest.py")
+
+
+def _uses_database(app: FastAPI) -> bool:
+    return getattr(app.state, "database", None) is not None
+
+
+@asynccontextmanager
+async def _serve(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with LifespanManager(app) as manager:
+        transport = ASGITransport(app=manager.app)
+        async with AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            yield client
+
+
+@pytest.fixture
+def _app_db_session(app: FastAPI, request: pytest.FixtureRequest) -> AsyncSession | None:
+    # Only apps with a database need one; stage 1 runs without PostgreSQL.
+    return request.getfixturevalue("db_session") if _uses_database(app) else None
+
+
+@pytest_asyncio.fixture
+async def client(app: FastAPI, _app_db_session: AsyncSession | None) -> AsyncIterator[AsyncClient]:
+    """An HTTP client for `app`. Requests share `db_session`, so the test sees their writes
+    and they are rolled back afterwards."""
+    if (session := _app_db_session) is not None:
+
+        async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
+            # As in production: each request starts with nothing loaded (so a lazy load
+            # still fails loudly), commits on success, rolls back on error.
+            session.expunge_all()
+            try:
+                yield session
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                raise
+
+        app.dependency_overrides[get_session] = session_in_test_transaction
+    try:
+        async with _serve(app) as http:
+            yield http
+    finally:
+        app.dependency_overrides.pop(get_session, None)
+
+
+@pytest_asyncio.fixture
+async def committing_client(app: FastAPI, db_engine: AsyncEngine) -> AsyncIterator[AsyncClient]:
+    """A client whose requests each use their own connection and really commit, for tests
+    that fire concurrent requests. Every table is emptied after the test."""
+    try:
+        async with _serve(app) as http:
+            yield http
+    finally:
+        await _truncate_all_tables(db_engine)
+
+
+async def _truncate_all_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        tables = (
+            await connection.execute(
+                text(
+                    "SELECT quote_ident(tablename) FROM pg_tables "
+                    "WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+                )
+            )
+        ).scalars()
+        if names := ", ".join(tables):
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: a test that takes seconds (concurrency, workers)")

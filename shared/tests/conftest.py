@@ -1,0 +1,19 @@
+import pytest
+from fastapi import FastAPI
+
+from roadmap_shared.settings import AppSettings, Environment
+from tests.sample_app.main import build_app
+
+ALLOWED_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture
+def settings() -> AppSettings:
+    return AppSettings(
+        environment=Environment.TEST, cors_origins=[ALLOWED_ORIGIN], max_body_bytes=1024
+    )
+
+
+@pytest.fixture
+def app(settings: AppSettings, database_url: str) -> FastAPI:
+    return build_app(settings, database_url)

@@ -1,0 +1,1 @@
+"""A tiny app with one table, used to test the harness itself."""

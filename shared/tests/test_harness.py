@@ -1,0 +1,96 @@
+"""The harness's promises: a migrated database per run, a rolled-back transaction per
+test, real services, counted queries, and a clear error when a service is missing."""
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
+
+import pytest
+from httpx import AsyncClient
+from redis.asyncio import Redis
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roadmap_shared.testing.queries import QueryLog
+from roadmap_shared.testing.services import POSTGRES, ServiceUnavailable
+from tests.sample_app.models import Note
+
+
+async def test_the_run_gets_its_own_database_migrated_to_head(db_session: AsyncSession) -> None:
+    name = await db_session.scalar(text("SELECT current_database()"))
+    version = await db_session.scalar(text("SELECT version_num FROM alembic_version"))
+    assert name is not None
+    assert name.startswith("test_shared_")
+    assert version == "0001"
+
+
+async def test_a_committed_row_is_visible_within_its_test(db_session: AsyncSession) -> None:
+    db_session.add(Note(text="written by one test"))
+    await db_session.commit()
+    assert await db_session.scalar(select(func.count()).select_from(Note)) == 1
+
+
+async def test_the_row_from_the_previous_test_is_gone(db_session: AsyncSession) -> None:
+    assert await db_session.scalar(select(func.count()).select_from(Note)) == 0
+
+
+async def test_requests_share_the_test_transaction(
+    client: AsyncClient, db_session: AsyncSession
+) -> None:
+    response = await client.post("/notes", json={"text": "via the API"})
+    assert response.status_code == 201
+    assert await db_session.scalar(select(Note.text)) == "via the API"
+
+
+async def test_a_failed_request_rolls_back_its_writes(client: AsyncClient) -> None:
+    await client.post("/notes", json={"text": "kept"})
+    response = await client.post("/notes", json={"text": "fail after write"})
+    assert response.status_code == 409
+    assert (await client.get("/notes/count")).json() == {"count": 1}
+
+
+async def test_committing_client_commits_for_real(
+    committing_client: AsyncClient, db_session: AsyncSession
+) -> None:
+    await committing_client.post("/notes", json={"text": "really committed"})
+    # db_session runs in its own transaction, so it only sees committed rows.
+    assert await db_session.scalar(select(func.count()).select_from(Note)) == 1
+
+
+async def test_committing_client_empties_tables_afterwards(db_session: AsyncSession) -> None:
+    assert await db_session.scalar(select(func.count()).select_from(Note)) == 0
+
+
+async def test_query_counter_counts_statements(
+    db_session: AsyncSession,
+    query_counter: Callable[[], AbstractContextManager[QueryLog]],
+) -> None:
+    with query_counter() as queries:
+        await db_session.execute(select(Note))
+        await db_session.execute(select(func.count()).select_from(Note))
+    assert queries.count == 2, str(queries)
+
+
+async def test_redis_client_uses_the_suites_own_database(redis_client: Redis) -> None:
+    await redis_client.set("harness:key", "value")
+    assert await redis_client.get("harness:key") == "value"
+    assert redis_client.connection_pool.connection_kwargs["db"] == 1
+
+
+def test_a_missing_service_names_both_ways_to_provide_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TEST_POSTGRES_URL", raising=False)
+    # Point Docker at a socket that does not exist, so testcontainers cannot start anything.
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with ExitStack() as containers, pytest.raises(ServiceUnavailable) as failure:
+        POSTGRES.url(containers)
+    message = str(failure.value)
+    assert "TEST_POSTGRES_URL" in message
+    assert "Docker" in message
+    assert "postgres:" in message
+
+
+def test_a_service_url_from_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_POSTGRES_URL", "postgresql://someone@db.internal:5432/postgres")
+    with ExitStack() as containers:
+        assert POSTGRES.url(containers) == "postgresql://someone@db.internal:5432/postgres"

@@ -1,0 +1,41 @@
+import asyncio
+
+from redis.asyncio import Redis
+
+from roadmap_shared.ratelimit import RateLimit, RateLimiter
+
+FIVE_PER_MINUTE = RateLimit("login", limit=5, period_seconds=60)
+
+
+async def test_a_burst_up_to_the_limit_passes_then_requests_are_refused(
+    redis_client: Redis,
+) -> None:
+    limiter = RateLimiter(redis_client)
+    decisions = [await limiter.hit(FIVE_PER_MINUTE, "alice") for _ in range(6)]
+    assert [d.allowed for d in decisions] == [True] * 5 + [False]
+    assert [d.remaining for d in decisions[:5]] == [4, 3, 2, 1, 0]
+    refused = decisions[-1]
+    # One request's worth of time (60 s / 5) must pass before the next is allowed.
+    assert 11 <= refused.retry_after_seconds <= 12
+    assert refused.headers()["Retry-After"] == "12"
+    assert refused.headers()["RateLimit-Policy"] == '"login";q=5;w=60'
+
+
+async def test_keys_are_limited_independently(redis_client: Redis) -> None:
+    limiter = RateLimiter(redis_client)
+    for _ in range(5):
+        await limiter.hit(FIVE_PER_MINUTE, "alice")
+    assert (await limiter.hit(FIVE_PER_MINUTE, "bob")).allowed
+
+
+async def test_concurrent_requests_never_exceed_the_limit(redis_client: Redis) -> None:
+    limiter = RateLimiter(redis_client)
+    decisions = await asyncio.gather(*(limiter.hit(FIVE_PER_MINUTE, "carol") for _ in range(50)))
+    assert sum(d.allowed for d in decisions) == 5
+
+
+async def test_an_unreachable_redis_lets_requests_through() -> None:
+    unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    decision = await RateLimiter(unreachable).hit(FIVE_PER_MINUTE, "dave")
+    assert decision.allowed
+    await unreachable.aclose()

@@ -1,0 +1,1 @@
+"""Stage 3: the RealWorld (Conduit) blog API with roles, caching and rate limits."""
