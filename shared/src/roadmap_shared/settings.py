@@ -27,6 +27,9 @@ class AppSettings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     log_level: str = "INFO"
+    # Where `python -m <stage>` listens. Containers set the host to 0.0.0.0.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
     # Origins allowed to call the API from a browser; empty means no cross-origin access.
     cors_origins: list[str] = Field(default_factory=list)
     # Requests with a larger body are refused with 413 before the body is read.

@@ -1,0 +1,63 @@
+"""Running a stage: check that its services answer, then start uvicorn.
+
+A stage that cannot reach PostgreSQL should say so in one line, with how to fix it,
+instead of starting and failing on the first request with a page of traceback.
+"""
+
+import socket
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import uvicorn
+
+from roadmap_shared.settings import AppSettings
+
+DEFAULT_PORTS = {"postgresql": 5432, "redis": 6379, "amqp": 5672}
+
+
+@dataclass(frozen=True)
+class RequiredService:
+    name: str  # as a person says it: "PostgreSQL"
+    url: str
+    env_var: str  # the setting that holds the URL, e.g. AUTH_DATABASE_URL
+    compose_service: str  # its service in docker-compose.yml
+
+    def address(self) -> tuple[str, int]:
+        parts = urlsplit(self.url)
+        scheme = parts.scheme.split("+")[0]
+        return parts.hostname or "127.0.0.1", parts.port or DEFAULT_PORTS.get(scheme, 0)
+
+
+def unreachable(services: Sequence[RequiredService]) -> list[str]:
+    """One line per service that does not accept a TCP connection."""
+    problems = []
+    for service in services:
+        host, port = service.address()
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+        except OSError:
+            problems.append(
+                f"{service.name} is not reachable at {host}:{port}. Start it with "
+                f"`docker compose up -d {service.compose_service}`, or set {service.env_var} "
+                f"to the URL of a running {service.name}."
+            )
+    return problems
+
+
+def serve(
+    app_factory: str, settings: AppSettings, services: Sequence[RequiredService] = ()
+) -> None:
+    """Runs `app_factory` ("package.main:create_app") with uvicorn once `services` answer."""
+    if problems := unreachable(services):
+        print("\n".join(problems), file=sys.stderr)
+        raise SystemExit(1)
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # our JSON logging, configured by the app factory
+        proxy_headers=False,  # trust X-Forwarded-* only behind a proxy you configure
+    )
