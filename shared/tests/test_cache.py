@@ -1,0 +1,59 @@
+import asyncio
+
+from redis.asyncio import Redis
+
+from roadmap_shared.cache import Cache
+
+
+class CountingLoader:
+    def __init__(self, value: bytes, delay: float = 0.0) -> None:
+        self.value, self.delay, self.calls = value, delay, 0
+
+    async def __call__(self) -> bytes:
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        return self.value
+
+
+async def test_a_miss_loads_and_a_hit_does_not(redis_client: Redis) -> None:
+    cache, loader = Cache(redis_client, namespace="t"), CountingLoader(b"tags")
+    assert await cache.get_or_load("tags", loader, ttl_seconds=60) == b"tags"
+    assert await cache.get_or_load("tags", loader, ttl_seconds=60) == b"tags"
+    assert loader.calls == 1
+
+
+async def test_invalidating_a_key_makes_the_next_read_load_again(redis_client: Redis) -> None:
+    cache = Cache(redis_client, namespace="t")
+    await cache.get_or_load("tags", CountingLoader(b"old"), ttl_seconds=60)
+    await cache.invalidate("tags")
+    assert await cache.get_or_load("tags", CountingLoader(b"new"), ttl_seconds=60) == b"new"
+
+
+async def test_invalidating_a_group_makes_all_its_keys_stale(redis_client: Redis) -> None:
+    cache = Cache(redis_client, namespace="t")
+    for page in ["1", "2"]:
+        await cache.get_or_load(page, CountingLoader(b"old"), ttl_seconds=60, group="articles")
+    await cache.invalidate_group("articles")
+    for page in ["1", "2"]:
+        fresh = await cache.get_or_load(
+            page, CountingLoader(b"new"), ttl_seconds=60, group="articles"
+        )
+        assert fresh == b"new"
+
+
+async def test_concurrent_misses_on_a_hot_key_load_it_once(redis_client: Redis) -> None:
+    cache, loader = Cache(redis_client, namespace="t"), CountingLoader(b"hot", delay=0.1)
+    values = await asyncio.gather(
+        *(cache.get_or_load("hot", loader, ttl_seconds=60) for _ in range(20))
+    )
+    assert values == [b"hot"] * 20
+    assert loader.calls == 1
+
+
+async def test_without_redis_every_read_goes_to_the_loader() -> None:
+    unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    cache, loader = Cache(unreachable, namespace="t"), CountingLoader(b"db")
+    assert await cache.get_or_load("k", loader, ttl_seconds=60) == b"db"
+    await cache.invalidate_group("g")  # does not raise
+    assert loader.calls == 1
+    await unreachable.aclose()
