@@ -1,0 +1,109 @@
+# Backend Roadmap. `make` (or `make help`) lists the targets.
+# Everything runs through uv in one workspace virtual environment (.venv).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+STAGE ?= stage1-http-server
+# Use the Python you have (3.11+); never download one.
+export UV_PYTHON_DOWNLOADS ?= never
+
+# uv from PATH, or installed with pip into .tools/ the first time it is needed.
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+PYTHON ?= python3
+
+STAGES := $(sort $(wildcard stage*-*/))
+STAGES := $(STAGES:/=)
+# A stage's distribution name (for `uv run --package`) and its import package (src/<pkg>).
+package_name = $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(1)/pyproject.toml | head -n1)
+import_name = $(notdir $(patsubst %/,%,$(dir $(firstword $(wildcard $(1)/src/*/__init__.py)))))
+
+.PHONY: help
+help: ## List the targets
+	@echo "Backend Roadmap. Usage: make <target> [STAGE=<folder>]"
+	@echo
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+	@echo "  test-stageN      Run one stage group's suites (N = 1 to 4)"
+	@echo
+	@echo "Stages: $(STAGES)"
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "uv not found; installing it into .tools/ with pip"
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+.venv/.installed: uv.lock pyproject.toml $(wildcard */pyproject.toml) | $(UV)
+	$(UV) sync --locked --all-packages
+	@touch $@
+
+.PHONY: install
+install: .venv/.installed ## Install every stage and the dev tools into .venv
+
+.PHONY: run
+run: install ## Run a stage's API (default stage 1 on http://127.0.0.1:8000)
+	@if [ -f $(STAGE)/alembic.ini ]; then $(MAKE) migrate STAGE=$(STAGE); fi
+	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
+		python -m $(call import_name,$(STAGE))
+
+.PHONY: migrate
+migrate: install ## Create the stage's database if missing and upgrade it to head
+	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
+		python -m roadmap_shared.migrate $(call import_name,$(STAGE))
+
+.PHONY: seed
+seed: migrate ## Fill the stage's database with realistic demo data
+	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
+		python -m $(call import_name,$(STAGE)).seed
+
+.PHONY: worker
+worker: migrate ## Run the stage's background job worker
+	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
+		python -m $(call import_name,$(STAGE)).worker
+
+.PHONY: test
+test: install ## Run every suite, each in its own process, and print a summary table
+	UV=$(UV) $(UV) run --locked python scripts/run_suites.py shared $(STAGES) tests
+
+.PHONY: test-shared
+test-shared: install ## Run the shared library's and the harness's tests
+	UV=$(UV) $(UV) run --locked python scripts/run_suites.py shared
+
+# test-stage1 ... test-stage4: one stage group's suites (a group with no folders yet passes).
+.PHONY: test-stage1 test-stage2 test-stage3 test-stage4
+test-stage1 test-stage2 test-stage3 test-stage4: install
+	UV=$(UV) $(UV) run --locked python scripts/run_suites.py --group $(@:test-%=%) \
+		$(filter $(@:test-%=%)-%,$(STAGES))
+
+.PHONY: lint
+lint: install ## ruff (lint and format check) and mypy strict on all code
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	@# One mypy run per member: each has its own `tests` package.
+	@for member in shared $(STAGES) .; do \
+		echo "mypy $$member"; \
+		(cd $$member && $(UV) run --locked mypy $$( [ $$member = . ] && echo tests scripts || \
+			ls -d src tests benchmarks 2>/dev/null )); \
+	done
+
+.PHONY: bench
+bench: install ## Benchmarks for every stage that has them (ratios against a baseline)
+	@for stage in $(STAGES); do \
+		if [ -f $$stage/benchmarks/bench.py ]; then \
+			(cd $$stage && $(UV) run --locked --package $$(sed -n 's/^name = "\(.*\)"/\1/p' pyproject.toml | head -n1) \
+				python benchmarks/bench.py); \
+		fi; \
+	done
+
+.PHONY: diff
+diff: install ## Compare two stages: make diff FROM=stage2-auth TO=stage3-blog
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make diff FROM=<stage> TO=<stage>"; exit 2; }
+	$(UV) run --locked python scripts/diff_stages.py $(FROM) $(TO)
+
+.PHONY: clean
+clean: ## Remove caches, test results and the virtual environments
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	rm -rf .venv .tools .test-results .pytest_cache .mypy_cache .ruff_cache
+	find . -mindepth 2 \( -name .pytest_cache -o -name .mypy_cache \) -type d -prune -exec rm -rf {} +

@@ -1,0 +1,4 @@
+-- Run once by the postgres container on its first start: one database per stage.
+CREATE DATABASE auth;
+CREATE DATABASE shop;
+CREATE DATABASE conduit;

@@ -1,0 +1,48 @@
+"""`python -m roadmap_shared.migrate <package>`: what `make migrate` runs in a stage folder.
+
+Creates the stage's database when it does not exist yet (a convenience for development:
+in production the database is provisioned separately), then runs `alembic upgrade head`
+with the stage's `alembic.ini`.
+"""
+
+import asyncio
+import importlib
+import sys
+from pathlib import Path
+
+import asyncpg
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+
+async def ensure_database(url: str) -> bool:
+    """Creates the database named in `url` if missing; True if it was created."""
+    target = make_url(url)
+    server = target.set(drivername="postgresql", database="postgres")
+    connection = await asyncpg.connect(server.render_as_string(hide_password=False))
+    try:
+        exists = await connection.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", target.database
+        )
+        if not exists:
+            # Identifiers cannot be bind parameters; quote_ident comes from the server.
+            name = await connection.fetchval("SELECT quote_ident($1)", target.database)
+            await connection.execute(f"CREATE DATABASE {name}")
+        return not exists
+    finally:
+        await connection.close()
+
+
+def main(package: str) -> None:
+    settings = importlib.import_module(f"{package}.config").get_settings()
+    url: str = settings.database_url
+    if asyncio.run(ensure_database(url)):
+        print(f"created database {make_url(url).database}")
+    command.upgrade(Config(str(Path.cwd() / "alembic.ini")), "head")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m roadmap_shared.migrate <stage package>")
+    main(sys.argv[1])
