@@ -1,0 +1,64 @@
+"""The READMEs are the textbook: every stage has the sections a learner relies on, and
+every curl example names a route the stage really has."""
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+
+from tests.stages import ROOT, STAGES, import_package
+
+STAGE_IDS = [stage.name for stage in STAGES]
+ROOT_README = (ROOT / "README.md").read_text()
+CURL_URL = re.compile(r"curl[^\n]*?https?://(?:127\.0\.0\.1|localhost):8000(/[^\s'\"?]*)")
+
+
+def readme(stage: Path) -> str:
+    return (stage / "README.md").read_text()
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_the_root_readme_lists_every_stage(stage: Path) -> None:
+    assert re.search(rf"^\|[^\n]*{re.escape(stage.name)}[^\n]*\|$", ROOT_README, re.MULTILINE)
+
+
+def test_the_root_readme_gives_the_two_commands() -> None:
+    assert "make run" in ROOT_README
+    assert "make test" in ROOT_README
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_every_stage_readme_has_the_sections_a_learner_needs(stage: Path) -> None:
+    text = readme(stage).lower()
+    for section in ["what it teaches", "run", "endpoints", "exercises"]:
+        assert re.search(rf"^#+ .*{section}", text, re.MULTILINE), section
+    assert "```mermaid" in text
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_every_stage_readme_has_three_graded_exercises(stage: Path) -> None:
+    text = readme(stage)
+    exercises = text[text.lower().index("exercises") :]
+    assert len(re.findall(r"^(?:#+|\d+\.|[-*]) ", exercises, re.MULTILINE)) >= 3
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_every_curl_example_names_a_real_route(stage: Path) -> None:
+    app = importlib.import_module(f"{import_package(stage)}.main").create_app()
+    patterns = [
+        re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "/?$")
+        for route in app.routes
+        if isinstance(route, APIRoute) or hasattr(route, "path")
+    ]
+    paths = CURL_URL.findall(readme(stage))
+    assert paths, "the README should show curl examples"
+    for path in paths:
+        assert any(p.match(path) for p in patterns), f"{path} is not a route of {stage.name}"
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_every_stage_documents_its_settings(stage: Path) -> None:
+    example = (stage / ".env.example").read_text()
+    assert re.search(r"^[A-Z]+_\w+=", example, re.MULTILINE)

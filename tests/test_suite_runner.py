@@ -1,0 +1,51 @@
+"""`make test` prints a table and a last line summed over all suites; its counts come from
+pytest's JUnit report."""
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.stages import ROOT
+
+
+def load_runner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("run_suites", ROOT / "scripts/run_suites.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RUNNER = load_runner()
+
+
+def test_counts_are_read_from_a_junit_report(tmp_path: Path) -> None:
+    report = tmp_path / "report.xml"
+    report.write_text(
+        '<testsuites><testsuite tests="10" failures="1" errors="1" skipped="2">'
+        "</testsuite></testsuites>"
+    )
+    assert RUNNER.counts_from_junit(report) == (6, 2, 2)
+
+
+def test_the_table_ends_with_the_summed_line(capsys: pytest.CaptureFixture[str]) -> None:
+    RUNNER.print_table(
+        [RUNNER.Outcome("shared", 5, 0, 1, 1.0), RUNNER.Outcome("stage1", 7, 2, 0, 2.0)]
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["suite", "passed", "failed", "skipped", "seconds"]
+    assert lines[-1] == "12 passed, 2 failed"
+
+
+def test_an_empty_stage_group_passes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.argv", ["run_suites.py", "--group", "stage4"])
+    assert RUNNER.main() == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "stage4: no stage folders yet, nothing to test",
+        "0 passed, 0 failed",
+    ]
