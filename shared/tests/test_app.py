@@ -162,3 +162,12 @@ async def test_access_log_is_json_with_the_request_id(
     assert access[-1]["request_id"] == "log-me"
     assert access[-1]["status"] == 200
     assert access[-1]["path"] == "/healthz"
+
+
+async def test_metrics_count_requests_by_route_template(client: AsyncClient) -> None:
+    await client.get("/healthz")
+    await client.get("/no/such/page")
+    exposition = (await client.get("/metrics")).text
+    assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in exposition
+    assert 'route="<unmatched>",status="404"' in exposition
+    assert "/no/such/page" not in exposition

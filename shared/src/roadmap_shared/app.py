@@ -21,6 +21,7 @@ from roadmap_shared.errors import (
     problem_response,
 )
 from roadmap_shared.logging import configure_logging
+from roadmap_shared.metrics import install_metrics
 from roadmap_shared.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -70,7 +71,7 @@ def create_app(
         app.include_router(router)
 
     # Added innermost first. A request meets the security headers, then RequestContext (id,
-    # access log, 500s), then the body limit, then CORS.
+    # access log, 500s), then metrics, then the body limit, then CORS.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -84,6 +85,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         limits_by_path_prefix=body_limits_by_path_prefix,
     )
+    install_metrics(app)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi_with_problem_details(app)  # type: ignore[method-assign]
