@@ -4,7 +4,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from roadmap_shared.app import create_app
@@ -27,11 +27,18 @@ async def test_unknown_route_is_a_problem(client: AsyncClient) -> None:
     }
 
 
-async def test_wrong_method_is_a_problem(client: AsyncClient) -> None:
-    response = await client.delete("/notes/count")
+async def test_wrong_method_is_a_problem_naming_every_allowed_method(
+    settings: AppSettings,
+) -> None:
+    router = APIRouter(prefix="/items")
+    router.add_api_route("", lambda: [], methods=["GET"])
+    router.add_api_route("", lambda: {}, methods=["POST"], status_code=201)
+    app = create_app(settings, title="Methods", routers=[router])
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.delete("/items")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
-    assert "GET" in response.headers["allow"]
+    assert response.headers["allow"] == "GET, POST"
 
 
 async def test_validation_errors_list_each_field(client: AsyncClient) -> None:

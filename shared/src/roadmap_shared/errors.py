@@ -14,12 +14,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Repeated here, not imported from middleware, which imports this module.
 REQUEST_ID_HEADER = "X-Request-ID"
 # RFC 9110 renamed these; Python 3.11's `HTTPStatus` still has the old names.
 _RFC9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def status_title(status: int) -> str:
@@ -136,6 +140,19 @@ def field_errors(exc: RequestValidationError) -> list[FieldError]:
     ]
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts for this path. The router itself names only the
+    first route that matched the path, so `GET /books` would hide `POST /books`."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Problem bodies for our errors, the framework's, and validation. Unexpected
     exceptions are caught by `RequestContextMiddleware`, which knows the request id."""
@@ -152,10 +169,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_exception(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_exception(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Raised by the framework itself: unknown route (404), wrong method (405), body too
         # large (413), and so on.
-        return problem_response(exc.status_code, detail=exc.detail, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(exc.status_code, detail=exc.detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
