@@ -1,5 +1,6 @@
 import asyncio
 
+import pytest
 from redis.asyncio import Redis
 
 from roadmap_shared.cache import Cache
@@ -54,6 +55,28 @@ async def test_without_redis_every_read_goes_to_the_loader() -> None:
     unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     cache, loader = Cache(unreachable, namespace="t"), CountingLoader(b"db")
     assert await cache.get_or_load("k", loader, ttl_seconds=60) == b"db"
-    await cache.invalidate_group("g")  # does not raise
+    await cache.invalidate_group("g")  # neither raises
+    await cache.invalidate("k", group="g")
     assert loader.calls == 1
     await unreachable.aclose()
+
+
+async def test_waiters_stop_waiting_when_the_loader_fails(redis_client: Redis) -> None:
+    cache = Cache(redis_client, namespace="t", lock_seconds=30)
+    failing_calls = 0
+
+    async def failing() -> bytes:
+        nonlocal failing_calls
+        failing_calls += 1
+        await asyncio.sleep(0.05)
+        raise LookupError("not found")
+
+    waiter = CountingLoader(b"late")
+    first = asyncio.create_task(cache.get_or_load("gone", failing, ttl_seconds=60))
+    await asyncio.sleep(0.01)
+    # With a 30 s lock, only noticing the released lock lets this finish promptly.
+    second = await asyncio.wait_for(cache.get_or_load("gone", waiter, ttl_seconds=60), 5)
+    assert second == b"late"
+    assert waiter.calls == 1
+    with pytest.raises(LookupError):
+        await first

@@ -59,17 +59,20 @@ class Cache:
             return await loader()
 
     async def invalidate(self, key: str, *, group: str | None = None) -> None:
-        await self._quietly(self._redis.delete, await self._full_key(key, group))
+        async def delete() -> None:
+            await self._redis.delete(await self._full_key(key, group))
+
+        await self._quietly(delete())
 
     async def invalidate_group(self, group: str) -> None:
         """Makes every key of `group` stale at once."""
-        await self._quietly(self._redis.incr, self._version_key(group))
+        await self._quietly(self._redis.incr(self._version_key(group)))
 
-    async def _quietly(self, command: Callable[..., Awaitable[object]], *args: object) -> None:
+    async def _quietly(self, invalidation: Awaitable[object]) -> None:
         # A failed invalidation is logged, not raised: the write it follows has committed.
         # Keep TTLs short, because a key that could not be invalidated lives until it expires.
         try:
-            await command(*args)
+            await invalidation
         except RedisError:
             logger.error("cache invalidation failed; stale until TTL", exc_info=True)
 
@@ -91,12 +94,15 @@ class Cache:
                 return value
             finally:
                 await self._release(keys=[lock_key], args=[token])
-        # Someone else is loading it: wait for their result, but not longer than the lock.
+        # Someone else is loading it: wait for their result, but not longer than the lock,
+        # and not at all once the lock is gone without a value (their loader failed).
         deadline = time.monotonic() + self._lock_ms / 1000
         while time.monotonic() < deadline:
             await asyncio.sleep(self._poll_seconds)
             if (cached := await self._redis.get(full_key)) is not None:
                 return _as_bytes(cached)
+            if not await self._redis.exists(lock_key):
+                break
         return await loader()
 
 

@@ -18,6 +18,9 @@ from roadmap_shared.errors import BadRequest
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# Deep offsets are slow (the database reads and discards every skipped row) and an offset
+# past PostgreSQL's bigint is an error; a list that long wants a cursor instead.
+MAX_PAGE = 10_000
 
 T = TypeVar("T")
 
@@ -34,7 +37,7 @@ class PageParams(BaseModel):
 
 
 def page_params(
-    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = (
         DEFAULT_PAGE_SIZE
     ),

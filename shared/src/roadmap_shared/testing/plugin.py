@@ -4,7 +4,9 @@ Services (session): `postgres_url`, `redis_url`, `rabbitmq_url`.
 Database: `database_url` is a fresh database for this run, migrated to Alembic head;
 `db_session` is a session inside a transaction that is rolled back after each test.
 App: a suite defines an `app` fixture; `client` is an `httpx.AsyncClient` over ASGI whose
-requests use `db_session`, so what one test writes is gone in the next. `committing_client`
+requests use `db_session`, so what one test writes is gone in the next. Commit the data a
+test sets up (factories should): a request that fails rolls back to its own savepoint, and
+anything the test had only flushed is undone with it. `committing_client`
 commits for real (for concurrency tests) and empties the tables afterwards.
 Helpers: `query_counter()` counts SQL statements; `alembic_config` drives migrations.
 """

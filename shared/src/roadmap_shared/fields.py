@@ -1,0 +1,29 @@
+"""Field types for request data that ends up in PostgreSQL.
+
+Input the database would refuse must be refused at the edge, as a 422 that names the
+field, not discovered by the database as a 500:
+
+- PostgreSQL text cannot hold the NUL character.
+- An `integer` column holds at most 2**31 - 1; asyncpg refuses a larger parameter before
+  the query is even sent.
+"""
+
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import AfterValidator, Field
+
+MAX_INT32 = 2**31 - 1
+
+
+def _without_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+StoredText = Annotated[str, AfterValidator(_without_nul)]
+# An id in a body or query string, for `integer` primary keys.
+StoredId = Annotated[int, Field(ge=1, le=MAX_INT32)]
+# The same for a path parameter: `/tasks/{task_id}`.
+IdPath = Annotated[int, Path(ge=1, le=MAX_INT32)]

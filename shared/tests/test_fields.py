@@ -1,0 +1,24 @@
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from roadmap_shared.fields import MAX_INT32, StoredId, StoredText
+
+
+class Note(BaseModel):
+    id: StoredId
+    text: StoredText
+
+
+def test_text_with_a_nul_character_is_refused() -> None:
+    with pytest.raises(ValidationError, match="NUL"):
+        Note(id=1, text="a\x00b")
+
+
+@pytest.mark.parametrize("value", [0, -1, MAX_INT32 + 1])
+def test_ids_outside_an_integer_column_are_refused(value: int) -> None:
+    with pytest.raises(ValidationError):
+        Note(id=value, text="ok")
+
+
+def test_valid_values_pass() -> None:
+    assert Note(id=MAX_INT32, text="fine").id == MAX_INT32

@@ -1,0 +1,64 @@
+"""The rate limits on the endpoints that check passwords or send emails.
+
+Limits count attempts, successful or not, and are checked before any password is hashed,
+so a flood of guesses is refused before it costs CPU. Accounts are keyed by a hash of the
+normalised address: the limit holds however the address is spelled, and Redis never holds
+the address itself.
+
+A per-account limit lets anyone slow down sign-in for a victim's account by failing on
+purpose. GCRA limits are soft (one attempt is given back every `window / limit` seconds)
+rather than a lockout, which keeps that nuisance small.
+"""
+
+import hashlib
+
+from auth_service.config import Settings
+from roadmap_shared.ratelimit import RateLimit, RateLimiter
+
+
+def _account_key(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+async def enforce_login_limits(
+    limiter: RateLimiter, settings: Settings, *, email: str, address: str
+) -> None:
+    """429 when this client address, or this account, has tried to sign in too often.
+
+    The address is checked first, so one client flooding many accounts does not use up
+    the attempts of the accounts it names.
+    """
+    per_address = RateLimit(
+        "login-address", settings.login_attempts_per_address, settings.login_window_seconds
+    )
+    per_account = RateLimit(
+        "login-account", settings.login_attempts_per_account, settings.login_window_seconds
+    )
+    await limiter.enforce(per_address, address)
+    await limiter.enforce(per_account, _account_key(email))
+
+
+async def enforce_password_check_limit(
+    limiter: RateLimiter, settings: Settings, *, email: str
+) -> None:
+    """Checking the current password (to change it) counts as a login attempt: otherwise a
+    stolen access token would allow unlimited guesses at the password."""
+    per_account = RateLimit(
+        "login-account", settings.login_attempts_per_account, settings.login_window_seconds
+    )
+    await limiter.enforce(per_account, _account_key(email))
+
+
+async def enforce_registration_limit(
+    limiter: RateLimiter, settings: Settings, *, address: str
+) -> None:
+    policy = RateLimit(
+        "register-address", settings.registrations_per_address, settings.registration_window_seconds
+    )
+    await limiter.enforce(policy, address)
+
+
+async def enforce_email_limit(limiter: RateLimiter, settings: Settings, *, email: str) -> None:
+    """Password reset and verification emails per account: nobody can fill an inbox."""
+    policy = RateLimit("emails-account", settings.emails_per_account, settings.email_window_seconds)
+    await limiter.enforce(policy, _account_key(email))

@@ -1,0 +1,92 @@
+"""Sorting tasks and paging through them with a cursor (keyset pagination).
+
+The cursor holds the sort key and id of the last task on the page. The next page asks for
+rows after that position: `WHERE (sort_key, id) > (:key, :id) ORDER BY sort_key, id`, a
+single range scan. Unlike OFFSET, it does not get slower on later pages and does not skip
+or repeat rows when tasks are added or deleted between requests. The id breaks ties, so
+the order is total and stable.
+
+A cursor comes back from the client, so it is validated like any other input: a forged or
+stale one is a 400, never a query error.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
+from sqlalchemy import Select, SQLColumnExpression, func, literal, tuple_
+
+from auth_service.models import Task, TaskPriority
+from auth_service.tasks.schemas import TaskSort
+from roadmap_shared.errors import BadRequest
+from roadmap_shared.fields import MAX_INT32
+from roadmap_shared.pagination import decode_cursor, encode_cursor
+
+# Tasks without a due date sort after every dated one. Keyset pagination needs a sort key
+# that is never NULL (NULL compares as unknown), hence this stand-in.
+NO_DUE_DATE = date(9999, 12, 31)
+
+_TASK_ID: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(strict=True, ge=1, le=MAX_INT32)])
+
+
+@dataclass(frozen=True)
+class SortKey:
+    expression: SQLColumnExpression[Any]
+    of_task: Callable[[Task], object]
+    # Turns the key into JSON for a cursor, and validates it when the cursor comes back.
+    type: TypeAdapter[Any]
+
+
+SORT_KEYS = {
+    "created_at": SortKey(Task.created_at, lambda t: t.created_at, TypeAdapter(AwareDatetime)),
+    "due_date": SortKey(
+        func.coalesce(Task.due_date, literal(NO_DUE_DATE)),
+        lambda t: t.due_date or NO_DUE_DATE,
+        TypeAdapter(date),
+    ),
+    "priority": SortKey(Task.priority, lambda t: t.priority, TypeAdapter(TaskPriority)),
+    "title": SortKey(Task.title, lambda t: t.title, TypeAdapter(str)),
+}
+
+
+def _parse(sort: TaskSort) -> tuple[SortKey, bool]:
+    descending = sort.value.startswith("-")
+    return SORT_KEYS[sort.value.removeprefix("-")], descending
+
+
+def apply_order(query: Select[Task], sort: TaskSort) -> Select[Task]:
+    key, descending = _parse(sort)
+    if descending:
+        return query.order_by(key.expression.desc(), Task.id.desc())
+    return query.order_by(key.expression.asc(), Task.id.asc())
+
+
+def apply_cursor(query: Select[Task], sort: TaskSort, cursor: str) -> Select[Task]:
+    """Only rows after the cursor's position, in the direction of `sort`."""
+    key, descending = _parse(sort)
+    position = decode_cursor(cursor)
+    if position.get("sort") != sort.value:
+        raise BadRequest("This cursor belongs to another sort order; start from the first page.")
+    try:
+        after = (
+            key.type.validate_python(position["key"]),
+            _TASK_ID.validate_python(position["id"]),
+        )
+    except (KeyError, ValidationError) as exc:
+        raise BadRequest(
+            "The cursor is not valid; use `next_cursor` from a previous page."
+        ) from exc
+    row = tuple_(key.expression, Task.id)
+    return query.where(row < after if descending else row > after)
+
+
+def cursor_after(task: Task, sort: TaskSort) -> str:
+    key, _ = _parse(sort)
+    position = {
+        "sort": sort.value,
+        "key": key.type.dump_python(key.of_task(task), mode="json"),
+        "id": task.id,
+    }
+    return encode_cursor(position)

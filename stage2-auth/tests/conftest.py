@@ -1,0 +1,60 @@
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from pydantic import SecretStr
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth_service.config import Settings
+from auth_service.main import create_app
+from roadmap_shared.settings import Environment
+from tests.factories import SignedIn, create_user, sign_in
+
+# 64 bytes: long enough that signing it with HS512 (an attack below) draws no warning.
+TEST_KEY = "a-test-signing-key-long-enough-for-every-hmac-algorithm-01234567"
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # a developer's .env must not change what the tests test
+        environment=Environment.TEST,
+        database_url=database_url,
+        redis_url=redis_url,
+        jwt_keys={"test": SecretStr(TEST_KEY)},
+        jwt_active_kid="test",
+        password_min_length=15,
+        login_attempts_per_account=5,
+        login_attempts_per_address=20,
+        registrations_per_address=20,
+        emails_per_account=3,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _fresh_rate_limits(redis_client: Redis) -> AsyncIterator[None]:
+    # `redis_client` empties the suite's Redis database: every test starts with full limits.
+    yield
+
+
+@pytest_asyncio.fixture
+async def alice(db_session: AsyncSession, settings: Settings) -> SignedIn:
+    return await sign_in(db_session, settings, await create_user(db_session, display_name="Alice"))
+
+
+@pytest_asyncio.fixture
+async def bob(db_session: AsyncSession, settings: Settings) -> SignedIn:
+    return await sign_in(db_session, settings, await create_user(db_session, display_name="Bob"))
+
+
+@pytest_asyncio.fixture
+async def admin(db_session: AsyncSession, settings: Settings) -> SignedIn:
+    user = await create_user(db_session, display_name="Admin", admin=True)
+    return await sign_in(db_session, settings, user)
