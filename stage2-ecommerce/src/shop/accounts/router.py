@@ -1,0 +1,55 @@
+from fastapi import APIRouter, status
+
+from roadmap_shared.errors import problem_responses
+from roadmap_shared.ratelimit import RateLimit
+from shop.accounts import service
+from shop.accounts.schemas import AccessToken, LoginRequest, RegisterRequest, UserOut
+from shop.accounts.tokens import issue_access_token
+from shop.dependencies import (
+    CurrentUser,
+    RateLimiterDep,
+    SessionDep,
+    SettingsDep,
+    TokenCodecDep,
+)
+
+router = APIRouter(prefix="/auth", tags=["accounts"])
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a customer account",
+    responses=problem_responses(409),
+)
+async def register(body: RegisterRequest, session: SessionDep) -> UserOut:
+    user = await service.register(session, email=body.email, name=body.name, password=body.password)
+    return UserOut.model_validate(user)
+
+
+@router.post(
+    "/login",
+    summary="Exchange email and password for an access token",
+    responses=problem_responses(401, 429),
+)
+async def login(
+    *,
+    body: LoginRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    codec: TokenCodecDep,
+    limiter: RateLimiterDep,
+) -> AccessToken:
+    # Counted per account, before the password is checked, so guessing is slowed down
+    # whichever address it comes from. (Redis down: the limiter lets requests through.)
+    policy = RateLimit("login", settings.login_attempts_per_minute, period_seconds=60)
+    await limiter.enforce(policy, service.normalise_email(body.email))
+    user = await service.authenticate(session, email=body.email, password=body.password)
+    lifetime = settings.access_token_lifetime
+    issued = issue_access_token(codec, user, lifetime)
+    return AccessToken(access_token=issued.token, expires_in=int(lifetime.total_seconds()))
+
+
+@router.get("/me", summary="The signed-in user", responses=problem_responses(401))
+async def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)

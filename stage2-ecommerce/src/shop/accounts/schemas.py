@@ -1,0 +1,34 @@
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from shop.models import Role
+
+# NIST SP 800-63B: at least 8 characters, no composition rules; we ask for 12. The upper
+# bound keeps a megabyte "password" from costing the hasher real work.
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+
+
+class RegisterRequest(BaseModel):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+
+
+class LoginRequest(BaseModel):
+    email: EmailStr
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str
+    role: Role
+
+
+class AccessToken(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105  (the scheme name, not a secret)
+    expires_in: int = Field(description="Seconds until the token expires")

@@ -1,0 +1,54 @@
+from pydantic import BaseModel, Field
+
+from shop.models import MAX_LINE_QUANTITY, CartItem
+from shop.schemas import Id, Money
+
+MAX_CART_LINES = 50
+
+
+class CartItemAdd(BaseModel):
+    variant_id: Id
+    quantity: int = Field(default=1, ge=1, le=MAX_LINE_QUANTITY)
+
+
+class CartItemUpdate(BaseModel):
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+
+
+class CartLineOut(BaseModel):
+    variant_id: int
+    product_id: int
+    sku: str
+    product_name: str
+    variant_name: str
+    unit_price: Money = Field(description="Today's price; checkout reads it again")
+    quantity: int
+    line_total: Money
+    available: bool = Field(description="False when archived or with too little stock")
+
+
+class CartOut(BaseModel):
+    items: list[CartLineOut]
+    subtotal: Money = Field(description="Before tax, at today's prices")
+
+
+def cart_out(items: list[CartItem], *, currency: str) -> CartOut:
+    lines = [
+        CartLineOut(
+            variant_id=item.variant_id,
+            product_id=item.variant.product_id,
+            sku=item.variant.sku,
+            product_name=item.variant.product.name,
+            variant_name=item.variant.name,
+            unit_price=Money(amount=item.variant.price_amount, currency=item.variant.currency),
+            quantity=item.quantity,
+            line_total=Money(
+                amount=item.variant.price_amount * item.quantity, currency=item.variant.currency
+            ),
+            available=item.variant.product.archived_at is None
+            and item.variant.stock >= item.quantity,
+        )
+        for item in items
+    ]
+    subtotal = sum(line.line_total.amount for line in lines)
+    return CartOut(items=lines, subtotal=Money(amount=subtotal, currency=currency))

@@ -1,0 +1,305 @@
+"""Catalogue administration. Every route needs an admin, and every write makes the cached
+pages it affects stale once the transaction has committed."""
+
+import asyncio
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
+
+from roadmap_shared.errors import NotFound, problem_responses
+from shop.catalog import service
+from shop.catalog.schemas import (
+    AdminProductOut,
+    AdminVariantOut,
+    CategoryCreate,
+    CategoryOut,
+    CategoryUpdate,
+    ImageOut,
+    ProductCreate,
+    ProductUpdate,
+    StockAdjustment,
+    VariantCreate,
+    VariantUpdate,
+    admin_product_out,
+    admin_variant_out,
+    image_out,
+)
+from shop.dependencies import (
+    AFTER_COMMIT,
+    AfterCommitDep,
+    CatalogCacheDep,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    get_admin,
+)
+from shop.errors import ContentTooLarge, UnprocessableContent, UnsupportedMediaType
+from shop.schemas import MAX_ID, IdPath
+from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
+
+# AFTER_COMMIT first: it must open before the session that `get_admin` opens (see there).
+router = APIRouter(
+    prefix="/admin",
+    tags=["catalogue administration"],
+    dependencies=[AFTER_COMMIT, Depends(get_admin)],
+    responses=problem_responses(401, 403),
+)
+
+# The body limit for uploads is set for this path in shop.main; everything else under
+# /admin keeps the default limit.
+PRODUCT_IMAGES_PATH = "/admin/product-images"
+
+
+# --- categories -----------------------------------------------------------------------
+
+
+@router.post(
+    "/categories",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a category",
+    responses=problem_responses(409, 422),
+)
+async def create_category(
+    body: CategoryCreate, session: SessionDep, cache: CatalogCacheDep, after_commit: AfterCommitDep
+) -> CategoryOut:
+    category = await service.create_category(session, body)
+    after_commit.add(cache.categories_changed)
+    return CategoryOut.model_validate(category)
+
+
+@router.patch(
+    "/categories/{category_id}",
+    summary="Rename or move a category",
+    responses=problem_responses(404, 409, 422),
+)
+async def update_category(
+    category_id: IdPath,
+    body: CategoryUpdate,
+    session: SessionDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> CategoryOut:
+    category = await service.update_category(session, category_id, body)
+    after_commit.add(cache.categories_changed)
+    return CategoryOut.model_validate(category)
+
+
+# --- products -------------------------------------------------------------------------
+
+
+@router.post(
+    "/products",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a product with its variants",
+    responses=problem_responses(409, 422),
+)
+async def create_product(
+    *,
+    body: ProductCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> AdminProductOut:
+    product = await service.create_product(session, body, currency=settings.currency)
+    after_commit.add(lambda: cache.products_changed([product.id]))
+    return admin_product_out(product, storage.url)
+
+
+@router.get(
+    "/products/{product_id}",
+    summary="A product as admins see it: archived or not, with exact stock",
+    responses=problem_responses(404),
+)
+async def get_product(
+    product_id: IdPath, session: SessionDep, storage: StorageDep
+) -> AdminProductOut:
+    product = await service.get_product_for_admin(session, product_id)
+    return admin_product_out(product, storage.url)
+
+
+@router.patch(
+    "/products/{product_id}", summary="Edit a product", responses=problem_responses(404, 422)
+)
+async def update_product(
+    *,
+    product_id: IdPath,
+    body: ProductUpdate,
+    session: SessionDep,
+    storage: StorageDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> AdminProductOut:
+    product = await service.update_product(session, product_id, body)
+    after_commit.add(lambda: cache.products_changed([product_id]))
+    return admin_product_out(product, storage.url)
+
+
+@router.post(
+    "/products/{product_id}/archive",
+    summary="Take a product out of the catalogue (idempotent)",
+    responses=problem_responses(404),
+)
+async def archive_product(
+    product_id: IdPath,
+    session: SessionDep,
+    storage: StorageDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> AdminProductOut:
+    product = await service.set_archived(session, product_id, archived=True)
+    after_commit.add(lambda: cache.products_changed([product_id]))
+    return admin_product_out(product, storage.url)
+
+
+@router.post(
+    "/products/{product_id}/restore",
+    summary="Put an archived product back in the catalogue (idempotent)",
+    responses=problem_responses(404),
+)
+async def restore_product(
+    product_id: IdPath,
+    session: SessionDep,
+    storage: StorageDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> AdminProductOut:
+    product = await service.set_archived(session, product_id, archived=False)
+    after_commit.add(lambda: cache.products_changed([product_id]))
+    return admin_product_out(product, storage.url)
+
+
+# --- variants -------------------------------------------------------------------------
+
+
+@router.post(
+    "/products/{product_id}/variants",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a variant to a product",
+    responses=problem_responses(404, 409),
+)
+async def add_variant(
+    *,
+    product_id: IdPath,
+    body: VariantCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> AdminVariantOut:
+    variant = await service.add_variant(session, product_id, body, currency=settings.currency)
+    after_commit.add(lambda: cache.products_changed([product_id]))
+    return admin_variant_out(variant)
+
+
+@router.patch(
+    "/variants/{variant_id}",
+    summary="Rename a variant or change its price",
+    responses=problem_responses(404),
+)
+async def update_variant(
+    variant_id: IdPath,
+    body: VariantUpdate,
+    session: SessionDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> AdminVariantOut:
+    variant = await service.update_variant(session, variant_id, body)
+    after_commit.add(lambda: cache.products_changed([variant.product_id]))
+    return admin_variant_out(variant)
+
+
+@router.post(
+    "/variants/{variant_id}/stock-adjustments",
+    summary="Add or remove stock (relative, safe alongside checkouts)",
+    responses=problem_responses(404, 409),
+)
+async def adjust_stock(
+    variant_id: IdPath,
+    body: StockAdjustment,
+    session: SessionDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> AdminVariantOut:
+    variant = await service.adjust_stock(session, variant_id, body.delta)
+    after_commit.add(lambda: cache.products_changed([variant.product_id]))
+    return admin_variant_out(variant)
+
+
+# --- images ---------------------------------------------------------------------------
+
+
+@router.post(
+    PRODUCT_IMAGES_PATH.removeprefix("/admin"),
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a product image (JPEG, PNG or WebP)",
+    responses=problem_responses(404, 413, 415, 422),
+)
+async def upload_product_image(
+    *,
+    product_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+    file: Annotated[UploadFile, File(description="The image; its type is read from its bytes")],
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+    alt_text: Annotated[str, Form(max_length=200)] = "",
+) -> ImageOut:
+    await service.get_product_for_admin(session, product_id)
+    data = await file.read(settings.max_image_bytes + 1)
+    if len(data) > settings.max_image_bytes:
+        raise ContentTooLarge(f"The image is larger than {settings.max_image_bytes} bytes")
+    try:
+        info = await asyncio.to_thread(
+            inspect_image,
+            data,
+            min_side=settings.min_image_side,
+            max_side=settings.max_image_side,
+        )
+    except NotAnAcceptedImage as exc:
+        raise UnsupportedMediaType(f"Upload a JPEG, PNG or WebP image: {exc}") from exc
+    except InvalidImage as exc:
+        raise UnprocessableContent(f"The image cannot be used: {exc}") from exc
+
+    # The file is stored before the row is committed. If the commit then fails, a file
+    # nobody refers to is left behind (cheap to sweep); the other order could leave a row
+    # pointing at a file that does not exist (a broken page).
+    key = f"products/{product_id}/{uuid.uuid4().hex}.{info.extension}"
+    await storage.save(key, data, info.content_type)
+    image = await service.add_image(
+        session,
+        product_id=product_id,
+        storage_key=key,
+        content_type=info.content_type,
+        width=info.width,
+        height=info.height,
+        byte_size=len(data),
+        alt_text=alt_text,
+    )
+    after_commit.add(lambda: cache.products_changed([product_id]))
+    return image_out(image, storage.url)
+
+
+@router.delete(
+    PRODUCT_IMAGES_PATH.removeprefix("/admin") + "/{image_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a product image",
+    responses=problem_responses(404),
+)
+async def delete_product_image(
+    image_id: IdPath,
+    session: SessionDep,
+    storage: StorageDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> Response:
+    image = await service.delete_image(session, image_id)
+    if image is None:
+        raise NotFound("No such image")
+    # The bytes go only once the row is gone for good.
+    after_commit.add(lambda: storage.delete(image.storage_key))
+    after_commit.add(lambda: cache.products_changed([image.product_id]))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

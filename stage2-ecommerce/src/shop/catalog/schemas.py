@@ -1,0 +1,254 @@
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shop.models import Category, Product, ProductImage, Variant
+from shop.schemas import Id, Money
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+MAX_PRICE = 100_000_000  # one million in major units: a typo guard, not a business rule
+MAX_STOCK = 1_000_000
+MAX_VARIANTS_PER_PRODUCT = 50
+
+
+# --- categories -----------------------------------------------------------------------
+
+
+class CategoryCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    slug: str = Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)
+    parent_id: Id | None = None
+
+
+class CategoryUpdate(BaseModel):
+    """Only the fields sent are changed; `"parent_id": null` makes the category a root."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    parent_id: Id | None = None
+
+
+class CategoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    slug: str
+    parent_id: int | None
+
+
+class CategoryNode(BaseModel):
+    id: int
+    name: str
+    slug: str
+    children: list["CategoryNode"]
+
+
+# --- variants -------------------------------------------------------------------------
+
+
+class VariantCreate(BaseModel):
+    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    price_amount: int = Field(ge=0, le=MAX_PRICE, description="In the currency's minor unit")
+    stock: int = Field(default=0, ge=0, le=MAX_STOCK)
+
+
+class VariantUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    price_amount: int | None = Field(default=None, ge=0, le=MAX_PRICE)
+
+
+class StockAdjustment(BaseModel):
+    """Relative, never absolute: "add 5" stays right when checkouts run at the same time;
+    "set to 15" would overwrite the sales that happened since the admin looked."""
+
+    delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK, description="Units to add (negative: remove)")
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> Self:
+        if self.delta == 0:
+            raise ValueError("delta must not be zero")
+        return self
+
+
+class VariantOut(BaseModel):
+    id: int
+    sku: str
+    name: str
+    price: Money
+    in_stock: bool
+
+
+class AdminVariantOut(BaseModel):
+    id: int
+    product_id: int
+    sku: str
+    name: str
+    price: Money
+    stock: int
+
+
+# --- images ---------------------------------------------------------------------------
+
+
+class ImageOut(BaseModel):
+    id: int
+    url: str
+    width: int
+    height: int
+    alt_text: str
+
+
+# --- products -------------------------------------------------------------------------
+
+
+class ProductCreate(BaseModel):
+    category_id: Id
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    variants: list[VariantCreate] = Field(min_length=1, max_length=MAX_VARIANTS_PER_PRODUCT)
+
+
+class ProductUpdate(BaseModel):
+    category_id: Id | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+
+
+class ProductSummary(BaseModel):
+    """A product in a list: enough to draw a product card."""
+
+    id: int
+    name: str
+    category_id: int
+    price_from: Money = Field(description="The lowest price among its variants")
+    in_stock: bool
+    variants: list[VariantOut]
+    images: list[ImageOut]
+    created_at: datetime
+
+
+class ProductDetail(BaseModel):
+    id: int
+    name: str
+    description: str
+    category_id: int
+    variants: list[VariantOut]
+    images: list[ImageOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class AdminProductOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    category_id: int
+    archived_at: datetime | None
+    variants: list[AdminVariantOut]
+    images: list[ImageOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- listing --------------------------------------------------------------------------
+
+
+class ProductSort(StrEnum):
+    RELEVANCE = "relevance"  # best text match first; needs `q`
+    NEWEST = "newest"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    NAME = "name"
+
+
+# --- from rows to responses -----------------------------------------------------------
+
+ImageUrl = Callable[[str], str]  # storage key -> URL (the storage decides)
+
+
+def variant_out(variant: Variant) -> VariantOut:
+    return VariantOut(
+        id=variant.id,
+        sku=variant.sku,
+        name=variant.name,
+        price=Money(amount=variant.price_amount, currency=variant.currency),
+        in_stock=variant.stock > 0,
+    )
+
+
+def admin_variant_out(variant: Variant) -> AdminVariantOut:
+    return AdminVariantOut(
+        id=variant.id,
+        product_id=variant.product_id,
+        sku=variant.sku,
+        name=variant.name,
+        price=Money(amount=variant.price_amount, currency=variant.currency),
+        stock=variant.stock,
+    )
+
+
+def image_out(image: ProductImage, image_url: ImageUrl) -> ImageOut:
+    return ImageOut(
+        id=image.id,
+        url=image_url(image.storage_key),
+        width=image.width,
+        height=image.height,
+        alt_text=image.alt_text,
+    )
+
+
+def product_summary(product: Product, image_url: ImageUrl) -> ProductSummary:
+    cheapest = min(product.variants, key=lambda variant: variant.price_amount)
+    return ProductSummary(
+        id=product.id,
+        name=product.name,
+        category_id=product.category_id,
+        price_from=Money(amount=cheapest.price_amount, currency=cheapest.currency),
+        in_stock=any(variant.stock > 0 for variant in product.variants),
+        variants=[variant_out(variant) for variant in product.variants],
+        images=[image_out(image, image_url) for image in product.images],
+        created_at=product.created_at,
+    )
+
+
+def product_detail(product: Product, image_url: ImageUrl) -> ProductDetail:
+    return ProductDetail(
+        id=product.id,
+        name=product.name,
+        description=product.description,
+        category_id=product.category_id,
+        variants=[variant_out(variant) for variant in product.variants],
+        images=[image_out(image, image_url) for image in product.images],
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+def admin_product_out(product: Product, image_url: ImageUrl) -> AdminProductOut:
+    return AdminProductOut(
+        id=product.id,
+        name=product.name,
+        description=product.description,
+        category_id=product.category_id,
+        archived_at=product.archived_at,
+        variants=[admin_variant_out(variant) for variant in product.variants],
+        images=[image_out(image, image_url) for image in product.images],
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+def category_tree(categories: Sequence[Category]) -> list[CategoryNode]:
+    """Nests a flat list (one query) into a tree, in Python: O(n), no recursion in SQL."""
+    nodes = {c.id: CategoryNode(id=c.id, name=c.name, slug=c.slug, children=[]) for c in categories}
+    roots: list[CategoryNode] = []
+    for category in categories:  # already sorted by name, so children come out sorted too
+        if category.parent_id is None:
+            roots.append(nodes[category.id])
+        elif parent := nodes.get(category.parent_id):
+            parent.children.append(nodes[category.id])
+    return roots

@@ -1,0 +1,202 @@
+"""The catalogue's rules: what admins may create and change, and what the public sees."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roadmap_shared.database import utcnow
+from roadmap_shared.errors import Conflict, NotFound
+from roadmap_shared.pagination import PageParams
+from shop.catalog import repository
+from shop.catalog.repository import ProductFilters
+from shop.catalog.schemas import (
+    CategoryCreate,
+    CategoryUpdate,
+    ProductCreate,
+    ProductUpdate,
+    VariantCreate,
+    VariantUpdate,
+)
+from shop.errors import UnprocessableContent
+from shop.models import Category, Product, ProductImage, Variant
+
+# --- categories -----------------------------------------------------------------------
+
+
+async def _require_category(session: AsyncSession, category_id: int, *, field: str) -> Category:
+    category = await repository.get_category(session, category_id)
+    if category is None:
+        raise UnprocessableContent(f"`{field}` {category_id} is not a category")
+    return category
+
+
+async def create_category(session: AsyncSession, data: CategoryCreate) -> Category:
+    if data.parent_id is not None:
+        await _require_category(session, data.parent_id, field="parent_id")
+    category = await repository.add_category_unless_slug_taken(
+        session, name=data.name, slug=data.slug, parent_id=data.parent_id
+    )
+    if category is None:
+        raise Conflict(f"A category with the slug {data.slug!r} already exists")
+    return category
+
+
+async def update_category(
+    session: AsyncSession, category_id: int, data: CategoryUpdate
+) -> Category:
+    category = await repository.get_category(session, category_id)
+    if category is None:
+        raise NotFound("No such category")
+    if data.name is not None:
+        category.name = data.name
+    if "parent_id" in data.model_fields_set and data.parent_id != category.parent_id:
+        if data.parent_id is not None:
+            await _require_category(session, data.parent_id, field="parent_id")
+            # Moving a category under itself or one of its descendants would cut a loop
+            # out of the tree: every category in it would lose its way to a root.
+            if await repository.is_in_subtree(
+                session, root_id=category.id, candidate_id=data.parent_id
+            ):
+                raise Conflict("A category cannot be moved under itself or its descendants")
+        category.parent_id = data.parent_id
+    await session.flush()
+    return category
+
+
+# --- products -------------------------------------------------------------------------
+
+
+async def list_products(
+    session: AsyncSession, filters: ProductFilters, page: PageParams
+) -> tuple[Sequence[Product], int]:
+    return await repository.list_products(session, filters, page)
+
+
+async def get_public_product(session: AsyncSession, product_id: int) -> Product:
+    product = await repository.get_product(session, product_id)
+    if product is None:
+        raise NotFound("No such product")
+    return product
+
+
+async def get_product_for_admin(session: AsyncSession, product_id: int) -> Product:
+    product = await repository.get_product(session, product_id, include_archived=True)
+    if product is None:
+        raise NotFound("No such product")
+    return product
+
+
+async def _add_variants(
+    session: AsyncSession, product_id: int, variants: Sequence[VariantCreate], currency: str
+) -> Sequence[Variant]:
+    skus = [variant.sku for variant in variants]
+    if duplicates := sorted({sku for sku in skus if skus.count(sku) > 1}):
+        raise UnprocessableContent(f"SKUs repeated in the request: {', '.join(duplicates)}")
+    rows = [{**variant.model_dump(), "currency": currency} for variant in variants]
+    added = await repository.add_variants_unless_sku_taken(session, product_id, rows)
+    if len(added) < len(rows):
+        taken = sorted(set(skus) - {variant.sku for variant in added})
+        # Raising rolls back the whole request, including the variants that did insert.
+        raise Conflict(f"SKUs already in use: {', '.join(taken)}")
+    return added
+
+
+async def create_product(session: AsyncSession, data: ProductCreate, *, currency: str) -> Product:
+    await _require_category(session, data.category_id, field="category_id")
+    product = Product(category_id=data.category_id, name=data.name, description=data.description)
+    session.add(product)
+    await session.flush()
+    await _add_variants(session, product.id, data.variants, currency)
+    return await get_product_for_admin(session, product.id)
+
+
+async def update_product(session: AsyncSession, product_id: int, data: ProductUpdate) -> Product:
+    product = await get_product_for_admin(session, product_id)
+    if data.category_id is not None:
+        await _require_category(session, data.category_id, field="category_id")
+        product.category_id = data.category_id
+    if data.name is not None:
+        product.name = data.name
+    if data.description is not None:
+        product.description = data.description
+    await session.flush()
+    return product
+
+
+async def set_archived(session: AsyncSession, product_id: int, *, archived: bool) -> Product:
+    """Archiving hides a product from the catalogue and from checkout; it is never deleted,
+    because past orders refer to its variants. Both directions are idempotent."""
+    product = await get_product_for_admin(session, product_id)
+    archived_at: datetime | None = (product.archived_at or utcnow()) if archived else None
+    product.archived_at = archived_at
+    await session.flush()
+    return product
+
+
+async def add_variant(
+    session: AsyncSession, product_id: int, data: VariantCreate, *, currency: str
+) -> Variant:
+    await get_product_for_admin(session, product_id)
+    [variant] = await _add_variants(session, product_id, [data], currency)
+    return variant
+
+
+async def update_variant(session: AsyncSession, variant_id: int, data: VariantUpdate) -> Variant:
+    variant = await repository.get_variant(session, variant_id)
+    if variant is None:
+        raise NotFound("No such variant")
+    if data.name is not None:
+        variant.name = data.name
+    if data.price_amount is not None:
+        variant.price_amount = data.price_amount
+    await session.flush()
+    return variant
+
+
+async def adjust_stock(session: AsyncSession, variant_id: int, delta: int) -> Variant:
+    variant = await repository.adjust_stock(session, variant_id, delta)
+    if variant is not None:
+        return variant
+    if await repository.get_variant(session, variant_id) is None:
+        raise NotFound("No such variant")
+    raise Conflict("The adjustment would take the stock below zero")
+
+
+# --- images ---------------------------------------------------------------------------
+
+
+async def add_image(
+    session: AsyncSession,
+    *,
+    product_id: int,
+    storage_key: str,
+    content_type: str,
+    width: int,
+    height: int,
+    byte_size: int,
+    alt_text: str,
+) -> ProductImage:
+    position = await repository.next_image_position(session, product_id)
+    image = ProductImage(
+        product_id=product_id,
+        storage_key=storage_key,
+        content_type=content_type,
+        width=width,
+        height=height,
+        byte_size=byte_size,
+        alt_text=alt_text,
+        position=position,
+    )
+    session.add(image)
+    await session.flush()
+    return image
+
+
+async def delete_image(session: AsyncSession, image_id: int) -> ProductImage | None:
+    """The deleted image's row (for its storage key), or None if there was none."""
+    image = await repository.get_image(session, image_id)
+    if image is not None:
+        await session.delete(image)
+        await session.flush()
+    return image

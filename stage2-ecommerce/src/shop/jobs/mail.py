@@ -1,0 +1,44 @@
+"""Sending email, behind a small interface so the worker does not care how.
+
+`FileMailer` writes each message as an `.eml` file (RFC 5322, what an SMTP server would
+receive) into a directory: open them with any mail client. It is the development and
+demo mailbox; production would add an SMTP or email-API implementation of `Mailer`.
+"""
+
+import asyncio
+import os
+import re
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+
+class MailDeliveryError(Exception):
+    """A failure that may pass (server unreachable, "try again later"): worth a retry."""
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Delivers `message` or raises `MailDeliveryError`."""
+        ...
+
+
+class FileMailer:
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.to_thread(self._write, message)
+
+    def _write(self, message: EmailMessage) -> None:
+        try:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            # Named after the Message-ID: sending the same message twice (a retried job)
+            # rewrites one file instead of adding a second.
+            name = re.sub(r"[^A-Za-z0-9.@-]", "_", str(message["Message-ID"]).strip("<>"))
+            path = self._directory / f"{name}.eml"
+            partial = path.with_suffix(".partial")
+            partial.write_bytes(message.as_bytes())
+            os.replace(partial, path)
+        except OSError as exc:  # a full or read-only disk may recover: let the job retry
+            raise MailDeliveryError(str(exc)) from exc

@@ -1,0 +1,5 @@
+from roadmap_shared.migrations import run_migrations
+from shop.config import get_settings
+from shop.models import Base
+
+run_migrations(Base.metadata, default_url=lambda: get_settings().database_url)

@@ -1,0 +1,62 @@
+"""Orders as admins see them: everyone's, filtered, and moved along the status machine."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from roadmap_shared.errors import problem_responses
+from roadmap_shared.pagination import Page, PageParamsDep
+from shop.dependencies import AFTER_COMMIT, AfterCommitDep, CatalogCacheDep, SessionDep, get_admin
+from shop.models import OrderStatus
+from shop.orders import service
+from shop.orders.schemas import OrderOut, StatusChange, order_out
+from shop.schemas import IdPath
+
+router = APIRouter(
+    prefix="/admin/orders",
+    tags=["orders administration"],
+    dependencies=[AFTER_COMMIT, Depends(get_admin)],
+    responses=problem_responses(401, 403),
+)
+
+
+@router.get("", summary="All orders, newest first", responses=problem_responses(422))
+async def list_orders(
+    session: SessionDep,
+    page: PageParamsDep,
+    status: OrderStatus | None = None,
+    placed_after: Annotated[
+        AwareDatetime | None, Query(description="Inclusive, ISO 8601 with a time zone")
+    ] = None,
+    placed_before: Annotated[
+        AwareDatetime | None, Query(description="Exclusive, ISO 8601 with a time zone")
+    ] = None,
+) -> Page[OrderOut]:
+    orders, total = await service.list_orders(
+        session, page, status=status, placed_after=placed_after, placed_before=placed_before
+    )
+    return Page.of([order_out(order) for order in orders], total=total, params=page)
+
+
+@router.get("/{order_id}", summary="Any order", responses=problem_responses(404))
+async def get_order(order_id: IdPath, session: SessionDep) -> OrderOut:
+    return order_out(await service.get_any(session, order_id))
+
+
+@router.post(
+    "/{order_id}/status",
+    summary="Move an order: pending → paid → shipped → delivered, or cancel it",
+    responses=problem_responses(404, 409),
+)
+async def change_status(
+    order_id: IdPath,
+    body: StatusChange,
+    session: SessionDep,
+    cache: CatalogCacheDep,
+    after_commit: AfterCommitDep,
+) -> OrderOut:
+    changed = await service.change_status(session, order_id, body.status)
+    if restocked := changed.restocked_product_ids:
+        after_commit.add(lambda: cache.products_changed(restocked))
+    return order_out(changed.order)

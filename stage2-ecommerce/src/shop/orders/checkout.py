@@ -1,0 +1,157 @@
+"""Checkout: the cart becomes an order, and stock is taken, in one transaction.
+
+1. Read the cart lines, ordered by variant id.
+2. For each line, take its stock with one conditional UPDATE (see `repository.take_stock`).
+   Lines are taken in ascending variant id, so every checkout locks rows in the same
+   order: two carts holding the same variants cannot each wait for the other (deadlock).
+3. Price each line from the row the UPDATE returned: the price at this moment, not the
+   one in the cart when it was filled.
+4. Write the order and its lines, empty the cart, and write the jobs to run after commit
+   (the confirmation email, low-stock alerts) into the outbox, in the same transaction.
+If any line cannot be taken, the request raises 409 and everything above rolls back,
+including the stock already taken for earlier lines.
+"""
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roadmap_shared.errors import Conflict
+from shop.cart import repository as carts
+from shop.jobs import outbox
+from shop.models import Order, OrderLine, OrderStatus, User
+from shop.money import percentage
+from shop.orders import idempotency, repository
+from shop.orders.repository import TakenStock
+from shop.orders.schemas import CheckoutRequest, order_out
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    # Products whose variants ran out: their cached pages now say "in stock" wrongly.
+    sold_out_product_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Pricing:
+    currency: str
+    tax_rate_basis_points: int
+    low_stock_threshold: int
+
+
+async def place_order(
+    session: AsyncSession, user: User, request: CheckoutRequest, pricing: Pricing
+) -> PlacedOrder:
+    items = await carts.items(session, user.id)  # ordered by variant id: the lock order
+    if not items:
+        raise Conflict("Your cart is empty")
+
+    taken: list[tuple[TakenStock, int]] = []
+    for item in items:
+        stock = await repository.take_stock(session, item.variant_id, item.quantity)
+        if stock is None:
+            raise await _cannot_take(session, item.variant_id, item.quantity)
+        taken.append((stock, item.quantity))
+
+    if any(stock.currency != pricing.currency for stock, _ in taken):
+        raise Conflict("Some items are priced in another currency; they cannot be bought now")
+
+    lines = [
+        OrderLine(
+            variant_id=stock.variant_id,
+            sku=stock.sku,
+            product_name=stock.product_name,
+            variant_name=stock.variant_name,
+            unit_price_amount=stock.price_amount,
+            quantity=quantity,
+            line_total_amount=stock.price_amount * quantity,
+        )
+        for stock, quantity in taken
+    ]
+    # Integers add exactly; the tax is the one fraction, rounded once on the subtotal.
+    subtotal = sum(line.line_total_amount for line in lines)
+    tax = percentage(subtotal, pricing.tax_rate_basis_points)
+    order = Order(
+        user_id=user.id,
+        status=OrderStatus.PENDING,
+        currency=pricing.currency,
+        subtotal_amount=subtotal,
+        tax_amount=tax,
+        total_amount=subtotal + tax,
+        tax_rate_basis_points=pricing.tax_rate_basis_points,
+        shipping_address=request.shipping_address.model_dump(),
+        lines=lines,
+    )
+    session.add(order)
+    await session.flush()
+    await carts.clear(session, user.id)
+
+    outbox.add(session, "send_order_confirmation", order_id=order.id)
+    for stock, quantity in taken:
+        # Alert once, when this checkout is the one that crosses the threshold.
+        if stock.stock_left <= pricing.low_stock_threshold < stock.stock_left + quantity:
+            outbox.add(
+                session,
+                "send_low_stock_alert",
+                variant_id=stock.variant_id,
+                stock_left=stock.stock_left,
+            )
+
+    sold_out = frozenset(stock.product_id for stock, _ in taken if stock.stock_left == 0)
+    return PlacedOrder(order, sold_out)
+
+
+async def _cannot_take(session: AsyncSession, variant_id: int, wanted: int) -> Conflict:
+    """A 409 that says which item failed and why, so the client can fix the cart."""
+    found = await repository.availability(session, variant_id)
+    if found is None or not found[2]:
+        sku = found[0] if found else str(variant_id)
+        return Conflict(
+            f"{sku} is no longer sold; remove it from your cart",
+            extra={"sku": sku, "requested": wanted, "available": 0},
+        )
+    sku, available, _ = found
+    return Conflict(
+        f"Only {available} of {sku} left; you asked for {wanted}",
+        extra={"sku": sku, "requested": wanted, "available": available},
+    )
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+    sold_out_product_ids: frozenset[int] = frozenset()
+
+
+async def checkout(
+    session: AsyncSession,
+    user: User,
+    request: CheckoutRequest,
+    pricing: Pricing,
+    *,
+    idempotency_key: str | None,
+    request_fingerprint: str,
+) -> CheckoutResult:
+    """`place_order`, made safe to retry when the client sends an `Idempotency-Key`."""
+    claim_id: int | None = None
+    if idempotency_key is not None:
+        claimed = await idempotency.claim(
+            session,
+            user_id=user.id,
+            key=idempotency_key,
+            request_fingerprint=request_fingerprint,
+        )
+        if isinstance(claimed, idempotency.StoredResponse):
+            return CheckoutResult(claimed.status, claimed.body, replayed=True)
+        claim_id = claimed
+
+    placed = await place_order(session, user, request, pricing)
+    body = order_out(placed.order).model_dump(mode="json")
+    if claim_id is not None:
+        await idempotency.store_response(session, claim_id, status=HTTPStatus.CREATED, body=body)
+    return CheckoutResult(HTTPStatus.CREATED, body, False, placed.sold_out_product_ids)

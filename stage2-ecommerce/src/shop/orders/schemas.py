@@ -1,0 +1,76 @@
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from shop.models import Order, OrderLine, OrderStatus
+from shop.schemas import Money
+
+
+class ShippingAddress(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str = Field(default="", max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    postal_code: str = Field(min_length=1, max_length=20)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. DE")
+
+
+class CheckoutRequest(BaseModel):
+    shipping_address: ShippingAddress
+
+
+class StatusChange(BaseModel):
+    status: OrderStatus
+
+
+class OrderLineOut(BaseModel):
+    variant_id: int
+    sku: str
+    product_name: str
+    variant_name: str
+    unit_price: Money
+    quantity: int
+    line_total: Money
+
+
+class OrderOut(BaseModel):
+    id: int
+    user_id: int
+    status: OrderStatus
+    lines: list[OrderLineOut]
+    subtotal: Money
+    tax: Money
+    tax_rate_basis_points: int
+    total: Money
+    shipping_address: ShippingAddress
+    created_at: datetime
+    updated_at: datetime
+
+
+def _line_out(line: OrderLine, currency: str) -> OrderLineOut:
+    return OrderLineOut(
+        variant_id=line.variant_id,
+        sku=line.sku,
+        product_name=line.product_name,
+        variant_name=line.variant_name,
+        unit_price=Money(amount=line.unit_price_amount, currency=currency),
+        quantity=line.quantity,
+        line_total=Money(amount=line.line_total_amount, currency=currency),
+    )
+
+
+def order_out(order: Order) -> OrderOut:
+    currency = order.currency
+    return OrderOut(
+        id=order.id,
+        user_id=order.user_id,
+        status=order.status,
+        lines=[_line_out(line, currency) for line in order.lines],
+        subtotal=Money(amount=order.subtotal_amount, currency=currency),
+        tax=Money(amount=order.tax_amount, currency=currency),
+        tax_rate_basis_points=order.tax_rate_basis_points,
+        total=Money(amount=order.total_amount, currency=currency),
+        shipping_address=ShippingAddress.model_validate(order.shipping_address),
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )

@@ -1,0 +1,56 @@
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from pydantic import SecretStr
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from roadmap_shared.settings import Environment
+from shop.config import Settings
+from shop.main import create_app
+from tests.factories import TEST_JWT_KEY
+
+
+def make_settings(tmp: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": Environment.TEST,
+        "jwt_keys": {"test": SecretStr(TEST_JWT_KEY)},
+        "jwt_active_kid": "test",
+        "media_dir": tmp / "media",
+        "mail_dir": tmp / "mail",
+        "cache_namespace": "shop-test",
+        "jobs_queue": "shop-test:jobs",
+        "job_retry_base_seconds": 0.05,
+        "tax_rate_basis_points": 2000,
+        "low_stock_threshold": 3,
+        **overrides,
+    }
+    # `_env_file=None`: a developer's `.env` must not change what the tests see.
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    return make_settings(
+        tmp_path_factory.mktemp("shop"), database_url=database_url, redis_url=redis_url
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, redis_client: Redis) -> FastAPI:
+    # `redis_client` empties this suite's Redis database first: no cached page or queued
+    # job survives from one test to the next.
+    return create_app(settings)
+
+
+@pytest_asyncio.fixture
+async def committed_session(db_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are real, to set up data for `committing_client` tests and
+    for the worker, which reads the database through its own connections."""
+    async with AsyncSession(db_engine, expire_on_commit=False) as session:
+        yield session

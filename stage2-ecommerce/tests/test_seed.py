@@ -1,0 +1,20 @@
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shop.models import Product, User, Variant
+from shop.seed import seed
+
+
+async def test_the_seed_fills_an_empty_shop_and_is_safe_to_run_again(
+    db_session: AsyncSession,
+) -> None:
+    first = await seed(db_session, currency="EUR", products=40)
+    second = await seed(db_session, currency="EUR", products=40)
+
+    assert (first.users_created, first.products_created) == (2, 40)
+    assert first.variants_created >= 40
+    assert (second.users_created, second.products_created) == (0, 0)
+    assert await db_session.scalar(select(func.count()).select_from(Product)) == 40
+    assert await db_session.scalar(select(func.count()).select_from(User)) == 2
+    variants = await db_session.scalar(select(func.count()).select_from(Variant))
+    assert variants == first.variants_created

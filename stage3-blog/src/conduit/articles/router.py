@@ -1,0 +1,152 @@
+"""Article endpoints: lists, the feed, one article, writing, favorites."""
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
+
+from conduit.articles import service
+from conduit.articles.repository import ArticleFilters
+from conduit.articles.schemas import (
+    ArticleList,
+    ArticleResponse,
+    NewArticleRequest,
+    UpdateArticleRequest,
+)
+from conduit.dependencies import CacheDep, CurrentUser, SessionDep, Viewer, Writer
+
+router = APIRouter(prefix="/articles", tags=["Articles"])
+
+MAX_LIMIT = 100
+# Deep offsets are slow and nobody pages that far; the bound also keeps the value in range
+# for PostgreSQL (a larger one would fail in the database, as a 500).
+MAX_OFFSET = 1_000_000
+
+
+@dataclass(frozen=True)
+class Paging:
+    limit: int
+    offset: int
+
+
+def paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Articles per page")] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Articles to skip")] = 0,
+) -> Paging:
+    return Paging(limit=limit, offset=offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+@router.get("", summary="List articles, most recent first", response_model=ArticleList)
+async def list_articles(
+    *,
+    session: SessionDep,
+    viewer: Viewer,
+    page: PagingDep,
+    cache: CacheDep,
+    tag: Annotated[str | None, Query(max_length=40)] = None,
+    author: Annotated[str | None, Query(max_length=40)] = None,
+    favorited: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Full-text search in titles and bodies")
+    ] = None,
+) -> Response:
+    # An empty parameter (`?tag=`) filters nothing, as if it were absent.
+    filters = ArticleFilters(
+        tag=tag or None,
+        author=author or None,
+        favorited_by=favorited or None,
+        search=(q or "").strip() or None,
+    )
+
+    async def load() -> bytes:
+        articles = await service.list_articles(
+            session, filters, viewer=viewer, limit=page.limit, offset=page.offset
+        )
+        return articles.model_dump_json(by_alias=True).encode()
+
+    if viewer is not None:  # personal flags: never cached
+        return Response(await load(), media_type="application/json")
+    # The key names everything the page depends on, and nothing else.
+    key = json.dumps({**asdict(filters), "limit": page.limit, "offset": page.offset})
+    return Response(await cache.article_list(key, load), media_type="application/json")
+
+
+@router.get("/feed", summary="Articles by followed authors, most recent first")
+async def feed(session: SessionDep, user: CurrentUser, page: PagingDep) -> ArticleList:
+    return await service.list_articles(
+        session,
+        ArticleFilters(followed_by=user.id),
+        viewer=user,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{slug}", summary="Get an article")
+async def get_article(slug: str, session: SessionDep, viewer: Viewer) -> ArticleResponse:
+    return ArticleResponse(article=await service.get_article(session, slug, viewer))
+
+
+@router.post("", status_code=201, summary="Create an article")
+async def create_article(
+    *,
+    body: NewArticleRequest,
+    session: SessionDep,
+    user: Writer,
+    cache: CacheDep,
+    background: BackgroundTasks,
+) -> ArticleResponse:
+    article = await service.create(session, user, body.article)
+    # After the response, so after the commit: see ContentCache.forget_articles.
+    background.add_task(cache.forget_articles)
+    return ArticleResponse(article=article)
+
+
+@router.put("/{slug}", summary="Update an article (its author only)")
+async def update_article(
+    *,
+    slug: str,
+    body: UpdateArticleRequest,
+    session: SessionDep,
+    user: Writer,
+    cache: CacheDep,
+    background: BackgroundTasks,
+) -> ArticleResponse:
+    article = await service.update(session, slug, user, body.article)
+    background.add_task(cache.forget_articles)
+    return ArticleResponse(article=article)
+
+
+# The spec's OpenAPI document: 200 with no content.
+@router.delete(
+    "/{slug}",
+    response_class=Response,
+    summary="Delete an article (its author, a moderator or an admin)",
+)
+async def delete_article(
+    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+) -> None:
+    await service.delete(session, slug, user)
+    background.add_task(cache.forget_articles)
+
+
+@router.post("/{slug}/favorite", summary="Favorite an article", tags=["Favorites"])
+async def favorite(
+    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+) -> ArticleResponse:
+    article = await service.favorite(session, slug, user)
+    background.add_task(cache.forget_articles)  # favoritesCount is in cached lists
+    return ArticleResponse(article=article)
+
+
+@router.delete("/{slug}/favorite", summary="Unfavorite an article", tags=["Favorites"])
+async def unfavorite(
+    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+) -> ArticleResponse:
+    article = await service.unfavorite(session, slug, user)
+    background.add_task(cache.forget_articles)
+    return ArticleResponse(article=article)

@@ -1,0 +1,64 @@
+"""Request and response bodies of the article endpoints."""
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from conduit.profiles.schemas import Profile
+from conduit.schemas import SpecModel, Timestamp
+
+# Blank text is refused (422 "can't be empty"); surrounding whitespace is dropped.
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)]
+TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+TagNames = Annotated[list[TagName], Field(max_length=10)]
+
+
+class NewArticle(SpecModel):
+    title: Title
+    description: Description
+    body: Body
+    tag_list: TagNames = Field(default_factory=list)
+
+
+class NewArticleRequest(SpecModel):
+    article: NewArticle
+
+
+class ArticleChanges(SpecModel):
+    """Fields left out stay as they are. `tagList` is not in the spec's update body, but
+    front ends send it from the same editor they create with, so it is honoured."""
+
+    title: Title | None = None
+    description: Description | None = None
+    body: Body | None = None
+    tag_list: TagNames | None = None
+
+
+class UpdateArticleRequest(SpecModel):
+    article: ArticleChanges
+
+
+class Article(SpecModel):
+    slug: str
+    title: str
+    description: str
+    body: str
+    tag_list: list[str]
+    created_at: Timestamp
+    updated_at: Timestamp
+    favorited: bool
+    favorites_count: int
+    author: Profile
+
+
+class ArticleResponse(SpecModel):
+    article: Article
+
+
+class ArticleList(SpecModel):
+    articles: list[Article]
+    articles_count: int

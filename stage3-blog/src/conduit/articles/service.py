@@ -1,0 +1,161 @@
+"""The rules of articles: who may change what, slugs, and shaping responses."""
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conduit.articles import repository, slugs
+from conduit.articles.repository import ArticleFilters, ArticleRow
+from conduit.articles.schemas import Article, ArticleChanges, ArticleList, NewArticle
+from conduit.constraints import violated_unique_constraint
+from conduit.errors import forbidden, invalid, not_found
+from conduit.models import Article as ArticleRecord
+from conduit.models import User
+from conduit.profiles.service import profile_of
+from conduit.tags.repository import set_article_tags
+from roadmap_shared.database import utcnow
+
+SLUG_CONSTRAINT = "uq_articles_slug"
+
+
+class NoFreeSlug(RuntimeError):
+    """Every candidate slug was taken: practically impossible, so a 500 is right."""
+
+
+def to_schema(row: ArticleRow) -> Article:
+    article = row.article
+    return Article(
+        slug=article.slug,
+        title=article.title,
+        description=article.description,
+        body=article.body,
+        tag_list=[tag.name for tag in article.tags],
+        created_at=article.created_at,
+        updated_at=article.updated_at,
+        favorited=row.favorited,
+        favorites_count=row.favorites_count,
+        author=profile_of(article.author, following=row.following),
+    )
+
+
+async def list_articles(
+    session: AsyncSession,
+    filters: ArticleFilters,
+    *,
+    viewer: User | None,
+    limit: int,
+    offset: int,
+) -> ArticleList:
+    rows = await repository.page(
+        session, filters, viewer_id=viewer.id if viewer else None, limit=limit, offset=offset
+    )
+    return ArticleList(
+        articles=[to_schema(row) for row in rows],
+        articles_count=await repository.count(session, filters),
+    )
+
+
+async def get_article(
+    session: AsyncSession, slug: str, viewer: User | None, *, refresh: bool = False
+) -> Article:
+    row = await repository.get_row(
+        session, slug, viewer_id=viewer.id if viewer else None, refresh=refresh
+    )
+    if row is None:
+        raise not_found("article")
+    return to_schema(row)
+
+
+async def find(session: AsyncSession, slug: str) -> ArticleRecord:
+    article = await repository.get(session, slug)
+    if article is None:
+        raise not_found("article")
+    return article
+
+
+async def create(session: AsyncSession, author: User, new: NewArticle) -> Article:
+    article = await _insert_with_free_slug(session, author, new)
+    await set_article_tags(session, article.id, new.tag_list)
+    return await get_article(session, article.slug, author)
+
+
+async def update(session: AsyncSession, slug: str, user: User, changes: ArticleChanges) -> Article:
+    article = await find(session, slug)
+    if article.author_id != user.id:
+        # Moderators may delete what they must not rewrite in someone else's name.
+        raise forbidden("article", "can only be edited by its author")
+    sent = changes.model_fields_set
+    if not sent:
+        raise invalid("article", "must have at least one field to change")
+    old_title = article.title
+    if "title" in sent and changes.title is not None:
+        article.title = changes.title
+    if "description" in sent and changes.description is not None:
+        article.description = changes.description
+    if "body" in sent and changes.body is not None:
+        article.body = changes.body
+    if "tag_list" in sent and changes.tag_list is not None:
+        await set_article_tags(session, article.id, changes.tag_list)
+    article.updated_at = utcnow()
+    # The spec: "The slug also gets updated when the title is changed". A new title that
+    # slugifies the same (a changed capital, say) keeps its slug.
+    if slugs.slugify(article.title) != slugs.slugify(old_title):
+        article.slug = await _move_to_free_slug(session, article)
+    return await get_article(session, article.slug, user, refresh=True)
+
+
+async def delete(session: AsyncSession, slug: str, user: User) -> None:
+    article = await find(session, slug)
+    if article.author_id != user.id and not user.role.moderates:
+        raise forbidden("article", "can only be deleted by its author or a moderator")
+    await repository.delete_article(session, article.id)
+
+
+async def favorite(session: AsyncSession, slug: str, user: User) -> Article:
+    article = await find(session, slug)
+    await repository.favorite(session, user.id, article.id)
+    return await get_article(session, slug, user)
+
+
+async def unfavorite(session: AsyncSession, slug: str, user: User) -> Article:
+    article = await find(session, slug)
+    await repository.unfavorite(session, user.id, article.id)
+    return await get_article(session, slug, user)
+
+
+async def _insert_with_free_slug(
+    session: AsyncSession, author: User, new: NewArticle
+) -> ArticleRecord:
+    """Inserts the article under the first free slug. Each attempt runs in a SAVEPOINT:
+    when the unique constraint refuses a slug, only that attempt is undone, and the
+    request's transaction goes on to the next candidate."""
+    for slug in slugs.candidates(new.title):
+        article = ArticleRecord(
+            slug=slug,
+            title=new.title,
+            description=new.description,
+            body=new.body,
+            author_id=author.id,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(article)
+        except IntegrityError as error:
+            if violated_unique_constraint(error) != SLUG_CONSTRAINT:
+                raise
+            continue
+        return article
+    raise NoFreeSlug(new.title)
+
+
+async def _move_to_free_slug(session: AsyncSession, article: ArticleRecord) -> str:
+    # begin_nested() first flushes the other changes, outside the savepoint.
+    for slug in slugs.candidates(article.title):
+        try:
+            async with session.begin_nested():
+                await repository.set_slug(session, article.id, slug)
+        except IntegrityError as error:
+            if violated_unique_constraint(error) != SLUG_CONSTRAINT:
+                raise
+            continue
+        return slug
+    raise NoFreeSlug(article.title)

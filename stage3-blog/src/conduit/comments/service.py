@@ -1,0 +1,53 @@
+"""The rules of comments: anyone signed in may comment; a comment may be deleted by its
+author, a moderator or an admin."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conduit.articles.service import find
+from conduit.comments import repository
+from conduit.comments.repository import CommentRow
+from conduit.comments.schemas import Comment, NewComment
+from conduit.errors import forbidden, not_found
+from conduit.models import Comment as CommentRecord
+from conduit.models import User
+from conduit.profiles.service import profile_of
+
+
+def to_schema(row: CommentRow) -> Comment:
+    comment = row.comment
+    return Comment(
+        id=comment.id,
+        created_at=comment.created_at,
+        updated_at=comment.updated_at,
+        body=comment.body,
+        author=profile_of(comment.author, following=row.following),
+    )
+
+
+async def list_comments(
+    session: AsyncSession, slug: str, viewer: User | None, *, limit: int, offset: int
+) -> list[Comment]:
+    article = await find(session, slug)
+    rows = await repository.for_article(
+        session, article.id, viewer_id=viewer.id if viewer else None, limit=limit, offset=offset
+    )
+    return [to_schema(row) for row in rows]
+
+
+async def add(session: AsyncSession, slug: str, author: User, new: NewComment) -> Comment:
+    article = await find(session, slug)
+    comment = CommentRecord(article_id=article.id, author_id=author.id, body=new.body)
+    session.add(comment)
+    await session.flush()
+    return to_schema(await repository.get_row(session, comment.id, viewer_id=author.id))
+
+
+async def delete(session: AsyncSession, slug: str, comment_id: int, user: User) -> None:
+    article = await find(session, slug)
+    # A comment is found only under its own article; any other slug is a 404.
+    comment = await repository.get(session, article.id, comment_id)
+    if comment is None:
+        raise not_found("comment")
+    if comment.author_id != user.id and not user.role.moderates:
+        raise forbidden("comment", "can only be deleted by its author or a moderator")
+    await repository.delete_comment(session, comment.id)

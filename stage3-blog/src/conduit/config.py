@@ -1,0 +1,37 @@
+"""Settings for the Conduit API, read from `BLOG_*` environment variables (or `.env`)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from roadmap_shared.security.settings import TokenSettings
+
+
+class Settings(TokenSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BLOG_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/conduit"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # The RealWorld front ends keep the token until it stops working and have no refresh
+    # flow, so a 15-minute token would sign people out mid-article. One day is a compromise.
+    access_token_minutes: int = Field(default=24 * 60, gt=0)
+
+    # Rate limits (GCRA in Redis): bursts up to the limit, then the limit's steady rate.
+    writes_per_minute: int = Field(default=30, gt=0)
+    logins_per_minute_per_account: int = Field(default=5, gt=0)
+    logins_per_minute_per_address: int = Field(default=20, gt=0)
+    registrations_per_hour_per_address: int = Field(default=20, gt=0)
+
+    # How long anonymous article lists and the tag list may be served from Redis. Writes
+    # invalidate them at once; the TTL only bounds staleness when an invalidation is lost.
+    article_list_cache_seconds: int = Field(default=30, gt=0)
+    tags_cache_seconds: int = Field(default=300, gt=0)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,37 @@
+"""SQL for follows."""
+
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, delete, exists, false, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conduit.models import Follow
+
+
+def follows(viewer_id: int | None, author_id: ColumnExpressionArgument[int]) -> ColumnElement[bool]:
+    """A column saying whether the viewer follows `author_id` (always false when anonymous),
+    to select alongside articles or comments in the same query."""
+    if viewer_id is None:
+        return false()
+    return exists().where(Follow.follower_id == viewer_id, Follow.followee_id == author_id)
+
+
+async def is_following(session: AsyncSession, follower_id: int, followee_id: int) -> bool:
+    query = select(
+        exists().where(Follow.follower_id == follower_id, Follow.followee_id == followee_id)
+    )
+    return bool(await session.scalar(query))
+
+
+async def follow(session: AsyncSession, follower_id: int, followee_id: int) -> None:
+    # Idempotent, and safe when the same request arrives twice at once.
+    await session.execute(
+        insert(Follow)
+        .values(follower_id=follower_id, followee_id=followee_id)
+        .on_conflict_do_nothing()
+    )
+
+
+async def unfollow(session: AsyncSession, follower_id: int, followee_id: int) -> None:
+    await session.execute(
+        delete(Follow).where(Follow.follower_id == follower_id, Follow.followee_id == followee_id)
+    )

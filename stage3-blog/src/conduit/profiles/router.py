@@ -1,0 +1,24 @@
+"""Profiles: read one, follow, unfollow."""
+
+from fastapi import APIRouter
+
+from conduit.dependencies import SessionDep, Viewer, Writer
+from conduit.profiles import service
+from conduit.profiles.schemas import ProfileResponse
+
+router = APIRouter(prefix="/profiles", tags=["Profile"])
+
+
+@router.get("/{username}", summary="Get a profile")
+async def get_profile(username: str, session: SessionDep, viewer: Viewer) -> ProfileResponse:
+    return ProfileResponse(profile=await service.get_profile(session, username, viewer))
+
+
+@router.post("/{username}/follow", summary="Follow a user")
+async def follow(username: str, session: SessionDep, user: Writer) -> ProfileResponse:
+    return ProfileResponse(profile=await service.follow(session, username, user))
+
+
+@router.delete("/{username}/follow", summary="Unfollow a user")
+async def unfollow(username: str, session: SessionDep, user: Writer) -> ProfileResponse:
+    return ProfileResponse(profile=await service.unfollow(session, username, user))

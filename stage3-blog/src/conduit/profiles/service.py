@@ -1,0 +1,40 @@
+"""Profiles: another user as the viewer sees them, and following them."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conduit.errors import invalid, not_found
+from conduit.models import User
+from conduit.profiles import repository
+from conduit.profiles.schemas import Profile
+from conduit.users import repository as users
+
+
+def profile_of(user: User, *, following: bool) -> Profile:
+    return Profile(username=user.username, bio=user.bio, image=user.image, following=following)
+
+
+async def find_user(session: AsyncSession, username: str) -> User:
+    user = await users.get_by_username(session, username)
+    if user is None:
+        raise not_found("profile")
+    return user
+
+
+async def get_profile(session: AsyncSession, username: str, viewer: User | None) -> Profile:
+    user = await find_user(session, username)
+    following = viewer is not None and await repository.is_following(session, viewer.id, user.id)
+    return profile_of(user, following=following)
+
+
+async def follow(session: AsyncSession, username: str, follower: User) -> Profile:
+    user = await find_user(session, username)
+    if user.id == follower.id:
+        raise invalid("profile", "cannot be followed by itself")
+    await repository.follow(session, follower.id, user.id)
+    return profile_of(user, following=True)
+
+
+async def unfollow(session: AsyncSession, username: str, follower: User) -> Profile:
+    user = await find_user(session, username)
+    await repository.unfollow(session, follower.id, user.id)
+    return profile_of(user, following=False)

@@ -1,0 +1,5 @@
+from conduit.schemas import SpecModel
+
+
+class TagList(SpecModel):
+    tags: list[str]

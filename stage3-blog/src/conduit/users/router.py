@@ -1,0 +1,100 @@
+"""Authentication endpoints: register, log in, read and update the current user."""
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+
+from conduit.dependencies import (
+    CacheDep,
+    CurrentUser,
+    RateLimiterDep,
+    SessionDep,
+    SettingsDep,
+    TokenCodecDep,
+    Writer,
+)
+from conduit.ratelimits import (
+    enforce_all,
+    login_account_policy,
+    login_address_policy,
+    registration_policy,
+)
+from conduit.users import service
+from conduit.users.schemas import LoginRequest, RegisterRequest, UpdateUserRequest, UserResponse
+
+router = APIRouter(tags=["User and Authentication"])
+
+
+def _client_address(request: Request) -> str:
+    # The TCP peer. `python -m conduit` trusts no X-Forwarded-For header, so behind a
+    # reverse proxy every client would share the proxy's address (and its login limit):
+    # run uvicorn with --proxy-headers --forwarded-allow-ips=<the proxy> there.
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/users/login", summary="Log in")
+async def login(
+    *,
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    codec: TokenCodecDep,
+    limiter: RateLimiterDep,
+) -> UserResponse:
+    decision = await enforce_all(
+        limiter,
+        [
+            (login_address_policy(settings), _client_address(request)),
+            (login_account_policy(settings), body.user.email.lower()),
+        ],
+    )
+    response.headers.update(decision.headers())
+    user = await service.login(session, body.user.email, body.user.password)
+    token = service.issue_token(codec, settings, user)
+    return UserResponse(user=service.authenticated_user(user, token))
+
+
+@router.post("/users", status_code=201, summary="Register")
+async def register(
+    *,
+    body: RegisterRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    codec: TokenCodecDep,
+    limiter: RateLimiterDep,
+) -> UserResponse:
+    decision = await limiter.enforce(registration_policy(settings), _client_address(request))
+    response.headers.update(decision.headers())
+    user = await service.register(session, body.user)
+    token = service.issue_token(codec, settings, user)
+    return UserResponse(user=service.authenticated_user(user, token))
+
+
+@router.get("/user", summary="Get the current user")
+async def current_user(
+    *, user: CurrentUser, settings: SettingsDep, codec: TokenCodecDep
+) -> UserResponse:
+    # A fresh token on every user response: clients that store it get sliding sessions.
+    token = service.issue_token(codec, settings, user)
+    return UserResponse(user=service.authenticated_user(user, token))
+
+
+@router.put("/user", summary="Update the current user")
+async def update_current_user(
+    *,
+    body: UpdateUserRequest,
+    user: Writer,
+    session: SessionDep,
+    settings: SettingsDep,
+    codec: TokenCodecDep,
+    cache: CacheDep,
+    background: BackgroundTasks,
+) -> UserResponse:
+    user = await service.update(session, user, body.user)
+    # Cached article lists show the author's name, bio and image. Background tasks run
+    # after the response, so after the request's transaction has committed.
+    background.add_task(cache.forget_articles)
+    token = service.issue_token(codec, settings, user)
+    return UserResponse(user=service.authenticated_user(user, token))

@@ -1,0 +1,54 @@
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from httpx import AsyncClient
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from conduit.config import Settings
+from conduit.main import create_app
+from roadmap_shared.settings import Environment
+
+TEST_JWT_KEY = "a-test-signing-key-that-is-long-enough-for-hs256"
+
+
+def make_settings(database_url: str, redis_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": Environment.TEST,
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "jwt_keys": {"test": TEST_JWT_KEY},
+        "jwt_active_kid": "test",
+        # Generous by default; the rate limit tests set their own.
+        "writes_per_minute": 1000,
+        "logins_per_minute_per_account": 1000,
+        "logins_per_minute_per_address": 1000,
+        "registrations_per_hour_per_address": 1000,
+        **overrides,
+    }
+    return Settings.model_validate(values)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str) -> Settings:
+    return make_settings(database_url, redis_url)
+
+
+@pytest_asyncio.fixture
+async def app(settings: Settings, redis_client: Redis) -> AsyncIterator[FastAPI]:
+    # `redis_client` empties the suite's Redis database first: no cached page or spent
+    # rate limit leaks from one test into the next.
+    yield create_app(settings)
+
+
+@pytest_asyncio.fixture
+async def committed_session(
+    db_engine: AsyncEngine, committing_client: AsyncClient
+) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are real, for data that `committing_client`'s requests
+    (each on a connection of its own) must see. `committing_client` empties the tables
+    afterwards, so it comes with this fixture."""
+    async with AsyncSession(db_engine, expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,89 @@
+"""The two error shapes: the spec's under /api, problem details everywhere else."""
+
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conduit.config import Settings
+from conduit.models import Role
+from tests.factories import auth, make_user
+
+PROBLEM = "application/problem+json"
+
+
+async def test_an_unknown_route_under_api_is_a_404_in_the_spec_shape(client: AsyncClient) -> None:
+    response = await client.get("/api/nothing-here")
+
+    assert response.status_code == 404
+    assert response.json() == {"errors": {"body": ["Not Found"]}}
+
+
+async def test_an_unknown_route_outside_api_is_a_problem(client: AsyncClient) -> None:
+    response = await client.get("/nothing-here")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["title"] == "Not Found"
+
+
+async def test_a_body_too_large_is_a_problem_even_under_api(client: AsyncClient) -> None:
+    response = await client.post(
+        "/api/users", content=b"x" * 2_000_000, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_a_method_the_spec_does_not_define_is_a_problem(client: AsyncClient) -> None:
+    response = await client.patch("/api/tags")
+
+    assert response.status_code == 405
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_health_endpoints_answer(client: AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok"}
+
+
+async def test_the_openapi_document_lists_the_spec_endpoints(client: AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    assert {"/api/users/login", "/api/articles/{slug}", "/api/tags"} <= set(paths)
+
+
+async def test_the_openapi_document_shows_each_error_shape_where_it_applies(
+    client: AsyncClient,
+) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    def invalid_body(path: str, method: str) -> str:
+        content = paths[path][method]["responses"]["422"]["content"]
+        return str(next(iter(content.values()))["schema"]["$ref"])
+
+    assert invalid_body("/api/users", "post").endswith("/GenericErrorModel")
+    assert invalid_body("/admin/users/{username}/role", "put").endswith("/Problem")
+
+
+async def test_a_nul_character_anywhere_is_a_client_error_not_a_crash(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db_session)
+
+    in_body = await client.post(
+        "/api/articles",
+        json={"article": {"title": "a\u0000b", "description": "d", "body": "b"}},
+        headers=auth(settings, author),
+    )
+    in_path = await client.get("/api/profiles/a%00b")
+    admin = await make_user(db_session, role=Role.ADMIN)
+    outside_api = await client.put("/admin/users/a%00b/suspension", headers=auth(settings, admin))
+
+    for response in (in_body, in_path):
+        assert response.status_code == 422
+        assert response.json() == {"errors": {"body": ["must not contain NUL characters"]}}
+    assert outside_api.status_code == 422
+    assert outside_api.headers["content-type"] == PROBLEM
+    assert outside_api.json()["detail"] == "body must not contain NUL characters"

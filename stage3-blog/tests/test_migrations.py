@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from alembic.config import Config
+
+from roadmap_shared.testing import databases
+
+
+def test_models_and_migrations_agree(alembic_config: Config) -> None:
+    databases.run_alembic(alembic_config, "check")
+
+
+def test_migrations_go_down_to_empty_and_up_again(
+    alembic_ini: Path, scratch_database_url: str
+) -> None:
+    config = databases.alembic_config(alembic_ini, scratch_database_url)
+    for action, target in [("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head")]:
+        databases.run_alembic(config, action, target)

@@ -1,0 +1,55 @@
+"""Without Redis the API still answers: the cache reads from PostgreSQL and the rate
+limiter lets requests through. Only /readyz says something is wrong."""
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conduit.config import Settings
+from tests.conftest import make_settings
+from tests.factories import PASSWORD, auth, make_article, make_user
+
+NOBODY_LISTENS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url, NOBODY_LISTENS, writes_per_minute=1)
+
+
+async def test_reads_and_writes_work_without_redis(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db_session)
+    await make_article(db_session, author, tags=["dragons"])
+    headers = auth(settings, author)
+
+    listed = await client.get("/api/articles")
+    tags = await client.get("/api/tags")
+    login = await client.post(
+        "/api/users/login", json={"user": {"email": author.email, "password": PASSWORD}}
+    )
+    # The limit is one write a minute, but the limiter cannot count: it lets both through.
+    writes = [
+        await client.post(
+            "/api/articles",
+            json={"article": {"title": f"T{n}", "description": "d", "body": "b"}},
+            headers=headers,
+        )
+        for n in range(2)
+    ]
+    listed_after = await client.get("/api/articles")
+
+    assert listed.json()["articlesCount"] == 1
+    assert tags.json() == {"tags": ["dragons"]}
+    assert login.status_code == 200
+    assert [write.status_code for write in writes] == [201, 201]
+    assert listed_after.json()["articlesCount"] == 3
+
+
+async def test_readiness_reports_redis_down(client: AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["postgres"] == "ok"
+    assert response.json()["checks"]["redis"].startswith("failed")
