@@ -13,11 +13,21 @@ from tests.stages import ROOT, STAGES, import_package
 
 STAGE_IDS = [stage.name for stage in STAGES]
 ROOT_README = (ROOT / "README.md").read_text()
-CURL_URL = re.compile(r"curl[^\n]*?https?://(?:127\.0\.0\.1|localhost):8000(/[^\s'\"?]*)")
+BASE_URL = r"https?://(?:127\.0\.0\.1|localhost):8000"
+CURL_URL = re.compile(rf"curl[^\n]*?{BASE_URL}(/[^\s'\"?]*)")
+# A README may name the base URL once (`B=http://127.0.0.1:8000`) and use `$B` after.
+BASE_URL_VARIABLE = re.compile(rf"^(\w+)={BASE_URL}/?$", re.MULTILINE)
 
 
 def readme(stage: Path) -> str:
     return (stage / "README.md").read_text()
+
+
+def curl_paths(text: str) -> list[str]:
+    for variable in BASE_URL_VARIABLE.findall(text):
+        text = re.sub(rf"\$\{{?{variable}\b\}}?", "http://127.0.0.1:8000", text)
+    paths: list[str] = CURL_URL.findall(text)
+    return paths
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
@@ -54,7 +64,7 @@ def is_routed(app: FastAPI, path: str) -> bool:
 @pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
 def test_every_curl_example_names_a_real_route(stage: Path) -> None:
     app = importlib.import_module(f"{import_package(stage)}.main").create_app()
-    paths = CURL_URL.findall(readme(stage))
+    paths = curl_paths(readme(stage))
     assert paths, "the README should show curl examples"
     for path in paths:
         assert is_routed(app, path), f"{path} is not a route of {stage.name}"
