@@ -38,7 +38,7 @@ async def test_wrong_method_is_a_problem_naming_every_allowed_method(
         response = await client.delete("/items")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 async def test_validation_errors_list_each_field(client: AsyncClient) -> None:
@@ -178,3 +178,12 @@ async def test_metrics_count_requests_by_route_template(client: AsyncClient) -> 
     assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in exposition
     assert 'route="<unmatched>",status="404"' in exposition
     assert "/no/such/page" not in exposition
+
+
+async def test_head_is_answered_like_get_without_a_body(client: AsyncClient) -> None:
+    get = await client.get("/healthz")
+    head = await client.head("/healthz")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["content-type"] == get.headers["content-type"]

@@ -2,6 +2,7 @@ import asyncio
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from roadmap_shared.cache import Cache
 
@@ -80,3 +81,19 @@ async def test_waiters_stop_waiting_when_the_loader_fails(redis_client: Redis) -
     assert waiter.calls == 1
     with pytest.raises(LookupError):
         await first
+
+
+async def test_the_loader_runs_once_even_if_redis_fails_after_loading(
+    redis_client: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, loader = Cache(redis_client, namespace="t"), CountingLoader(b"fresh")
+    real_set = redis_client.set
+
+    async def set_fails_for_values(name: str, value: object, **options: object) -> object:
+        if options.get("nx"):  # taking the lock still works
+            return await real_set(name, value, **options)  # type: ignore[arg-type]
+        raise RedisConnectionError("Redis went away")
+
+    monkeypatch.setattr(redis_client, "set", set_fails_for_values)
+    assert await cache.get_or_load("k", loader, ttl_seconds=60) == b"fresh"
+    assert loader.calls == 1

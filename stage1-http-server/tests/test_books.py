@@ -202,7 +202,7 @@ async def test_an_unsupported_method_is_refused_with_the_allowed_ones(client: As
     response = await client.delete("/books")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 async def test_isbns_from_the_factory_are_valid(client: AsyncClient) -> None:

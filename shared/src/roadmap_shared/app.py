@@ -24,6 +24,7 @@ from roadmap_shared.logging import configure_logging
 from roadmap_shared.metrics import install_metrics
 from roadmap_shared.middleware import (
     BodySizeLimitMiddleware,
+    HeadAsGetMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -71,7 +72,8 @@ def create_app(
         app.include_router(router)
 
     # Added innermost first. A request meets the security headers, then RequestContext (id,
-    # access log, 500s), then metrics, then the body limit, then CORS.
+    # access log, 500s), then metrics, then the body limit, then CORS, then HEAD-as-GET.
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -15,6 +15,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -48,33 +49,46 @@ class Cache:
     async def get_or_load(
         self, key: str, loader: Loader, *, ttl_seconds: int, group: str | None = None
     ) -> bytes:
-        """The cached value for `key`, or `loader()`'s result, stored for `ttl_seconds`."""
+        """The cached value for `key`, or `loader()`'s result, stored for `ttl_seconds`.
+
+        The loader runs at most once per call, whatever Redis does meanwhile."""
         try:
             full_key = await self._full_key(key, group)
-            if (cached := await self._redis.get(full_key)) is not None:
-                return _as_bytes(cached)
-            return await self._load_once(full_key, loader, ttl_seconds)
+            found = await self._cached_or_claim(full_key)
         except RedisError:
             logger.warning("cache unavailable; reading from the source", exc_info=True)
             return await loader()
+        if isinstance(found, bytes):
+            return found
+        try:
+            value = await loader()
+            # Stored before the lock is released, so a waiter that sees the lock gone finds it.
+            await self._quietly(self._redis.set(full_key, value, ex=ttl_seconds), "store")
+        finally:
+            if found.token is not None:
+                release = self._release(keys=[found.lock_key], args=[found.token])
+                await self._quietly(release, "release the lock")
+        return value
 
     async def invalidate(self, key: str, *, group: str | None = None) -> None:
         async def delete() -> None:
             await self._redis.delete(await self._full_key(key, group))
 
-        await self._quietly(delete())
+        await self._quietly(delete(), "invalidate; stale until its TTL")
 
     async def invalidate_group(self, group: str) -> None:
         """Makes every key of `group` stale at once."""
-        await self._quietly(self._redis.incr(self._version_key(group)))
+        await self._quietly(
+            self._redis.incr(self._version_key(group)), "invalidate; stale until its TTL"
+        )
 
-    async def _quietly(self, invalidation: Awaitable[object]) -> None:
-        # A failed invalidation is logged, not raised: the write it follows has committed.
+    async def _quietly(self, operation: Awaitable[object], what: str) -> None:
+        # Logged, not raised: the caller's work (a committed write, a loaded value) stands.
         # Keep TTLs short, because a key that could not be invalidated lives until it expires.
         try:
-            await invalidation
+            await operation
         except RedisError:
-            logger.error("cache invalidation failed; stale until TTL", exc_info=True)
+            logger.error("cache could not %s", what, exc_info=True)
 
     def _version_key(self, group: str) -> str:
         return f"{self._namespace}:group:{group}:version"
@@ -85,15 +99,13 @@ class Cache:
         version = await self._redis.get(self._version_key(group))
         return f"{self._namespace}:{group}:v{int(version or 0)}:{key}"
 
-    async def _load_once(self, full_key: str, loader: Loader, ttl_seconds: int) -> bytes:
+    async def _cached_or_claim(self, full_key: str) -> "bytes | _Claim":
+        """The cached value; or a claim to load it, with the lock when we took it."""
+        if (cached := await self._redis.get(full_key)) is not None:
+            return _as_bytes(cached)
         lock_key, token = f"{full_key}:lock", secrets.token_hex(8)
         if await self._redis.set(lock_key, token, nx=True, px=self._lock_ms):
-            try:
-                value = await loader()
-                await self._redis.set(full_key, value, ex=ttl_seconds)
-                return value
-            finally:
-                await self._release(keys=[lock_key], args=[token])
+            return _Claim(lock_key, token)
         # Someone else is loading it: wait for their result, but not longer than the lock,
         # and not at all once the lock is gone without a value (their loader failed).
         deadline = time.monotonic() + self._lock_ms / 1000
@@ -103,7 +115,13 @@ class Cache:
                 return _as_bytes(cached)
             if not await self._redis.exists(lock_key):
                 break
-        return await loader()
+        return _Claim(lock_key, token=None)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    lock_key: str
+    token: str | None  # None: we load without holding the lock
 
 
 def _as_bytes(value: bytes | str) -> bytes:

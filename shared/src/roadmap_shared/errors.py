@@ -144,13 +144,16 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method some route accepts for this path. The router itself names only the
     first route that matched the path, so `GET /books` would hide `POST /books`."""
     routes = request.app.router.routes
-    return [
+    allowed = {
         method
         for method in _METHODS
         if any(
             route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
         )
-    ]
+    }
+    if "GET" in allowed:
+        allowed.add("HEAD")  # answered by HeadAsGetMiddleware
+    return [method for method in _METHODS if method in allowed]
 
 
 def install_error_handlers(app: FastAPI) -> None:

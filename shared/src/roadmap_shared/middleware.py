@@ -151,3 +151,26 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, receive_within_limit, send)
+
+
+class HeadAsGetMiddleware:
+    """Answers HEAD as GET without the body, as RFC 9110 asks of every server.
+
+    FastAPI's routes accept only the methods they declare, so `HEAD /books` would be a 405.
+    This sits innermost, just before routing: the access log still says HEAD.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
