@@ -293,3 +293,20 @@ async def test_another_user_cannot_delete_an_article(
     assert response.json() == {
         "errors": {"article": ["can only be deleted by its author or a moderator"]}
     }
+
+
+async def test_an_update_made_only_of_nulls_is_refused_like_an_empty_one(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db_session)
+    article = await make_article(db_session, author)
+
+    response = await client.put(
+        f"/api/articles/{article.slug}",
+        json={"article": {"title": None, "body": None}},
+        headers=auth(settings, author),
+    )
+
+    # Every article has a title and a body: null cannot clear them, so nothing changes.
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"article": ["must have at least one field to change"]}}

@@ -13,8 +13,12 @@ from roadmap_shared.testing.queries import count_queries
 from tests.factories import auth, make_article, make_articles, make_user
 
 
-async def article_count(client: AsyncClient, headers: dict[str, str] | None = None) -> int:
-    response = await client.get("/api/articles", headers=headers)
+async def article_count(
+    client: AsyncClient,
+    headers: dict[str, str] | None = None,
+    params: dict[str, int] | None = None,
+) -> int:
+    response = await client.get("/api/articles", headers=headers, params=params)
     assert response.status_code == 200
     count: int = response.json()["articlesCount"]
     return count
@@ -132,3 +136,56 @@ async def test_twenty_readers_of_a_cold_list_cause_one_load(
     assert {response.json()["articlesCount"] for response in responses} == {3}
     # One page of articles, its tags, and its count: once, not twenty times.
     assert queries.count == 3, str(queries)
+
+
+async def test_a_search_is_read_from_the_database_every_time(
+    client: AsyncClient, db_session: AsyncSession
+) -> None:
+    author = await make_user(db_session)
+    await make_article(db_session, author, "Dragons")
+
+    first = await client.get("/api/articles", params={"q": "dragons"})
+    # Written behind the API's back: a cached search would not show it.
+    await make_article(db_session, author, "More dragons")
+    second = await client.get("/api/articles", params={"q": "dragons"})
+
+    # Each search is a key of its own, read about once: caching them would only let
+    # anyone fill Redis by searching for random words.
+    assert (first.json()["articlesCount"], second.json()["articlesCount"]) == (1, 2)
+
+
+async def test_only_whole_pages_within_the_first_hundred_articles_are_cached(
+    client: AsyncClient, db_session: AsyncSession
+) -> None:
+    author = await make_user(db_session)
+    await make_article(db_session, author)
+    pages = [
+        {"limit": 20, "offset": 80},  # page five of twenty: cached
+        {"limit": 20, "offset": 100},  # page six: past the first hundred articles
+        {"limit": 20, "offset": 30},  # not a page a front end asks for
+    ]
+
+    before = [await article_count(client, params=page) for page in pages]
+    await make_article(db_session, author)  # behind the API's back again
+    after = [await article_count(client, params=page) for page in pages]
+
+    # The others would be a long tail of keys, each read about once.
+    assert (before, after) == ([1, 1, 1], [1, 2, 2])
+
+
+async def test_a_favorite_leaves_the_cached_tag_list_alone(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db_session)
+    article = await make_article(db_session, author, tags=["old"])
+    assert (await client.get("/api/tags")).json() == {"tags": ["old"]}
+    await make_article(db_session, author, tags=["sneaky"])
+
+    favorited = await client.post(
+        f"/api/articles/{article.slug}/favorite",
+        headers=auth(settings, await make_user(db_session)),
+    )
+
+    # Favorites do not change which tags are in use: the cached list is still good.
+    assert favorited.status_code == 200
+    assert (await client.get("/api/tags")).json() == {"tags": ["old"]}

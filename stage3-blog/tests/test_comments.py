@@ -21,7 +21,7 @@ async def test_a_signed_in_user_can_comment_and_everyone_can_read_it(
     )
     listed = await client.get(f"/api/articles/{article.slug}/comments")
 
-    assert created.status_code == 201
+    assert created.status_code == 200  # the spec's OpenAPI says 200 here, not 201
     comment = created.json()["comment"]
     assert comment == {
         "id": comment["id"],

@@ -87,3 +87,12 @@ async def test_a_nul_character_anywhere_is_a_client_error_not_a_crash(
     assert outside_api.status_code == 422
     assert outside_api.headers["content-type"] == PROBLEM
     assert outside_api.json()["detail"] == "body must not contain NUL characters"
+
+
+async def test_a_body_that_is_not_json_is_a_422_in_the_spec_shape(client: AsyncClient) -> None:
+    response = await client.post(
+        "/api/users", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"body": ["JSON decode error"]}}

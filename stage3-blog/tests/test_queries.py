@@ -2,9 +2,11 @@
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import Any
 
 from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from conduit.config import Settings
 from conduit.models import User
@@ -100,3 +102,39 @@ async def test_comments_cost_the_same_however_many_there_are(
     ]
 
     assert counts == [3, 3]  # the reader, the article, its comments with their authors
+
+
+def loops_over(plan: dict[str, Any], table: str) -> list[int]:
+    """How many times each node of an EXPLAIN ANALYZE plan that reads `table` ran."""
+    own = [plan["Actual Loops"]] if plan.get("Relation Name") == table else []
+    return own + [loops for child in plan.get("Plans", []) for loops in loops_over(child, table)]
+
+
+async def test_a_deep_page_counts_favorites_only_for_the_articles_it_shows(
+    client: AsyncClient, db_session: AsyncSession, db_engine: AsyncEngine, settings: Settings
+) -> None:
+    reader = await busy_site(db_session)  # 24 articles
+    page: list[tuple[str, Any]] = []
+
+    def keep_the_page_query(_c: Any, _cu: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if " LIMIT " in statement:
+            page.append((statement, parameters))
+
+    event.listen(db_engine.sync_engine, "before_cursor_execute", keep_the_page_query)
+    try:
+        response = await client.get(
+            "/api/articles", params={"limit": 2, "offset": 20}, headers=auth(settings, reader)
+        )
+    finally:
+        event.remove(db_engine.sync_engine, "before_cursor_execute", keep_the_page_query)
+    assert len(response.json()["articles"]) == 2
+    [(statement, parameters)] = page
+    connection = await db_session.connection()
+    explained = await connection.exec_driver_sql(
+        f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters
+    )
+    plan = explained.scalar_one()[0]["Plan"]  # asyncpg decodes the JSON
+
+    # PostgreSQL computes the SELECT list of every row OFFSET skips; the page is chosen by
+    # id first, so the favorites of the 20 skipped articles are never counted.
+    assert max(loops_over(plan, "favorites")) <= 2

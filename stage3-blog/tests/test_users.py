@@ -1,9 +1,13 @@
 """Registration, login and the current user, as the RealWorld spec defines them."""
 
+from datetime import timedelta
+
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.config import Settings
+from conduit.users.service import ACCESS_TOKEN
+from roadmap_shared.security.tokens import TokenCodec
 from tests.factories import PASSWORD, auth, make_user
 
 
@@ -175,3 +179,66 @@ async def test_an_empty_update_or_an_unsafe_image_is_refused(
     assert empty.json() == {"errors": {"user": ["must have at least one field to change"]}}
     assert script.status_code == 422
     assert list(script.json()["errors"]) == ["image"]
+
+
+async def test_reading_or_updating_the_user_returns_the_token_sent_not_a_new_one(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    headers = auth(settings, await make_user(db_session))
+    presented = headers["Authorization"].removeprefix("Token ")
+
+    read = await client.get("/api/user", headers=headers)
+    updated = await client.put("/api/user", json={"user": {"bio": "New."}}, headers=headers)
+
+    # A fresh token on every read would let whoever holds a leaked one renew it forever.
+    assert read.json()["user"]["token"] == presented
+    assert updated.json()["user"]["token"] == presented
+
+
+async def test_a_token_signed_for_another_service_is_refused_even_with_the_same_key(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db_session)
+    # Another stage of the project, signing with the same key under the project's defaults.
+    elsewhere = TokenCodec(
+        keys={kid: key.get_secret_value() for kid, key in settings.jwt_keys.items()},
+        active_kid=settings.jwt_active_kid,
+        issuer="backend-roadmap",
+        audience="backend-roadmap",
+    )
+    token = elsewhere.encode(
+        subject=str(user.id), token_type=ACCESS_TOKEN, lifetime=timedelta(minutes=5)
+    ).token
+
+    response = await client.get("/api/user", headers={"Authorization": f"Token {token}"})
+
+    assert response.status_code == 401
+    assert response.json() == {"errors": {"token": ["is invalid or expired"]}}
+
+
+async def test_an_update_made_only_of_nulls_for_required_fields_is_refused(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db_session)
+
+    response = await client.put(
+        "/api/user",
+        json={"user": {"username": None, "email": None, "password": None}},
+        headers=auth(settings, user),
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"user": ["must have at least one field to change"]}}
+
+
+async def test_null_clears_the_bio_and_the_image(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db_session, bio="Old bio")
+
+    response = await client.put(
+        "/api/user", json={"user": {"bio": None, "image": None}}, headers=auth(settings, user)
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["user"]["bio"], response.json()["user"]["image"]) == (None, None)

@@ -16,6 +16,12 @@ class Settings(TokenSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/conduit"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
+    # Conduit's own issuer and audience, not the project-wide defaults: the stages share a
+    # development key, so a token another service signed (a shop's, where user 1 is a
+    # customer) would otherwise pass for one of ours (where user 1 may be an admin).
+    jwt_issuer: str = "conduit"
+    jwt_audience: str = "conduit"
+
     # The RealWorld front ends keep the token until it stops working and have no refresh
     # flow, so a 15-minute token would sign people out mid-article. One day is a compromise.
     access_token_minutes: int = Field(default=24 * 60, gt=0)

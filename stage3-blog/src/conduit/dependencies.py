@@ -26,7 +26,7 @@ from roadmap_shared.ratelimit import RateLimiter
 from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.tokens import InvalidToken, TokenCodec
 
-__all__ = ["Admin", "CurrentUser", "SessionDep", "Staff", "Viewer", "Writer"]
+__all__ = ["Admin", "CurrentUser", "PresentedToken", "SessionDep", "Staff", "Viewer", "Writer"]
 
 # Declared as an API key header so that /docs offers an "Authorize" box for `Token <jwt>`.
 _authorization_header = APIKeyHeader(
@@ -91,6 +91,16 @@ async def get_current_user(viewer: Viewer) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_presented_token(
+    _: CurrentUser, authorization: Annotated[str | None, Depends(_authorization_header)]
+) -> str:
+    """The token the signed-in user sent (`CurrentUser` has verified it)."""
+    return credentials_from_header(authorization, scheme=TOKEN_SCHEME)
+
+
+PresentedToken = Annotated[str, Depends(get_presented_token)]
 
 
 async def get_writer(

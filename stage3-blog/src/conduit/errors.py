@@ -84,6 +84,10 @@ def _spec_message(error: Any) -> str:
     ):
         return "can't be empty"
     message = str(error["msg"])
+    # Front ends print "<field> <message>": "title should have at most 200 characters".
+    # An acronym keeps its capitals ("JSON decode error", not "jSON decode error").
+    if message[1:2].isupper():
+        return message
     return message[:1].lower() + message[1:]
 
 

@@ -37,6 +37,8 @@ class Role(StrEnum):
 
     @property
     def rank(self) -> int:
+        """Staff act only on lower ranks. The members are declared lowest first, so a new
+        role must be inserted where it ranks, not appended."""
         return list(Role).index(self)
 
     @property

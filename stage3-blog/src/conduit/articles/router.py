@@ -1,10 +1,8 @@
 """Article endpoints: lists, the feed, one article, writing, favorites."""
 
-import json
-from dataclasses import asdict, dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from conduit.articles import service
 from conduit.articles.repository import ArticleFilters
@@ -15,29 +13,9 @@ from conduit.articles.schemas import (
     UpdateArticleRequest,
 )
 from conduit.dependencies import CacheDep, CurrentUser, SessionDep, Viewer, Writer
+from conduit.paging import PagingDep
 
 router = APIRouter(prefix="/articles", tags=["Articles"])
-
-MAX_LIMIT = 100
-# Deep offsets are slow and nobody pages that far; the bound also keeps the value in range
-# for PostgreSQL (a larger one would fail in the database, as a 500).
-MAX_OFFSET = 1_000_000
-
-
-@dataclass(frozen=True)
-class Paging:
-    limit: int
-    offset: int
-
-
-def paging(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Articles per page")] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Articles to skip")] = 0,
-) -> Paging:
-    return Paging(limit=limit, offset=offset)
-
-
-PagingDep = Annotated[Paging, Depends(paging)]
 
 
 @router.get("", summary="List articles, most recent first", response_model=ArticleList)
@@ -70,9 +48,7 @@ async def list_articles(
 
     if viewer is not None:  # personal flags: never cached
         return Response(await load(), media_type="application/json")
-    # The key names everything the page depends on, and nothing else.
-    key = json.dumps({**asdict(filters), "limit": page.limit, "offset": page.offset})
-    return Response(await cache.article_list(key, load), media_type="application/json")
+    return Response(await cache.article_list(filters, page, load), media_type="application/json")
 
 
 @router.get("/feed", summary="Articles by followed authors, most recent first")
@@ -101,8 +77,8 @@ async def create_article(
     background: BackgroundTasks,
 ) -> ArticleResponse:
     article = await service.create(session, user, body.article)
-    # After the response, so after the commit: see ContentCache.forget_articles.
-    background.add_task(cache.forget_articles)
+    # Background tasks run after the response, so after the commit (see articles/cache.py).
+    background.add_task(cache.forget_articles_and_tags)
     return ArticleResponse(article=article)
 
 
@@ -117,7 +93,7 @@ async def update_article(
     background: BackgroundTasks,
 ) -> ArticleResponse:
     article = await service.update(session, slug, user, body.article)
-    background.add_task(cache.forget_articles)
+    background.add_task(cache.forget_articles_and_tags)
     return ArticleResponse(article=article)
 
 
@@ -131,7 +107,7 @@ async def delete_article(
     *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
 ) -> None:
     await service.delete(session, slug, user)
-    background.add_task(cache.forget_articles)
+    background.add_task(cache.forget_articles_and_tags)
 
 
 @router.post("/{slug}/favorite", summary="Favorite an article", tags=["Favorites"])
@@ -139,7 +115,7 @@ async def favorite(
     *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
 ) -> ArticleResponse:
     article = await service.favorite(session, slug, user)
-    background.add_task(cache.forget_articles)  # favoritesCount is in cached lists
+    background.add_task(cache.forget_article_lists)  # favoritesCount is in cached lists
     return ArticleResponse(article=article)
 
 
@@ -148,5 +124,5 @@ async def unfavorite(
     *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
 ) -> ArticleResponse:
     article = await service.unfavorite(session, slug, user)
-    background.add_task(cache.forget_articles)
+    background.add_task(cache.forget_article_lists)
     return ArticleResponse(article=article)

@@ -65,8 +65,11 @@ async def get_article(
     return to_schema(row)
 
 
-async def find(session: AsyncSession, slug: str) -> ArticleRecord:
-    article = await repository.get(session, slug)
+async def find(
+    session: AsyncSession, slug: str, *, lock: repository.Lock | None = None
+) -> ArticleRecord:
+    """The article, or a 404. A request that goes on to write takes a `lock`."""
+    article = await repository.get(session, slug, lock=lock)
     if article is None:
         raise not_found("article")
     return article
@@ -79,21 +82,22 @@ async def create(session: AsyncSession, author: User, new: NewArticle) -> Articl
 
 
 async def update(session: AsyncSession, slug: str, user: User, changes: ArticleChanges) -> Article:
-    article = await find(session, slug)
+    article = await find(session, slug, lock=repository.Lock.UPDATE)
     if article.author_id != user.id:
         # Moderators may delete what they must not rewrite in someone else's name.
         raise forbidden("article", "can only be edited by its author")
-    sent = changes.model_fields_set
-    if not sent:
+    # A field sent as null changes nothing (every article has a title), so it does not
+    # count as a change: `{"article": {"title": null}}` is as empty as `{"article": {}}`.
+    if all(getattr(changes, name) is None for name in changes.model_fields_set):
         raise invalid("article", "must have at least one field to change")
     old_title = article.title
-    if "title" in sent and changes.title is not None:
+    if changes.title is not None:
         article.title = changes.title
-    if "description" in sent and changes.description is not None:
+    if changes.description is not None:
         article.description = changes.description
-    if "body" in sent and changes.body is not None:
+    if changes.body is not None:
         article.body = changes.body
-    if "tag_list" in sent and changes.tag_list is not None:
+    if changes.tag_list is not None:
         await set_article_tags(session, article.id, changes.tag_list)
     article.updated_at = utcnow()
     # The spec: "The slug also gets updated when the title is changed". A new title that
@@ -104,20 +108,20 @@ async def update(session: AsyncSession, slug: str, user: User, changes: ArticleC
 
 
 async def delete(session: AsyncSession, slug: str, user: User) -> None:
-    article = await find(session, slug)
+    article = await find(session, slug, lock=repository.Lock.UPDATE)
     if article.author_id != user.id and not user.role.moderates:
         raise forbidden("article", "can only be deleted by its author or a moderator")
     await repository.delete_article(session, article.id)
 
 
 async def favorite(session: AsyncSession, slug: str, user: User) -> Article:
-    article = await find(session, slug)
+    article = await find(session, slug, lock=repository.Lock.KEY_SHARE)
     await repository.favorite(session, user.id, article.id)
     return await get_article(session, slug, user)
 
 
 async def unfavorite(session: AsyncSession, slug: str, user: User) -> Article:
-    article = await find(session, slug)
+    article = await find(session, slug, lock=repository.Lock.KEY_SHARE)
     await repository.unfavorite(session, user.id, article.id)
     return await get_article(session, slug, user)
 

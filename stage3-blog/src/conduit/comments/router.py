@@ -2,19 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from conduit.comments import service
 from conduit.comments.schemas import CommentList, CommentResponse, NewCommentRequest
 from conduit.dependencies import SessionDep, Viewer, Writer
+from conduit.paging import Offset
+from roadmap_shared.fields import IdPath
 
 router = APIRouter(prefix="/articles/{slug}/comments", tags=["Comments"])
 
 MAX_COMMENTS = 100
-MAX_OFFSET = 1_000_000
-# Comment ids are PostgreSQL integers: a larger id cannot exist, and must not reach the
-# database, which would refuse it with an error (a 500) instead of a 404.
-MAX_ID = 2**31 - 1
 
 
 @router.get("", summary="Comments on an article, newest first")
@@ -26,13 +24,15 @@ async def list_comments(
     # Not in the spec, which returns every comment; a list must have a bound. Clients
     # that send neither get the newest 100.
     limit: Annotated[int, Query(ge=1, le=MAX_COMMENTS)] = MAX_COMMENTS,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    offset: Offset = 0,
 ) -> CommentList:
     comments = await service.list_comments(session, slug, viewer, limit=limit, offset=offset)
     return CommentList(comments=comments)
 
 
-@router.post("", status_code=201, summary="Comment on an article")
+# 200, not 201: the spec's OpenAPI document answers this creation (unlike registering and
+# creating an article) with 200, and the contract wins over REST habit.
+@router.post("", summary="Comment on an article")
 async def add_comment(
     *, slug: str, body: NewCommentRequest, session: SessionDep, user: Writer
 ) -> CommentResponse:
@@ -46,7 +46,8 @@ async def add_comment(
 )
 async def delete_comment(
     slug: str,
-    comment_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    # An `integer` column's range: a larger id must be a 422, not a database error (500).
+    comment_id: IdPath,
     session: SessionDep,
     user: Writer,
 ) -> None:

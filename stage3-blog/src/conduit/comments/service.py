@@ -3,6 +3,7 @@ author, a moderator or an admin."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conduit.articles.repository import Lock
 from conduit.articles.service import find
 from conduit.comments import repository
 from conduit.comments.repository import CommentRow
@@ -35,7 +36,7 @@ async def list_comments(
 
 
 async def add(session: AsyncSession, slug: str, author: User, new: NewComment) -> Comment:
-    article = await find(session, slug)
+    article = await find(session, slug, lock=Lock.KEY_SHARE)
     comment = CommentRecord(article_id=article.id, author_id=author.id, body=new.body)
     session.add(comment)
     await session.flush()

@@ -5,6 +5,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from conduit.dependencies import (
     CacheDep,
     CurrentUser,
+    PresentedToken,
     RateLimiterDep,
     SessionDep,
     SettingsDep,
@@ -72,12 +73,11 @@ async def register(
     return UserResponse(user=service.authenticated_user(user, token))
 
 
+# Only logging in and registering sign a token. The other user responses return the one
+# the client sent: if reading /user signed a fresh one, whoever holds a leaked token could
+# keep renewing it, and its expiry would limit nothing.
 @router.get("/user", summary="Get the current user")
-async def current_user(
-    *, user: CurrentUser, settings: SettingsDep, codec: TokenCodecDep
-) -> UserResponse:
-    # A fresh token on every user response: clients that store it get sliding sessions.
-    token = service.issue_token(codec, settings, user)
+async def current_user(*, user: CurrentUser, token: PresentedToken) -> UserResponse:
     return UserResponse(user=service.authenticated_user(user, token))
 
 
@@ -86,15 +86,13 @@ async def update_current_user(
     *,
     body: UpdateUserRequest,
     user: Writer,
+    token: PresentedToken,
     session: SessionDep,
-    settings: SettingsDep,
-    codec: TokenCodecDep,
     cache: CacheDep,
     background: BackgroundTasks,
 ) -> UserResponse:
     user = await service.update(session, user, body.user)
     # Cached article lists show the author's name, bio and image. Background tasks run
     # after the response, so after the request's transaction has committed.
-    background.add_task(cache.forget_articles)
-    token = service.issue_token(codec, settings, user)
+    background.add_task(cache.forget_article_lists)
     return UserResponse(user=service.authenticated_user(user, token))

@@ -13,6 +13,8 @@ from roadmap_shared.security.passwords import hash_password, needs_rehash, verif
 from roadmap_shared.security.tokens import TokenCodec
 
 ACCESS_TOKEN = "access"  # noqa: S105 (a token type, not a secret)
+# The fields an update may clear by sending null (or "").
+CLEARABLE = frozenset({"bio", "image"})
 # Which field a unique constraint protects (names from the naming convention).
 _UNIQUE_FIELDS = {"uq_users_username": "username", "uq_users_email": "email"}
 
@@ -52,18 +54,23 @@ async def login(session: AsyncSession, email: str, password: str) -> User:
 
 
 async def update(session: AsyncSession, user: User, changes: UserChanges) -> User:
-    sent = changes.model_fields_set
+    # Null clears `bio` and `image`; every account must have the others, so there null
+    # means "unchanged", and a body of nothing but such nulls changes nothing at all.
+    sent = {
+        name
+        for name in changes.model_fields_set
+        if getattr(changes, name) is not None or name in CLEARABLE
+    }
     if not sent:
         raise invalid("user", "must have at least one field to change")
-    # Null cannot clear what every account must have; it means "unchanged" there.
-    username = changes.username if "username" in sent else None
-    email = changes.email.lower() if "email" in sent and changes.email else None
+    username = changes.username
+    email = changes.email.lower() if changes.email is not None else None
     await _refuse_taken(session, username=username, email=email, except_id=user.id)
     if username is not None:
         user.username = username
     if email is not None:
         user.email = email
-    if "password" in sent and changes.password is not None:
+    if changes.password is not None:
         user.password_hash = await hash_password(changes.password)
     if "bio" in sent:
         user.bio = changes.bio or None
