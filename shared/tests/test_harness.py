@@ -60,6 +60,18 @@ async def test_committing_client_empties_tables_afterwards(db_session: AsyncSess
     assert await db_session.scalar(select(func.count()).select_from(Note)) == 0
 
 
+async def test_committed_session_data_is_seen_by_other_connections(
+    committed_session: AsyncSession, committing_client: AsyncClient
+) -> None:
+    committed_session.add(Note(text="set up for real"))
+    await committed_session.commit()
+    assert (await committing_client.get("/notes/count")).json() == {"count": 1}
+
+
+async def test_committed_session_data_is_gone_afterwards(db_session: AsyncSession) -> None:
+    assert await db_session.scalar(select(func.count()).select_from(Note)) == 0
+
+
 async def test_query_counter_counts_statements(
     db_session: AsyncSession,
     query_counter: Callable[[], AbstractContextManager[QueryLog]],

@@ -3,9 +3,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from httpx import AsyncClient
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from conduit.config import Settings
 from conduit.main import create_app
@@ -41,14 +39,3 @@ async def app(settings: Settings, redis_client: Redis) -> AsyncIterator[FastAPI]
     # `redis_client` empties the suite's Redis database first: no cached page or spent
     # rate limit leaks from one test into the next.
     yield create_app(settings)
-
-
-@pytest_asyncio.fixture
-async def committed_session(
-    db_engine: AsyncEngine, committing_client: AsyncClient
-) -> AsyncIterator[AsyncSession]:
-    """A session whose commits are real, for data that `committing_client`'s requests
-    (each on a connection of its own) must see. `committing_client` empties the tables
-    afterwards, so it comes with this fixture."""
-    async with AsyncSession(db_engine, expire_on_commit=False) as session:
-        yield session

@@ -7,7 +7,8 @@ App: a suite defines an `app` fixture; `client` is an `httpx.AsyncClient` over A
 requests use `db_session`, so what one test writes is gone in the next. Commit the data a
 test sets up (factories should): a request that fails rolls back to its own savepoint, and
 anything the test had only flushed is undone with it. `committing_client`
-commits for real (for concurrency tests) and empties the tables afterwards.
+commits for real (for concurrency tests), `committed_session` sets up data that other
+connections must see (those requests, a worker); both empty the tables afterwards.
 Helpers: `query_counter()` counts SQL statements; `alembic_config` drives migrations.
 """
 
@@ -218,6 +219,18 @@ async def committing_client(app: FastAPI, db_engine: AsyncEngine) -> AsyncIterat
     try:
         async with _serve(app) as http:
             yield http
+    finally:
+        await _truncate_all_tables(db_engine)
+
+
+@pytest_asyncio.fixture
+async def committed_session(db_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are real, for data that other connections must see
+    (`committing_client`'s requests, a background worker). Every table is emptied after
+    the test."""
+    try:
+        async with AsyncSession(db_engine, expire_on_commit=False) as session:
+            yield session
     finally:
         await _truncate_all_tables(db_engine)
 
