@@ -30,6 +30,7 @@ def settings(database_url: str, redis_url: str) -> Settings:
         login_attempts_per_address=20,
         registrations_per_address=20,
         emails_per_account=3,
+        reset_requests_per_address=20,
     )
 
 

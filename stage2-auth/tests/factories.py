@@ -8,17 +8,19 @@ test's data with it.
 
 import re
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
-from httpx import AsyncClient, Response
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.auth.service import start_session
 from auth_service.config import Settings
+from auth_service.emails.sender import EmailMessage
 from auth_service.models import OutboxEmail, Task, TaskPriority, TaskStatus, User, UserRole
 from auth_service.tasks.repository import tags_named
 from roadmap_shared.security.passwords import hash_password
@@ -92,6 +94,15 @@ async def sign_in(session: AsyncSession, settings: Settings, user: User) -> Sign
     return SignedIn(user, tokens.access_token, tokens.refresh_token)
 
 
+@asynccontextmanager
+async def client_from(app: FastAPI, address: str) -> AsyncIterator[AsyncClient]:
+    """A client whose requests come from `address`. Use it beside the `client` fixture,
+    which runs the app and puts its requests in the test's transaction."""
+    transport = ASGITransport(app=app, client=(address, 50_000))
+    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
 async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> Response:
     return await client.post("/auth/login", json={"email": email, "password": password})
 
@@ -137,7 +148,21 @@ async def emails_to(session: AsyncSession, address: str) -> list[OutboxEmail]:
     return list(emails)
 
 
-def token_in(email: OutboxEmail) -> str:
+class RecordingSender:
+    """An `EmailSender` that keeps what it is given. Once an email is delivered, the
+    outbox no longer holds its link: tests that really commit read the link here."""
+
+    def __init__(self, failing_address: str | None = None) -> None:
+        self.sent: list[EmailMessage] = []
+        self.failing_address = failing_address
+
+    async def send(self, message: EmailMessage) -> None:
+        if message.to == self.failing_address:
+            raise ConnectionError("mail server said no")
+        self.sent.append(message)
+
+
+def token_in(email: OutboxEmail | EmailMessage) -> str:
     """The token from the link in an email (`...#token=<token>`)."""
     found = re.search(r"#token=([A-Za-z0-9_-]+)", email.body)
     assert found, email.body

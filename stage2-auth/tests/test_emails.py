@@ -12,18 +12,7 @@ from auth_service.emails.sender import EmailMessage, LoggingEmailSender
 from auth_service.emails.service import deliver_pending, queue_email
 from auth_service.main import create_app
 from auth_service.models import OutboxEmail
-from tests.factories import emails_to, register, unique_email
-
-
-class RecordingSender:
-    def __init__(self, failing_address: str | None = None) -> None:
-        self.sent: list[EmailMessage] = []
-        self.failing_address = failing_address
-
-    async def send(self, message: EmailMessage) -> None:
-        if message.to == self.failing_address:
-            raise ConnectionError("mail server said no")
-        self.sent.append(message)
+from tests.factories import RecordingSender, emails_to, register, unique_email
 
 
 def message(to: str) -> EmailMessage:
@@ -51,6 +40,20 @@ async def test_a_queued_email_is_sent_after_the_request_commits(
     assert sent.subject == "Confirm your email address"
     [row] = await emails_to(db_session, email)
     assert row.sent_at is not None
+
+
+async def test_a_sent_email_leaves_no_copy_of_its_link_in_the_outbox(
+    db_session: AsyncSession,
+) -> None:
+    # The link's token is stored hashed; the outbox must not keep it in plain text.
+    queue_email(
+        db_session,
+        EmailMessage(to="ada@example.com", subject="Reset", body="#token=secret-token"),
+    )
+    await deliver_pending(db_session, RecordingSender())
+    [row] = await emails_to(db_session, "ada@example.com")
+    assert row.sent_at is not None
+    assert "secret-token" not in row.body
 
 
 async def test_queued_emails_are_sent_once_and_marked_sent(db_session: AsyncSession) -> None:

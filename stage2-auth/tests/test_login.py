@@ -4,14 +4,26 @@ rate limits per account and per client address."""
 import asyncio
 
 import jwt
+import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from httpx import AsyncClient, Response
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from auth_service.models import LoginSession, User
+from auth_service.auth import service as auth_service
+from auth_service.models import LoginSession, User, UserRole
+from roadmap_shared.security.passwords import verify_password
 from tests.conftest import TEST_KEY
-from tests.factories import PASSWORD, QueryCounter, bearer, create_user, login
+from tests.factories import (
+    PASSWORD,
+    QueryCounter,
+    bearer,
+    client_from,
+    create_user,
+    login,
+    register,
+    unique_email,
+)
 
 
 async def test_a_user_signs_in_with_json_and_gets_a_token_pair(
@@ -69,6 +81,12 @@ async def test_the_oauth2_password_form_signs_in_too(
     assert response.json()["token_type"] == "bearer"
 
 
+async def test_a_form_without_a_username_names_the_username_field(client: AsyncClient) -> None:
+    response = await client.post("/auth/login", data={"password": PASSWORD})
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["errors"]] == [["body", "username"]]
+
+
 async def test_another_grant_type_is_refused(client: AsyncClient, db_session: AsyncSession) -> None:
     user = await create_user(db_session)
     response = await client.post(
@@ -87,6 +105,26 @@ async def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(
     assert wrong_password.status_code == unknown_email.status_code == 401
     assert wrong_password.json() == unknown_email.json()
     assert wrong_password.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_an_unknown_email_costs_a_password_check_like_a_known_one(
+    client: AsyncClient, db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The timing defence, tested as behaviour: with no account to check against, the
+    # password is still verified (`verify_password(None, ...)` hashes against a dummy).
+    checked: list[str | None] = []
+
+    async def recording_verify(password_hash: str | None, password: str) -> bool:
+        checked.append(password_hash)
+        return await verify_password(password_hash, password)
+
+    monkeypatch.setattr(auth_service, "verify_password", recording_verify)
+    user = await create_user(db_session)
+    assert (await login(client, user.email, "not the right passphrase")).status_code == 401
+    assert (
+        await login(client, "nobody@example.com", "not the right passphrase")
+    ).status_code == 401
+    assert checked == [user.password_hash, None]
 
 
 async def test_a_deactivated_user_cannot_sign_in(
@@ -151,6 +189,16 @@ async def test_malformed_bodies_are_client_errors(client: AsyncClient) -> None:
     assert too_long.status_code == 422
 
 
+async def test_json_nested_deeper_than_the_parser_goes_is_a_client_error(
+    client: AsyncClient,
+) -> None:
+    response = await client.post(
+        "/auth/login", content=b"[" * 50_000, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 async def test_attempts_on_one_account_are_limited(
     client: AsyncClient, db_session: AsyncSession
 ) -> None:
@@ -187,3 +235,102 @@ async def test_attempts_from_one_client_address_are_limited(client: AsyncClient)
     assert refused.status_code == 429
     assert refused.headers["RateLimit-Policy"] == '"login-address";q=20;w=900'
     assert "Retry-After" in refused.headers
+
+
+async def test_one_ipv6_network_counts_as_one_client_address(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    # An IPv6 client is usually given a /64 network and may use any of its 2**64
+    # addresses: changing address within it must not buy a fresh limit.
+    for n in range(20):
+        async with client_from(app, f"2001:db8:1:2::{n + 1:x}") as same_network:
+            assert (await login(same_network, f"someone-{n}@example.com")).status_code == 401
+    async with client_from(app, "2001:db8:1:2:ffff:ffff:ffff:ffff") as same_network:
+        assert (await login(same_network, "someone-else@example.com")).status_code == 429
+    async with client_from(app, "2001:db8:1:3::1") as next_network:
+        assert (await login(next_network, "someone-else@example.com")).status_code == 401
+
+
+class PausedPasswordCheck:
+    """Stands in for `verify_password` and holds the first check, once it has passed,
+    until released: the moment another request can commit between a login's password
+    check and the session it then starts."""
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self, password_hash: str | None, password: str) -> bool:
+        matches = await verify_password(password_hash, password)
+        if not self.reached.is_set():
+            self.reached.set()
+            await self.release.wait()
+        return matches
+
+    async def hold(self, login: asyncio.Task[Response]) -> None:
+        """Returns once `login` is held at its password check (and fails, rather than
+        waiting for ever, if it ended before getting there)."""
+        reached = asyncio.ensure_future(self.reached.wait())
+        await asyncio.wait({reached, login}, return_when=asyncio.FIRST_COMPLETED)
+        reached.cancel()
+        assert self.reached.is_set(), f"the login ended early: {(await login).text}"
+
+
+@pytest.mark.slow
+async def test_a_login_racing_a_password_change_cannot_use_the_old_password(
+    committing_client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = unique_email()
+    await register(committing_client, email)
+    owner = (await login(committing_client, email)).json()
+    paused = PausedPasswordCheck()
+    monkeypatch.setattr(auth_service, "verify_password", paused)
+
+    # Someone who knows the old password signs in just as the owner changes it.
+    with_old_password = asyncio.create_task(login(committing_client, email))
+    await paused.hold(with_old_password)
+    changed = await committing_client.post(
+        "/auth/change-password",
+        headers=bearer(owner["access_token"]),
+        json={"current_password": PASSWORD, "new_password": "the owner's brand new passphrase"},
+    )
+    assert changed.status_code == 200
+    paused.release.set()
+
+    assert (await with_old_password).status_code == 401
+
+
+@pytest.mark.slow
+async def test_a_login_racing_a_deactivation_starts_no_session(
+    committing_client: AsyncClient, db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin_email, email = unique_email("admin"), unique_email()
+    for address in (admin_email, email):
+        await register(committing_client, address)
+    async with db_engine.begin() as connection:
+        await connection.execute(
+            update(User).where(User.email == admin_email).values(role=UserRole.ADMIN)
+        )
+    admin_token = (await login(committing_client, admin_email)).json()["access_token"]
+    paused = PausedPasswordCheck()
+    monkeypatch.setattr(auth_service, "verify_password", paused)
+
+    signing_in = asyncio.create_task(login(committing_client, email))
+    await paused.hold(signing_in)
+    async with db_engine.connect() as connection:
+        user_id = await connection.scalar(select(User.id).where(User.email == email))
+    deactivated = await committing_client.post(
+        f"/users/{user_id}/deactivate", headers=bearer(admin_token)
+    )
+    assert deactivated.status_code == 200
+    paused.release.set()
+
+    assert (await signing_in).status_code == 403
+    # Nothing is left for a later reactivation to bring back to life.
+    async with db_engine.connect() as connection:
+        live = await connection.scalar(
+            select(LoginSession.id).where(
+                LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)
+            )
+        )
+    assert live is None

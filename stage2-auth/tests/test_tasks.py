@@ -1,6 +1,7 @@
 """Tasks: owned by their creator, invisible (404) to everyone else, readable by admins;
 filtered, sorted and paged with a cursor, tags included, in a fixed number of queries."""
 
+import json
 from datetime import date
 from typing import Any
 
@@ -66,6 +67,8 @@ async def test_a_user_creates_a_task(client: AsyncClient, alice: SignedIn) -> No
         {"title": "a\x00b"},
         {"title": "ok", "notes": "\x00"},
         {"title": "ok", "tags": ["a\x00"]},
+        # 26 characters, but 52 once lower-cased ("İ" becomes "i̇"): too long to store.
+        {"title": "ok", "tags": ["\u0130" * 26]},
     ],
 )
 async def test_an_invalid_task_is_refused(
@@ -74,6 +77,34 @@ async def test_an_invalid_task_is_refused(
     response = await client.post("/tasks", headers=alice.headers, json=body)
     assert response.status_code == 422
     assert response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"title": "a\ud800"}, {"title": "ok", "notes": "\udfff"}, {"title": "ok", "tags": ["\ud800"]}],
+)
+async def test_text_that_is_not_valid_unicode_is_refused(
+    client: AsyncClient, alice: SignedIn, body: dict[str, Any]
+) -> None:
+    # JSON can spell a lone surrogate (json.dumps writes it as an escape); UTF-8, and so
+    # PostgreSQL, has no way to store one.
+    response = await client.post(
+        "/tasks",
+        content=json.dumps(body).encode(),
+        headers={**alice.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"]
+
+
+async def test_a_tag_is_as_long_as_it_is_once_lower_cased(
+    client: AsyncClient, alice: SignedIn
+) -> None:
+    response = await client.post(
+        "/tasks", headers=alice.headers, json={"title": "ok", "tags": ["\u0130" * 25]}
+    )
+    assert response.status_code == 201
+    assert response.json()["tags"] == ["i\u0307" * 25]
 
 
 async def test_tags_belong_to_their_owner(
@@ -271,6 +302,13 @@ async def test_a_page_that_is_not_full_has_no_next_cursor(
         ("title", {"sort": "title", "key": "a", "id": 10**30}),  # beyond PostgreSQL integer
         ("title", {"sort": "title", "key": "a", "id": "1"}),
         ("title", {"sort": "title", "key": "a", "id": 1.5}),
+        # Keys no stored task can have, which the database would refuse outright:
+        ("title", {"sort": "title", "key": "a\x00", "id": 1}),
+        ("title", {"sort": "title", "key": "a\ud800", "id": 1}),
+        ("title", {"sort": "title", "key": "a" * 201, "id": 1}),
+        # Valid timestamps, but in UTC they fall in year 10000 or year 0.
+        ("-created_at", {"sort": "-created_at", "key": "9999-12-31T23:59:59-05:00", "id": 1}),
+        ("-created_at", {"sort": "-created_at", "key": "0001-01-01T00:00:00+05:00", "id": 1}),
     ],
 )
 async def test_a_forged_cursor_is_a_client_error(

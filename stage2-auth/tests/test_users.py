@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.models import LoginSession
-from tests.factories import SignedIn, bearer, create_user, login
+from tests.factories import SignedIn, bearer, create_user, emails_to, login, token_in
 
 
 async def test_a_user_reads_their_own_profile(client: AsyncClient, alice: SignedIn) -> None:
@@ -46,6 +46,12 @@ async def test_a_profile_update_takes_a_valid_display_name_and_nothing_else(
     ):
         response = await client.patch("/users/me", headers=alice.headers, json=body)
         assert response.status_code == 422, body
+    lone_surrogate = await client.patch(
+        "/users/me",
+        headers={**alice.headers, "Content-Type": "application/json"},
+        content=b'{"display_name": "Ada \\ud800"}',
+    )
+    assert lone_surrogate.status_code == 422
 
 
 async def test_an_admin_lists_users_a_page_at_a_time(
@@ -161,6 +167,21 @@ async def test_a_reactivated_user_signs_in_again_but_old_sessions_stay_ended(
     response = await client.post(f"/users/{alice.user.id}/reactivate", headers=admin.headers)
     assert response.json()["is_active"] is True
     assert (await client.get("/users/me", headers=alice.headers)).status_code == 401
+    assert (await login(client, alice.email)).status_code == 200
+
+
+async def test_a_reset_link_sent_before_a_deactivation_is_void_after_reactivation(
+    client: AsyncClient, db_session: AsyncSession, admin: SignedIn, alice: SignedIn
+) -> None:
+    await client.post("/auth/password-reset", json={"email": alice.email})
+    [reset_email] = await emails_to(db_session, alice.email)
+    await client.post(f"/users/{alice.user.id}/deactivate", headers=admin.headers)
+    await client.post(f"/users/{alice.user.id}/reactivate", headers=admin.headers)
+    response = await client.post(
+        "/auth/password-reset/confirm",
+        json={"token": token_in(reset_email), "new_password": "an intruder's new passphrase"},
+    )
+    assert response.status_code == 400
     assert (await login(client, alice.email)).status_code == 200
 
 

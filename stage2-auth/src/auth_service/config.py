@@ -52,8 +52,10 @@ class Settings(TokenSettings):
     # Registrations per client address: each one costs a password hash and sends an email.
     registrations_per_address: int = Field(default=20, gt=0)
     registration_window_seconds: int = Field(default=3600, gt=0)
-    # Emails a person can ask for (password reset, verification), per account.
+    # Emails a person can ask for (password reset, verification), per account...
     emails_per_account: int = Field(default=3, gt=0)
+    # ...and password reset requests per client address, whatever the accounts they name.
+    reset_requests_per_address: int = Field(default=20, gt=0)
     email_window_seconds: int = Field(default=3600, gt=0)
 
     @property

@@ -41,7 +41,9 @@ __all__ = [
 ]
 
 
-def get_settings(request: Request) -> Settings:
+def get_app_settings(request: Request) -> Settings:
+    # The app's own settings, not `config.get_settings()` (the environment's): a test app
+    # is built with settings of its own.
     settings: Settings = request.app.state.settings
     return settings
 
@@ -61,16 +63,18 @@ def get_hashing_slots(request: Request) -> asyncio.Semaphore:
     return slots
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 HashingSlotsDep = Annotated[asyncio.Semaphore, Depends(get_hashing_slots)]
 
 
 def client_address(request: Request) -> str:
-    """The address of the peer that connected to us. Behind a reverse proxy that is the
-    proxy, for every client: there, run uvicorn with `--forwarded-allow-ips` set to the
-    proxy's address, so it takes the client's address from `X-Forwarded-For`. Never trust
+    """The address of the peer that connected to us, which the rate limits key on.
+
+    Behind a reverse proxy that is the proxy, for every client, and they all share one
+    limit. There, run uvicorn with `--proxy-headers --forwarded-allow-ips=<proxy address>`
+    (see the README), so it takes the client's address from `X-Forwarded-For`. Never trust
     that header from anyone else, or every client can pick its own rate-limit key."""
     return request.client.host if request.client else "unknown"
 

@@ -20,6 +20,8 @@ from roadmap_shared.errors import BadRequest, ProblemError
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+# The form's name for each `LoginRequest` field, so an error names the field the client sent.
+FORM_FIELDS = {"email": "username", "password": "password"}
 
 
 async def read_login_request(request: Request) -> LoginRequest:
@@ -30,18 +32,23 @@ async def read_login_request(request: Request) -> LoginRequest:
         grant_type = form.get("grant_type")
         if grant_type is not None and grant_type != "password":
             raise BadRequest("Only the `password` grant type is supported.")
-        data = {"email": form.get("username"), "password": form.get("password")}
+        data = {field: form.get(name) for field, name in FORM_FIELDS.items()}
     elif content_type == JSON:
         try:
             data = json.loads(await request.body())
-        except ValueError as exc:
+        # RecursionError: `[[[[...` nested deeper than the parser's stack allows.
+        except (ValueError, RecursionError) as exc:
             raise BadRequest("The body is not valid JSON.") from exc
     else:
         raise ProblemError(f"Send the credentials as {JSON} or {FORM}.", status=415)
     try:
         return LoginRequest.model_validate(data)
     except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        names = FORM_FIELDS if content_type == FORM else {}
+        errors = [
+            {**error, "loc": ("body", *(names.get(str(part), part) for part in error["loc"]))}
+            for error in exc.errors()
+        ]
         raise RequestValidationError(errors) from exc
 
 

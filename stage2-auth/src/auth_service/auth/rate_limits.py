@@ -11,13 +11,37 @@ rather than a lockout, which keeps that nuisance small.
 """
 
 import hashlib
+import ipaddress
 
 from auth_service.config import Settings
 from roadmap_shared.ratelimit import RateLimit, RateLimiter
 
+# An IPv6 host is usually given a whole /64 network, 2**64 addresses it may use as it
+# likes. Keyed by the full address, one client could give itself that many limits.
+IPV6_CLIENT_PREFIX = 64
+
 
 def _account_key(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def address_key(address: str) -> str:
+    """The key of a client address: IPv4 as it is, IPv6 by its /64 network."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:  # not an IP address: "unknown", or a name a test client made up
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1, an IPv4 client on a dual stack
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
+
+
+def _login_per_account(settings: Settings) -> RateLimit:
+    return RateLimit(
+        "login-account", settings.login_attempts_per_account, settings.login_window_seconds
+    )
 
 
 async def enforce_login_limits(
@@ -31,11 +55,8 @@ async def enforce_login_limits(
     per_address = RateLimit(
         "login-address", settings.login_attempts_per_address, settings.login_window_seconds
     )
-    per_account = RateLimit(
-        "login-account", settings.login_attempts_per_account, settings.login_window_seconds
-    )
-    await limiter.enforce(per_address, address)
-    await limiter.enforce(per_account, _account_key(email))
+    await limiter.enforce(per_address, address_key(address))
+    await limiter.enforce(_login_per_account(settings), _account_key(email))
 
 
 async def enforce_password_check_limit(
@@ -43,10 +64,7 @@ async def enforce_password_check_limit(
 ) -> None:
     """Checking the current password (to change it) counts as a login attempt: otherwise a
     stolen access token would allow unlimited guesses at the password."""
-    per_account = RateLimit(
-        "login-account", settings.login_attempts_per_account, settings.login_window_seconds
-    )
-    await limiter.enforce(per_account, _account_key(email))
+    await limiter.enforce(_login_per_account(settings), _account_key(email))
 
 
 async def enforce_registration_limit(
@@ -55,10 +73,23 @@ async def enforce_registration_limit(
     policy = RateLimit(
         "register-address", settings.registrations_per_address, settings.registration_window_seconds
     )
-    await limiter.enforce(policy, address)
+    await limiter.enforce(policy, address_key(address))
 
 
 async def enforce_email_limit(limiter: RateLimiter, settings: Settings, *, email: str) -> None:
     """Password reset and verification emails per account: nobody can fill an inbox."""
     policy = RateLimit("emails-account", settings.emails_per_account, settings.email_window_seconds)
     await limiter.enforce(policy, _account_key(email))
+
+
+async def enforce_reset_request_limit(
+    limiter: RateLimiter, settings: Settings, *, email: str, address: str
+) -> None:
+    """Anyone may ask for a reset email to any address. Per account, nobody can fill one
+    inbox; per client address, nobody can make us send mail to thousands of strangers
+    (which would also get our mail server's reputation ruined)."""
+    per_address = RateLimit(
+        "reset-address", settings.reset_requests_per_address, settings.email_window_seconds
+    )
+    await limiter.enforce(per_address, address_key(address))
+    await enforce_email_limit(limiter, settings, email=email)

@@ -38,7 +38,7 @@ async def user_of_live_session(
     )
 
 
-async def add_refresh_token(
+def add_refresh_token(
     session: AsyncSession,
     *,
     login_session: LoginSession,

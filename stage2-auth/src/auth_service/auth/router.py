@@ -9,6 +9,7 @@ from auth_service.auth.rate_limits import (
     enforce_login_limits,
     enforce_password_check_limit,
     enforce_registration_limit,
+    enforce_reset_request_limit,
 )
 from auth_service.auth.schemas import (
     Accepted,
@@ -174,8 +175,9 @@ async def request_password_reset(
     session: SessionDep,
     settings: SettingsDep,
     limiter: RateLimiterDep,
+    address: ClientAddress,
 ) -> Accepted:
-    await enforce_email_limit(limiter, settings, email=data.email)
+    await enforce_reset_request_limit(limiter, settings, email=data.email, address=address)
     await email_flows.request_password_reset(session, settings, data.email)
     return Accepted(detail="If this address has an account, a reset link is on its way.")
 

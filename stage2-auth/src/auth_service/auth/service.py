@@ -93,6 +93,15 @@ async def login(
         password_ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok:
         raise Unauthorized("Incorrect email or password.")
+    # The password was checked against the row as it was read before hashing. A password
+    # change, a reset or a deactivation committing since then has ended every session that
+    # existed, but not the one this login is about to start. So lock the row and read it
+    # again: a change that commits first shows here, and one that comes later waits for
+    # this login to commit, then ends its session too.
+    checked_hash = user.password_hash
+    await users.lock(session, user)
+    if user.password_hash != checked_hash:
+        raise Unauthorized("Incorrect email or password.")
     if not user.is_active:
         # Only said to someone who knows the password.
         raise Forbidden("This account has been deactivated.")
@@ -158,7 +167,7 @@ async def _issue_tokens(
     refresh_token = new_opaque_token()
     # A refresh token never outlives its session.
     refresh_expires_at = min(now + settings.refresh_token_lifetime, login_session.expires_at)
-    await repository.add_refresh_token(
+    repository.add_refresh_token(
         session,
         login_session=login_session,
         token_hash=hash_token(refresh_token),

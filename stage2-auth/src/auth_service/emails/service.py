@@ -2,10 +2,11 @@
 after it commits.
 
 Queueing is a row in `outbox_emails`, written with the change it announces. Delivery runs
-after the response (a background task), in its own transaction: it sends what is unsent
-and marks it sent. If the process dies in between, the email stays unsent and the next
-delivery run picks it up. An email can still go out twice (sent, then the process dies
-before marking it), never zero times: "at least once", as with any outbox.
+after the response (a background task), in its own transaction: it sends what is unsent,
+marks it sent and erases its body (the link in it). If the process dies in between, the
+email stays unsent and the next delivery run picks it up. An email can still go out twice
+(sent, then the process dies before marking it), never zero times: "at least once", as
+with any outbox.
 """
 
 import logging
@@ -38,6 +39,9 @@ async def deliver_pending(session: AsyncSession, sender: EmailSender) -> int:
             logger.exception("could not send email %s; it stays in the outbox", email.id)
             continue
         email.sent_at = utcnow()
+        # The body holds a live single-use link. Kept, it would make this table a plain-text
+        # copy of the tokens that `email_tokens` stores only as hashes; once sent, it goes.
+        email.body = ""
         sent += 1
     return sent
 

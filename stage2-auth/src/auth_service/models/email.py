@@ -12,7 +12,8 @@ class OutboxEmail(Base):
 
     It is written in the same transaction as the change it announces, so a password reset
     link is never emailed for a token that was rolled back, and never lost for one that was
-    committed. Delivery happens after the commit (see `emails/service.py`).
+    committed. Delivery happens after the commit (see `emails/service.py`), and empties
+    `body`: a sent email's link must not stay readable here.
     """
 
     __tablename__ = "outbox_emails"

@@ -12,14 +12,15 @@ stale one is a 400, never a query error.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, AwareDatetime, Field, TypeAdapter, ValidationError
 from sqlalchemy import Select, SQLColumnExpression, func, literal, tuple_
 
 from auth_service.models import Task, TaskPriority
-from auth_service.tasks.schemas import TaskSort
+from auth_service.tasks.schemas import TITLE_MAX_LENGTH, TaskSort
+from auth_service.text import Text
 from roadmap_shared.errors import BadRequest
 from roadmap_shared.fields import MAX_INT32
 from roadmap_shared.pagination import decode_cursor, encode_cursor
@@ -28,7 +29,21 @@ from roadmap_shared.pagination import decode_cursor, encode_cursor
 # that is never NULL (NULL compares as unknown), hence this stand-in.
 NO_DUE_DATE = date(9999, 12, 31)
 
+
+def _in_utc(moment: datetime) -> datetime:
+    # "9999-12-31T23:59:59-05:00" is a valid timestamp whose UTC time falls in year 10000,
+    # which neither Python nor the driver can represent.
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("out of range") from exc
+
+
 _TASK_ID: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(strict=True, ge=1, le=MAX_INT32)])
+# The key types below validate a key coming back in a cursor as strictly as the field it
+# was read from: anything else would reach the query and fail there, as a 500.
+_CREATED_AT: TypeAdapter[datetime] = TypeAdapter(Annotated[AwareDatetime, AfterValidator(_in_utc)])
+_TITLE: TypeAdapter[str] = TypeAdapter(Annotated[Text, Field(max_length=TITLE_MAX_LENGTH)])
 
 
 @dataclass(frozen=True)
@@ -40,14 +55,14 @@ class SortKey:
 
 
 SORT_KEYS = {
-    "created_at": SortKey(Task.created_at, lambda t: t.created_at, TypeAdapter(AwareDatetime)),
+    "created_at": SortKey(Task.created_at, lambda t: t.created_at, _CREATED_AT),
     "due_date": SortKey(
         func.coalesce(Task.due_date, literal(NO_DUE_DATE)),
         lambda t: t.due_date or NO_DUE_DATE,
         TypeAdapter(date),
     ),
     "priority": SortKey(Task.priority, lambda t: t.priority, TypeAdapter(TaskPriority)),
-    "title": SortKey(Task.title, lambda t: t.title, TypeAdapter(str)),
+    "title": SortKey(Task.title, lambda t: t.title, _TITLE),
 }
 
 

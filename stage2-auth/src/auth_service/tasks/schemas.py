@@ -2,21 +2,44 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from auth_service.models import Task, TaskPriority, TaskStatus
-from roadmap_shared.fields import MAX_INT32, StoredText
+from auth_service.text import Text
+from roadmap_shared.fields import MAX_INT32
 from roadmap_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-Title = Annotated[
-    StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-]
-Notes = Annotated[StoredText, Field(max_length=10_000)]
-TagName = Annotated[
-    StoredText,
-    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50),
-]
+TITLE_MAX_LENGTH = 200
+TAG_MAX_LENGTH = 50
 MAX_TAGS_PER_TASK = 20
+
+
+def _fits_tag_column(tag: str) -> str:
+    # `to_lower` runs after the length check, and a few characters grow when lower-cased
+    # ("İ" becomes "i̇", two characters): check the length of what will be stored.
+    if len(tag) > TAG_MAX_LENGTH:
+        raise ValueError(f"must be at most {TAG_MAX_LENGTH} characters once lower-cased")
+    return tag
+
+
+Title = Annotated[
+    Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH)
+]
+Notes = Annotated[Text, Field(max_length=10_000)]
+TagName = Annotated[
+    Text,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, min_length=1, max_length=TAG_MAX_LENGTH
+    ),
+    AfterValidator(_fits_tag_column),
+]
 
 
 def _distinct_sorted(tags: list[str]) -> list[str]:
@@ -117,7 +140,7 @@ class TaskQuery(BaseModel):
     due_before: date | None = Field(default=None, description="Due strictly before this date")
     due_after: date | None = Field(default=None, description="Due strictly after this date")
     tag: TagName | None = None
-    q: StoredText | None = Field(
+    q: Text | None = Field(
         default=None, min_length=1, max_length=100, description="Text in the title or notes"
     )
     owner_id: int | None = Field(

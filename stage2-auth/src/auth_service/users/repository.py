@@ -19,6 +19,12 @@ async def get_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email))
 
 
+async def lock(session: AsyncSession, user: User) -> None:
+    """Reads the user's row again, locked until the transaction ends (`FOR NO KEY UPDATE`:
+    it blocks other writers of the row, not inserts that merely refer to it)."""
+    await session.refresh(user, with_for_update={"key_share": True})
+
+
 async def add_unless_email_taken(session: AsyncSession, user: User) -> bool:
     """Inserts `user`; False if the address is taken.
 

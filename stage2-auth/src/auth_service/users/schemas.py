@@ -5,10 +5,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from auth_service.models import UserRole
-from roadmap_shared.fields import StoredText
+from auth_service.text import Text
 
 DisplayName = Annotated[
-    StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
 ]
 
 

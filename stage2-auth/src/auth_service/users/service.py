@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.auth import repository as sessions
-from auth_service.models import SessionEndReason, User, UserRole
+from auth_service.models import EmailTokenPurpose, SessionEndReason, User, UserRole
 from auth_service.users import repository
 from auth_service.users.schemas import ProfileUpdate, UserFilters, UserStatus
 from roadmap_shared.database import utcnow
@@ -54,6 +54,11 @@ async def deactivate(session: AsyncSession, admin: User, user_id: int) -> User:
     # Their sessions end now: access tokens fail on the next request, refresh tokens too.
     await sessions.revoke_all_sessions(
         session, user.id, reason=SessionEndReason.DEACTIVATED, now=utcnow()
+    )
+    # A reset link already in an inbox (perhaps an intruder's) must not open the account
+    # again once it is reactivated.
+    await sessions.discard_email_tokens(
+        session, user_id=user.id, purpose=EmailTokenPurpose.PASSWORD_RESET
     )
     return user
 
