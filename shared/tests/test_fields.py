@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from pydantic import BaseModel, ValidationError
 
@@ -12,6 +14,13 @@ class Note(BaseModel):
 def test_text_with_a_nul_character_is_refused() -> None:
     with pytest.raises(ValidationError, match="NUL"):
         Note(id=1, text="a\x00b")
+
+
+def test_text_with_a_lone_surrogate_is_refused() -> None:
+    # FastAPI parses bodies with the standard library, which lets a lone surrogate through.
+    body = json.loads('{"id": 1, "text": "a\\ud800b"}')
+    with pytest.raises(ValidationError, match="surrogate"):
+        Note.model_validate(body)
 
 
 @pytest.mark.parametrize("value", [0, -1, MAX_INT32 + 1])

@@ -1,8 +1,9 @@
 import asyncio
 
+import pytest
 from redis.asyncio import Redis
 
-from roadmap_shared.ratelimit import RateLimit, RateLimiter
+from roadmap_shared.ratelimit import RateLimit, RateLimiter, client_address_key
 
 FIVE_PER_MINUTE = RateLimit("login", limit=5, period_seconds=60)
 
@@ -39,3 +40,17 @@ async def test_an_unreachable_redis_lets_requests_through() -> None:
     decision = await RateLimiter(unreachable).hit(FIVE_PER_MINUTE, "dave")
     assert decision.allowed
     await unreachable.aclose()
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_client_addresses_are_keyed_by_what_one_client_controls(address: str, key: str) -> None:
+    assert client_address_key(address) == key

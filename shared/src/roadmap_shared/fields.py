@@ -3,7 +3,8 @@
 Input the database would refuse must be refused at the edge, as a 422 that names the
 field, not discovered by the database as a 500:
 
-- PostgreSQL text cannot hold the NUL character.
+- PostgreSQL text cannot hold the NUL character, nor a lone UTF-16 surrogate (JSON can
+  spell one, `"\\ud800"`, and Python keeps it in a `str`, but it has no UTF-8 form).
 - An `integer` column holds at most 2**31 - 1; asyncpg refuses a larger parameter before
   the query is even sent.
 """
@@ -16,13 +17,17 @@ from pydantic import AfterValidator, Field
 MAX_INT32 = 2**31 - 1
 
 
-def _without_nul(value: str) -> str:
+def _storable(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain the NUL character")
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (a lone surrogate is not)") from exc
     return value
 
 
-StoredText = Annotated[str, AfterValidator(_without_nul)]
+StoredText = Annotated[str, AfterValidator(_storable)]
 # An id in a body or query string, for `integer` primary keys.
 StoredId = Annotated[int, Field(ge=1, le=MAX_INT32)]
 # The same for a path parameter: `/tasks/{task_id}`.

@@ -11,6 +11,7 @@ The whole check runs as one Lua script, so concurrent requests cannot both take 
 slot. Time comes from the Redis server, so app servers with skewed clocks agree.
 """
 
+import ipaddress
 import logging
 import math
 from dataclasses import dataclass
@@ -37,6 +38,25 @@ end
 redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
 return {1, math.floor((period - (new_tat - now)) / interval), 0, new_tat - now}
 """
+
+
+# One IPv6 customer usually holds a whole /64: keyed by single address, each attempt
+# could come from a fresh one.
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_address_key(address: str) -> str:
+    """The rate-limit key of a client address: IPv4 as it is, IPv6 by its /64 network,
+    and an IPv4 client on a dual-stack socket (`::ffff:192.0.2.1`) as IPv4."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:  # not an address: "unknown", or a test client's made-up name
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
 
 
 @dataclass(frozen=True)

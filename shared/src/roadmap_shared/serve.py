@@ -59,5 +59,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_config=None,  # our JSON logging, configured by the app factory
-        proxy_headers=False,  # trust X-Forwarded-* only behind a proxy you configure
+        # X-Forwarded-* is believed only from the proxies named in the settings.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=",".join(settings.forwarded_allow_ips) or None,
     )

@@ -30,6 +30,10 @@ class AppSettings(BaseSettings):
     # Where `python -m <stage>` listens. Containers set the host to 0.0.0.0.
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (their addresses, or
+    # "*" inside a private network). Empty: the client address is the TCP peer's, so
+    # behind a proxy every client would look like the proxy, one rate-limit bucket for all.
+    forwarded_allow_ips: list[str] = Field(default_factory=list)
     # Origins allowed to call the API from a browser; empty means no cross-origin access.
     cors_origins: list[str] = Field(default_factory=list)
     # Requests with a larger body are refused with 413 before the body is read.

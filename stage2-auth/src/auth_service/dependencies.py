@@ -73,9 +73,9 @@ def client_address(request: Request) -> str:
     """The address of the peer that connected to us, which the rate limits key on.
 
     Behind a reverse proxy that is the proxy, for every client, and they all share one
-    limit. There, run uvicorn with `--proxy-headers --forwarded-allow-ips=<proxy address>`
-    (see the README), so it takes the client's address from `X-Forwarded-For`. Never trust
-    that header from anyone else, or every client can pick its own rate-limit key."""
+    limit. There, set AUTH_FORWARDED_ALLOW_IPS to the proxy's address (see the README), so
+    the client's address is taken from `X-Forwarded-For`. Never trust that header from
+    anyone else, or every client can pick its own rate-limit key."""
     return request.client.host if request.client else "unknown"
 
 

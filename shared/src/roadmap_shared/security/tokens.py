@@ -8,12 +8,10 @@ signed with the previous one are still valid; remove the old key once they have 
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-
-from roadmap_shared.database import utcnow
 
 # Pinned: the algorithm is never taken from the token, so `alg: none` and algorithm
 # confusion attacks fail before any signature is checked.
@@ -62,7 +60,7 @@ class TokenCodec:
         claims: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> IssuedToken:
-        issued_at = now or utcnow()
+        issued_at = now or datetime.now(UTC)
         expires_at = issued_at + lifetime
         jti = uuid.uuid4().hex
         payload = {

@@ -11,31 +11,13 @@ rather than a lockout, which keeps that nuisance small.
 """
 
 import hashlib
-import ipaddress
 
 from auth_service.config import Settings
-from roadmap_shared.ratelimit import RateLimit, RateLimiter
-
-# An IPv6 host is usually given a whole /64 network, 2**64 addresses it may use as it
-# likes. Keyed by the full address, one client could give itself that many limits.
-IPV6_CLIENT_PREFIX = 64
+from roadmap_shared.ratelimit import RateLimit, RateLimiter, client_address_key
 
 
 def _account_key(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:32]
-
-
-def address_key(address: str) -> str:
-    """The key of a client address: IPv4 as it is, IPv6 by its /64 network."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:  # not an IP address: "unknown", or a name a test client made up
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1, an IPv4 client on a dual stack
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
-    return str(ip)
 
 
 def _login_per_account(settings: Settings) -> RateLimit:
@@ -55,7 +37,7 @@ async def enforce_login_limits(
     per_address = RateLimit(
         "login-address", settings.login_attempts_per_address, settings.login_window_seconds
     )
-    await limiter.enforce(per_address, address_key(address))
+    await limiter.enforce(per_address, client_address_key(address))
     await limiter.enforce(_login_per_account(settings), _account_key(email))
 
 
@@ -73,7 +55,7 @@ async def enforce_registration_limit(
     policy = RateLimit(
         "register-address", settings.registrations_per_address, settings.registration_window_seconds
     )
-    await limiter.enforce(policy, address_key(address))
+    await limiter.enforce(policy, client_address_key(address))
 
 
 async def enforce_email_limit(limiter: RateLimiter, settings: Settings, *, email: str) -> None:
@@ -91,5 +73,5 @@ async def enforce_reset_request_limit(
     per_address = RateLimit(
         "reset-address", settings.reset_requests_per_address, settings.email_window_seconds
     )
-    await limiter.enforce(per_address, address_key(address))
+    await limiter.enforce(per_address, client_address_key(address))
     await enforce_email_limit(limiter, settings, email=email)

@@ -20,9 +20,8 @@ from sqlalchemy import Select, SQLColumnExpression, func, literal, tuple_
 
 from auth_service.models import Task, TaskPriority
 from auth_service.tasks.schemas import TITLE_MAX_LENGTH, TaskSort
-from auth_service.text import Text
 from roadmap_shared.errors import BadRequest
-from roadmap_shared.fields import MAX_INT32
+from roadmap_shared.fields import MAX_INT32, StoredText
 from roadmap_shared.pagination import decode_cursor, encode_cursor
 
 # Tasks without a due date sort after every dated one. Keyset pagination needs a sort key
@@ -43,7 +42,7 @@ _TASK_ID: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(strict=True, ge=1,
 # The key types below validate a key coming back in a cursor as strictly as the field it
 # was read from: anything else would reach the query and fail there, as a 500.
 _CREATED_AT: TypeAdapter[datetime] = TypeAdapter(Annotated[AwareDatetime, AfterValidator(_in_utc)])
-_TITLE: TypeAdapter[str] = TypeAdapter(Annotated[Text, Field(max_length=TITLE_MAX_LENGTH)])
+_TITLE: TypeAdapter[str] = TypeAdapter(Annotated[StoredText, Field(max_length=TITLE_MAX_LENGTH)])
 
 
 @dataclass(frozen=True)

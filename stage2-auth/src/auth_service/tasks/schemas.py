@@ -12,8 +12,7 @@ from pydantic import (
 )
 
 from auth_service.models import Task, TaskPriority, TaskStatus
-from auth_service.text import Text
-from roadmap_shared.fields import MAX_INT32
+from roadmap_shared.fields import MAX_INT32, StoredText
 from roadmap_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 TITLE_MAX_LENGTH = 200
@@ -30,11 +29,11 @@ def _fits_tag_column(tag: str) -> str:
 
 
 Title = Annotated[
-    Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH)
+    StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH)
 ]
-Notes = Annotated[Text, Field(max_length=10_000)]
+Notes = Annotated[StoredText, Field(max_length=10_000)]
 TagName = Annotated[
-    Text,
+    StoredText,
     StringConstraints(
         strip_whitespace=True, to_lower=True, min_length=1, max_length=TAG_MAX_LENGTH
     ),
@@ -140,7 +139,7 @@ class TaskQuery(BaseModel):
     due_before: date | None = Field(default=None, description="Due strictly before this date")
     due_after: date | None = Field(default=None, description="Due strictly after this date")
     tag: TagName | None = None
-    q: Text | None = Field(
+    q: StoredText | None = Field(
         default=None, min_length=1, max_length=100, description="Text in the title or notes"
     )
     owner_id: int | None = Field(

@@ -5,10 +5,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from auth_service.models import UserRole
-from auth_service.text import Text
+from roadmap_shared.fields import StoredText
 
 DisplayName = Annotated[
-    Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
 ]
 
 

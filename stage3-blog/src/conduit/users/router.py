@@ -20,15 +20,15 @@ from conduit.ratelimits import (
 )
 from conduit.users import service
 from conduit.users.schemas import LoginRequest, RegisterRequest, UpdateUserRequest, UserResponse
+from roadmap_shared.ratelimit import client_address_key
 
 router = APIRouter(tags=["User and Authentication"])
 
 
 def _client_address(request: Request) -> str:
-    # The TCP peer. `python -m conduit` trusts no X-Forwarded-For header, so behind a
-    # reverse proxy every client would share the proxy's address (and its login limit):
-    # run uvicorn with --proxy-headers --forwarded-allow-ips=<the proxy> there.
-    return request.client.host if request.client else "unknown"
+    # The TCP peer, or what a proxy named in BLOG_FORWARDED_ALLOW_IPS says it forwarded
+    # for; keyed by what one client controls (an IPv6 client, its whole /64).
+    return client_address_key(request.client.host) if request.client else "unknown"
 
 
 @router.post("/users/login", summary="Log in")
