@@ -1,12 +1,9 @@
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from roadmap_shared.settings import Environment
 from shop.config import Settings
@@ -46,11 +43,3 @@ def app(settings: Settings, redis_client: Redis) -> FastAPI:
     # `redis_client` empties this suite's Redis database first: no cached page or queued
     # job survives from one test to the next.
     return create_app(settings)
-
-
-@pytest_asyncio.fixture
-async def committed_session(db_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session whose commits are real, to set up data for `committing_client` tests and
-    for the worker, which reads the database through its own connections."""
-    async with AsyncSession(db_engine, expire_on_commit=False) as session:
-        yield session

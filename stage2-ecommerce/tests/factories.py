@@ -6,9 +6,12 @@ They commit: with `db_session` that releases a savepoint inside the test's trans
 cannot take the test's data with it.
 """
 
+import io
 import itertools
 from datetime import timedelta
 
+from httpx import AsyncClient, Response
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +31,7 @@ ADDRESS = {
     "country": "GB",
 }
 CHECKOUT = {"shipping_address": ADDRESS}
+UPLOAD = "/admin/product-images"
 
 _sequence = itertools.count(1)
 _password_hash: str | None = None
@@ -123,3 +127,28 @@ async def put_in_cart(
 ) -> None:
     session.add(CartItem(user_id=user.id, variant_id=variant.id, quantity=quantity))
     await session.commit()
+
+
+def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (200, 100)) -> bytes:
+    """A real image (a red rectangle), encoded as `image_format`."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color=(200, 30, 60)).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+async def upload(
+    client: AsyncClient,
+    product_id: int,
+    data: bytes,
+    headers: dict[str, str],
+    *,
+    filename: str = "photo.png",
+    content_type: str = "image/png",
+) -> Response:
+    """Uploads `data` as a product image, as a multipart form from a browser would."""
+    return await client.post(
+        UPLOAD,
+        data={"product_id": str(product_id), "alt_text": "The product, in red"},
+        files={"file": (filename, data, content_type)},
+        headers=headers,
+    )

@@ -1,24 +1,17 @@
 """Product images: checked from their bytes, bounded in size and pixels, served back."""
 
-import io
+from pathlib import Path
 
 import pytest
-from httpx import AsyncClient, Response
-from PIL import Image
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.config import Settings
 from shop.main import MULTIPART_OVERHEAD_BYTES
 from shop.models import Product, Role
-from tests.factories import auth, make_product, make_user
-
-UPLOAD = "/admin/product-images"
-
-
-def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (200, 100)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color=(200, 30, 60)).save(buffer, format=image_format)
-    return buffer.getvalue()
+from shop.storage.base import StorageError
+from shop.storage.local import LocalImageStorage
+from tests.factories import UPLOAD, auth, image_bytes, make_product, make_user, upload
 
 
 @pytest.fixture
@@ -29,23 +22,6 @@ async def admin(db_session: AsyncSession, settings: Settings) -> dict[str, str]:
 @pytest.fixture
 async def product(db_session: AsyncSession) -> Product:
     return await make_product(db_session)
-
-
-async def upload(
-    client: AsyncClient,
-    product_id: int,
-    data: bytes,
-    headers: dict[str, str],
-    *,
-    filename: str = "photo.png",
-    content_type: str = "image/png",
-) -> Response:
-    return await client.post(
-        UPLOAD,
-        data={"product_id": str(product_id), "alt_text": "The product, in red"},
-        files={"file": (filename, data, content_type)},
-        headers=headers,
-    )
 
 
 async def test_an_uploaded_image_is_stored_and_served_back_by_url(
@@ -156,3 +132,11 @@ async def test_the_media_route_serves_nothing_outside_its_directory(client: Asyn
         response = await client.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_local_storage_reports_a_failed_write_as_a_storage_error(tmp_path: Path) -> None:
+    storage = LocalImageStorage(tmp_path, base_url="/media")
+    (tmp_path / "products").write_bytes(b"")  # a file where a directory must go
+
+    with pytest.raises(StorageError, match="cannot write"):
+        await storage.save("products/1/a.png", image_bytes(), "image/png")

@@ -1,6 +1,10 @@
 """Background jobs: the outbox, its relay, and the real arq worker against real Redis."""
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shop.config import Settings
 from shop.jobs import outbox, relay
-from shop.jobs.mail import FileMailer, MailDeliveryError
+from shop.jobs.mail import FileMailer, MailDeliveryError, Mailer
 from shop.models import OutboxMessage, Role
-from shop.worker import deserialize_job, serialize_job, worker_options
+from shop.worker import deserialize_job, is_worker_alive, serialize_job, worker_options
+from tests.conftest import make_settings
 from tests.factories import CHECKOUT, auth, make_product, make_user, put_in_cart, variants_of
+from tests.mail_server import Mailbox, smtp_server
 
 pytestmark = pytest.mark.slow
 
@@ -53,11 +59,12 @@ async def queue(settings: Settings, redis_client: Redis) -> AsyncIterator[ArqRed
     await pool.aclose()
 
 
-async def run_worker(settings: Settings, mailbox: FakeMailbox, queue: ArqRedis) -> Worker:
-    """Relays the outbox once, then runs the real worker until the queue is empty."""
+async def run_worker(settings: Settings, mailer: Mailer | None, queue: ArqRedis) -> Worker:
+    """Relays the outbox once, then runs the real worker until the queue is empty. Without
+    a `mailer`, the worker builds the one `settings` ask for."""
     await queue.enqueue_job("relay_outbox")
     worker = Worker(
-        **worker_options(settings, mailer=mailbox, with_schedule=False),
+        **worker_options(settings, mailer=mailer, with_schedule=False),
         burst=True,
         poll_delay=0.02,
         handle_signals=False,
@@ -191,3 +198,141 @@ async def test_the_file_mailer_writes_one_readable_eml_per_message(tmp_path: Pat
     parsed = message_from_bytes(path.read_bytes())
     assert parsed["Subject"] == "Hi"
     assert path.name == "order-1-confirmation@shop.example.eml"
+
+
+# --- through a real SMTP server -------------------------------------------------------------
+
+
+def smtp_settings(tmp: Path, base: Settings, port: int) -> Settings:
+    return make_settings(
+        tmp,
+        database_url=base.database_url,
+        redis_url=base.redis_url,
+        mail_backend="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+    )
+
+
+async def test_the_worker_sends_the_confirmation_through_smtp(
+    *,
+    committing_client: AsyncClient,
+    committed_session: AsyncSession,
+    settings: Settings,
+    queue: ArqRedis,
+    tmp_path: Path,
+) -> None:
+    order = await checkout(committing_client, committed_session, settings)
+    mailbox = Mailbox()
+
+    with smtp_server(mailbox) as port:
+        worker = await run_worker(smtp_settings(tmp_path, settings, port), None, queue)
+
+    [received] = mailbox.received
+    assert received.rcpt_tos == [order["email"]]
+    assert received.message["Subject"] == f"Your order #{order['id']} is confirmed"
+    assert "29.40 EUR" in received.message.get_content()
+    assert (worker.jobs_complete, worker.jobs_failed) == (2, 0)
+
+
+async def test_a_temporary_smtp_refusal_is_retried(
+    *,
+    committing_client: AsyncClient,
+    committed_session: AsyncSession,
+    settings: Settings,
+    queue: ArqRedis,
+    tmp_path: Path,
+) -> None:
+    await checkout(committing_client, committed_session, settings)
+    mailbox = Mailbox(refuse=1, refusal="451 4.3.0 Mailbox busy, try again later")
+
+    with smtp_server(mailbox) as port:
+        worker = await run_worker(smtp_settings(tmp_path, settings, port), None, queue)
+
+    assert mailbox.refused == 1
+    assert len(mailbox.received) == 1  # the second attempt went through
+    assert (worker.jobs_retried, worker.jobs_failed) == (1, 0)
+
+
+async def test_a_permanent_smtp_refusal_fails_the_job_without_retrying(
+    *,
+    committing_client: AsyncClient,
+    committed_session: AsyncSession,
+    settings: Settings,
+    queue: ArqRedis,
+    tmp_path: Path,
+) -> None:
+    await checkout(committing_client, committed_session, settings)
+    mailbox = Mailbox(refuse=settings.job_max_tries, refusal="554 5.7.1 Message refused")
+
+    with smtp_server(mailbox) as port:
+        worker = await run_worker(smtp_settings(tmp_path, settings, port), None, queue)
+
+    assert mailbox.refused == 1
+    assert mailbox.received == []
+    assert (worker.jobs_retried, worker.jobs_failed) == (0, 1)
+
+
+# --- the health check ---------------------------------------------------------------------
+
+
+async def health_check_exit_code(settings: Settings, directory: Path) -> int:
+    """Runs `python -m shop.worker --check` as a container would, and returns its exit code."""
+    # Only these two settings matter; none of the caller's other SHOP_* variables.
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("SHOP_")
+    }
+    environment |= {"SHOP_REDIS_URL": settings.redis_url, "SHOP_JOBS_QUEUE": settings.jobs_queue}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "shop.worker", "--check"),
+        env=environment,
+        cwd=directory,  # away from any developer's `.env`
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    return await process.wait()
+
+
+async def until_alive(settings: Settings) -> None:
+    """Waits for a starting worker's first report (a bound on waiting, not on speed)."""
+    for _ in range(500):
+        if await is_worker_alive(settings):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the worker never reported itself alive")
+
+
+async def test_the_health_check_tells_a_running_worker_from_none(
+    settings: Settings, redis_client: Redis, tmp_path: Path
+) -> None:
+    no_worker_queue = make_settings(tmp_path, redis_url=settings.redis_url, jobs_queue="idle")
+    before = await is_worker_alive(settings)
+    worker = Worker(
+        **worker_options(settings, mailer=FakeMailbox(), with_schedule=False),
+        poll_delay=0.02,
+        handle_signals=False,
+    )
+    running = asyncio.create_task(worker.async_run())
+    try:
+        await until_alive(settings)
+        # The command a container runs, against the worker's queue and a queue nobody serves.
+        served, not_served = await asyncio.gather(
+            health_check_exit_code(settings, tmp_path),
+            health_check_exit_code(no_worker_queue, tmp_path),
+        )
+    finally:
+        await worker.close()
+        with suppress(asyncio.CancelledError):
+            await running
+
+    assert before is False
+    assert (served, not_served) == (0, 1)
+    assert await is_worker_alive(settings) is False  # a clean stop removes its key
+
+
+async def test_the_health_check_fails_when_redis_cannot_be_reached(tmp_path: Path) -> None:
+    unreachable = make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0")
+
+    assert await is_worker_alive(unreachable) is False

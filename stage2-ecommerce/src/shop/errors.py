@@ -18,3 +18,9 @@ class UnsupportedMediaType(ProblemError):
 
 class ContentTooLarge(ProblemError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class ServiceUnavailable(ProblemError):
+    """503: a service this request needs (the image storage) is failing; try again later."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE

@@ -44,9 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         socket_timeout=REDIS_TIMEOUT_SECONDS,
     )
 
+    storage = build_storage(settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await storage.close()
         await redis.aclose()
         await database.dispose()
 
@@ -72,11 +75,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     app.state.token_codec = settings.token_codec()
     app.state.rate_limiter = RateLimiter(redis, prefix=f"{settings.cache_namespace}:ratelimit")
-    app.state.storage = build_storage(settings)
+    app.state.storage = storage
     cache = Cache(redis, namespace=settings.cache_namespace) if settings.cache_enabled else None
     app.state.catalog_cache = CatalogCache(cache, ttl_seconds=settings.cache_ttl_seconds)
-    # Uploaded images, served by this app from the storage directory. (Behind a CDN or
-    # with a bucket, `media_url` points elsewhere and this route simply goes unused.)
-    settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    if settings.storage_backend == "local":
+        # Uploaded images, served by this app from the storage directory. (Behind a CDN,
+        # `media_url` points there and this route goes unused.) A bucket serves its own.
+        settings.media_dir.mkdir(parents=True, exist_ok=True)
+        app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     return app

@@ -2,6 +2,7 @@
 pages it affects stale once the transaction has committed."""
 
 import asyncio
+import logging
 import uuid
 from typing import Annotated
 
@@ -34,9 +35,17 @@ from shop.dependencies import (
     StorageDep,
     get_admin,
 )
-from shop.errors import ContentTooLarge, UnprocessableContent, UnsupportedMediaType
+from shop.errors import (
+    ContentTooLarge,
+    ServiceUnavailable,
+    UnprocessableContent,
+    UnsupportedMediaType,
+)
 from shop.schemas import MAX_ID, IdPath
+from shop.storage.base import ImageStorage, StorageError
 from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
+
+logger = logging.getLogger(__name__)
 
 # AFTER_COMMIT first: it must open before the session that `get_admin` opens (see there).
 router = APIRouter(
@@ -235,7 +244,7 @@ async def adjust_stock(
     PRODUCT_IMAGES_PATH.removeprefix("/admin"),
     status_code=status.HTTP_201_CREATED,
     summary="Upload a product image (JPEG, PNG or WebP)",
-    responses=problem_responses(404, 413, 415, 422),
+    responses=problem_responses(404, 413, 415, 422, 503),
 )
 async def upload_product_image(
     *,
@@ -268,7 +277,12 @@ async def upload_product_image(
     # nobody refers to is left behind (cheap to sweep); the other order could leave a row
     # pointing at a file that does not exist (a broken page).
     key = f"products/{product_id}/{uuid.uuid4().hex}.{info.extension}"
-    await storage.save(key, data, info.content_type)
+    try:
+        await storage.save(key, data, info.content_type)
+    except StorageError as exc:
+        # The details (bucket, path, error code) are for the operator, not the client.
+        logger.warning("image storage failed: %s", exc)
+        raise ServiceUnavailable("The image storage is unavailable; try again later") from exc
     image = await service.add_image(
         session,
         product_id=product_id,
@@ -300,6 +314,16 @@ async def delete_product_image(
     if image is None:
         raise NotFound("No such image")
     # The bytes go only once the row is gone for good.
-    after_commit.add(lambda: storage.delete(image.storage_key))
     after_commit.add(lambda: cache.products_changed([image.product_id]))
+    after_commit.add(lambda: _delete_stored_image(storage, image.storage_key))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _delete_stored_image(storage: ImageStorage, key: str) -> None:
+    """Deletes the bytes of an image whose row is already gone. If the storage fails now,
+    the deletion has still happened for every client (nothing refers to the object); the
+    orphan is logged for a sweep rather than turned into an error after the commit."""
+    try:
+        await storage.delete(key)
+    except StorageError:
+        logger.warning("could not delete stored image %s; left for a sweep", key, exc_info=True)

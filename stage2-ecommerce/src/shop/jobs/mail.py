@@ -2,7 +2,8 @@
 
 `FileMailer` writes each message as an `.eml` file (RFC 5322, what an SMTP server would
 receive) into a directory: open them with any mail client. It is the development and
-demo mailbox; production would add an SMTP or email-API implementation of `Mailer`.
+demo mailbox. `SmtpMailer` (shop.jobs.smtp) hands messages to a real mail server.
+`SHOP_MAIL_BACKEND` picks one (shop.worker).
 """
 
 import asyncio
@@ -17,9 +18,14 @@ class MailDeliveryError(Exception):
     """A failure that may pass (server unreachable, "try again later"): worth a retry."""
 
 
+class MailRejected(Exception):
+    """A failure that will not pass by itself (a 5xx reply: unknown mailbox, bad
+    credentials, a message refused as spam): retrying would only repeat it."""
+
+
 class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None:
-        """Delivers `message` or raises `MailDeliveryError`."""
+        """Delivers `message`, or raises `MailDeliveryError` (retry) or `MailRejected`."""
         ...
 
 

@@ -2,6 +2,8 @@ import asyncio
 import os
 from pathlib import Path
 
+from shop.storage.base import StorageError
+
 
 class LocalImageStorage:
     """Files in a directory, served by the app itself under `/media` (see shop.main).
@@ -20,7 +22,10 @@ class LocalImageStorage:
         return path
 
     async def save(self, key: str, data: bytes, content_type: str) -> None:
-        await asyncio.to_thread(self._write, self._path(key), data)
+        try:
+            await asyncio.to_thread(self._write, self._path(key), data)
+        except OSError as exc:  # a full or read-only disk
+            raise StorageError(f"cannot write {key}: {exc}") from exc
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -31,7 +36,13 @@ class LocalImageStorage:
         os.replace(partial, path)
 
     async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+        try:
+            await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot delete {key}: {exc}") from exc
 
     def url(self, key: str) -> str:
         return f"{self._base_url}/{key}"
+
+    async def close(self) -> None:
+        """Nothing to release: every file operation opens and closes its own file."""
