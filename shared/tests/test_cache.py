@@ -64,17 +64,17 @@ async def test_without_redis_every_read_goes_to_the_loader() -> None:
 
 async def test_waiters_stop_waiting_when_the_loader_fails(redis_client: Redis) -> None:
     cache = Cache(redis_client, namespace="t", lock_seconds=30)
-    failing_calls = 0
+    loading, may_fail = asyncio.Event(), asyncio.Event()
 
     async def failing() -> bytes:
-        nonlocal failing_calls
-        failing_calls += 1
-        await asyncio.sleep(0.05)
+        loading.set()  # the first caller holds the lock now
+        await may_fail.wait()
         raise LookupError("not found")
 
     waiter = CountingLoader(b"late")
     first = asyncio.create_task(cache.get_or_load("gone", failing, ttl_seconds=60))
-    await asyncio.sleep(0.01)
+    await loading.wait()
+    asyncio.get_running_loop().call_later(0.05, may_fail.set)
     # With a 30 s lock, only noticing the released lock lets this finish promptly.
     second = await asyncio.wait_for(cache.get_or_load("gone", waiter, ttl_seconds=60), 5)
     assert second == b"late"

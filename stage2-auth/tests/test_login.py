@@ -48,7 +48,7 @@ async def test_the_access_token_names_the_user_and_the_session(
 ) -> None:
     user = await create_user(db_session)
     token = (await login(client, user.email)).json()["access_token"]
-    claims = jwt.decode(token, TEST_KEY, algorithms=["HS256"], audience="backend-roadmap")
+    claims = jwt.decode(token, TEST_KEY, algorithms=["HS256"], audience="auth-service")
     assert claims["sub"] == str(user.id)
     assert claims["typ"] == "access"
     assert set(claims) >= {"iss", "aud", "exp", "iat", "nbf", "jti", "sid"}

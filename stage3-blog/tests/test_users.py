@@ -199,12 +199,12 @@ async def test_a_token_signed_for_another_service_is_refused_even_with_the_same_
     client: AsyncClient, db_session: AsyncSession, settings: Settings
 ) -> None:
     user = await make_user(db_session)
-    # Another stage of the project, signing with the same key under the project's defaults.
+    # Another service of the project (the shop), signing with the same key.
     elsewhere = TokenCodec(
         keys={kid: key.get_secret_value() for kid, key in settings.jwt_keys.items()},
         active_kid=settings.jwt_active_kid,
-        issuer="backend-roadmap",
-        audience="backend-roadmap",
+        issuer="shop",
+        audience="shop",
     )
     token = elsewhere.encode(
         subject=str(user.id), token_type=ACCESS_TOKEN, lifetime=timedelta(minutes=5)

@@ -111,9 +111,12 @@ class Cache:
         deadline = time.monotonic() + self._lock_ms / 1000
         while time.monotonic() < deadline:
             await asyncio.sleep(self._poll_seconds)
+            lock_held = await self._redis.exists(lock_key)
+            # Read after the lock check: the holder stores the value before it releases the
+            # lock, so once the lock is gone the value is there, unless the loader failed.
             if (cached := await self._redis.get(full_key)) is not None:
                 return _as_bytes(cached)
-            if not await self._redis.exists(lock_key):
+            if not lock_held:
                 break
         return _Claim(lock_key, token=None)
 

@@ -18,6 +18,9 @@ class Settings(TokenSettings):
         env_prefix="AUTH_", env_file=".env", extra="ignore", frozen=True
     )
 
+    # Tokens name this service: another service's token is refused even with the same key.
+    jwt_issuer: str = "auth-service"
+    jwt_audience: str = "auth-service"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/auth"
     redis_url: str = "redis://127.0.0.1:6379/0"
     # The largest body a client needs to send is a task with 10,000 characters of notes

@@ -15,6 +15,9 @@ from shop.storage.sigv4 import MAX_PRESIGNED_EXPIRY_SECONDS
 class Settings(TokenSettings):
     model_config = SettingsConfigDict(env_prefix="SHOP_")
 
+    # Tokens name this service: another service's token is refused even with the same key.
+    jwt_issuer: str = "shop"
+    jwt_audience: str = "shop"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/shop"
     redis_url: str = "redis://127.0.0.1:6379/0"
 

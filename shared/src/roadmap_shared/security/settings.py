@@ -16,8 +16,10 @@ class TokenSettings(AppSettings):
         default_factory=lambda: {"dev": SecretStr(DEVELOPMENT_SECRET)}
     )
     jwt_active_kid: str = "dev"
-    jwt_issuer: str = "backend-roadmap"
-    jwt_audience: str = "backend-roadmap"
+    # No defaults: each service names itself, so that a token one service signs is refused
+    # by another, even where both were given the same key.
+    jwt_issuer: str
+    jwt_audience: str
     access_token_minutes: int = Field(default=15, gt=0)
 
     @property
