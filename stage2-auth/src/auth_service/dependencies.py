@@ -22,10 +22,9 @@ from auth_service.emails.sender import EmailSender
 from auth_service.emails.service import deliver_outbox
 from auth_service.models import User
 from roadmap_shared.database import SessionDep
+from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep
 from roadmap_shared.errors import Forbidden
-from roadmap_shared.ratelimit import RateLimiter
 from roadmap_shared.security.credentials import credentials_from_header
-from roadmap_shared.security.tokens import TokenCodec
 
 __all__ = [
     "AdminUser",
@@ -48,24 +47,12 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-def get_token_codec(request: Request) -> TokenCodec:
-    codec: TokenCodec = request.app.state.token_codec
-    return codec
-
-
-def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
-
-
 def get_hashing_slots(request: Request) -> asyncio.Semaphore:
     slots: asyncio.Semaphore = request.app.state.hashing_slots
     return slots
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 HashingSlotsDep = Annotated[asyncio.Semaphore, Depends(get_hashing_slots)]
 
 

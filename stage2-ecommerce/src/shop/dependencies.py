@@ -8,10 +8,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from roadmap_shared.database import SessionDep
+from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep
 from roadmap_shared.errors import Forbidden, Unauthorized
-from roadmap_shared.ratelimit import RateLimiter
 from roadmap_shared.security.credentials import credentials_from_header
-from roadmap_shared.security.tokens import InvalidToken, TokenCodec
+from roadmap_shared.security.tokens import InvalidToken
 from shop.accounts import repository as users
 from shop.accounts.tokens import ACCESS_TOKEN, user_id_from_claims
 from shop.catalog.cache import CatalogCache
@@ -39,16 +39,6 @@ def get_settings_from_app(request: Request) -> Settings:
     return settings
 
 
-def get_token_codec(request: Request) -> TokenCodec:
-    codec: TokenCodec = request.app.state.token_codec
-    return codec
-
-
-def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
-
-
 def get_catalog_cache(request: Request) -> CatalogCache:
     cache: CatalogCache = request.app.state.catalog_cache
     return cache
@@ -60,9 +50,7 @@ def get_storage(request: Request) -> ImageStorage:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
-TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 CatalogCacheDep = Annotated[CatalogCache, Depends(get_catalog_cache)]
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 StorageDep = Annotated[ImageStorage, Depends(get_storage)]
 
 

@@ -21,12 +21,22 @@ from conduit.ratelimits import write_policy
 from conduit.users import repository as users
 from conduit.users.service import ACCESS_TOKEN
 from roadmap_shared.database import SessionDep
+from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep
 from roadmap_shared.errors import Unauthorized
-from roadmap_shared.ratelimit import RateLimiter
 from roadmap_shared.security.credentials import credentials_from_header
-from roadmap_shared.security.tokens import InvalidToken, TokenCodec
+from roadmap_shared.security.tokens import InvalidToken
 
-__all__ = ["Admin", "CurrentUser", "PresentedToken", "SessionDep", "Staff", "Viewer", "Writer"]
+__all__ = [
+    "Admin",
+    "CurrentUser",
+    "PresentedToken",
+    "RateLimiterDep",
+    "SessionDep",
+    "Staff",
+    "TokenCodecDep",
+    "Viewer",
+    "Writer",
+]
 
 # Declared as an API key header so that /docs offers an "Authorize" box for `Token <jwt>`.
 _authorization_header = APIKeyHeader(
@@ -42,25 +52,13 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_token_codec(request: Request) -> TokenCodec:
-    codec: TokenCodec = request.app.state.token_codec
-    return codec
-
-
 def get_cache(request: Request) -> ContentCache:
     cache: ContentCache = request.app.state.content_cache
     return cache
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 CacheDep = Annotated[ContentCache, Depends(get_cache)]
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 
 
 async def get_viewer(
