@@ -1,6 +1,7 @@
 """The standard-library server, spoken to over a real socket."""
 
 import json
+import select
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from books_api import hello
 from books_api.hello import MAX_BODY_BYTES, HelloServer
 
 TIMEOUT = 10  # seconds; every socket operation gives up after this, so no test can hang
@@ -83,8 +85,13 @@ def send_raw(server: HelloServer, request: bytes) -> Answer:
 def read_answer(connection: socket.socket) -> Answer:
     # HTTP/1.0: the server closes the connection after the response.
     received = b""
-    while chunk := connection.recv(65536):
-        received += chunk
+    try:
+        while chunk := connection.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        # A server that answers before reading the whole body closes with bytes unread,
+        # which resets the connection once the answer has been delivered.
+        assert received, "the connection was reset before any answer"
     head, _, body = received.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode().split("\r\n")
     headers = Message()
@@ -200,6 +207,91 @@ def test_a_body_needs_a_valid_content_length(server: HelloServer) -> None:
     assert missing.status == 411
     assert garbage.status == 400
     assert superscript.status == 400
+
+
+POST_HEAD = b"POST /greetings HTTP/1.0\r\nContent-Type: application/json\r\n"
+
+
+def test_conflicting_content_lengths_are_400_not_a_guess(server: HelloServer) -> None:
+    answer = send_raw(
+        server,
+        POST_HEAD + b'Content-Length: 15\r\nContent-Length: 5\r\n\r\n{"name": "Ada"}',
+    )
+
+    assert answer.status == 400
+    assert send(server, "GET", "/greetings").json() == {"items": []}
+
+
+def test_a_chunked_body_is_refused_with_501_not_misread(server: HelloServer) -> None:
+    answer = send_raw(
+        server,
+        POST_HEAD + b'Transfer-Encoding: chunked\r\nContent-Length: 15\r\n\r\n{"name": "Ada"}',
+    )
+
+    assert answer.status == 501
+    assert answer.headers["Content-Type"] == PROBLEM
+
+
+def test_a_content_length_too_long_to_parse_is_413_not_500(server: HelloServer) -> None:
+    # int() refuses strings of more than 4,300 digits.
+    answer = send_raw(server, POST_HEAD + b"Content-Length: %s\r\n\r\n" % (b"9" * 5000))
+
+    assert answer.status == 413
+
+
+def test_json_nested_deeper_than_python_recurses_is_400_not_500(server: HelloServer) -> None:
+    answer = send(
+        server,
+        "POST",
+        "/greetings",
+        content=b"[" * 1000,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert answer.status == 400
+
+
+def test_a_body_cut_short_by_the_client_is_400_not_a_truncated_create(
+    server: HelloServer,
+) -> None:
+    # The first 15 bytes are valid JSON on their own: they must not be taken for the body.
+    with socket.create_connection(address(server), timeout=TIMEOUT) as connection:
+        connection.sendall(POST_HEAD + b'Content-Length: 100\r\n\r\n{"name": "Ada"}')
+        connection.shutdown(socket.SHUT_WR)
+        answer = read_answer(connection)
+
+    assert answer.status == 400
+    assert "15 of 100 bytes" in answer.json()["detail"]
+    assert send(server, "GET", "/greetings").json() == {"items": []}
+
+
+def test_a_body_that_stops_arriving_is_408_when_the_deadline_passes(
+    server: HelloServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hello, "BODY_DEADLINE_SECONDS", 0.2)
+
+    answer = send_raw(server, POST_HEAD + b'Content-Length: 100\r\n\r\n{"name"')
+
+    assert answer.status == 408
+    assert answer.headers["Content-Type"] == PROBLEM
+
+
+def test_a_body_sent_a_byte_at_a_time_is_cut_off_at_the_deadline(
+    server: HelloServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each byte arrives well within the socket timeout: only a deadline for the whole body
+    # stops this client from holding a thread for as long as it likes.
+    monkeypatch.setattr(hello, "BODY_DEADLINE_SECONDS", 0.2)
+    with socket.create_connection(address(server), timeout=TIMEOUT) as connection:
+        connection.sendall(POST_HEAD + b"Content-Length: %d\r\n\r\n" % MAX_BODY_BYTES)
+        for _ in range(MAX_BODY_BYTES):  # JSON allows that much whitespace
+            readable, _, _ = select.select([connection], [], [], 0.02)
+            if readable:
+                break  # the server has answered
+            connection.sendall(b" ")
+        answer = read_answer(connection)
+
+    assert answer.status == 408
 
 
 def test_a_bug_in_a_handler_is_a_500_without_internals(

@@ -80,6 +80,25 @@ def test_an_invalid_file_is_a_startup_error_and_is_left_untouched(
     assert data_file.read_bytes() == content
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"next_id": 4, "books": [STORED_BOOK | {"publisher": "Prentice Hall"}]},
+        {"next_id": 4, "books": [STORED_BOOK], "format_version": 2},
+    ],
+)
+def test_a_field_the_code_does_not_know_is_refused_not_dropped_at_the_next_write(
+    data_file: Path, content: dict[str, object]
+) -> None:
+    data_file.parent.mkdir()
+    data_file.write_text(json.dumps(content))
+
+    with pytest.raises(DataFileError, match="Extra inputs are not permitted"):
+        storage_at(data_file).open(create_if_missing=True)
+
+    assert json.loads(data_file.read_text()) == content
+
+
 def test_an_unreadable_file_is_a_startup_error(data_file: Path) -> None:
     data_file.mkdir(parents=True)  # a directory where the file should be
 

@@ -97,6 +97,18 @@ async def test_title_and_author_must_be_short_non_empty_text(
     assert list(error_types(response.json())) == [("body", field)]
 
 
+@pytest.mark.parametrize("field", ["title", "author"])
+@pytest.mark.parametrize("value", ["Clean\x00Code", "Clean\nCode", "\x1b[2JClean Code"])
+async def test_title_and_author_may_not_hide_control_characters(
+    client: AsyncClient, field: str, value: str
+) -> None:
+    response = await client.post("/books", json=book_data(**{field: value}))
+
+    assert response.status_code == 422
+    assert list(error_types(response.json())) == [("body", field)]
+    assert "control characters" in response.json()["errors"][0]["msg"]
+
+
 async def test_the_body_must_be_a_json_object(client: AsyncClient) -> None:
     response = await client.post("/books", json=[book_data()])
     assert response.status_code == 422

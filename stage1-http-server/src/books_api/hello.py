@@ -8,9 +8,10 @@ Run it with `python -m books_api.hello [--port 8080]`, then:
 Everything FastAPI and uvicorn do for the book API is done here by hand, in the open:
 parsing the request line and headers (`http.server` still does that much), routing by path
 *and* method, answering 404 for an unknown path and 405 with `Allow` for a known path with
-the wrong method, refusing a body that is too large (413) or not JSON (415, 400),
-setting `Content-Type` and `Content-Length`, encoding JSON, guarding shared state across
-threads, and shutting down without cutting a request in half.
+the wrong method, refusing a body that is too large (413), not JSON (415, 400), cut short
+(400) or too slow to arrive (408), setting `Content-Type` and `Content-Length`, encoding
+JSON, guarding shared state across threads, and shutting down without cutting a request
+in half.
 """
 
 import argparse
@@ -19,6 +20,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +31,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 MAX_BODY_BYTES = 1024
+# However slowly it trickles in, a body must have arrived this long after the headers.
+BODY_DEADLINE_SECONDS = 10.0
 MAX_NAME_LENGTH = 100
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -191,29 +195,72 @@ class HelloRequestHandler(BaseHTTPRequestHandler):
         raise HttpError(HTTPStatus.NOT_FOUND, f"Nothing lives at {path}.")
 
     def _read_json(self) -> Any:
-        declared = self.headers.get("Content-Length")
-        if declared is None:
-            raise HttpError(HTTPStatus.LENGTH_REQUIRED, "Send Content-Length with the body.")
-        if not (declared.isascii() and declared.isdigit()):
-            raise HttpError(HTTPStatus.BAD_REQUEST, "Content-Length must be a number.")
-        # Checked before reading a single byte: a client cannot make us buffer gigabytes.
-        if int(declared) > MAX_BODY_BYTES:
+        if "Transfer-Encoding" in self.headers:
+            # Chunked bodies are HTTP/1.1. Reading Content-Length bytes of one instead would
+            # disagree with a proxy about where the body ends ("request smuggling").
             raise HttpError(
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"The body is larger than {MAX_BODY_BYTES} bytes.",
+                HTTPStatus.NOT_IMPLEMENTED, "Send the body with Content-Length, not chunked."
             )
+        length = self._content_length()
         media_type = self.headers.get_content_type()  # "text/plain" when absent
         if media_type != JSON:
             raise HttpError(
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"Send JSON, with Content-Type: {JSON}."
             )
-        raw = self.rfile.read(int(declared))
+        raw = self._read_body(length)
         try:
             return json.loads(raw)
-        except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        # ValueError: not JSON, or not UTF-8. RecursionError: "[[[[..." nested too deeply.
+        except (ValueError, RecursionError) as error:
             raise HttpError(
                 HTTPStatus.BAD_REQUEST, f"The body is not valid JSON: {error}"
             ) from None
+
+    def _content_length(self) -> int:
+        declared = {value.strip() for value in self.headers.get_all("Content-Length", [])}
+        if not declared:
+            raise HttpError(HTTPStatus.LENGTH_REQUIRED, "Send Content-Length with the body.")
+        # Two different lengths: guessing which one is meant is how requests get smuggled.
+        if len(declared) > 1:
+            raise HttpError(HTTPStatus.BAD_REQUEST, "Send a single Content-Length.")
+        value = declared.pop()
+        if not (value.isascii() and value.isdigit()):
+            raise HttpError(HTTPStatus.BAD_REQUEST, "Content-Length must be a number.")
+        # Checked before reading a single byte: a client cannot make us buffer gigabytes.
+        # Over 18 digits is over the limit anyway, and int() refuses over 4,300 digits.
+        if len(value) > 18 or int(value) > MAX_BODY_BYTES:
+            raise HttpError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"The body is larger than {MAX_BODY_BYTES} bytes.",
+            )
+        return int(value)
+
+    def _read_body(self, length: int) -> bytes:
+        # `timeout` limits each wait for data; this deadline limits the whole body, or a
+        # client sending one byte every few seconds would hold this thread for hours.
+        deadline = time.monotonic() + BODY_DEADLINE_SECONDS
+        too_slow = HttpError(
+            HTTPStatus.REQUEST_TIMEOUT,
+            f"The body did not arrive within {BODY_DEADLINE_SECONDS:g} seconds.",
+        )
+        body = b""
+        try:
+            while len(body) < length:
+                if (seconds_left := deadline - time.monotonic()) <= 0:
+                    raise too_slow
+                self.connection.settimeout(seconds_left)
+                chunk = self.rfile.read1(length - len(body))
+                if not chunk:  # the client closed the connection before the end
+                    raise HttpError(
+                        HTTPStatus.BAD_REQUEST,
+                        f"The body ended after {len(body)} of {length} bytes.",
+                    )
+                body += chunk
+        except TimeoutError:
+            raise too_slow from None
+        finally:
+            self.connection.settimeout(self.timeout)  # the usual time to send the answer
+        return body
 
     def _send(
         self, status: HTTPStatus, body: Any, content_type: str, headers: Mapping[str, str]

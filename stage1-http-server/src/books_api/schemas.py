@@ -1,5 +1,6 @@
 """What the API accepts and returns. Validation lives here, so handlers only see good data."""
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
@@ -40,8 +41,20 @@ def not_after_next_year(year: int) -> int:
     return year
 
 
-Title = Annotated[str, StringConstraints(min_length=1, max_length=300)]
-Author = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+def without_control_characters(text: str) -> str:
+    # NUL, escape codes and line breaks are invisible in a UI, can rewrite a terminal or a
+    # log line, and PostgreSQL refuses NUL in text (stage 2 moves these books there).
+    if any(unicodedata.category(character) == "Cc" for character in text):
+        raise ValueError("must not contain control characters (such as NUL or a line break)")
+    return text
+
+
+Title = Annotated[
+    str, StringConstraints(min_length=1, max_length=300), AfterValidator(without_control_characters)
+]
+Author = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(without_control_characters)
+]
 Isbn13 = Annotated[str, StringConstraints(max_length=20), AfterValidator(normalize_isbn13)]
 Year = Annotated[int, Field(ge=FIRST_PRINTED_YEAR), AfterValidator(not_after_next_year)]
 
@@ -95,6 +108,9 @@ class BookPatch(BaseModel):
 
 class Book(BaseModel):
     """A stored book, as the API returns it."""
+
+    # Read back from the data file too: see `BookFile` for why unknown fields are refused.
+    model_config = ConfigDict(extra="forbid")
 
     id: int
     title: str

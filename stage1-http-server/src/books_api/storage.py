@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Self
 
 from filelock import FileLock, Timeout
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from books_api.schemas import Book
 
@@ -41,6 +41,10 @@ class StorageBusy(Exception):
 
 class BookFile(BaseModel):
     """The content of the data file."""
+
+    # A field we do not know (a hand edit, a newer version of this code) is refused: ignored,
+    # it would vanish without a word at the next write.
+    model_config = ConfigDict(extra="forbid")
 
     # Ids are never reused, even after a delete: an old link or cached ETag must never
     # point at a different book.
