@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.config import Settings
 from shop.models import User, Variant
-from tests.factories import auth, make_product, make_user, variants_of
+from tests.factories import auth, make_product, make_user, put_in_cart, variants_of
 
 
 @pytest.fixture
@@ -77,6 +77,21 @@ async def test_the_cart_shows_todays_price(
     response = await client.get("/cart", headers=headers)
 
     assert response.json()["items"][0]["unit_price"]["amount"] == 500
+
+
+async def test_a_line_in_another_currency_is_unavailable_and_not_added_to_the_subtotal(
+    client: AsyncClient, db_session: AsyncSession, user: User, variant: Variant, settings: Settings
+) -> None:
+    # Left over from before the shop changed its currency: checkout would refuse it.
+    dollars = await make_product(db_session, prices_and_stock=[(300, 5)], currency="USD")
+    [priced_in_dollars] = await variants_of(db_session, dollars)
+    await put_in_cart(db_session, user, variant, 2)
+    await put_in_cart(db_session, user, priced_in_dollars)
+
+    cart = (await client.get("/cart", headers=auth(settings, user))).json()
+
+    assert [line["available"] for line in cart["items"]] == [True, False]
+    assert cart["subtotal"] == {"amount": 2 * 450, "currency": "EUR"}
 
 
 async def test_only_variants_for_sale_can_be_added(

@@ -1,6 +1,7 @@
 """The public catalogue: listing, filters, sorting, full-text search, product detail."""
 
 from httpx import AsyncClient
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import make_category, make_product
@@ -70,6 +71,26 @@ async def test_filtering_by_category_includes_its_subcategories(
     assert names(in_shoes.json()) == ["Plain shoe", "Trail shoe"]
     assert names(in_running.json()) == ["Trail shoe"]
     assert in_nothing.json()["items"] == []
+
+
+async def test_filtering_by_category_ends_even_if_the_tree_has_a_loop(
+    client: AsyncClient, db_session: AsyncSession
+) -> None:
+    # Moves are checked so this cannot happen through the API; if it ever did (a manual
+    # UPDATE), a public listing must not walk round the loop forever.
+    ring = await make_category(db_session, name="Ring")
+    other = await make_category(db_session, name="Other", parent=ring)
+    await make_product(db_session, name="Band", category=other)
+    await make_product(db_session, name="Elsewhere")  # in no category of the ring
+    ring.parent_id = other.id
+    await db_session.commit()
+    # Were the walk endless, the test fails here instead of hanging.
+    await db_session.execute(text("SET LOCAL statement_timeout = '5s'"))
+
+    response = await client.get("/products", params={"category": ring.slug})
+
+    assert response.status_code == 200
+    assert names(response.json()) == ["Band"]
 
 
 async def test_filtering_by_price_range_and_stock(

@@ -4,6 +4,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shop.catalog.schemas import MAX_STOCK
 from shop.config import Settings
 from shop.models import Role
 from tests.factories import auth, make_category, make_product, make_user, variants_of
@@ -180,6 +181,21 @@ async def test_stock_is_adjusted_relatively_and_never_below_zero(
     assert too_many.status_code == 409
     assert zero.status_code == 422
     assert unknown.status_code == 404
+
+
+async def test_stock_additions_stop_at_the_stock_limit_instead_of_overflowing(
+    client: AsyncClient, db_session: AsyncSession, admin: dict[str, str]
+) -> None:
+    product = await make_product(db_session, prices_and_stock=[(100, MAX_STOCK - 1)])
+    [variant] = await variants_of(db_session, product)
+    path = f"/admin/variants/{variant.id}/stock-adjustments"
+
+    to_the_limit = await client.post(path, json={"delta": 1}, headers=admin)
+    past_it = await client.post(path, json={"delta": MAX_STOCK}, headers=admin)
+
+    assert to_the_limit.json()["stock"] == MAX_STOCK
+    assert past_it.status_code == 409
+    assert past_it.json()["detail"] == f"The adjustment would take the stock above {MAX_STOCK}"
 
 
 async def test_unknown_products_and_variants_are_404_for_admins(

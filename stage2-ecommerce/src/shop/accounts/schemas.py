@@ -1,5 +1,6 @@
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from roadmap_shared.fields import StoredText
 from shop.models import Role
 
 # NIST SP 800-63B: at least 8 characters, no composition rules; we ask for 12. The upper
@@ -10,7 +11,7 @@ MAX_PASSWORD_LENGTH = 128
 
 class RegisterRequest(BaseModel):
     email: EmailStr
-    name: str = Field(min_length=1, max_length=100)
+    name: StoredText = Field(min_length=1, max_length=100)
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
 
 

@@ -59,5 +59,18 @@ async def remove(session: AsyncSession, user_id: int, variant_id: int) -> bool:
     return await session.scalar(statement) is not None
 
 
-async def clear(session: AsyncSession, user_id: int) -> None:
-    await session.execute(delete(CartItem).where(CartItem.user_id == user_id))
+async def take_all(session: AsyncSession, user_id: int) -> list[tuple[int, int]]:
+    """Empties the user's cart and returns its lines as (variant id, quantity), by variant id.
+
+    One DELETE reads the lines and locks them. A second checkout of the same cart at the
+    same moment (a double click, two tabs) waits for those row locks, then finds the lines
+    gone and sees an empty cart, instead of ordering everything a second time. If this
+    checkout fails, its rollback puts the lines back.
+    """
+    statement = (
+        delete(CartItem)
+        .where(CartItem.user_id == user_id)
+        .returning(CartItem.variant_id, CartItem.quantity)
+    )
+    rows = (await session.execute(statement)).all()
+    return sorted((variant_id, quantity) for variant_id, quantity in rows)

@@ -24,7 +24,9 @@ class CartLineOut(BaseModel):
     unit_price: Money = Field(description="Today's price; checkout reads it again")
     quantity: int
     line_total: Money
-    available: bool = Field(description="False when archived or with too little stock")
+    available: bool = Field(
+        description="False when archived, with too little stock, or in another currency"
+    )
 
 
 class CartOut(BaseModel):
@@ -46,9 +48,12 @@ def cart_out(items: list[CartItem], *, currency: str) -> CartOut:
                 amount=item.variant.price_amount * item.quantity, currency=item.variant.currency
             ),
             available=item.variant.product.archived_at is None
-            and item.variant.stock >= item.quantity,
+            and item.variant.stock >= item.quantity
+            and item.variant.currency == currency,
         )
         for item in items
     ]
-    subtotal = sum(line.line_total.amount for line in lines)
+    # Amounts in different currencies do not add up. A line priced in another currency
+    # (the shop changed its currency since) cannot be checked out, so it is left out.
+    subtotal = sum(line.line_total.amount for line in lines if line.line_total.currency == currency)
     return CartOut(items=lines, subtotal=Money(amount=subtotal, currency=currency))

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from roadmap_shared.errors import NotFound, problem_responses
+from roadmap_shared.fields import StoredText
 from shop.catalog import service
 from shop.catalog.schemas import (
     AdminProductOut,
@@ -255,7 +256,7 @@ async def upload_product_image(
     storage: StorageDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-    alt_text: Annotated[str, Form(max_length=200)] = "",
+    alt_text: Annotated[StoredText, Form(max_length=200)] = "",
 ) -> ImageOut:
     await service.get_product_for_admin(session, product_id)
     data = await file.read(settings.max_image_bytes + 1)

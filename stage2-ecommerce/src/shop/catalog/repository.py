@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from roadmap_shared.pagination import PageParams
-from shop.catalog.schemas import ProductSort
+from shop.catalog.schemas import MAX_STOCK, ProductSort
 from shop.models import Category, Product, ProductImage, Variant
 
 # The cap on categories read at once. A shop's tree has tens of categories; past this
@@ -53,12 +53,27 @@ async def add_category_unless_slug_taken(
     return await session.scalar(statement)
 
 
+# Any number unique to this purpose: the key of the advisory lock that serialises moves.
+CATEGORY_TREE_LOCK = 7_301_001
+
+
+async def lock_category_tree(session: AsyncSession) -> None:
+    """Holds, until this transaction ends, the right to move categories.
+
+    Two moves checked at once could each find no loop in the tree as it was (A under B,
+    and B under A) and together make one. Taken in turn, the second move's check sees the
+    first move. Readers never take this lock: only moves queue behind each other.
+    """
+    await session.execute(select(func.pg_advisory_xact_lock(CATEGORY_TREE_LOCK)))
+
+
 def subtree_ids(root: ColumnElement[bool]) -> CTE:
     """The ids of the categories matching `root` and of all their descendants, walked
-    with a recursive CTE: the database follows `parent_id` down the tree in one query."""
+    with a recursive CTE: the database follows `parent_id` down the tree in one query.
+    UNION (not UNION ALL) drops ids already seen, so even a loop could not make it endless."""
     tree = select(Category.id).where(root).cte("subtree", recursive=True)
     children = select(Category.id).join(tree, Category.parent_id == tree.c.id)
-    return tree.union_all(children)
+    return tree.union(children)
 
 
 async def is_in_subtree(session: AsyncSession, *, root_id: int, candidate_id: int) -> bool:
@@ -163,7 +178,7 @@ async def existing_skus(session: AsyncSession, skus: Sequence[str]) -> Sequence[
 
 
 async def adjust_stock(session: AsyncSession, variant_id: int, delta: int) -> Variant | None:
-    """Adds `delta` to the stock in one statement, unless it would go below zero.
+    """Adds `delta` to the stock in one statement, unless it would leave 0..MAX_STOCK.
 
     `stock = stock + :delta` is computed by PostgreSQL on the current row, under its row
     lock, so it composes with concurrent checkouts; reading the stock into Python, adding,
@@ -172,6 +187,8 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int) -> Va
     statement = (
         update(Variant)
         .where(Variant.id == variant_id, Variant.stock + delta >= 0)
+        # Repeated additions must not reach the INTEGER column's limit (a 500 otherwise).
+        .where(Variant.stock + delta <= MAX_STOCK)
         .values(stock=Variant.stock + delta)
         .returning(Variant)
         .execution_options(populate_existing=True)

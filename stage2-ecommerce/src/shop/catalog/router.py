@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
 
 from roadmap_shared.errors import problem_responses
+from roadmap_shared.fields import StoredText
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.catalog import repository, service
 from shop.catalog.repository import ProductFilters
@@ -53,11 +54,12 @@ async def list_products(
     storage: StorageDep,
     page: PageParamsDep,
     q: Annotated[
-        str | None,
+        StoredText | None,
         Query(min_length=1, max_length=200, description='Full-text search: `"red shoes" -kids`'),
     ] = None,
     category: Annotated[
-        str | None, Query(max_length=100, description="A category slug; includes subcategories")
+        StoredText | None,
+        Query(max_length=100, description="A category slug; includes subcategories"),
     ] = None,
     min_price: Annotated[
         int | None, Query(ge=0, le=MAX_PRICE, description="Lowest `price_from`, minor units")

@@ -5,6 +5,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from roadmap_shared.fields import StoredText
 from shop.models import Category, Product, ProductImage, Variant
 from shop.schemas import Id, Money
 
@@ -18,7 +19,7 @@ MAX_VARIANTS_PER_PRODUCT = 50
 
 
 class CategoryCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: StoredText = Field(min_length=1, max_length=100)
     slug: str = Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)
     parent_id: Id | None = None
 
@@ -26,7 +27,7 @@ class CategoryCreate(BaseModel):
 class CategoryUpdate(BaseModel):
     """Only the fields sent are changed; `"parent_id": null` makes the category a root."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: StoredText | None = Field(default=None, min_length=1, max_length=100)
     parent_id: Id | None = None
 
 
@@ -51,13 +52,13 @@ class CategoryNode(BaseModel):
 
 class VariantCreate(BaseModel):
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    name: str = Field(min_length=1, max_length=100)
+    name: StoredText = Field(min_length=1, max_length=100)
     price_amount: int = Field(ge=0, le=MAX_PRICE, description="In the currency's minor unit")
     stock: int = Field(default=0, ge=0, le=MAX_STOCK)
 
 
 class VariantUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: StoredText | None = Field(default=None, min_length=1, max_length=100)
     price_amount: int | None = Field(default=None, ge=0, le=MAX_PRICE)
 
 
@@ -107,15 +108,15 @@ class ImageOut(BaseModel):
 
 class ProductCreate(BaseModel):
     category_id: Id
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000)
+    name: StoredText = Field(min_length=1, max_length=200)
+    description: StoredText = Field(default="", max_length=10_000)
     variants: list[VariantCreate] = Field(min_length=1, max_length=MAX_VARIANTS_PER_PRODUCT)
 
 
 class ProductUpdate(BaseModel):
     category_id: Id | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
+    name: StoredText | None = Field(default=None, min_length=1, max_length=200)
+    description: StoredText | None = Field(default=None, max_length=10_000)
 
 
 class ProductSummary(BaseModel):

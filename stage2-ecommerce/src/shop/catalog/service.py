@@ -11,6 +11,7 @@ from roadmap_shared.pagination import PageParams
 from shop.catalog import repository
 from shop.catalog.repository import ProductFilters
 from shop.catalog.schemas import (
+    MAX_STOCK,
     CategoryCreate,
     CategoryUpdate,
     ProductCreate,
@@ -53,6 +54,7 @@ async def update_category(
     if "parent_id" in data.model_fields_set and data.parent_id != category.parent_id:
         if data.parent_id is not None:
             await _require_category(session, data.parent_id, field="parent_id")
+            await repository.lock_category_tree(session)
             # Moving a category under itself or one of its descendants would cut a loop
             # out of the tree: every category in it would lose its way to a root.
             if await repository.is_in_subtree(
@@ -158,9 +160,12 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int) -> Va
     variant = await repository.adjust_stock(session, variant_id, delta)
     if variant is not None:
         return variant
-    if await repository.get_variant(session, variant_id) is None:
+    variant = await repository.get_variant(session, variant_id)
+    if variant is None:
         raise NotFound("No such variant")
-    raise Conflict("The adjustment would take the stock below zero")
+    if delta < 0:
+        raise Conflict("The adjustment would take the stock below zero")
+    raise Conflict(f"The adjustment would take the stock above {MAX_STOCK}")
 
 
 # --- images ---------------------------------------------------------------------------

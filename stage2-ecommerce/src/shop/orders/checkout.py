@@ -1,15 +1,16 @@
 """Checkout: the cart becomes an order, and stock is taken, in one transaction.
 
-1. Read the cart lines, ordered by variant id.
+1. Take the cart's lines out of the cart (one DELETE ... RETURNING, see
+   `cart.repository.take_all`), so two checkouts of one cart cannot both order it.
 2. For each line, take its stock with one conditional UPDATE (see `repository.take_stock`).
    Lines are taken in ascending variant id, so every checkout locks rows in the same
    order: two carts holding the same variants cannot each wait for the other (deadlock).
 3. Price each line from the row the UPDATE returned: the price at this moment, not the
    one in the cart when it was filled.
-4. Write the order and its lines, empty the cart, and write the jobs to run after commit
-   (the confirmation email, low-stock alerts) into the outbox, in the same transaction.
+4. Write the order and its lines, and write the jobs to run after commit (the
+   confirmation email, low-stock alerts) into the outbox, in the same transaction.
 If any line cannot be taken, the request raises 409 and everything above rolls back,
-including the stock already taken for earlier lines.
+including the stock already taken for earlier lines and the cart's lines.
 """
 
 from dataclasses import dataclass
@@ -45,16 +46,16 @@ class Pricing:
 async def place_order(
     session: AsyncSession, user: User, request: CheckoutRequest, pricing: Pricing
 ) -> PlacedOrder:
-    items = await carts.items(session, user.id)  # ordered by variant id: the lock order
-    if not items:
+    cart_lines = await carts.take_all(session, user.id)  # by variant id: the lock order
+    if not cart_lines:
         raise Conflict("Your cart is empty")
 
     taken: list[tuple[TakenStock, int]] = []
-    for item in items:
-        stock = await repository.take_stock(session, item.variant_id, item.quantity)
+    for variant_id, quantity in cart_lines:
+        stock = await repository.take_stock(session, variant_id, quantity)
         if stock is None:
-            raise await _cannot_take(session, item.variant_id, item.quantity)
-        taken.append((stock, item.quantity))
+            raise await _cannot_take(session, variant_id, quantity)
+        taken.append((stock, quantity))
 
     if any(stock.currency != pricing.currency for stock, _ in taken):
         raise Conflict("Some items are priced in another currency; they cannot be bought now")
@@ -87,7 +88,6 @@ async def place_order(
     )
     session.add(order)
     await session.flush()
-    await carts.clear(session, user.id)
 
     outbox.add(session, "send_order_confirmation", order_id=order.id)
     for stock, quantity in taken:

@@ -2,16 +2,17 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from roadmap_shared.fields import StoredText
 from shop.models import Order, OrderLine, OrderStatus
 from shop.schemas import Money
 
 
 class ShippingAddress(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    line1: str = Field(min_length=1, max_length=200)
-    line2: str = Field(default="", max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    postal_code: str = Field(min_length=1, max_length=20)
+    name: StoredText = Field(min_length=1, max_length=100)
+    line1: StoredText = Field(min_length=1, max_length=200)
+    line2: StoredText = Field(default="", max_length=200)
+    city: StoredText = Field(min_length=1, max_length=100)
+    postal_code: StoredText = Field(min_length=1, max_length=20)
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. DE")
 
 
