@@ -3,7 +3,7 @@ import json
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from roadmap_shared.fields import MAX_INT32, StoredId, StoredText
+from roadmap_shared.fields import MAX_INT32, MAX_INT64, StoredBigId, StoredId, StoredText
 
 
 class Note(BaseModel):
@@ -31,3 +31,13 @@ def test_ids_outside_an_integer_column_are_refused(value: int) -> None:
 
 def test_valid_values_pass() -> None:
     assert Note(id=MAX_INT32, text="fine").id == MAX_INT32
+
+
+class Order(BaseModel):
+    id: StoredBigId
+
+
+def test_big_ids_reach_bigint_and_stop_there() -> None:
+    assert Order(id=MAX_INT64).id == MAX_INT64
+    with pytest.raises(ValidationError):
+        Order(id=MAX_INT64 + 1)

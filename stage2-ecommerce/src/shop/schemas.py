@@ -1,15 +1,13 @@
 """Types and schemas more than one domain uses."""
 
-from typing import Annotated
-
-from fastapi import Path
 from pydantic import BaseModel, Field
+
+from roadmap_shared.fields import BigIdPath, StoredBigId
 
 # Primary keys are BIGINT: a larger number would reach PostgreSQL and fail there as a 500,
 # so it is refused at the edge as a 422 like any other invalid input.
-MAX_ID = 2**63 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+Id = StoredBigId
+IdPath = BigIdPath
 
 
 class Money(BaseModel):

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from roadmap_shared.errors import NotFound, problem_responses
-from roadmap_shared.fields import StoredText
+from roadmap_shared.fields import MAX_INT64, StoredText
 from shop.catalog import service
 from shop.catalog.schemas import (
     AdminProductOut,
@@ -42,7 +42,7 @@ from shop.errors import (
     UnprocessableContent,
     UnsupportedMediaType,
 )
-from shop.schemas import MAX_ID, IdPath
+from shop.schemas import IdPath
 from shop.storage.base import ImageStorage, StorageError
 from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 
@@ -249,7 +249,7 @@ async def adjust_stock(
 )
 async def upload_product_image(
     *,
-    product_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+    product_id: Annotated[int, Form(ge=1, le=MAX_INT64)],
     file: Annotated[UploadFile, File(description="The image; its type is read from its bytes")],
     session: SessionDep,
     settings: SettingsDep,
