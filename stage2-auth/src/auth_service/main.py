@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +16,7 @@ from auth_service.users.router import router as users_router
 from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
+from roadmap_shared.security.passwords import HASHING_THREADS
 from roadmap_shared.settings import Environment
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def create_app(
     app.state.rate_limiter = RateLimiter(redis)
     # As many as the threads that hash passwords (see roadmap_shared.security.passwords):
     # a login holding a slot is hashing, not queueing with a database connection in hand.
-    app.state.hashing_slots = asyncio.Semaphore(os.cpu_count() or 1)
+    app.state.hashing_slots = asyncio.Semaphore(HASHING_THREADS)
     if email_sender is None:
         if settings.environment is Environment.PRODUCTION:
             logger.warning(

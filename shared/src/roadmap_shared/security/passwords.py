@@ -15,7 +15,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, type=Type.ID)
 # One worker per core: more would only queue on the CPU and hold memory (19 MiB each).
-_executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+# Callers that queue work for the pool (a login waiting for a slot) size their queue by it.
+HASHING_THREADS = os.cpu_count() or 1
+_executor = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
 
 
 @cache
