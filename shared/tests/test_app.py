@@ -122,6 +122,21 @@ async def test_cors_allows_only_listed_origins(client: AsyncClient) -> None:
     assert "access-control-allow-origin" not in refused.headers
 
 
+async def test_cors_preflight_allows_the_headers_our_apis_read(client: AsyncClient) -> None:
+    wanted = "authorization, if-match, if-none-match, idempotency-key, x-request-id"
+    preflight = await client.options(
+        "/notes",
+        headers={
+            "Origin": ALLOWED_ORIGIN,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": wanted,
+        },
+    )
+    assert preflight.status_code == 200
+    allowed = preflight.headers["access-control-allow-headers"].lower()
+    assert all(header in allowed for header in wanted.split(", "))
+
+
 async def test_liveness_and_readiness(client: AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")

@@ -35,6 +35,15 @@ ReadinessCheck = Callable[[], Awaitable[object]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 READINESS_TIMEOUT_SECONDS = 2.0
 
+# Request headers a browser may send cross-origin beyond the CORS-safelisted ones.
+ALLOWED_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    REQUEST_ID_HEADER,
+]
 EXPOSED_HEADERS = [
     REQUEST_ID_HEADER,
     "ETag",
@@ -78,7 +87,7 @@ def create_app(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+        allow_headers=ALLOWED_REQUEST_HEADERS,
         expose_headers=EXPOSED_HEADERS,
         max_age=600,
     )
