@@ -14,6 +14,4 @@ def test_models_and_migrations_agree(alembic_config: Config) -> None:
 def test_migrations_go_down_to_empty_and_up_again(
     alembic_ini: Path, scratch_database_url: str
 ) -> None:
-    config = databases.alembic_config(alembic_ini, scratch_database_url)
-    for action, target in [("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head")]:
-        databases.run_alembic(config, action, target)
+    databases.migrate_down_and_up(databases.alembic_config(alembic_ini, scratch_database_url))

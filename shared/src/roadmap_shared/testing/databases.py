@@ -74,3 +74,10 @@ def run_alembic(config: Config, action: str, *args: str) -> None:
     """Runs an Alembic command (`upgrade`, `downgrade`, `check`, ...) on a worker thread."""
     with ThreadPoolExecutor(max_workers=1) as executor:
         executor.submit(getattr(command, action), config, *args).result()
+
+
+def migrate_down_and_up(config: Config) -> None:
+    """Upgrades an empty database to head, downgrades it to empty, and upgrades it again:
+    every downgrade runs, and leaves nothing behind that the next upgrade trips over."""
+    for action, target in [("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head")]:
+        run_alembic(config, action, target)
