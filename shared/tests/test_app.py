@@ -156,6 +156,40 @@ async def test_readiness_fails_when_a_dependency_is_down(settings: AppSettings) 
     assert response.json()["checks"] == {"postgres": "failed: ConnectionRefusedError"}
 
 
+async def test_readiness_reports_an_optional_dependency_down_without_failing(
+    settings: AppSettings,
+) -> None:
+    async def answer() -> None:
+        return None
+
+    async def refuse() -> None:
+        raise ConnectionRefusedError
+
+    app = create_app(
+        settings,
+        title="Degraded",
+        readiness_checks={"postgres": answer},
+        optional_readiness_checks={"redis": refuse},
+    )
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        degraded = await client.get("/readyz")
+    assert degraded.status_code == 200
+    assert degraded.json() == {
+        "status": "degraded",
+        "checks": {"postgres": "ok", "redis": "failed: ConnectionRefusedError"},
+    }
+
+    app = create_app(
+        settings,
+        title="Broken",
+        readiness_checks={"postgres": refuse},
+        optional_readiness_checks={"redis": answer},
+    )
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        down = await client.get("/readyz")
+    assert down.status_code == 503  # the database stays required
+
+
 async def test_docs_work_offline(client: AsyncClient) -> None:
     for page in ["/docs", "/redoc"]:
         html = (await client.get(page)).text

@@ -5,6 +5,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from roadmap_shared.cache import Cache
+from roadmap_shared.circuit import CircuitBreaker
+from roadmap_shared.testing.private_servers import PrivateRedis
 
 
 class CountingLoader:
@@ -97,3 +99,33 @@ async def test_the_loader_runs_once_even_if_redis_fails_after_loading(
     monkeypatch.setattr(redis_client, "set", set_fails_for_values)
     assert await cache.get_or_load("k", loader, ttl_seconds=60) == b"fresh"
     assert loader.calls == 1
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_hung_redis_opens_the_breaker_and_a_probe_closes_it_again(
+    private_redis: PrivateRedis,
+) -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker("redis", failure_threshold=2, cooldown_seconds=5, clock=clock)
+    redis = Redis.from_url(private_redis.url, socket_connect_timeout=0.2, socket_timeout=0.2)
+    cache, loader = Cache(redis, namespace="t", breaker=breaker), CountingLoader(b"db")
+    with private_redis.paused():
+        for _ in range(2):  # each waits for the socket timeout, then reads the database
+            assert await cache.get_or_load("k", loader, ttl_seconds=60) == b"db"
+        assert breaker.is_open
+    # Redis answers again, but during the cool-down reads skip it: nothing gets stored.
+    assert await cache.get_or_load("k", loader, ttl_seconds=60) == b"db"
+    assert await redis.exists("t:k") == 0
+    clock.now = 5  # the probe goes to Redis, succeeds and closes the breaker
+    assert await cache.get_or_load("k", loader, ttl_seconds=60) == b"db"
+    assert not breaker.is_open
+    assert await redis.get("t:k") == b"db"
+    assert loader.calls == 4
+    await redis.aclose()

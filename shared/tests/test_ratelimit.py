@@ -3,7 +3,8 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from roadmap_shared.ratelimit import RateLimit, RateLimiter, client_address_key
+from roadmap_shared.circuit import CircuitBreaker
+from roadmap_shared.ratelimit import LocalRateLimiter, RateLimit, RateLimiter, client_address_key
 
 FIVE_PER_MINUTE = RateLimit("login", limit=5, period_seconds=60)
 
@@ -54,3 +55,56 @@ async def test_an_unreachable_redis_lets_requests_through() -> None:
 )
 def test_client_addresses_are_keyed_by_what_one_client_controls(address: str, key: str) -> None:
     assert client_address_key(address) == key
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_local_limiter_applies_the_same_policy() -> None:
+    clock = FakeClock()
+    limiter = LocalRateLimiter(clock=clock)
+    decisions = [limiter.hit(FIVE_PER_MINUTE, "alice") for _ in range(6)]
+    assert [d.allowed for d in decisions] == [True] * 5 + [False]
+    assert [d.remaining for d in decisions[:5]] == [4, 3, 2, 1, 0]
+    assert decisions[-1].retry_after_seconds == pytest.approx(12)
+    assert limiter.hit(FIVE_PER_MINUTE, "bob").allowed
+    clock.now += 12  # one request's worth of time
+    assert limiter.hit(FIVE_PER_MINUTE, "alice").allowed
+    assert not limiter.hit(FIVE_PER_MINUTE, "alice").allowed
+
+
+def test_the_local_limiter_holds_at_most_max_keys_forgetting_the_longest_idle() -> None:
+    limiter = LocalRateLimiter(max_keys=2, clock=FakeClock())
+    for _ in range(5):
+        limiter.hit(FIVE_PER_MINUTE, "alice")
+    assert not limiter.hit(FIVE_PER_MINUTE, "alice").allowed
+    limiter.hit(FIVE_PER_MINUTE, "bob")
+    limiter.hit(FIVE_PER_MINUTE, "carol")  # the table is full: alice, idle longest, goes
+    assert limiter.hit(FIVE_PER_MINUTE, "alice").allowed
+
+
+async def test_without_redis_the_limit_is_still_enforced_in_process() -> None:
+    unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    limiter = RateLimiter(unreachable)
+    decisions = [await limiter.hit(FIVE_PER_MINUTE, "erin") for _ in range(6)]
+    assert [d.allowed for d in decisions] == [True] * 5 + [False]
+    assert int(decisions[-1].headers()["Retry-After"]) >= 1
+    await unreachable.aclose()
+
+
+async def test_the_breaker_sends_hits_to_the_local_limiter_without_calling_redis(
+    redis_client: Redis,
+) -> None:
+    breaker = CircuitBreaker("redis", failure_threshold=1)
+    breaker.record_failure()  # as if Redis had just failed
+    limiter = RateLimiter(redis_client, prefix="breaker-test", breaker=breaker)
+    assert (await limiter.hit(FIVE_PER_MINUTE, "frank")).allowed
+    assert await redis_client.keys("breaker-test:*") == []
+    breaker.record_success()
+    await limiter.hit(FIVE_PER_MINUTE, "frank")
+    assert await redis_client.keys("breaker-test:*") == ["breaker-test:login:frank"]

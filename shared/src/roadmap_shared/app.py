@@ -28,6 +28,7 @@ from roadmap_shared.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from roadmap_shared.outages import install_outage_handlers
 from roadmap_shared.settings import AppSettings
 
 # A readiness check raises (or times out) when its dependency cannot serve requests.
@@ -63,6 +64,7 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     lifespan: Lifespan | None = None,
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    optional_readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     body_limits_by_path_prefix: dict[str, int] | None = None,
 ) -> FastAPI:
     configure_logging(settings.log_level)
@@ -75,8 +77,11 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_outage_handlers(app)
     install_offline_docs(app)
-    _install_health_endpoints(app, dict(readiness_checks or {}))
+    _install_health_endpoints(
+        app, dict(readiness_checks or {}), dict(optional_readiness_checks or {})
+    )
     for router in routers:
         app.include_router(router)
 
@@ -103,7 +108,14 @@ def create_app(
     return app
 
 
-def _install_health_endpoints(app: FastAPI, checks: dict[str, ReadinessCheck]) -> None:
+def _install_health_endpoints(
+    app: FastAPI, required: dict[str, ReadinessCheck], optional: dict[str, ReadinessCheck]
+) -> None:
+    """`/readyz` fails (503) only when a required dependency does not answer. An optional
+    one (a cache: the service answers without it, only slower) makes it report "degraded"
+    with 200: failing would take every replica out of rotation at once, over a cache."""
+    checks = {**required, **optional}
+
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -111,16 +123,16 @@ def _install_health_endpoints(app: FastAPI, checks: dict[str, ReadinessCheck]) -
     @app.get(
         "/readyz",
         tags=["health"],
-        summary="Readiness: every dependency answers",
-        responses={503: {"description": "A dependency is not answering"}},
+        summary="Readiness: every required dependency answers",
+        responses={503: {"description": "A required dependency is not answering"}},
     )
     async def readyz() -> JSONResponse:
         results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
         report = dict(zip(checks, results, strict=True))
-        if all(result == "ok" for result in report.values()):
-            return JSONResponse({"status": "ready", "checks": report})
-        failing = ", ".join(name for name, result in report.items() if result != "ok")
-        return problem_response(503, detail=f"Not ready: {failing}", checks=report)
+        failing = [name for name, result in report.items() if result != "ok"]
+        if any(name in required for name in failing):
+            return problem_response(503, detail=f"Not ready: {', '.join(failing)}", checks=report)
+        return JSONResponse({"status": "degraded" if failing else "ready", "checks": report})
 
 
 async def _run_check(check: ReadinessCheck) -> str:

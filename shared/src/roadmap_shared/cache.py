@@ -8,6 +8,9 @@ fallback when Redis is down.
 - Stampede protection: when a hot key expires, one caller takes a short lock and loads it;
   the others wait briefly for its result instead of all hitting the database at once.
 - Failure: if Redis cannot be reached, every call goes to the loader. Slower, still right.
+  A circuit breaker stops a hung Redis from costing each call its socket timeout: after a
+  few failures reads skip Redis for a cool-down. Invalidations are still attempted, since
+  one skipped would leave a stale value in place for a whole TTL once Redis is back.
 """
 
 import asyncio
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from roadmap_shared.circuit import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +44,11 @@ class Cache:
         namespace: str,
         lock_seconds: float = 5.0,
         poll_seconds: float = 0.02,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._redis = redis
+        # Pass the breaker of the rate limiter on the same Redis, so they learn together.
+        self._breaker = breaker or CircuitBreaker("redis")
         self._namespace = namespace
         self._lock_ms = int(lock_seconds * 1000)
         self._poll_seconds = poll_seconds
@@ -52,12 +60,16 @@ class Cache:
         """The cached value for `key`, or `loader()`'s result, stored for `ttl_seconds`.
 
         The loader runs at most once per call, whatever Redis does meanwhile."""
+        if not self._breaker.allows_call():
+            return await loader()
         try:
             full_key = await self._full_key(key, group)
             found = await self._cached_or_claim(full_key)
         except RedisError:
+            self._breaker.record_failure()
             logger.warning("cache unavailable; reading from the source", exc_info=True)
             return await loader()
+        self._breaker.record_success()
         if isinstance(found, bytes):
             return found
         try:
@@ -88,7 +100,10 @@ class Cache:
         try:
             await operation
         except RedisError:
+            self._breaker.record_failure()
             logger.error("cache could not %s", what, exc_info=True)
+        else:
+            self._breaker.record_success()
 
     def _version_key(self, group: str) -> str:
         return f"{self._namespace}:group:{group}:version"

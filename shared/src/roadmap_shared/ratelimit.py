@@ -9,16 +9,24 @@ to exploit, and one small key per client that expires by itself.
 
 The whole check runs as one Lua script, so concurrent requests cannot both take the last
 slot. Time comes from the Redis server, so app servers with skewed clocks agree.
+
+When Redis cannot be reached (or its circuit breaker is open) the same algorithm runs in
+this process's memory instead. A limit is never switched off, so a Redis outage does not
+open the door to password guessing; each process counts on its own, though, so with N
+processes a client gets up to N times the limit until Redis is back.
 """
 
 import ipaddress
 import logging
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from roadmap_shared.circuit import CircuitBreaker
 from roadmap_shared.errors import TooManyRequests
 
 logger = logging.getLogger(__name__)
@@ -89,28 +97,80 @@ class Decision:
         return headers
 
 
+class LocalRateLimiter:
+    """GCRA in this process's memory: the fallback while Redis is away.
+
+    The same arithmetic as the Lua script, on the process's monotonic clock. Keys whose
+    TAT has passed are fully rested and are swept once the table is full; if it is still
+    full, the longest idle keys go (they would start rested again, a small leak of allowance
+    only under a flood of distinct keys)."""
+
+    def __init__(
+        self, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._max_keys = max_keys
+        self._clock = clock
+        self._tats: dict[str, float] = {}  # key -> TAT, least recently hit first
+
+    def hit(self, policy: RateLimit, key: str) -> Decision:
+        now = self._clock()
+        interval = policy.period_seconds / policy.limit
+        tat = max(self._tats.pop(key, now), now)
+        new_tat = tat + interval
+        if new_tat - now > policy.period_seconds:
+            self._tats[key] = tat
+            return Decision(policy, False, 0, new_tat - policy.period_seconds - now, tat - now)
+        self._tats[key] = new_tat
+        self._make_room(now)
+        remaining = math.floor((policy.period_seconds - (new_tat - now)) / interval + 1e-9)
+        return Decision(policy, True, remaining, 0.0, new_tat - now)
+
+    def _make_room(self, now: float) -> None:
+        if len(self._tats) <= self._max_keys:
+            return
+        self._tats = {key: tat for key, tat in self._tats.items() if tat > now}
+        while len(self._tats) > self._max_keys:
+            del self._tats[next(iter(self._tats))]
+
+
 class RateLimiter:
-    def __init__(self, redis: Redis, *, prefix: str = "ratelimit") -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "ratelimit",
+        breaker: CircuitBreaker | None = None,
+        fallback: LocalRateLimiter | None = None,
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._script = redis.register_script(_GCRA_SCRIPT)
+        # Pass the breaker of the cache on the same Redis, so they learn together.
+        self._breaker = breaker or CircuitBreaker("redis")
+        self._fallback = fallback or LocalRateLimiter()
 
     async def hit(self, policy: RateLimit, key: str) -> Decision:
         """Counts one request for `key` and says whether it may proceed.
 
-        If Redis cannot be reached the request is allowed: a rate limiter that fails
-        closed would turn a cache outage into a full outage.
+        If Redis cannot be reached this process counts alone (see the module docstring):
+        failing closed would turn a cache outage into a full outage, failing open would
+        switch off the limits that stop password guessing.
         """
+        full_key = f"{self._prefix}:{policy.name}:{key}"
+        if not self._breaker.allows_call():
+            return self._fallback.hit(policy, full_key)
         period_ms = policy.period_seconds * 1000
         # Whole milliseconds keep the script's arithmetic exact.
         interval_ms = max(1, round(period_ms / policy.limit))
         try:
             allowed, remaining, retry_ms, reset_ms = await self._script(
-                keys=[f"{self._prefix}:{policy.name}:{key}"], args=[interval_ms, period_ms]
+                keys=[full_key], args=[interval_ms, period_ms]
             )
         except RedisError:
-            logger.warning("rate limiter unavailable; allowing request", exc_info=True)
-            return Decision(policy, True, policy.limit, 0.0, 0.0)
+            self._breaker.record_failure()
+            logger.warning("rate limiter unavailable; counting in this process", exc_info=True)
+            return self._fallback.hit(policy, full_key)
+        self._breaker.record_success()
         return Decision(
             policy=policy,
             allowed=bool(allowed),

@@ -55,3 +55,22 @@ class AppSettings(BaseSettings):
                     f"set a real secret outside development"
                 )
         return self
+
+
+# A database that does not answer must fail a request quickly (503, see
+# `roadmap_shared.outages`), not hold it, and its connection, for as long as it hangs.
+CONNECT_TIMEOUT_SECONDS = 5.0
+STATEMENT_TIMEOUT_SECONDS = 15.0
+POOL_TIMEOUT_SECONDS = 5.0
+
+
+class DatabaseSettings(AppSettings):
+    """The settings of a stage with PostgreSQL (see `roadmap_shared.database.Database`).
+
+    The timeouts bound how long a request waits for a database that does not answer
+    before it gets 503: to connect, for one statement, for a free pooled connection."""
+
+    database_url: str
+    database_connect_timeout_seconds: float = Field(default=CONNECT_TIMEOUT_SECONDS, gt=0)
+    database_statement_timeout_seconds: float = Field(default=STATEMENT_TIMEOUT_SECONDS, gt=0)
+    database_pool_timeout_seconds: float = Field(default=POOL_TIMEOUT_SECONDS, gt=0)

@@ -38,8 +38,10 @@ async def boom() -> None:
     raise RuntimeError("secret internals")
 
 
-def build_app(settings: AppSettings, database_url: str) -> FastAPI:
-    database = Database(database_url)
+def build_app(
+    settings: AppSettings, database_url: str, *, database: Database | None = None
+) -> FastAPI:
+    database = database or Database(database_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

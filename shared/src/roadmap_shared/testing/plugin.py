@@ -10,6 +10,8 @@ anything the test had only flushed is undone with it. `committing_client`
 commits for real (for concurrency tests), `committed_session` sets up data that other
 connections must see (those requests, a worker); both empty the tables afterwards.
 Helpers: `query_counter()` counts SQL statements; `alembic_config` drives migrations.
+Fault tests: `private_postgres` and `private_redis` are servers of the test module's own,
+to kill, hang and bring back (see `roadmap_shared.testing.private_servers`).
 """
 
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -36,6 +38,7 @@ from roadmap_shared.testing.databases import (
     drop_database,
     run_alembic,
 )
+from roadmap_shared.testing.private_servers import PrivatePostgres, PrivateRedis
 from roadmap_shared.testing.queries import QueryLog, count_queries
 from roadmap_shared.testing.services import POSTGRES, RABBITMQ, REDIS
 
@@ -247,6 +250,25 @@ async def _truncate_all_tables(engine: AsyncEngine) -> None:
         ).scalars()
         if names := ", ".join(tables):
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+# --- private servers for fault tests ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster for this module alone, on a free port (`.url`): kill it with
+    `with private_postgres.stopped():`, hang it with `with private_postgres.paused():`."""
+    with PrivatePostgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def private_redis() -> Iterator[PrivateRedis]:
+    """A Redis server for this module alone, on a free port (`.url`); `.stopped()` and
+    `.paused()` as for `private_postgres`."""
+    with PrivateRedis() as server:
+        yield server
 
 
 def pytest_configure(config: pytest.Config) -> None:
