@@ -1,4 +1,5 @@
-"""Redis is a cache here, not a source of truth: without it the shop is slower, not down."""
+"""Redis is a cache here, not a source of truth: without it the shop is slower, not down,
+and its login limit still holds, counted in this process."""
 
 from pathlib import Path
 
@@ -48,5 +49,18 @@ async def test_with_redis_down_the_catalogue_still_answers_from_the_database(
     assert detail.json()["name"] == "Still here"
     assert renamed.status_code == 200  # the invalidation failed quietly; the write stands
     assert reread.json()["name"] == "Renamed"
-    assert ready.status_code == 503  # and the operators are told
+    # The operators are told, but the replica stays in rotation: it still serves.
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "degraded"
     assert ready.json()["checks"]["redis"].startswith("failed")
+
+
+async def test_with_redis_down_password_guessing_is_still_limited(
+    client: AsyncClient, unreachable_redis_settings: Settings
+) -> None:
+    attempt = {"email": "target@example.com", "password": "guess-guess-guess"}
+    limit = unreachable_redis_settings.login_attempts_per_minute
+    answers = [await client.post("/auth/login", json=attempt) for _ in range(limit + 1)]
+
+    assert [answer.status_code for answer in answers] == [401] * limit + [429]
+    assert int(answers[-1].headers["Retry-After"]) > 0

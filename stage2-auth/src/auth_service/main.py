@@ -14,6 +14,7 @@ from auth_service.emails.sender import EmailSender, LoggingEmailSender
 from auth_service.tasks.router import router as tasks_router
 from auth_service.users.router import router as users_router
 from roadmap_shared.app import create_app as create_base_app
+from roadmap_shared.circuit import CircuitBreaker
 from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
 from roadmap_shared.security.passwords import HASHING_THREADS
@@ -34,9 +35,9 @@ def create_app(
     settings: Settings | None = None, *, email_sender: EmailSender | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings.database_url)
-    # Short timeouts: when Redis is down the rate limiter lets requests through (it fails
-    # open) instead of holding every login for the default minute.
+    database = Database.from_settings(settings)
+    # Short timeouts: when Redis is down the rate limiter counts in this process instead
+    # (see roadmap_shared.ratelimit), without holding every login for the default minute.
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
 
     async def ping_redis() -> None:
@@ -54,12 +55,13 @@ def create_app(
         description=DESCRIPTION,
         routers=[auth_router, users_router, tasks_router],
         lifespan=lifespan,
-        readiness_checks={"postgres": database.ping, "redis": ping_redis},
+        readiness_checks={"postgres": database.ping},
+        optional_readiness_checks={"redis": ping_redis},
     )
     app.state.settings = settings
     app.state.database = database
     app.state.token_codec = settings.token_codec()
-    app.state.rate_limiter = RateLimiter(redis)
+    app.state.rate_limiter = RateLimiter(redis, breaker=CircuitBreaker("redis"))
     # As many as the threads that hash passwords (see roadmap_shared.security.passwords):
     # a login holding a slot is hashing, not queueing with a database connection in hand.
     app.state.hashing_slots = asyncio.Semaphore(HASHING_THREADS)

@@ -8,11 +8,12 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from roadmap_shared.security.settings import TokenSettings
+from roadmap_shared.settings import DatabaseSettings
 from shop.money import CURRENCY_EXPONENTS
 from shop.storage.sigv4 import MAX_PRESIGNED_EXPIRY_SECONDS
 
 
-class Settings(TokenSettings):
+class Settings(TokenSettings, DatabaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOP_")
 
     # Tokens name this service: another service's token is refused even with the same key.

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from roadmap_shared.app import create_app as create_shared_app
 from roadmap_shared.cache import Cache
+from roadmap_shared.circuit import CircuitBreaker
 from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
 from shop.accounts.router import router as accounts_router
@@ -37,7 +38,7 @@ token at `/auth/login`, and send it as `Authorization: Bearer <token>`.
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings.database_url)
+    database = Database.from_settings(settings)
     redis = Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             orders_admin_router,
         ],
         lifespan=lifespan,
-        readiness_checks={"postgres": database.ping, "redis": redis.ping},
+        readiness_checks={"postgres": database.ping},
+        optional_readiness_checks={"redis": redis.ping},
         body_limits_by_path_prefix={
             PRODUCT_IMAGES_PATH: settings.max_image_bytes + MULTIPART_OVERHEAD_BYTES
         },
@@ -74,9 +76,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.token_codec = settings.token_codec()
-    app.state.rate_limiter = RateLimiter(redis, prefix=f"{settings.cache_namespace}:ratelimit")
+    # One breaker for the one Redis: once the limiter finds it hung, the cache skips it too.
+    redis_breaker = CircuitBreaker("redis")
+    app.state.rate_limiter = RateLimiter(
+        redis, prefix=f"{settings.cache_namespace}:ratelimit", breaker=redis_breaker
+    )
     app.state.storage = storage
-    cache = Cache(redis, namespace=settings.cache_namespace) if settings.cache_enabled else None
+    cache = (
+        Cache(redis, namespace=settings.cache_namespace, breaker=redis_breaker)
+        if settings.cache_enabled
+        else None
+    )
     app.state.catalog_cache = CatalogCache(cache, ttl_seconds=settings.cache_ttl_seconds)
     if settings.storage_backend == "local":
         # Uploaded images, served by this app from the storage directory. (Behind a CDN,

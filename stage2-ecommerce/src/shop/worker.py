@@ -72,7 +72,7 @@ def build_mailer(settings: Settings) -> Mailer:
 
 async def _startup(ctx: Context) -> None:
     settings: Settings = ctx["settings"]
-    ctx["database"] = Database(settings.database_url, pool_size=5, max_overflow=0)
+    ctx["database"] = Database.from_settings(settings, pool_size=5, max_overflow=0)
 
 
 async def _shutdown(ctx: Context) -> None:

@@ -6,9 +6,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from roadmap_shared.security.settings import TokenSettings
+from roadmap_shared.settings import DatabaseSettings
 
 
-class Settings(TokenSettings):
+class Settings(TokenSettings, DatabaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BLOG_", env_file=".env", extra="ignore", frozen=True
     )

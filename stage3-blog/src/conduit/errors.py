@@ -121,12 +121,14 @@ def install_spec_error_handlers(app: FastAPI) -> None:
         problem_handler = cast(ExceptionHandler, app.exception_handlers[exc_class])
         app.add_exception_handler(exc_class, _spec_or_problem(problem_handler))
     render = cast(ExceptionHandler, app.exception_handlers[ProblemError])
+    # The shared handler: a database outage becomes 503, anything else a 500.
+    other_database_error = cast(ExceptionHandler, app.exception_handlers[DBAPIError])
 
     async def text_postgresql_cannot_store(request: Request, exc: Exception) -> Response:
         # PostgreSQL text cannot hold U+0000, and says so only when the value arrives.
         # Anything a client sends (a body, a slug, a query) may carry one: a client error.
         if getattr(getattr(exc, "orig", None), "sqlstate", None) != NUL_IN_TEXT:
-            raise exc  # a real failure: the 500 handler logs it
+            return await other_database_error(request, exc)
         return await render(request, invalid(GENERIC_FIELD, "must not contain NUL characters"))
 
     app.add_exception_handler(DBAPIError, text_postgresql_cannot_store)

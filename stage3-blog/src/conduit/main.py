@@ -17,6 +17,7 @@ from conduit.tags.router import router as tags_router
 from conduit.users.router import router as users_router
 from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.cache import Cache
+from roadmap_shared.circuit import CircuitBreaker
 from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
 
@@ -27,7 +28,8 @@ response. Beyond the spec: roles, suspensions (`/admin`), caching, rate limits a
 (`GET /api/articles?q=`).
 """
 # A Redis that does not answer must not hold requests for long: the cache and the rate
-# limiter fall back (to PostgreSQL, to allowing) when a command fails.
+# limiter fall back (to PostgreSQL, to counting in this process) when a command fails, and
+# their circuit breaker skips Redis for a while once it has failed a few times.
 REDIS_TIMEOUT_SECONDS = 0.5
 
 
@@ -40,7 +42,7 @@ def api_router() -> APIRouter:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings.database_url)
+    database = Database.from_settings(settings)
     redis = Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
@@ -59,16 +61,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[api_router(), admin_router],
         lifespan=lifespan,
-        readiness_checks={"postgres": database.ping, "redis": redis.ping},
+        readiness_checks={"postgres": database.ping},
+        optional_readiness_checks={"redis": redis.ping},
     )
     install_spec_error_handlers(app)
     document_spec_errors(app)
     app.state.settings = settings
     app.state.database = database
     app.state.token_codec = settings.token_codec()
-    app.state.rate_limiter = RateLimiter(redis, prefix="conduit:ratelimit")
+    # One breaker for the one Redis: once the limiter finds it hung, the cache skips it too.
+    redis_breaker = CircuitBreaker("redis")
+    app.state.rate_limiter = RateLimiter(redis, prefix="conduit:ratelimit", breaker=redis_breaker)
     app.state.content_cache = ContentCache(
-        Cache(redis, namespace="conduit:cache"),
+        Cache(redis, namespace="conduit:cache", breaker=redis_breaker),
         list_ttl_seconds=settings.article_list_cache_seconds,
         tags_ttl_seconds=settings.tags_cache_seconds,
     )

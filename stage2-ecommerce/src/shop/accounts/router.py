@@ -41,7 +41,7 @@ async def login(
     limiter: RateLimiterDep,
 ) -> AccessToken:
     # Counted per account, before the password is checked, so guessing is slowed down
-    # whichever address it comes from. (Redis down: the limiter lets requests through.)
+    # whichever address it comes from. (Redis down: each process counts on its own.)
     policy = RateLimit("login", settings.login_attempts_per_minute, period_seconds=60)
     await limiter.enforce(policy, service.normalise_email(body.email))
     user = await service.authenticate(session, email=body.email, password=body.password)
