@@ -17,14 +17,17 @@ from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
+FAILURE_THRESHOLD = 3
+COOLDOWN_SECONDS = 5.0
+
 
 class CircuitBreaker:
     def __init__(
         self,
         name: str,
         *,
-        failure_threshold: int = 3,
-        cooldown_seconds: float = 5.0,
+        failure_threshold: int = FAILURE_THRESHOLD,
+        cooldown_seconds: float = COOLDOWN_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name

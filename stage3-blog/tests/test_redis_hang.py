@@ -1,0 +1,77 @@
+"""A hung Redis (SIGSTOP: connections open, nothing answered) must not slow the blog down
+for long. Each cached read would wait for the socket timeout; the circuit breaker skips
+Redis after a few failures, so reads go to PostgreSQL at their usual speed, and it tries
+Redis again after its cool-down.
+
+Latency is compared with a baseline measured in this test (Redis killed, every read from
+PostgreSQL), with a generous factor: no absolute thresholds.
+"""
+
+import asyncio
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient, Response
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conduit.config import Settings
+from conduit.main import REDIS_TIMEOUT_SECONDS, create_app
+from roadmap_shared.bench import Result, measure
+from roadmap_shared.circuit import COOLDOWN_SECONDS
+from roadmap_shared.testing.private_servers import PrivateRedis
+from tests.conftest import make_settings
+from tests.factories import make_article, make_user
+
+pytestmark = pytest.mark.slow
+CLIENTS = 8
+REQUESTS = 240
+# Enough requests to open the breaker (each waits for the socket timeout meanwhile).
+REQUESTS_TO_OPEN = 2 * CLIENTS
+TAGS_KEY_PATTERN = "conduit:cache:tags*"
+
+
+@pytest.fixture
+def settings(database_url: str, private_redis: PrivateRedis) -> Settings:
+    return make_settings(database_url, private_redis.url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+async def tags(client: AsyncClient) -> Response:
+    return await client.get("/api/tags")
+
+
+async def run(client: AsyncClient, name: str, total: int = REQUESTS) -> Result:
+    result = await measure(client, name, tags, total=total, concurrency=CLIENTS)
+    assert result.errors == 0
+    return result
+
+
+async def test_a_hung_redis_costs_reads_nothing_once_the_breaker_opens_and_recovers(
+    committing_client: AsyncClient,
+    committed_session: AsyncSession,
+    private_redis: PrivateRedis,
+) -> None:
+    await make_article(committed_session, await make_user(committed_session), tags=["dragons"])
+    with private_redis.stopped():  # refused at once: every read from PostgreSQL
+        no_cache = await run(committing_client, "no cache")
+
+    with private_redis.paused():
+        await run(committing_client, "opening the breaker", total=REQUESTS_TO_OPEN)
+        hung = await run(committing_client, "Redis hung")
+
+    # Without the breaker every read waits for the socket timeout, far above this line.
+    assert hung.percentile(99) <= 3 * no_cache.percentile(99) + 50
+    assert hung.percentile(99) < REDIS_TIMEOUT_SECONDS * 1000
+
+    # Back: after the cool-down a probe finds Redis and reads are cached again.
+    redis = Redis.from_url(private_redis.url)
+    async with asyncio.timeout(COOLDOWN_SECONDS + 5):
+        while not await redis.keys(TAGS_KEY_PATTERN):
+            assert (await tags(committing_client)).json() == {"tags": ["dragons"]}
+            await asyncio.sleep(0.2)
+    await redis.aclose()
