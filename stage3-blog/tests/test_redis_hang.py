@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.config import Settings
-from conduit.main import REDIS_TIMEOUT_SECONDS, create_app
+from conduit.main import create_app
 from roadmap_shared.bench import Result, measure
 from roadmap_shared.circuit import COOLDOWN_SECONDS
 from roadmap_shared.testing.private_servers import PrivateRedis
@@ -67,7 +67,7 @@ async def test_a_hung_redis_costs_reads_nothing_once_the_breaker_opens_and_recov
 
     # Back: after the cool-down a probe finds Redis and reads are cached again.
     await redis.flushdb()
-    async with asyncio.timeout(COOLDOWN_SECONDS + 5):
+    async with asyncio.timeout(COOLDOWN_SECONDS + 15):  # generous: a loaded machine
         while not await redis.keys(TAGS_KEY_PATTERN):
             assert (await tags(committing_client)).json() == {"tags": ["dragons"]}
             await asyncio.sleep(0.2)
@@ -76,6 +76,7 @@ async def test_a_hung_redis_costs_reads_nothing_once_the_breaker_opens_and_recov
     with private_redis.stopped():  # refused at once: every read from PostgreSQL
         no_cache = await run(committing_client, "no cache")
 
-    # Without the breaker every read waits for the socket timeout, far above this line.
-    assert hung.percentile(99) <= 3 * no_cache.percentile(99) + 50
-    assert hung.percentile(99) < REDIS_TIMEOUT_SECONDS * 1000
+    # Without the breaker every read waits for the socket timeout (0.5 s, more with the
+    # client's retries), far above this line; with it, reads cost what PostgreSQL costs.
+    figures = f"p99 hung {hung.percentile(99):.0f} ms, no cache {no_cache.percentile(99):.0f} ms"
+    assert hung.percentile(99) <= 3 * no_cache.percentile(99) + 50, figures
