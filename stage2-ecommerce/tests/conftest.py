@@ -2,20 +2,15 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from roadmap_shared.settings import Environment
+from roadmap_shared.testing.factories import settings_for_tests
 from shop.config import Settings
 from shop.main import create_app
-from tests.factories import TEST_JWT_KEY
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "environment": Environment.TEST,
-        "jwt_keys": {"test": SecretStr(TEST_JWT_KEY)},
-        "jwt_active_kid": "test",
         "media_dir": tmp / "media",
         "mail_dir": tmp / "mail",
         "cache_namespace": "shop-test",
@@ -25,8 +20,7 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "low_stock_threshold": 3,
         **overrides,
     }
-    # `_env_file=None`: a developer's `.env` must not change what the tests see.
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    return settings_for_tests(Settings, **values)
 
 
 @pytest.fixture(scope="session")

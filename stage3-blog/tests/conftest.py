@@ -7,18 +7,13 @@ from redis.asyncio import Redis
 
 from conduit.config import Settings
 from conduit.main import create_app
-from roadmap_shared.settings import Environment
-
-TEST_JWT_KEY = "a-test-signing-key-that-is-long-enough-for-hs256"
+from roadmap_shared.testing.factories import settings_for_tests
 
 
 def make_settings(database_url: str, redis_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "environment": Environment.TEST,
         "database_url": database_url,
         "redis_url": redis_url,
-        "jwt_keys": {"test": TEST_JWT_KEY},
-        "jwt_active_kid": "test",
         # Generous by default; the rate limit tests set their own.
         "writes_per_minute": 1000,
         "logins_per_minute_per_account": 1000,
@@ -26,7 +21,7 @@ def make_settings(database_url: str, redis_url: str, **overrides: object) -> Set
         "registrations_per_hour_per_address": 1000,
         **overrides,
     }
-    return Settings.model_validate(values)
+    return settings_for_tests(Settings, **values)
 
 
 @pytest.fixture(scope="session")

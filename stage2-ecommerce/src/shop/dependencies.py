@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-def get_settings_from_app(request: Request) -> Settings:
+def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -49,7 +49,7 @@ def get_storage(request: Request) -> ImageStorage:
     return storage
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 CatalogCacheDep = Annotated[CatalogCache, Depends(get_catalog_cache)]
 StorageDep = Annotated[ImageStorage, Depends(get_storage)]
 

@@ -47,7 +47,7 @@ _authorization_header = APIKeyHeader(
 )
 
 
-def get_settings(request: Request) -> Settings:
+def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -57,7 +57,7 @@ def get_cache(request: Request) -> ContentCache:
     return cache
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 CacheDep = Annotated[ContentCache, Depends(get_cache)]
 
 

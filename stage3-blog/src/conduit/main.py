@@ -1,10 +1,6 @@
 """The app factory: the RealWorld API under /api, moderation under /admin."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import APIRouter, FastAPI
-from redis.asyncio import Redis
 
 from conduit.admin.router import router as admin_router
 from conduit.articles.cache import ContentCache
@@ -17,8 +13,8 @@ from conduit.tags.router import router as tags_router
 from conduit.users.router import router as users_router
 from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.cache import Cache
-from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
+from roadmap_shared.resources import AppResources
 
 DESCRIPTION = """
 The [RealWorld](https://github.com/gothinkster/realworld) ("Conduit") API: any RealWorld front end
@@ -26,9 +22,6 @@ works against `/api` unchanged. Send `Authorization: Token <jwt>` with the token
 response. Beyond the spec: roles, suspensions (`/admin`), caching, rate limits and search
 (`GET /api/articles?q=`).
 """
-# A Redis that does not answer must not hold requests for long: the cache and the rate
-# limiter fall back (to PostgreSQL, to allowing) when a command fails.
-REDIS_TIMEOUT_SECONDS = 0.5
 
 
 def api_router() -> APIRouter:
@@ -40,35 +33,20 @@ def api_router() -> APIRouter:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings.database_url)
-    redis = Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-    )
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await redis.aclose()
-        await database.dispose()
-
+    resources = AppResources(database_url=settings.database_url, redis_url=settings.redis_url)
     app = create_base_app(
         settings,
         title="Conduit",
         description=DESCRIPTION,
         routers=[api_router(), admin_router],
-        lifespan=lifespan,
-        readiness_checks={"postgres": database.ping, "redis": redis.ping},
+        resources=resources,
     )
     install_spec_error_handlers(app)
     document_spec_errors(app)
-    app.state.settings = settings
-    app.state.database = database
     app.state.token_codec = settings.token_codec()
-    app.state.rate_limiter = RateLimiter(redis, prefix="conduit:ratelimit")
+    app.state.rate_limiter = RateLimiter(resources.redis, prefix="conduit:ratelimit")
     app.state.content_cache = ContentCache(
-        Cache(redis, namespace="conduit:cache"),
+        Cache(resources.redis, namespace="conduit:cache"),
         list_ttl_seconds=settings.article_list_cache_seconds,
         tags_ttl_seconds=settings.tags_cache_seconds,
     )
