@@ -179,6 +179,7 @@ async def test_a_failing_bucket_is_503_and_leaves_no_image_behind(
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
     assert "bucket" not in response.text  # what failed is logged, not told to the client
     assert "image storage failed" in caplog.text
     images = select(ProductImage).where(ProductImage.product_id == product.id)

@@ -8,7 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
-from roadmap_shared.errors import NotFound, problem_responses
+from roadmap_shared.errors import (
+    ContentTooLarge,
+    NotFound,
+    ServiceUnavailable,
+    UnprocessableContent,
+    UnsupportedMediaType,
+    problem_responses,
+)
 from roadmap_shared.fields import MAX_INT64, StoredText
 from shop.catalog import service
 from shop.catalog.schemas import (
@@ -35,12 +42,6 @@ from shop.dependencies import (
     SettingsDep,
     StorageDep,
     get_admin,
-)
-from shop.errors import (
-    ContentTooLarge,
-    ServiceUnavailable,
-    UnprocessableContent,
-    UnsupportedMediaType,
 )
 from shop.schemas import IdPath
 from shop.storage.base import ImageStorage, StorageError
@@ -283,7 +284,9 @@ async def upload_product_image(
     except StorageError as exc:
         # The details (bucket, path, error code) are for the operator, not the client.
         logger.warning("image storage failed: %s", exc)
-        raise ServiceUnavailable("The image storage is unavailable; try again later") from exc
+        raise ServiceUnavailable(
+            "The image storage is unavailable; try again later", retry_after_seconds=5
+        ) from exc
     image = await service.add_image(
         session,
         product_id=product_id,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
 
-from roadmap_shared.errors import problem_responses
+from roadmap_shared.errors import UnprocessableContent, problem_responses
 from roadmap_shared.fields import StoredText
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.catalog import repository, service
@@ -23,7 +23,6 @@ from shop.catalog.schemas import (
     product_summary,
 )
 from shop.dependencies import CatalogCacheDep, SessionDep, StorageDep
-from shop.errors import UnprocessableContent
 from shop.schemas import IdPath
 
 router = APIRouter(tags=["catalogue"])
