@@ -17,7 +17,7 @@ from conduit.articles.cache import ContentCache
 from conduit.config import Settings
 from conduit.errors import TOKEN_SCHEME, forbidden, unauthorized
 from conduit.models import Role, User
-from conduit.ratelimits import write_policy
+from conduit.rate_limits import write_policy
 from conduit.users import repository as users
 from conduit.users.service import ACCESS_TOKEN
 from roadmap_shared.database import SessionDep
