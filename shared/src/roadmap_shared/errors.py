@@ -17,12 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-# Repeated here, not imported from middleware, which imports this module.
+# Defined here, where error responses carry it; the middleware imports it from this module.
 REQUEST_ID_HEADER = "X-Request-ID"
 # RFC 9110 renamed these; Python 3.11's `HTTPStatus` still has the old names.
 _RFC9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
-
-
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 

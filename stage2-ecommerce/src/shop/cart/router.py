@@ -1,10 +1,10 @@
 from fastapi import APIRouter
 
 from roadmap_shared.errors import problem_responses
+from roadmap_shared.fields import BigIdPath
 from shop.cart import service
 from shop.cart.schemas import CartItemAdd, CartItemUpdate, CartOut, cart_out
 from shop.dependencies import CurrentUser, SessionDep, SettingsDep
-from shop.schemas import IdPath
 
 router = APIRouter(prefix="/cart", tags=["cart"], responses=problem_responses(401))
 
@@ -36,7 +36,7 @@ async def add_item(
     "/items/{variant_id}", summary="Change a line's quantity", responses=problem_responses(404)
 )
 async def update_item(
-    variant_id: IdPath,
+    variant_id: BigIdPath,
     body: CartItemUpdate,
     user: CurrentUser,
     session: SessionDep,
@@ -48,7 +48,7 @@ async def update_item(
 
 @router.delete("/items/{variant_id}", summary="Remove a line", responses=problem_responses(404))
 async def remove_item(
-    variant_id: IdPath, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    variant_id: BigIdPath, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> CartOut:
     await service.remove(session, user.id, variant_id)
     return await _cart(session, user.id, settings.currency)

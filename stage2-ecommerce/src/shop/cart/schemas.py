@@ -1,13 +1,14 @@
 from pydantic import BaseModel, Field
 
+from roadmap_shared.fields import StoredBigId
 from shop.models import MAX_LINE_QUANTITY, CartItem
-from shop.schemas import Id, Money
+from shop.schemas import Money
 
 MAX_CART_LINES = 50
 
 
 class CartItemAdd(BaseModel):
-    variant_id: Id
+    variant_id: StoredBigId
     quantity: int = Field(default=1, ge=1, le=MAX_LINE_QUANTITY)
 
 

@@ -16,7 +16,7 @@ from roadmap_shared.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
-from roadmap_shared.fields import MAX_INT64, StoredText
+from roadmap_shared.fields import MAX_INT64, BigIdPath, StoredText
 from shop.catalog import service
 from shop.catalog.schemas import (
     AdminProductOut,
@@ -43,7 +43,6 @@ from shop.dependencies import (
     StorageDep,
     get_admin,
 )
-from shop.schemas import IdPath
 from shop.storage.base import ImageStorage, StorageError
 from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 
@@ -85,7 +84,7 @@ async def create_category(
     responses=problem_responses(404, 409, 422),
 )
 async def update_category(
-    category_id: IdPath,
+    category_id: BigIdPath,
     body: CategoryUpdate,
     session: SessionDep,
     cache: CatalogCacheDep,
@@ -125,7 +124,7 @@ async def create_product(
     responses=problem_responses(404),
 )
 async def get_product(
-    product_id: IdPath, session: SessionDep, storage: StorageDep
+    product_id: BigIdPath, session: SessionDep, storage: StorageDep
 ) -> AdminProductOut:
     product = await service.get_product_for_admin(session, product_id)
     return admin_product_out(product, storage.url)
@@ -136,7 +135,7 @@ async def get_product(
 )
 async def update_product(
     *,
-    product_id: IdPath,
+    product_id: BigIdPath,
     body: ProductUpdate,
     session: SessionDep,
     storage: StorageDep,
@@ -154,7 +153,7 @@ async def update_product(
     responses=problem_responses(404),
 )
 async def archive_product(
-    product_id: IdPath,
+    product_id: BigIdPath,
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
@@ -171,7 +170,7 @@ async def archive_product(
     responses=problem_responses(404),
 )
 async def restore_product(
-    product_id: IdPath,
+    product_id: BigIdPath,
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
@@ -193,7 +192,7 @@ async def restore_product(
 )
 async def add_variant(
     *,
-    product_id: IdPath,
+    product_id: BigIdPath,
     body: VariantCreate,
     session: SessionDep,
     settings: SettingsDep,
@@ -211,7 +210,7 @@ async def add_variant(
     responses=problem_responses(404),
 )
 async def update_variant(
-    variant_id: IdPath,
+    variant_id: BigIdPath,
     body: VariantUpdate,
     session: SessionDep,
     cache: CatalogCacheDep,
@@ -228,7 +227,7 @@ async def update_variant(
     responses=problem_responses(404, 409),
 )
 async def adjust_stock(
-    variant_id: IdPath,
+    variant_id: BigIdPath,
     body: StockAdjustment,
     session: SessionDep,
     cache: CatalogCacheDep,
@@ -308,7 +307,7 @@ async def upload_product_image(
     responses=problem_responses(404),
 )
 async def delete_product_image(
-    image_id: IdPath,
+    image_id: BigIdPath,
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,

@@ -173,10 +173,6 @@ async def get_variant(session: AsyncSession, variant_id: int) -> Variant | None:
     return await session.get(Variant, variant_id)
 
 
-async def existing_skus(session: AsyncSession, skus: Sequence[str]) -> Sequence[str]:
-    return (await session.scalars(select(Variant.sku).where(Variant.sku.in_(skus)))).all()
-
-
 async def adjust_stock(session: AsyncSession, variant_id: int, delta: int) -> Variant | None:
     """Adds `delta` to the stock in one statement, unless it would leave 0..MAX_STOCK.
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
 
 from roadmap_shared.errors import UnprocessableContent, problem_responses
-from roadmap_shared.fields import StoredText
+from roadmap_shared.fields import BigIdPath, StoredText
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.catalog import repository, service
 from shop.catalog.repository import ProductFilters
@@ -23,7 +23,6 @@ from shop.catalog.schemas import (
     product_summary,
 )
 from shop.dependencies import CatalogCacheDep, SessionDep, StorageDep
-from shop.schemas import IdPath
 
 router = APIRouter(tags=["catalogue"])
 
@@ -101,7 +100,7 @@ async def list_products(
     responses=problem_responses(404),
 )
 async def get_product(
-    product_id: IdPath, session: SessionDep, cache: CatalogCacheDep, storage: StorageDep
+    product_id: BigIdPath, session: SessionDep, cache: CatalogCacheDep, storage: StorageDep
 ) -> Response:
     async def load() -> bytes:
         product = await service.get_public_product(session, product_id)

@@ -5,9 +5,9 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from roadmap_shared.fields import StoredText
+from roadmap_shared.fields import StoredBigId, StoredText
 from shop.models import Category, Product, ProductImage, Variant
-from shop.schemas import Id, Money
+from shop.schemas import Money
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_PRICE = 100_000_000  # one million in major units: a typo guard, not a business rule
@@ -21,14 +21,14 @@ MAX_VARIANTS_PER_PRODUCT = 50
 class CategoryCreate(BaseModel):
     name: StoredText = Field(min_length=1, max_length=100)
     slug: str = Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)
-    parent_id: Id | None = None
+    parent_id: StoredBigId | None = None
 
 
 class CategoryUpdate(BaseModel):
     """Only the fields sent are changed; `"parent_id": null` makes the category a root."""
 
     name: StoredText | None = Field(default=None, min_length=1, max_length=100)
-    parent_id: Id | None = None
+    parent_id: StoredBigId | None = None
 
 
 class CategoryOut(BaseModel):
@@ -107,14 +107,14 @@ class ImageOut(BaseModel):
 
 
 class ProductCreate(BaseModel):
-    category_id: Id
+    category_id: StoredBigId
     name: StoredText = Field(min_length=1, max_length=200)
     description: StoredText = Field(default="", max_length=10_000)
     variants: list[VariantCreate] = Field(min_length=1, max_length=MAX_VARIANTS_PER_PRODUCT)
 
 
 class ProductUpdate(BaseModel):
-    category_id: Id | None = None
+    category_id: StoredBigId | None = None
     name: StoredText | None = Field(default=None, min_length=1, max_length=200)
     description: StoredText | None = Field(default=None, max_length=10_000)
 

@@ -6,12 +6,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
 from roadmap_shared.errors import problem_responses
+from roadmap_shared.fields import BigIdPath
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.dependencies import AFTER_COMMIT, AfterCommitDep, CatalogCacheDep, SessionDep, get_admin
 from shop.models import OrderStatus
 from shop.orders import service
 from shop.orders.schemas import OrderOut, StatusChange, order_out
-from shop.schemas import IdPath
 
 router = APIRouter(
     prefix="/admin/orders",
@@ -40,7 +40,7 @@ async def list_orders(
 
 
 @router.get("/{order_id}", summary="Any order", responses=problem_responses(404))
-async def get_order(order_id: IdPath, session: SessionDep) -> OrderOut:
+async def get_order(order_id: BigIdPath, session: SessionDep) -> OrderOut:
     return order_out(await service.get_any(session, order_id))
 
 
@@ -50,7 +50,7 @@ async def get_order(order_id: IdPath, session: SessionDep) -> OrderOut:
     responses=problem_responses(404, 409),
 )
 async def change_status(
-    order_id: IdPath,
+    order_id: BigIdPath,
     body: StatusChange,
     session: SessionDep,
     cache: CatalogCacheDep,

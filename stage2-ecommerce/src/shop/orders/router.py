@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Request, status
 from fastapi.responses import JSONResponse
 
 from roadmap_shared.errors import problem_responses
+from roadmap_shared.fields import BigIdPath
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.dependencies import (
     AFTER_COMMIT,
@@ -20,7 +21,6 @@ from shop.orders import checkout as checkouts
 from shop.orders import service
 from shop.orders.idempotency import HEADER, fingerprint
 from shop.orders.schemas import CheckoutRequest, OrderOut, order_out
-from shop.schemas import IdPath
 
 router = APIRouter(
     prefix="/orders",
@@ -96,7 +96,7 @@ async def list_my_orders(
 
 
 @router.get("/{order_id}", summary="One of your orders", responses=problem_responses(404))
-async def get_my_order(order_id: IdPath, user: CurrentUser, session: SessionDep) -> OrderOut:
+async def get_my_order(order_id: BigIdPath, user: CurrentUser, session: SessionDep) -> OrderOut:
     return order_out(await service.get_own(session, order_id, user.id))
 
 
@@ -106,7 +106,7 @@ async def get_my_order(order_id: IdPath, user: CurrentUser, session: SessionDep)
     responses=problem_responses(404, 409),
 )
 async def cancel_my_order(
-    order_id: IdPath,
+    order_id: BigIdPath,
     user: CurrentUser,
     session: SessionDep,
     cache: CatalogCacheDep,
