@@ -5,6 +5,7 @@ import logging
 
 from fastapi import FastAPI
 
+from auth_service.admin.router import router as admin_router
 from auth_service.auth.router import router as auth_router
 from auth_service.config import Settings, get_settings
 from auth_service.emails.sender import EmailSender, LoggingEmailSender
@@ -36,7 +37,7 @@ def create_app(
         settings,
         title="Auth service",
         description=DESCRIPTION,
-        routers=[auth_router, users_router, tasks_router],
+        routers=[auth_router, users_router, admin_router, tasks_router],
         resources=resources,
     )
     app.state.token_codec = settings.token_codec()

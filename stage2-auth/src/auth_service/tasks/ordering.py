@@ -13,13 +13,14 @@ stale one is a 400, never a query error.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field, TypeAdapter, ValidationError
 from sqlalchemy import Select, SQLColumnExpression, func, literal, tuple_
 
 from auth_service.models import Task, TaskPriority
-from auth_service.tasks.schemas import TITLE_MAX_LENGTH, TaskSort
+from auth_service.models.task import TITLE_MAX_LENGTH
 from roadmap_shared.errors import BadRequest
 from roadmap_shared.fields import MAX_INT32, StoredText
 from roadmap_shared.pagination import decode_cursor, encode_cursor
@@ -27,6 +28,19 @@ from roadmap_shared.pagination import decode_cursor, encode_cursor
 # Tasks without a due date sort after every dated one. Keyset pagination needs a sort key
 # that is never NULL (NULL compares as unknown), hence this stand-in.
 NO_DUE_DATE = date(9999, 12, 31)
+
+
+class TaskSort(StrEnum):
+    """A field to sort by; a leading `-` sorts in descending order."""
+
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    DUE_DATE = "due_date"
+    DUE_DATE_DESC = "-due_date"
+    PRIORITY = "priority"
+    PRIORITY_DESC = "-priority"
+    TITLE = "title"
+    TITLE_DESC = "-title"
 
 
 def _in_utc(moment: datetime) -> datetime:
