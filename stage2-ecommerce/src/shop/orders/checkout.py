@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.errors import Conflict
+from shop import outbox
 from shop.cart import repository as carts
-from shop.jobs import outbox
 from shop.models import Order, OrderLine, OrderStatus, User
 from shop.money import percentage
 from shop.orders import idempotency, repository
