@@ -80,3 +80,16 @@ def test_the_cycle_finder_finds_a_loop_and_only_a_loop() -> None:
 def test_no_domain_imports_another_that_imports_it_back(stage: Path) -> None:
     cycle = find_cycle(domain_imports(stage))
     assert cycle is None, f"{stage.name}: domains import each other: {' -> '.join(cycle or [])}"
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda stage: stage.name)
+def test_repositories_import_no_http_schema(stage: Path) -> None:
+    """A repository speaks SQL and models; what a request looks like is the router's."""
+    package = import_package(stage)
+    offenders = [
+        f"{source.relative_to(stage)} imports {name}"
+        for source in (stage / "src" / package).rglob("repository.py")
+        for name in _imported_modules(source)
+        if name.startswith(f"{package}.") and name.split(".")[-1] == "schemas"
+    ]
+    assert offenders == []

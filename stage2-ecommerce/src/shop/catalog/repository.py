@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from roadmap_shared.pagination import PageParams
-from shop.catalog.schemas import MAX_STOCK, ProductSort
+from shop.catalog.ordering import ProductSort
 from shop.models import Category, Product, ProductImage, Variant
+from shop.models.catalog import MAX_STOCK
 
 # The cap on categories read at once. A shop's tree has tens of categories; past this
 # many, the tree endpoint would need paging by level, and it should fail loudly first.

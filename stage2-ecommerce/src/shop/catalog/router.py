@@ -11,12 +11,12 @@ from roadmap_shared.errors import UnprocessableContent, problem_responses
 from roadmap_shared.fields import BigIdPath, StoredText
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.catalog import repository, service
+from shop.catalog.ordering import ProductSort
 from shop.catalog.repository import ProductFilters
 from shop.catalog.schemas import (
     MAX_PRICE,
     CategoryNode,
     ProductDetail,
-    ProductSort,
     ProductSummary,
     category_tree,
     product_detail,

@@ -1,17 +1,16 @@
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from roadmap_shared.fields import StoredBigId, StoredText
 from shop.models import Category, Product, ProductImage, Variant
+from shop.models.catalog import MAX_STOCK
 from shop.schemas import Money
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_PRICE = 100_000_000  # one million in major units: a typo guard, not a business rule
-MAX_STOCK = 1_000_000
 MAX_VARIANTS_PER_PRODUCT = 50
 
 
@@ -156,14 +155,6 @@ class AdminProductOut(BaseModel):
 
 
 # --- listing --------------------------------------------------------------------------
-
-
-class ProductSort(StrEnum):
-    RELEVANCE = "relevance"  # best text match first; needs `q`
-    NEWEST = "newest"
-    PRICE_ASC = "price_asc"
-    PRICE_DESC = "price_desc"
-    NAME = "name"
 
 
 # --- from rows to responses -----------------------------------------------------------

@@ -11,7 +11,6 @@ from roadmap_shared.pagination import PageParams
 from shop.catalog import repository
 from shop.catalog.repository import ProductFilters
 from shop.catalog.schemas import (
-    MAX_STOCK,
     CategoryCreate,
     CategoryUpdate,
     ProductCreate,
@@ -20,6 +19,7 @@ from shop.catalog.schemas import (
     VariantUpdate,
 )
 from shop.models import Category, Product, ProductImage, Variant
+from shop.models.catalog import MAX_STOCK
 
 # --- categories -----------------------------------------------------------------------
 
