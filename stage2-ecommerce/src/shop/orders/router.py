@@ -1,8 +1,8 @@
 """A customer's orders: checkout, history, cancellation."""
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from roadmap_shared.errors import problem_responses
@@ -19,7 +19,8 @@ from shop.dependencies import (
 from shop.models import OrderStatus
 from shop.orders import checkout as checkouts
 from shop.orders import service
-from shop.orders.idempotency import HEADER, fingerprint
+from shop.orders.dependencies import IdempotencyDep, OwnOrder
+from shop.orders.idempotency import fingerprint
 from shop.orders.schemas import CheckoutRequest, OrderOut, order_out
 
 router = APIRouter(
@@ -28,18 +29,6 @@ router = APIRouter(
     dependencies=[AFTER_COMMIT],
     responses=problem_responses(401),
 )
-
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias=HEADER,
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x20-\x7e]+$",
-        description="Any unique string (a UUID): a retry with the same key and body "
-        "returns the first response instead of placing a second order",
-    ),
-]
 
 
 @router.post(
@@ -61,27 +50,29 @@ async def checkout(
     settings: SettingsDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency: IdempotencyDep,
 ) -> JSONResponse:
+    request_body = body.model_dump(mode="json")
+    if replay := await idempotency.claim(fingerprint("POST", request.url.path, request_body)):
+        return _order_created(replay.body, status=replay.status, replayed=True)
     pricing = checkouts.Pricing(
         currency=settings.currency,
         tax_rate_basis_points=settings.tax_rate_basis_points,
         low_stock_threshold=settings.low_stock_threshold,
     )
-    result = await checkouts.checkout(
-        session,
-        user,
-        body,
-        pricing,
-        idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-    )
-    if sold_out := result.sold_out_product_ids:
+    placed = await checkouts.place_order(session, user, body, pricing)
+    if sold_out := placed.sold_out_product_ids:
         after_commit.add(lambda: cache.products_changed(sold_out))
-    headers = {"Location": f"/orders/{result.body['id']}"}
-    if result.replayed:
+    order = order_out(placed.order).model_dump(mode="json")
+    await idempotency.remember(status=status.HTTP_201_CREATED, body=order)
+    return _order_created(order, status=status.HTTP_201_CREATED, replayed=False)
+
+
+def _order_created(order: dict[str, Any], *, status: int, replayed: bool) -> JSONResponse:
+    headers = {"Location": f"/orders/{order['id']}"}
+    if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(result.body, status_code=result.status, headers=headers)
+    return JSONResponse(order, status_code=status, headers=headers)
 
 
 @router.get("", summary="Your orders, newest first")
@@ -96,8 +87,8 @@ async def list_my_orders(
 
 
 @router.get("/{order_id}", summary="One of your orders", responses=problem_responses(404))
-async def get_my_order(order_id: BigIdPath, user: CurrentUser, session: SessionDep) -> OrderOut:
-    return order_out(await service.get_own(session, order_id, user.id))
+async def get_my_order(order: OwnOrder) -> OrderOut:
+    return order_out(order)
 
 
 @router.post(
