@@ -5,6 +5,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from roadmap_shared.fields import StoredBigId, StoredText
+from shop.catalog.ordering import ProductSort
 from shop.models import Category, Product, ProductImage, Variant
 from shop.models.catalog import MAX_STOCK
 from shop.schemas import Money
@@ -155,6 +156,44 @@ class AdminProductOut(BaseModel):
 
 
 # --- listing --------------------------------------------------------------------------
+
+
+class ProductQuery(BaseModel):
+    """The query string of `GET /products`: the search, the filters and the order. The
+    page and its size are read by `PageParamsDep`."""
+
+    q: StoredText | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description='Full-text search: `"red shoes" -kids`',
+    )
+    category: StoredText | None = Field(
+        default=None, max_length=100, description="A category slug; includes subcategories"
+    )
+    min_price: int | None = Field(
+        default=None, ge=0, le=MAX_PRICE, description="Lowest `price_from`, minor units"
+    )
+    max_price: int | None = Field(
+        default=None, ge=0, le=MAX_PRICE, description="Highest `price_from`, minor units"
+    )
+    in_stock: bool | None = Field(default=None, description="Only products with some stock")
+    sort: ProductSort | None = Field(
+        default=None, description="Default: `relevance` with `q`, else `newest`"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        low, high = self.min_price, self.max_price
+        if low is not None and high is not None and low > high:
+            raise ValueError("`min_price` must not be greater than `max_price`")
+        if self.sort is ProductSort.RELEVANCE and self.q is None:
+            raise ValueError("`sort=relevance` ranks search results; it needs `q`")
+        return self
+
+    @property
+    def order(self) -> ProductSort:
+        return self.sort or (ProductSort.RELEVANCE if self.q else ProductSort.NEWEST)
 
 
 # --- from rows to responses -----------------------------------------------------------
