@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from auth_service.admin import service
 from auth_service.dependencies import AdminUser, SessionDep
-from auth_service.users.schemas import RoleChange, UserFilters, UserRead
+from auth_service.users.schemas import RoleChange, UserFilters, UserPublic
 from roadmap_shared.errors import problem_responses
 from roadmap_shared.fields import IdPath
 from roadmap_shared.pagination import Page, PageParamsDep
@@ -23,22 +23,22 @@ async def list_users(
     session: SessionDep,
     filters: Annotated[UserFilters, Query()],
     page: PageParamsDep,
-) -> Page[UserRead]:
+) -> Page[UserPublic]:
     users, total = await service.list_users(session, filters, page)
-    return Page.of([UserRead.model_validate(u) for u in users], total=total, params=page)
+    return Page.of([UserPublic.model_validate(u) for u in users], total=total, params=page)
 
 
 @router.get("/{user_id}", summary="One user (admins)", responses=ADMIN_ERRORS)
-async def read_user(user_id: UserId, _admin: AdminUser, session: SessionDep) -> UserRead:
-    return UserRead.model_validate(await service.get_user(session, user_id))
+async def read_user(user_id: UserId, _admin: AdminUser, session: SessionDep) -> UserPublic:
+    return UserPublic.model_validate(await service.get_user(session, user_id))
 
 
 @router.put("/{user_id}/role", summary="Change a user's role (admins)", responses=ADMIN_ERRORS)
 async def change_role(
     user_id: UserId, data: RoleChange, admin: AdminUser, session: SessionDep
-) -> UserRead:
+) -> UserPublic:
     user = await service.change_role(session, admin, user_id, data.role)
-    return UserRead.model_validate(user)
+    return UserPublic.model_validate(user)
 
 
 @router.post(
@@ -46,9 +46,9 @@ async def change_role(
     summary="Deactivate a user: they cannot sign in and their tokens stop working (admins)",
     responses=ADMIN_ERRORS,
 )
-async def deactivate(user_id: UserId, admin: AdminUser, session: SessionDep) -> UserRead:
+async def deactivate(user_id: UserId, admin: AdminUser, session: SessionDep) -> UserPublic:
     user = await service.deactivate(session, admin, user_id)
-    return UserRead.model_validate(user)
+    return UserPublic.model_validate(user)
 
 
 @router.post(
@@ -56,6 +56,6 @@ async def deactivate(user_id: UserId, admin: AdminUser, session: SessionDep) -> 
     summary="Let a deactivated user sign in again (admins)",
     responses=ADMIN_ERRORS,
 )
-async def reactivate(user_id: UserId, _admin: AdminUser, session: SessionDep) -> UserRead:
+async def reactivate(user_id: UserId, _admin: AdminUser, session: SessionDep) -> UserPublic:
     user = await service.reactivate(session, user_id)
-    return UserRead.model_validate(user)
+    return UserPublic.model_validate(user)

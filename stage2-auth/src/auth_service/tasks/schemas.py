@@ -88,7 +88,7 @@ class TaskUpdate(BaseModel):
         return _distinct_sorted(tags)
 
 
-class TaskRead(BaseModel):
+class TaskPublic(BaseModel):
     id: int
     owner_id: int
     title: str
@@ -101,7 +101,7 @@ class TaskRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, task: Task) -> "TaskRead":
+    def of(cls, task: Task) -> "TaskPublic":
         return cls(
             id=task.id,
             owner_id=task.owner_id,

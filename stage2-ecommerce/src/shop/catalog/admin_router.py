@@ -19,20 +19,20 @@ from roadmap_shared.errors import (
 from roadmap_shared.fields import MAX_INT64, BigIdPath, StoredText
 from shop.catalog import service
 from shop.catalog.schemas import (
-    AdminProductOut,
-    AdminVariantOut,
     CategoryCreate,
-    CategoryOut,
+    CategoryPublic,
     CategoryUpdate,
-    ImageOut,
+    ImagePublic,
+    ProductAdminPublic,
     ProductCreate,
     ProductUpdate,
     StockAdjustment,
+    VariantAdminPublic,
     VariantCreate,
     VariantUpdate,
-    admin_product_out,
-    admin_variant_out,
-    image_out,
+    image_public,
+    product_admin_public,
+    variant_admin_public,
 )
 from shop.dependencies import (
     AFTER_COMMIT,
@@ -72,10 +72,10 @@ PRODUCT_IMAGES_PATH = "/admin/product-images"
 )
 async def create_category(
     body: CategoryCreate, session: SessionDep, cache: CatalogCacheDep, after_commit: AfterCommitDep
-) -> CategoryOut:
+) -> CategoryPublic:
     category = await service.create_category(session, body)
     after_commit.add(cache.categories_changed)
-    return CategoryOut.model_validate(category)
+    return CategoryPublic.model_validate(category)
 
 
 @router.patch(
@@ -89,10 +89,10 @@ async def update_category(
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> CategoryOut:
+) -> CategoryPublic:
     category = await service.update_category(session, category_id, body)
     after_commit.add(cache.categories_changed)
-    return CategoryOut.model_validate(category)
+    return CategoryPublic.model_validate(category)
 
 
 # --- products -------------------------------------------------------------------------
@@ -112,10 +112,10 @@ async def create_product(
     storage: StorageDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminProductOut:
+) -> ProductAdminPublic:
     product = await service.create_product(session, body, currency=settings.currency)
     after_commit.add(lambda: cache.products_changed([product.id]))
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 @router.get(
@@ -125,9 +125,9 @@ async def create_product(
 )
 async def get_product(
     product_id: BigIdPath, session: SessionDep, storage: StorageDep
-) -> AdminProductOut:
+) -> ProductAdminPublic:
     product = await service.get_product_for_admin(session, product_id)
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 @router.patch(
@@ -141,10 +141,10 @@ async def update_product(
     storage: StorageDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminProductOut:
+) -> ProductAdminPublic:
     product = await service.update_product(session, product_id, body)
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 @router.post(
@@ -158,10 +158,10 @@ async def archive_product(
     storage: StorageDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminProductOut:
+) -> ProductAdminPublic:
     product = await service.set_archived(session, product_id, archived=True)
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 @router.post(
@@ -175,10 +175,10 @@ async def restore_product(
     storage: StorageDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminProductOut:
+) -> ProductAdminPublic:
     product = await service.set_archived(session, product_id, archived=False)
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 # --- variants -------------------------------------------------------------------------
@@ -198,10 +198,10 @@ async def add_variant(
     settings: SettingsDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminVariantOut:
+) -> VariantAdminPublic:
     variant = await service.add_variant(session, product_id, body, currency=settings.currency)
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return admin_variant_out(variant)
+    return variant_admin_public(variant)
 
 
 @router.patch(
@@ -215,10 +215,10 @@ async def update_variant(
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminVariantOut:
+) -> VariantAdminPublic:
     variant = await service.update_variant(session, variant_id, body)
     after_commit.add(lambda: cache.products_changed([variant.product_id]))
-    return admin_variant_out(variant)
+    return variant_admin_public(variant)
 
 
 @router.post(
@@ -232,10 +232,10 @@ async def adjust_stock(
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminVariantOut:
+) -> VariantAdminPublic:
     variant = await service.adjust_stock(session, variant_id, body.delta)
     after_commit.add(lambda: cache.products_changed([variant.product_id]))
-    return admin_variant_out(variant)
+    return variant_admin_public(variant)
 
 
 # --- images ---------------------------------------------------------------------------
@@ -257,7 +257,7 @@ async def upload_product_image(
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
     alt_text: Annotated[StoredText, Form(max_length=200)] = "",
-) -> ImageOut:
+) -> ImagePublic:
     await service.get_product_for_admin(session, product_id)
     data = await file.read(settings.max_image_bytes + 1)
     if len(data) > settings.max_image_bytes:
@@ -297,7 +297,7 @@ async def upload_product_image(
         alt_text=alt_text,
     )
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return image_out(image, storage.url)
+    return image_public(image, storage.url)
 
 
 @router.delete(

@@ -31,7 +31,7 @@ class CategoryUpdate(BaseModel):
     parent_id: StoredBigId | None = None
 
 
-class CategoryOut(BaseModel):
+class CategoryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -75,7 +75,7 @@ class StockAdjustment(BaseModel):
         return self
 
 
-class VariantOut(BaseModel):
+class VariantPublic(BaseModel):
     id: int
     sku: str
     name: str
@@ -83,7 +83,7 @@ class VariantOut(BaseModel):
     in_stock: bool
 
 
-class AdminVariantOut(BaseModel):
+class VariantAdminPublic(BaseModel):
     id: int
     product_id: int
     sku: str
@@ -95,7 +95,7 @@ class AdminVariantOut(BaseModel):
 # --- images ---------------------------------------------------------------------------
 
 
-class ImageOut(BaseModel):
+class ImagePublic(BaseModel):
     id: int
     url: str
     width: int
@@ -127,8 +127,8 @@ class ProductSummary(BaseModel):
     category_id: int
     price_from: Money = Field(description="The lowest price among its variants")
     in_stock: bool
-    variants: list[VariantOut]
-    images: list[ImageOut]
+    variants: list[VariantPublic]
+    images: list[ImagePublic]
     created_at: datetime
 
 
@@ -137,20 +137,20 @@ class ProductDetail(BaseModel):
     name: str
     description: str
     category_id: int
-    variants: list[VariantOut]
-    images: list[ImageOut]
+    variants: list[VariantPublic]
+    images: list[ImagePublic]
     created_at: datetime
     updated_at: datetime
 
 
-class AdminProductOut(BaseModel):
+class ProductAdminPublic(BaseModel):
     id: int
     name: str
     description: str
     category_id: int
     archived_at: datetime | None
-    variants: list[AdminVariantOut]
-    images: list[ImageOut]
+    variants: list[VariantAdminPublic]
+    images: list[ImagePublic]
     created_at: datetime
     updated_at: datetime
 
@@ -201,8 +201,8 @@ class ProductQuery(BaseModel):
 ImageUrl = Callable[[str], str]  # storage key -> URL (the storage decides)
 
 
-def variant_out(variant: Variant) -> VariantOut:
-    return VariantOut(
+def variant_public(variant: Variant) -> VariantPublic:
+    return VariantPublic(
         id=variant.id,
         sku=variant.sku,
         name=variant.name,
@@ -211,8 +211,8 @@ def variant_out(variant: Variant) -> VariantOut:
     )
 
 
-def admin_variant_out(variant: Variant) -> AdminVariantOut:
-    return AdminVariantOut(
+def variant_admin_public(variant: Variant) -> VariantAdminPublic:
+    return VariantAdminPublic(
         id=variant.id,
         product_id=variant.product_id,
         sku=variant.sku,
@@ -222,8 +222,8 @@ def admin_variant_out(variant: Variant) -> AdminVariantOut:
     )
 
 
-def image_out(image: ProductImage, image_url: ImageUrl) -> ImageOut:
-    return ImageOut(
+def image_public(image: ProductImage, image_url: ImageUrl) -> ImagePublic:
+    return ImagePublic(
         id=image.id,
         url=image_url(image.storage_key),
         width=image.width,
@@ -240,8 +240,8 @@ def product_summary(product: Product, image_url: ImageUrl) -> ProductSummary:
         category_id=product.category_id,
         price_from=Money(amount=cheapest.price_amount, currency=cheapest.currency),
         in_stock=any(variant.stock > 0 for variant in product.variants),
-        variants=[variant_out(variant) for variant in product.variants],
-        images=[image_out(image, image_url) for image in product.images],
+        variants=[variant_public(variant) for variant in product.variants],
+        images=[image_public(image, image_url) for image in product.images],
         created_at=product.created_at,
     )
 
@@ -252,22 +252,22 @@ def product_detail(product: Product, image_url: ImageUrl) -> ProductDetail:
         name=product.name,
         description=product.description,
         category_id=product.category_id,
-        variants=[variant_out(variant) for variant in product.variants],
-        images=[image_out(image, image_url) for image in product.images],
+        variants=[variant_public(variant) for variant in product.variants],
+        images=[image_public(image, image_url) for image in product.images],
         created_at=product.created_at,
         updated_at=product.updated_at,
     )
 
 
-def admin_product_out(product: Product, image_url: ImageUrl) -> AdminProductOut:
-    return AdminProductOut(
+def product_admin_public(product: Product, image_url: ImageUrl) -> ProductAdminPublic:
+    return ProductAdminPublic(
         id=product.id,
         name=product.name,
         description=product.description,
         category_id=product.category_id,
         archived_at=product.archived_at,
-        variants=[admin_variant_out(variant) for variant in product.variants],
-        images=[image_out(image, image_url) for image in product.images],
+        variants=[variant_admin_public(variant) for variant in product.variants],
+        images=[image_public(image, image_url) for image in product.images],
         created_at=product.created_at,
         updated_at=product.updated_at,
     )

@@ -11,7 +11,7 @@ from roadmap_shared.pagination import Page, PageParamsDep
 from shop.dependencies import AFTER_COMMIT, AfterCommitDep, CatalogCacheDep, SessionDep, get_admin
 from shop.models import OrderStatus
 from shop.orders import service
-from shop.orders.schemas import OrderOut, StatusChange, order_out
+from shop.orders.schemas import OrderPublic, StatusChange, order_public
 
 router = APIRouter(
     prefix="/admin/orders",
@@ -32,16 +32,16 @@ async def list_orders(
     placed_before: Annotated[
         AwareDatetime | None, Query(description="Exclusive, ISO 8601 with a time zone")
     ] = None,
-) -> Page[OrderOut]:
+) -> Page[OrderPublic]:
     orders, total = await service.list_orders(
         session, page, status=status, placed_after=placed_after, placed_before=placed_before
     )
-    return Page.of([order_out(order) for order in orders], total=total, params=page)
+    return Page.of([order_public(order) for order in orders], total=total, params=page)
 
 
 @router.get("/{order_id}", summary="Any order", responses=problem_responses(404))
-async def get_order(order_id: BigIdPath, session: SessionDep) -> OrderOut:
-    return order_out(await service.get_any(session, order_id))
+async def get_order(order_id: BigIdPath, session: SessionDep) -> OrderPublic:
+    return order_public(await service.get_any(session, order_id))
 
 
 @router.post(
@@ -55,8 +55,8 @@ async def change_status(
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> OrderOut:
+) -> OrderPublic:
     changed = await service.change_status(session, order_id, body.status)
     if restocked := changed.restocked_product_ids:
         after_commit.add(lambda: cache.products_changed(restocked))
-    return order_out(changed.order)
+    return order_public(changed.order)

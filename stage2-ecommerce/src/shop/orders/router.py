@@ -21,7 +21,7 @@ from shop.orders import checkout as checkouts
 from shop.orders import service
 from shop.orders.dependencies import IdempotencyDep, OwnOrder
 from shop.orders.idempotency import fingerprint
-from shop.orders.schemas import CheckoutRequest, OrderOut, order_out
+from shop.orders.schemas import CheckoutRequest, OrderPublic, order_public
 
 router = APIRouter(
     prefix="/orders",
@@ -35,7 +35,7 @@ router = APIRouter(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Check out: turn your cart into an order",
-    response_model=OrderOut,
+    response_model=OrderPublic,
     responses={
         **problem_responses(409, 422),
         201: {"description": "The order (replayed with `Idempotent-Replayed: true`)"},
@@ -63,7 +63,7 @@ async def checkout(
     placed = await checkouts.place_order(session, user, body, pricing)
     if sold_out := placed.sold_out_product_ids:
         after_commit.add(lambda: cache.products_changed(sold_out))
-    order = order_out(placed.order).model_dump(mode="json")
+    order = order_public(placed.order).model_dump(mode="json")
     await idempotency.remember(status=status.HTTP_201_CREATED, body=order)
     return _order_created(order, status=status.HTTP_201_CREATED, replayed=False)
 
@@ -81,14 +81,14 @@ async def list_my_orders(
     session: SessionDep,
     page: PageParamsDep,
     status: OrderStatus | None = None,
-) -> Page[OrderOut]:
+) -> Page[OrderPublic]:
     orders, total = await service.list_orders(session, page, user_id=user.id, status=status)
-    return Page.of([order_out(order) for order in orders], total=total, params=page)
+    return Page.of([order_public(order) for order in orders], total=total, params=page)
 
 
 @router.get("/{order_id}", summary="One of your orders", responses=problem_responses(404))
-async def get_my_order(order: OwnOrder) -> OrderOut:
-    return order_out(order)
+async def get_my_order(order: OwnOrder) -> OrderPublic:
+    return order_public(order)
 
 
 @router.post(
@@ -102,10 +102,10 @@ async def cancel_my_order(
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> OrderOut:
+) -> OrderPublic:
     changed = await service.change_status(
         session, order_id, OrderStatus.CANCELLED, owner_id=user.id
     )
     if restocked := changed.restocked_product_ids:
         after_commit.add(lambda: cache.products_changed(restocked))
-    return order_out(changed.order)
+    return order_public(changed.order)
