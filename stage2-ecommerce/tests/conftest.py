@@ -3,10 +3,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.testing.factories import settings_for_tests
 from shop.config import Settings
 from shop.main import create_app
+from shop.models import Product, Role
+from tests.factories import auth, make_product, make_user
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
@@ -37,3 +40,14 @@ def app(settings: Settings, redis_client: Redis) -> FastAPI:
     # `redis_client` empties this suite's Redis database first: no cached page or queued
     # job survives from one test to the next.
     return create_app(settings)
+
+
+@pytest.fixture
+async def admin(db_session: AsyncSession, settings: Settings) -> dict[str, str]:
+    """The headers of a signed-in admin."""
+    return auth(settings, await make_user(db_session, role=Role.ADMIN))
+
+
+@pytest.fixture
+async def product(db_session: AsyncSession) -> Product:
+    return await make_product(db_session)
