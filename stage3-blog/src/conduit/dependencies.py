@@ -10,7 +10,7 @@ Who is asking, from least to most trusted:
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Response
 from fastapi.security import APIKeyHeader
 
 from conduit.articles.cache import ContentCache
@@ -21,7 +21,7 @@ from conduit.rate_limits import write_policy
 from conduit.users import repository as users
 from conduit.users.service import ACCESS_TOKEN
 from roadmap_shared.database import SessionDep
-from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep
+from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep, app_state_getter
 from roadmap_shared.errors import Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.tokens import InvalidToken
@@ -47,14 +47,8 @@ _authorization_header = APIKeyHeader(
 )
 
 
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_cache(request: Request) -> ContentCache:
-    cache: ContentCache = request.app.state.content_cache
-    return cache
+get_app_settings = app_state_getter("settings", Settings)
+get_cache = app_state_getter("content_cache", ContentCache)
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
