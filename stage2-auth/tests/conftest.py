@@ -1,5 +1,3 @@
-from collections.abc import AsyncIterator
-
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
@@ -28,14 +26,10 @@ def settings(database_url: str, redis_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> FastAPI:
+def app(settings: Settings, redis_client: Redis) -> FastAPI:
+    # `redis_client` empties the suite's Redis database first: no cached page, spent rate
+    # limit or queued job leaks from one test into the next.
     return create_app(settings)
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def _fresh_rate_limits(redis_client: Redis) -> AsyncIterator[None]:
-    # `redis_client` empties the suite's Redis database: every test starts with full limits.
-    yield
 
 
 @pytest_asyncio.fixture

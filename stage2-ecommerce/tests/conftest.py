@@ -37,8 +37,8 @@ def settings(
 
 @pytest.fixture
 def app(settings: Settings, redis_client: Redis) -> FastAPI:
-    # `redis_client` empties this suite's Redis database first: no cached page or queued
-    # job survives from one test to the next.
+    # `redis_client` empties the suite's Redis database first: no cached page, spent rate
+    # limit or queued job leaks from one test into the next.
     return create_app(settings)
 
 

@@ -1,7 +1,4 @@
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
@@ -29,8 +26,8 @@ def settings(database_url: str, redis_url: str) -> Settings:
     return make_settings(database_url, redis_url)
 
 
-@pytest_asyncio.fixture
-async def app(settings: Settings, redis_client: Redis) -> AsyncIterator[FastAPI]:
-    # `redis_client` empties the suite's Redis database first: no cached page or spent
-    # rate limit leaks from one test into the next.
-    yield create_app(settings)
+@pytest.fixture
+def app(settings: Settings, redis_client: Redis) -> FastAPI:
+    # `redis_client` empties the suite's Redis database first: no cached page, spent rate
+    # limit or queued job leaks from one test into the next.
+    return create_app(settings)
