@@ -1,30 +1,21 @@
-from collections.abc import AsyncIterator
-
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.config import Settings
 from auth_service.main import create_app
-from roadmap_shared.settings import Environment
+from roadmap_shared.testing.factories import settings_for_tests
 from tests.factories import SignedIn, create_user, sign_in
-
-# 64 bytes: long enough that signing it with HS512 (an attack below) draws no warning.
-TEST_KEY = "a-test-signing-key-long-enough-for-every-hmac-algorithm-01234567"
 
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, redis_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # a developer's .env must not change what the tests test
-        environment=Environment.TEST,
+    return settings_for_tests(
+        Settings,
         database_url=database_url,
         redis_url=redis_url,
-        jwt_keys={"test": SecretStr(TEST_KEY)},
-        jwt_active_kid="test",
         password_min_length=15,
         login_attempts_per_account=5,
         login_attempts_per_address=20,
@@ -35,14 +26,10 @@ def settings(database_url: str, redis_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> FastAPI:
+def app(settings: Settings, redis_client: Redis) -> FastAPI:
+    # `redis_client` empties the suite's Redis database first: no cached page, spent rate
+    # limit or queued job leaks from one test into the next.
     return create_app(settings)
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def _fresh_rate_limits(redis_client: Redis) -> AsyncIterator[None]:
-    # `redis_client` empties the suite's Redis database: every test starts with full limits.
-    yield
 
 
 @pytest_asyncio.fixture

@@ -23,25 +23,17 @@ from auth_service.config import Settings
 from auth_service.emails.sender import EmailMessage
 from auth_service.models import OutboxEmail, Task, TaskPriority, TaskStatus, User, UserRole
 from auth_service.tasks.repository import tags_named
-from roadmap_shared.security.passwords import hash_password
+from roadmap_shared.testing.factories import password_hash
 from roadmap_shared.testing.queries import QueryLog
 
 # The type of the harness's `query_counter` fixture.
 QueryCounter = Callable[[], AbstractContextManager[QueryLog]]
 
 PASSWORD = "a long passphrase nobody guesses"
-_password_hashes: dict[str, str] = {}
 
 
 def unique_email(name: str = "user") -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-
-
-async def _hash(password: str) -> str:
-    # Hashing takes tens of milliseconds by design; most tests share one password.
-    if password not in _password_hashes:
-        _password_hashes[password] = await hash_password(password)
-    return _password_hashes[password]
 
 
 async def create_user(
@@ -55,7 +47,7 @@ async def create_user(
 ) -> User:
     user = User(
         email=email or unique_email(display_name.lower().replace(" ", "-")),
-        password_hash=await _hash(password),
+        password_hash=await password_hash(password),
         display_name=display_name,
         role=UserRole.ADMIN if admin else UserRole.USER,
         is_active=active,

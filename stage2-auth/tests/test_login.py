@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from auth_service.auth import service as auth_service
 from auth_service.models import LoginSession, User, UserRole
 from roadmap_shared.security.passwords import verify_password
-from tests.conftest import TEST_KEY
+from roadmap_shared.testing.factories import TEST_JWT_KEY
 from tests.factories import (
     PASSWORD,
     QueryCounter,
@@ -48,7 +48,7 @@ async def test_the_access_token_names_the_user_and_the_session(
 ) -> None:
     user = await create_user(db_session)
     token = (await login(client, user.email)).json()["access_token"]
-    claims = jwt.decode(token, TEST_KEY, algorithms=["HS256"], audience="auth-service")
+    claims = jwt.decode(token, TEST_JWT_KEY, algorithms=["HS256"], audience="auth-service")
     assert claims["sub"] == str(user.id)
     assert claims["typ"] == "access"
     assert set(claims) >= {"iss", "aud", "exp", "iat", "nbf", "jti", "sid"}

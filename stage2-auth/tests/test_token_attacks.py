@@ -13,7 +13,7 @@ from httpx import AsyncClient, Response
 from auth_service.config import Settings
 from roadmap_shared.database import utcnow
 from roadmap_shared.security.tokens import TokenCodec
-from tests.conftest import TEST_KEY
+from roadmap_shared.testing.factories import TEST_JWT_KEY
 from tests.factories import SignedIn, bearer
 
 
@@ -26,7 +26,7 @@ def _claims(token: str) -> dict[str, object]:
     return claims
 
 
-def _codec(settings: Settings, key: str = TEST_KEY) -> TokenCodec:
+def _codec(settings: Settings, key: str = TEST_JWT_KEY) -> TokenCodec:
     return TokenCodec(
         keys={"test": key},
         active_kid="test",
@@ -106,14 +106,14 @@ def signed_refresh_typed_token(victim: SignedIn, settings: Settings) -> str:
 
 def unknown_key_id(victim: SignedIn, _settings: Settings) -> str:
     return jwt.encode(
-        _claims(victim.access_token), TEST_KEY, algorithm="HS256", headers={"kid": "old"}
+        _claims(victim.access_token), TEST_JWT_KEY, algorithm="HS256", headers={"kid": "old"}
     )
 
 
 def other_algorithm(victim: SignedIn, _settings: Settings) -> str:
     # Signed with the right key but HS512: the algorithm is pinned, not read from the token.
     return jwt.encode(
-        _claims(victim.access_token), TEST_KEY, algorithm="HS512", headers={"kid": "test"}
+        _claims(victim.access_token), TEST_JWT_KEY, algorithm="HS512", headers={"kid": "test"}
     )
 
 

@@ -2,20 +2,18 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from roadmap_shared.settings import Environment
+from roadmap_shared.testing.factories import settings_for_tests
 from shop.config import Settings
 from shop.main import create_app
-from tests.factories import TEST_JWT_KEY
+from shop.models import Product, Role
+from tests.factories import auth, make_product, make_user
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "environment": Environment.TEST,
-        "jwt_keys": {"test": SecretStr(TEST_JWT_KEY)},
-        "jwt_active_kid": "test",
         "media_dir": tmp / "media",
         "mail_dir": tmp / "mail",
         "cache_namespace": "shop-test",
@@ -25,8 +23,7 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "low_stock_threshold": 3,
         **overrides,
     }
-    # `_env_file=None`: a developer's `.env` must not change what the tests see.
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    return settings_for_tests(Settings, **values)
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +37,17 @@ def settings(
 
 @pytest.fixture
 def app(settings: Settings, redis_client: Redis) -> FastAPI:
-    # `redis_client` empties this suite's Redis database first: no cached page or queued
-    # job survives from one test to the next.
+    # `redis_client` empties the suite's Redis database first: no cached page, spent rate
+    # limit or queued job leaks from one test into the next.
     return create_app(settings)
+
+
+@pytest.fixture
+async def admin(db_session: AsyncSession, settings: Settings) -> dict[str, str]:
+    """The headers of a signed-in admin."""
+    return auth(settings, await make_user(db_session, role=Role.ADMIN))
+
+
+@pytest.fixture
+async def product(db_session: AsyncSession) -> Product:
+    return await make_product(db_session)

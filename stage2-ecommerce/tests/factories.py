@@ -16,12 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.database import utcnow
-from roadmap_shared.security.passwords import hash_password
+from roadmap_shared.testing.factories import password_hash
 from shop.accounts.tokens import issue_access_token
 from shop.config import Settings
 from shop.models import CartItem, Category, Product, Role, User, Variant
 
-TEST_JWT_KEY = "a-test-only-signing-key-that-is-long-enough"
 PASSWORD = "correct horse battery staple"
 ADDRESS = {
     "name": "Ada Lovelace",
@@ -34,15 +33,6 @@ CHECKOUT = {"shipping_address": ADDRESS}
 UPLOAD = "/admin/product-images"
 
 _sequence = itertools.count(1)
-_password_hash: str | None = None
-
-
-async def _hash() -> str:
-    # argon2 is slow on purpose; one hash serves every user the tests make.
-    global _password_hash  # noqa: PLW0603
-    if _password_hash is None:
-        _password_hash = await hash_password(PASSWORD)
-    return _password_hash
 
 
 async def make_user(
@@ -52,7 +42,7 @@ async def make_user(
     user = User(
         email=email or f"user{n}@example.com",
         name=f"User {n}",
-        password_hash=await _hash(),
+        password_hash=await password_hash(PASSWORD),
         role=role,
     )
     session.add(user)

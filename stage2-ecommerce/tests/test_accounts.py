@@ -45,7 +45,7 @@ async def test_a_registered_user_logs_in_and_sees_themselves(client: AsyncClient
     )
     assert login.status_code == 200
     token = login.json()["access_token"]
-    assert login.json()["token_type"] == "Bearer"
+    assert login.json()["token_type"] == "bearer"
 
     me = await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200

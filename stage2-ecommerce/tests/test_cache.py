@@ -2,7 +2,6 @@
 
 import asyncio
 
-import pytest
 from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy import update
@@ -11,18 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roadmap_shared.cache import Cache
 from shop.catalog.cache import CatalogCache
 from shop.config import Settings
-from shop.models import Product, Role
+from shop.models import Product
 from tests.factories import CHECKOUT, auth, make_product, make_user, put_in_cart, variants_of
 
 
 async def rename_behind_the_apps_back(session: AsyncSession, product: Product, name: str) -> None:
     await session.execute(update(Product).where(Product.id == product.id).values(name=name))
     await session.commit()
-
-
-@pytest.fixture
-async def admin(db_session: AsyncSession, settings: Settings) -> dict[str, str]:
-    return auth(settings, await make_user(db_session, role=Role.ADMIN))
 
 
 async def test_a_product_page_comes_from_the_cache_until_an_admin_changes_it(

@@ -4,15 +4,9 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shop.catalog.schemas import MAX_STOCK
 from shop.config import Settings
-from shop.models import Role
+from shop.models.catalog import MAX_STOCK
 from tests.factories import auth, make_category, make_product, make_user, variants_of
-
-
-@pytest.fixture
-async def admin(db_session: AsyncSession, settings: Settings) -> dict[str, str]:
-    return auth(settings, await make_user(db_session, role=Role.ADMIN))
 
 
 @pytest.fixture

@@ -1,15 +1,6 @@
-from pathlib import Path
+"""The models and the migrations agree, and the migrations run down to empty and back."""
 
-from alembic.config import Config
-
-from roadmap_shared.testing import databases
-
-
-def test_the_models_and_the_migrations_agree(alembic_config: Config) -> None:
-    databases.run_alembic(alembic_config, "check")
-
-
-def test_the_migrations_go_down_to_nothing_and_up_again(
-    alembic_ini: Path, scratch_database_url: str
-) -> None:
-    databases.migrate_down_and_up(databases.alembic_config(alembic_ini, scratch_database_url))
+from roadmap_shared.testing.migration_tests import (  # noqa: F401  (pytest collects them)
+    test_migrations_go_down_to_empty_and_up_again,
+    test_models_and_migrations_agree,
+)

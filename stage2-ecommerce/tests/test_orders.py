@@ -28,11 +28,6 @@ async def stock_of(session: AsyncSession, variant: Variant) -> int | None:
     return await session.scalar(query.execution_options(populate_existing=True))
 
 
-@pytest.fixture
-async def admin(db_session: AsyncSession, settings: Settings) -> dict[str, str]:
-    return auth(settings, await make_user(db_session, role=Role.ADMIN))
-
-
 async def test_customers_list_and_read_only_their_own_orders(
     client: AsyncClient, db_session: AsyncSession, settings: Settings
 ) -> None:

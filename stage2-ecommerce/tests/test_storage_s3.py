@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.config import Settings
 from shop.main import create_app
-from shop.models import Product, ProductImage, Role
+from shop.models import Product, ProductImage
 from shop.storage.base import StorageError
 from shop.storage.s3 import S3ImageStorage
 from shop.storage.sigv4 import Credentials, sha256_hex, sign_request
 from tests.conftest import make_settings
-from tests.factories import UPLOAD, auth, image_bytes, make_product, make_user, upload
+from tests.factories import UPLOAD, image_bytes, upload
 
 REGION = "us-east-1"
 # moto accepts any key until IAM checks are switched on (see the signature test).
@@ -103,16 +103,6 @@ def app(
     return create_app(s3_settings(tmp_path, settings, **s3_overrides))
 
 
-@pytest.fixture
-async def admin(db_session: AsyncSession, settings: Settings) -> dict[str, str]:
-    return auth(settings, await make_user(db_session, role=Role.ADMIN))
-
-
-@pytest.fixture
-async def product(db_session: AsyncSession) -> Product:
-    return await make_product(db_session)
-
-
 def without_query(url: str) -> str:
     return url.partition("?")[0]
 
@@ -179,6 +169,7 @@ async def test_a_failing_bucket_is_503_and_leaves_no_image_behind(
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
     assert "bucket" not in response.text  # what failed is logged, not told to the client
     assert "image storage failed" in caplog.text
     images = select(ProductImage).where(ProductImage.product_id == product.id)

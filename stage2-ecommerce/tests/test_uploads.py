@@ -8,20 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.config import Settings
 from shop.main import MULTIPART_OVERHEAD_BYTES
-from shop.models import Product, Role
+from shop.models import Product
 from shop.storage.base import StorageError
 from shop.storage.local import LocalImageStorage
-from tests.factories import UPLOAD, auth, image_bytes, make_product, make_user, upload
-
-
-@pytest.fixture
-async def admin(db_session: AsyncSession, settings: Settings) -> dict[str, str]:
-    return auth(settings, await make_user(db_session, role=Role.ADMIN))
-
-
-@pytest.fixture
-async def product(db_session: AsyncSession) -> Product:
-    return await make_product(db_session)
+from tests.factories import UPLOAD, auth, image_bytes, make_user, upload
 
 
 async def test_an_uploaded_image_is_stored_and_served_back_by_url(

@@ -19,8 +19,9 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from shop import outbox
 from shop.config import Settings
-from shop.jobs import outbox, relay
+from shop.jobs import relay
 from shop.jobs.mail import FileMailer, MailDeliveryError, Mailer
 from shop.models import OutboxMessage, Role
 from shop.worker import deserialize_job, is_worker_alive, serialize_job, worker_options

@@ -1,24 +1,16 @@
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from conduit.config import Settings
 from conduit.main import create_app
-from roadmap_shared.settings import Environment
-
-TEST_JWT_KEY = "a-test-signing-key-that-is-long-enough-for-hs256"
+from roadmap_shared.testing.factories import settings_for_tests
 
 
 def make_settings(database_url: str, redis_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "environment": Environment.TEST,
         "database_url": database_url,
         "redis_url": redis_url,
-        "jwt_keys": {"test": TEST_JWT_KEY},
-        "jwt_active_kid": "test",
         # Generous by default; the rate limit tests set their own.
         "writes_per_minute": 1000,
         "logins_per_minute_per_account": 1000,
@@ -26,7 +18,7 @@ def make_settings(database_url: str, redis_url: str, **overrides: object) -> Set
         "registrations_per_hour_per_address": 1000,
         **overrides,
     }
-    return Settings.model_validate(values)
+    return settings_for_tests(Settings, **values)
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +26,8 @@ def settings(database_url: str, redis_url: str) -> Settings:
     return make_settings(database_url, redis_url)
 
 
-@pytest_asyncio.fixture
-async def app(settings: Settings, redis_client: Redis) -> AsyncIterator[FastAPI]:
-    # `redis_client` empties the suite's Redis database first: no cached page or spent
-    # rate limit leaks from one test into the next.
-    yield create_app(settings)
+@pytest.fixture
+def app(settings: Settings, redis_client: Redis) -> FastAPI:
+    # `redis_client` empties the suite's Redis database first: no cached page, spent rate
+    # limit or queued job leaks from one test into the next.
+    return create_app(settings)

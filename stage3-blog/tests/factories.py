@@ -16,20 +16,10 @@ from conduit.models import Article, Comment, Favorite, Follow, Role, User
 from conduit.tags.repository import set_article_tags
 from conduit.users.service import issue_token
 from roadmap_shared.database import utcnow
-from roadmap_shared.security.passwords import hash_password
+from roadmap_shared.testing.factories import password_hash
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
-
-
-_hashes: dict[str, str] = {}
-
-
-async def password_hash() -> str:
-    """Hashed once per run: argon2 is slow on purpose."""
-    if PASSWORD not in _hashes:
-        _hashes[PASSWORD] = await hash_password(PASSWORD)
-    return _hashes[PASSWORD]
 
 
 async def make_user(
@@ -44,7 +34,7 @@ async def make_user(
     user = User(
         username=name,
         email=f"{name.lower()}@example.com",
-        password_hash=await password_hash(),
+        password_hash=await password_hash(PASSWORD),
         bio=bio,
         role=role,
         suspended_at=utcnow() if suspended else None,

@@ -4,7 +4,8 @@ errors, `/healthz`, `/readyz` and offline `/docs`.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from roadmap_shared.docs import install_offline_docs
 from roadmap_shared.errors import (
@@ -29,10 +31,9 @@ from roadmap_shared.middleware import (
     SecurityHeadersMiddleware,
 )
 from roadmap_shared.outages import install_outage_handlers
+from roadmap_shared.resources import AppResources, ReadinessCheck
 from roadmap_shared.settings import AppSettings
 
-# A readiness check raises (or times out) when its dependency cannot serve requests.
-ReadinessCheck = Callable[[], Awaitable[object]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 READINESS_TIMEOUT_SECONDS = 2.0
 
@@ -62,26 +63,38 @@ def create_app(
     description: str = "",
     version: str = "0.1.0",
     routers: Sequence[APIRouter] = (),
+    resources: AppResources | None = None,
     lifespan: Lifespan | None = None,
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     optional_readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     body_limits_by_path_prefix: dict[str, int] | None = None,
 ) -> FastAPI:
+    """The app, with `settings` in `app.state.settings`. Given `resources`, it also keeps
+    their database in `app.state.database`, closes them at shutdown and checks them on
+    `/readyz`; `lifespan` and `readiness_checks` are for what a stage opens itself."""
+    if resources is not None and lifespan is not None:
+        raise ValueError("pass a lifespan or resources, not both: resources bring their own")
     configure_logging(settings.log_level)
     app = FastAPI(
         title=title,
         description=description,
         version=version,
-        lifespan=lifespan,
+        lifespan=resources.lifespan if resources is not None else lifespan,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
+    app.state.settings = settings
+    required = dict(readiness_checks or {})
+    optional = dict(optional_readiness_checks or {})
+    if resources is not None:
+        app.state.database = resources.database
+        required = resources.readiness_checks() | required
+        optional = resources.optional_readiness_checks() | optional
     install_error_handlers(app)
     install_outage_handlers(app)
     install_offline_docs(app)
-    _install_health_endpoints(
-        app, dict(readiness_checks or {}), dict(optional_readiness_checks or {})
-    )
+    _install_health_endpoints(app, required, optional)
     for router in routers:
         app.include_router(router)
 
@@ -106,6 +119,15 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi_with_problem_details(app)  # type: ignore[method-assign]
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """`tasks-create_task`, not FastAPI's `create_task_tasks_post`: ids a generated client
+    turns into readable method names (the full-stack FastAPI template's scheme)."""
+    if not route.tags:
+        return route.name
+    tag = re.sub(r"[^a-z0-9]+", "_", str(route.tags[0]).lower()).strip("_")
+    return f"{tag}-{route.name}"
 
 
 def _install_health_endpoints(

@@ -1,25 +1,35 @@
-"""Dependencies for what an app factory keeps in `app.state`, shared by the stages with users.
+"""Dependencies for what an app factory keeps in `app.state`.
 
-The factory creates one `TokenCodec` and one `RateLimiter` per app and stores them as
-`app.state.token_codec` and `app.state.rate_limiter`; handlers ask for them by type.
+The factory makes each long-lived object once (settings, a `TokenCodec`, a `RateLimiter`,
+a stage's cache or storage) and stores it in `app.state`; handlers ask for it by type, and
+a test builds an app with objects of its own.
 """
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
 from roadmap_shared.ratelimit import RateLimiter
 from roadmap_shared.security.tokens import TokenCodec
 
-
-def get_token_codec(request: Request) -> TokenCodec:
-    codec: TokenCodec = request.app.state.token_codec
-    return codec
+T = TypeVar("T")
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
+def app_state_getter(name: str, kind: type[T]) -> Callable[[Request], T]:
+    """A dependency that returns `app.state.<name>`, declared to be a `kind`:
+    `SettingsDep = Annotated[Settings, Depends(app_state_getter("settings", Settings))]`."""
+
+    def get(request: Request) -> T:
+        value: T = getattr(request.app.state, name)
+        return value
+
+    get.__name__ = f"get_{name}"
+    return get
+
+
+get_token_codec = app_state_getter("token_codec", TokenCodec)
+get_rate_limiter = app_state_getter("rate_limiter", RateLimiter)
 
 
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]

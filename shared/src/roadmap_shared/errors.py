@@ -17,12 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-# Repeated here, not imported from middleware, which imports this module.
+# Defined here, where error responses carry it; the middleware imports it from this module.
 REQUEST_ID_HEADER = "X-Request-ID"
 # RFC 9110 renamed these; Python 3.11's `HTTPStatus` still has the old names.
 _RFC9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
-
-
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -102,11 +100,37 @@ class PreconditionFailed(ProblemError):
     status = HTTPStatus.PRECONDITION_FAILED
 
 
-class TooManyRequests(ProblemError):
-    status = HTTPStatus.TOO_MANY_REQUESTS
+class ContentTooLarge(ProblemError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class UnsupportedMediaType(ProblemError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+class UnprocessableContent(ProblemError):
+    """422 for a well-formed request that refers to something that cannot be used (a parent
+    category that does not exist, an idempotency key reused for another body)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+class RetryLater(ProblemError):
+    """A refusal that passes: `Retry-After` says when trying again makes sense."""
 
     def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after_seconds))})
+
+
+class TooManyRequests(RetryLater):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+
+
+class ServiceUnavailable(RetryLater):
+    """503: a service this request needs (an image storage) is failing; not the client's
+    fault, and not a bug."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
 
 
 def problem_response(

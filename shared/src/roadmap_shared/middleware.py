@@ -104,7 +104,10 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class ContentTooLarge(HTTPException):
+class BodyTooLarge(HTTPException):
+    """413 from inside the body stream. An `HTTPException`, not a `ProblemError` such as
+    `errors.ContentTooLarge`: FastAPI's body parsing turns other exceptions into a 400."""
+
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body is larger than {limit} bytes.")
 
@@ -134,7 +137,7 @@ class BodySizeLimitMiddleware:
         limit = self.limit_for(scope["path"])
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            error = ContentTooLarge(limit)
+            error = BodyTooLarge(limit)
             await problem_response(413, detail=error.detail)(scope, receive, send)
             return
         received = 0
@@ -147,7 +150,7 @@ class BodySizeLimitMiddleware:
                 if received > limit:
                     # An HTTPException passes through FastAPI's body parsing untouched
                     # and becomes a problem response in the error handlers.
-                    raise ContentTooLarge(limit)
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, receive_within_limit, send)

@@ -1,6 +1,3 @@
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -8,6 +5,7 @@ from sqlalchemy import func, select
 from roadmap_shared.app import create_app
 from roadmap_shared.database import Database, SessionDep
 from roadmap_shared.errors import Conflict
+from roadmap_shared.resources import AppResources
 from roadmap_shared.settings import AppSettings
 from tests.sample_app.models import Note
 
@@ -41,19 +39,9 @@ async def boom() -> None:
 def build_app(
     settings: AppSettings, database_url: str, *, database: Database | None = None
 ) -> FastAPI:
-    database = database or Database(database_url)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await database.dispose()
-
-    app = create_app(
+    return create_app(
         settings,
         title="Sample",
         routers=[router],
-        lifespan=lifespan,
-        readiness_checks={"postgres": database.ping},
+        resources=AppResources(database or Database(database_url)),
     )
-    app.state.database = database
-    return app

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 from books_api.config import Settings, get_settings
 from books_api.router import router
 from books_api.storage import JsonFileStorage, StorageBusy
-from roadmap_shared.app import create_app as create_roadmap_app
+from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.errors import problem_response
 
 DESCRIPTION = """A book collection over HTTP, stored in a JSON file.
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def data_file_is_readable() -> None:
         await asyncio.to_thread(storage.read)
 
-    app = create_roadmap_app(
+    app = create_base_app(
         settings,
         title="Books API",
         description=DESCRIPTION,

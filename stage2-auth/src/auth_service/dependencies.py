@@ -22,7 +22,7 @@ from auth_service.emails.sender import EmailSender
 from auth_service.emails.service import deliver_outbox
 from auth_service.models import User
 from roadmap_shared.database import SessionDep
-from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep
+from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep, app_state_getter
 from roadmap_shared.errors import Forbidden
 from roadmap_shared.security.credentials import credentials_from_header
 
@@ -40,16 +40,10 @@ __all__ = [
 ]
 
 
-def get_app_settings(request: Request) -> Settings:
-    # The app's own settings, not `config.get_settings()` (the environment's): a test app
-    # is built with settings of its own.
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_hashing_slots(request: Request) -> asyncio.Semaphore:
-    slots: asyncio.Semaphore = request.app.state.hashing_slots
-    return slots
+# The app's own settings, not `config.get_settings()` (the environment's): a test app is
+# built with settings of its own.
+get_app_settings = app_state_getter("settings", Settings)
+get_hashing_slots = app_state_getter("hashing_slots", asyncio.Semaphore)
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -2,21 +2,19 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
+from auth_service.admin.router import router as admin_router
 from auth_service.auth.router import router as auth_router
 from auth_service.config import Settings, get_settings
 from auth_service.emails.sender import EmailSender, LoggingEmailSender
 from auth_service.tasks.router import router as tasks_router
 from auth_service.users.router import router as users_router
 from roadmap_shared.app import create_app as create_base_app
-from roadmap_shared.circuit import CircuitBreaker
 from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
+from roadmap_shared.resources import AppResources
 from roadmap_shared.security.passwords import HASHING_THREADS
 from roadmap_shared.settings import Environment
 
@@ -35,33 +33,18 @@ def create_app(
     settings: Settings | None = None, *, email_sender: EmailSender | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
-    database = Database.from_settings(settings)
-    # Short timeouts: when Redis is down the rate limiter counts in this process instead
-    # (see roadmap_shared.ratelimit), without holding every login for the default minute.
-    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
-
-    async def ping_redis() -> None:
-        await redis.ping()
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await redis.aclose()
-        await database.dispose()
-
+    resources = AppResources(Database.from_settings(settings), redis_url=settings.redis_url)
     app = create_base_app(
         settings,
         title="Auth service",
         description=DESCRIPTION,
-        routers=[auth_router, users_router, tasks_router],
-        lifespan=lifespan,
-        readiness_checks={"postgres": database.ping},
-        optional_readiness_checks={"redis": ping_redis},
+        routers=[auth_router, users_router, admin_router, tasks_router],
+        resources=resources,
     )
-    app.state.settings = settings
-    app.state.database = database
     app.state.token_codec = settings.token_codec()
-    app.state.rate_limiter = RateLimiter(redis, breaker=CircuitBreaker("redis"))
+    app.state.rate_limiter = RateLimiter(
+        resources.redis, prefix="auth:ratelimit", breaker=resources.redis_breaker
+    )
     # As many as the threads that hash passwords (see roadmap_shared.security.passwords):
     # a login holding a slot is hashing, not queueing with a database connection in hand.
     app.state.hashing_slots = asyncio.Semaphore(HASHING_THREADS)

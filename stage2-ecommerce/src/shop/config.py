@@ -10,7 +10,10 @@ from pydantic_settings import SettingsConfigDict
 from roadmap_shared.security.settings import TokenSettings
 from roadmap_shared.settings import DatabaseSettings
 from shop.money import CURRENCY_EXPONENTS
-from shop.storage.sigv4 import MAX_PRESIGNED_EXPIRY_SECONDS
+
+# SigV4 refuses presigned URLs that live longer than seven days (`storage.sigv4` checks it
+# again when signing). Stated here, not imported from `storage`, which imports Settings.
+MAX_PRESIGNED_EXPIRY_SECONDS = 7 * 24 * 3600
 
 
 class Settings(TokenSettings, DatabaseSettings):

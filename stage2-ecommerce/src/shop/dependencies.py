@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from roadmap_shared.database import SessionDep
-from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep
+from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep, app_state_getter
 from roadmap_shared.errors import Forbidden, Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.tokens import InvalidToken
@@ -34,22 +34,17 @@ __all__ = [
 ]
 
 
-def get_settings_from_app(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_catalog_cache(request: Request) -> CatalogCache:
-    cache: CatalogCache = request.app.state.catalog_cache
-    return cache
+get_app_settings = app_state_getter("settings", Settings)
+get_catalog_cache = app_state_getter("catalog_cache", CatalogCache)
 
 
 def get_storage(request: Request) -> ImageStorage:
+    # Written out: `ImageStorage` is a Protocol, which `app_state_getter` cannot take.
     storage: ImageStorage = request.app.state.storage
     return storage
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 CatalogCacheDep = Annotated[CatalogCache, Depends(get_catalog_cache)]
 StorageDep = Annotated[ImageStorage, Depends(get_storage)]
 

@@ -1,17 +1,13 @@
 """The app factory: wires settings, PostgreSQL, Redis, the cache and the image storage."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from redis.asyncio import Redis
 
-from roadmap_shared.app import create_app as create_shared_app
+from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.cache import Cache
-from roadmap_shared.circuit import CircuitBreaker
 from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
+from roadmap_shared.resources import AppResources
 from shop.accounts.router import router as accounts_router
 from shop.cart.router import router as cart_router
 from shop.catalog.admin_router import PRODUCT_IMAGES_PATH
@@ -25,9 +21,6 @@ from shop.storage.factory import build_storage
 
 # Room for the multipart envelope (boundaries, part headers, form fields) around the image.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
-# Redis is a cache here, not a source of truth: when it is down, give up quickly and
-# answer from PostgreSQL rather than make every request wait.
-REDIS_TIMEOUT_SECONDS = 0.5
 
 DESCRIPTION = """
 A shop: a catalogue with variants and stock, carts, and orders whose checkout never
@@ -38,23 +31,10 @@ token at `/auth/login`, and send it as `Authorization: Bearer <token>`.
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database.from_settings(settings)
-    redis = Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-    )
-
+    resources = AppResources(Database.from_settings(settings), redis_url=settings.redis_url)
     storage = build_storage(settings)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await storage.close()
-        await redis.aclose()
-        await database.dispose()
-
-    app = create_shared_app(
+    resources.close_at_shutdown(storage.close)
+    app = create_base_app(
         settings,
         title="Shop",
         description=DESCRIPTION,
@@ -66,24 +46,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             catalog_admin_router,
             orders_admin_router,
         ],
-        lifespan=lifespan,
-        readiness_checks={"postgres": database.ping},
-        optional_readiness_checks={"redis": redis.ping},
+        resources=resources,
         body_limits_by_path_prefix={
             PRODUCT_IMAGES_PATH: settings.max_image_bytes + MULTIPART_OVERHEAD_BYTES
         },
     )
-    app.state.settings = settings
-    app.state.database = database
     app.state.token_codec = settings.token_codec()
-    # One breaker for the one Redis: once the limiter finds it hung, the cache skips it too.
-    redis_breaker = CircuitBreaker("redis")
     app.state.rate_limiter = RateLimiter(
-        redis, prefix=f"{settings.cache_namespace}:ratelimit", breaker=redis_breaker
+        resources.redis,
+        prefix=f"{settings.cache_namespace}:ratelimit",
+        breaker=resources.redis_breaker,
     )
     app.state.storage = storage
     cache = (
-        Cache(redis, namespace=settings.cache_namespace, breaker=redis_breaker)
+        Cache(resources.redis, namespace=settings.cache_namespace, breaker=resources.redis_breaker)
         if settings.cache_enabled
         else None
     )

@@ -10,18 +10,18 @@ Who is asking, from least to most trusted:
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Response
 from fastapi.security import APIKeyHeader
 
 from conduit.articles.cache import ContentCache
 from conduit.config import Settings
 from conduit.errors import TOKEN_SCHEME, forbidden, unauthorized
 from conduit.models import Role, User
-from conduit.ratelimits import write_policy
+from conduit.rate_limits import write_policy
 from conduit.users import repository as users
 from conduit.users.service import ACCESS_TOKEN
 from roadmap_shared.database import SessionDep
-from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep
+from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep, app_state_getter
 from roadmap_shared.errors import Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.tokens import InvalidToken
@@ -47,17 +47,11 @@ _authorization_header = APIKeyHeader(
 )
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+get_app_settings = app_state_getter("settings", Settings)
+get_cache = app_state_getter("content_cache", ContentCache)
 
 
-def get_cache(request: Request) -> ContentCache:
-    cache: ContentCache = request.app.state.content_cache
-    return cache
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 CacheDep = Annotated[ContentCache, Depends(get_cache)]
 
 

@@ -1,10 +1,6 @@
 """The app factory: the RealWorld API under /api, moderation under /admin."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import APIRouter, FastAPI
-from redis.asyncio import Redis
 
 from conduit.admin.router import router as admin_router
 from conduit.articles.cache import ContentCache
@@ -17,9 +13,9 @@ from conduit.tags.router import router as tags_router
 from conduit.users.router import router as users_router
 from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.cache import Cache
-from roadmap_shared.circuit import CircuitBreaker
 from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
+from roadmap_shared.resources import AppResources
 
 DESCRIPTION = """
 The [RealWorld](https://github.com/gothinkster/realworld) ("Conduit") API: any RealWorld front end
@@ -27,10 +23,6 @@ works against `/api` unchanged. Send `Authorization: Token <jwt>` with the token
 response. Beyond the spec: roles, suspensions (`/admin`), caching, rate limits and search
 (`GET /api/articles?q=`).
 """
-# A Redis that does not answer must not hold requests for long: the cache and the rate
-# limiter fall back (to PostgreSQL, to counting in this process) when a command fails, and
-# their circuit breaker skips Redis for a while once it has failed a few times.
-REDIS_TIMEOUT_SECONDS = 0.5
 
 
 def api_router() -> APIRouter:
@@ -42,38 +34,22 @@ def api_router() -> APIRouter:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database.from_settings(settings)
-    redis = Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-    )
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await redis.aclose()
-        await database.dispose()
-
+    resources = AppResources(Database.from_settings(settings), redis_url=settings.redis_url)
     app = create_base_app(
         settings,
         title="Conduit",
         description=DESCRIPTION,
         routers=[api_router(), admin_router],
-        lifespan=lifespan,
-        readiness_checks={"postgres": database.ping},
-        optional_readiness_checks={"redis": redis.ping},
+        resources=resources,
     )
     install_spec_error_handlers(app)
     document_spec_errors(app)
-    app.state.settings = settings
-    app.state.database = database
     app.state.token_codec = settings.token_codec()
-    # One breaker for the one Redis: once the limiter finds it hung, the cache skips it too.
-    redis_breaker = CircuitBreaker("redis")
-    app.state.rate_limiter = RateLimiter(redis, prefix="conduit:ratelimit", breaker=redis_breaker)
+    app.state.rate_limiter = RateLimiter(
+        resources.redis, prefix="conduit:ratelimit", breaker=resources.redis_breaker
+    )
     app.state.content_cache = ContentCache(
-        Cache(redis, namespace="conduit:cache", breaker=redis_breaker),
+        Cache(resources.redis, namespace="conduit:cache", breaker=resources.redis_breaker),
         list_ttl_seconds=settings.article_list_cache_seconds,
         tags_ttl_seconds=settings.tags_cache_seconds,
     )

@@ -33,7 +33,7 @@ from auth_service.dependencies import (
     TokenCodecDep,
     deliver_emails_after_response,
 )
-from auth_service.users.schemas import UserRead
+from auth_service.users.schemas import UserPublic
 from roadmap_shared.errors import problem_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -64,10 +64,10 @@ async def register(
     settings: SettingsDep,
     limiter: RateLimiterDep,
     address: ClientAddress,
-) -> UserRead:
+) -> UserPublic:
     await enforce_registration_limit(limiter, settings, address=address)
     user = await service.register(session, settings, data)
-    return UserRead.model_validate(user)
+    return UserPublic.model_validate(user)
 
 
 @router.post(

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from auth_service.models.base import Base, pg_enum
 from roadmap_shared.database import TimestampMixin
 
+# The column's length; the API refuses longer titles with 422 before they reach it.
+TITLE_MAX_LENGTH = 200
+
 
 class TaskStatus(StrEnum):
     TODO = "todo"
@@ -50,7 +53,7 @@ class Task(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[TaskStatus] = mapped_column(
         pg_enum(TaskStatus, "task_status"), default=TaskStatus.TODO

@@ -19,14 +19,28 @@ from pydantic import AfterValidator, AwareDatetime, Field, TypeAdapter, Validati
 from sqlalchemy import Select, SQLColumnExpression, func, literal, tuple_
 
 from auth_service.models import Task, TaskPriority
-from auth_service.tasks.schemas import TITLE_MAX_LENGTH, TaskSort
+from auth_service.models.task import TITLE_MAX_LENGTH
 from roadmap_shared.errors import BadRequest
 from roadmap_shared.fields import MAX_INT32, StoredText
 from roadmap_shared.pagination import decode_cursor, encode_cursor
+from roadmap_shared.sorting import SortOrder
 
 # Tasks without a due date sort after every dated one. Keyset pagination needs a sort key
 # that is never NULL (NULL compares as unknown), hence this stand-in.
 NO_DUE_DATE = date(9999, 12, 31)
+
+
+class TaskSort(SortOrder):
+    """A field to sort by; a leading `-` sorts in descending order."""
+
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    DUE_DATE = "due_date"
+    DUE_DATE_DESC = "-due_date"
+    PRIORITY = "priority"
+    PRIORITY_DESC = "-priority"
+    TITLE = "title"
+    TITLE_DESC = "-title"
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -65,21 +79,16 @@ SORT_KEYS = {
 }
 
 
-def _parse(sort: TaskSort) -> tuple[SortKey, bool]:
-    descending = sort.value.startswith("-")
-    return SORT_KEYS[sort.value.removeprefix("-")], descending
-
-
 def apply_order(query: Select[Task], sort: TaskSort) -> Select[Task]:
-    key, descending = _parse(sort)
-    if descending:
+    key = SORT_KEYS[sort.field]
+    if sort.descending:
         return query.order_by(key.expression.desc(), Task.id.desc())
     return query.order_by(key.expression.asc(), Task.id.asc())
 
 
 def apply_cursor(query: Select[Task], sort: TaskSort, cursor: str) -> Select[Task]:
     """Only rows after the cursor's position, in the direction of `sort`."""
-    key, descending = _parse(sort)
+    key = SORT_KEYS[sort.field]
     position = decode_cursor(cursor)
     if position.get("sort") != sort.value:
         raise BadRequest("This cursor belongs to another sort order; start from the first page.")
@@ -93,11 +102,11 @@ def apply_cursor(query: Select[Task], sort: TaskSort, cursor: str) -> Select[Tas
             "The cursor is not valid; use `next_cursor` from a previous page."
         ) from exc
     row = tuple_(key.expression, Task.id)
-    return query.where(row < after if descending else row > after)
+    return query.where(row < after if sort.descending else row > after)
 
 
 def cursor_after(task: Task, sort: TaskSort) -> str:
-    key, _ = _parse(sort)
+    key = SORT_KEYS[sort.field]
     position = {
         "sort": sort.value,
         "key": key.type.dump_python(key.of_task(task), mode="json"),

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from auth_service.models import Tag, Task, TaskPriority, TaskStatus
-from auth_service.tasks.ordering import apply_cursor, apply_order
-from auth_service.tasks.schemas import TaskSort
+from auth_service.tasks.ordering import TaskSort, apply_cursor, apply_order
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, status
 
 from auth_service.dependencies import CurrentUser, SessionDep
 from auth_service.tasks import service
-from auth_service.tasks.schemas import TaskCreate, TaskQuery, TaskRead, TaskUpdate
+from auth_service.tasks.schemas import TaskCreate, TaskPublic, TaskQuery, TaskUpdate
 from roadmap_shared.errors import problem_responses
 from roadmap_shared.fields import IdPath
 from roadmap_shared.pagination import CursorPage
@@ -19,8 +19,8 @@ TaskId = IdPath
     summary="Create a task",
     responses=problem_responses(401),
 )
-async def create_task(data: TaskCreate, user: CurrentUser, session: SessionDep) -> TaskRead:
-    return TaskRead.of(await service.create_task(session, user, data))
+async def create_task(data: TaskCreate, user: CurrentUser, session: SessionDep) -> TaskPublic:
+    return TaskPublic.of(await service.create_task(session, user, data))
 
 
 @router.get(
@@ -30,13 +30,13 @@ async def create_task(data: TaskCreate, user: CurrentUser, session: SessionDep) 
 )
 async def list_tasks(
     query: Annotated[TaskQuery, Query()], user: CurrentUser, session: SessionDep
-) -> CursorPage[TaskRead]:
+) -> CursorPage[TaskPublic]:
     return await service.list_tasks(session, user, query)
 
 
 @router.get("/{task_id}", summary="One task", responses=problem_responses(401, 404))
-async def read_task(task_id: TaskId, user: CurrentUser, session: SessionDep) -> TaskRead:
-    return TaskRead.of(await service.task_to_read(session, user, task_id))
+async def read_task(task_id: TaskId, user: CurrentUser, session: SessionDep) -> TaskPublic:
+    return TaskPublic.of(await service.task_to_read(session, user, task_id))
 
 
 @router.patch(
@@ -44,8 +44,8 @@ async def read_task(task_id: TaskId, user: CurrentUser, session: SessionDep) -> 
 )
 async def update_task(
     task_id: TaskId, data: TaskUpdate, user: CurrentUser, session: SessionDep
-) -> TaskRead:
-    return TaskRead.of(await service.update_task(session, user, task_id, data))
+) -> TaskPublic:
+    return TaskPublic.of(await service.update_task(session, user, task_id, data))
 
 
 @router.delete(

@@ -1,5 +1,4 @@
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
@@ -12,10 +11,11 @@ from pydantic import (
 )
 
 from auth_service.models import Task, TaskPriority, TaskStatus
+from auth_service.models.task import TITLE_MAX_LENGTH
+from auth_service.tasks.ordering import TaskSort
 from roadmap_shared.fields import MAX_INT32, StoredText
 from roadmap_shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-TITLE_MAX_LENGTH = 200
 TAG_MAX_LENGTH = 50
 MAX_TAGS_PER_TASK = 20
 
@@ -88,7 +88,7 @@ class TaskUpdate(BaseModel):
         return _distinct_sorted(tags)
 
 
-class TaskRead(BaseModel):
+class TaskPublic(BaseModel):
     id: int
     owner_id: int
     title: str
@@ -101,7 +101,7 @@ class TaskRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, task: Task) -> "TaskRead":
+    def of(cls, task: Task) -> "TaskPublic":
         return cls(
             id=task.id,
             owner_id=task.owner_id,
@@ -114,19 +114,6 @@ class TaskRead(BaseModel):
             created_at=task.created_at,
             updated_at=task.updated_at,
         )
-
-
-class TaskSort(StrEnum):
-    """A field to sort by; a leading `-` sorts in descending order."""
-
-    CREATED_AT = "created_at"
-    CREATED_AT_DESC = "-created_at"
-    DUE_DATE = "due_date"
-    DUE_DATE_DESC = "-due_date"
-    PRIORITY = "priority"
-    PRIORITY_DESC = "-priority"
-    TITLE = "title"
-    TITLE_DESC = "-title"
 
 
 class TaskQuery(BaseModel):

@@ -14,7 +14,7 @@ from auth_service.models import Task, User
 from auth_service.tasks import repository
 from auth_service.tasks.ordering import cursor_after
 from auth_service.tasks.repository import TaskFilter
-from auth_service.tasks.schemas import TaskCreate, TaskQuery, TaskRead, TaskUpdate
+from auth_service.tasks.schemas import TaskCreate, TaskPublic, TaskQuery, TaskUpdate
 from roadmap_shared.database import utcnow
 from roadmap_shared.errors import Forbidden, NotFound
 from roadmap_shared.pagination import CursorPage
@@ -38,7 +38,7 @@ async def task_to_change(session: AsyncSession, user: User, task_id: int) -> Tas
     return task
 
 
-async def list_tasks(session: AsyncSession, user: User, query: TaskQuery) -> CursorPage[TaskRead]:
+async def list_tasks(session: AsyncSession, user: User, query: TaskQuery) -> CursorPage[TaskPublic]:
     owner_id = query.owner_id if query.owner_id is not None else user.id
     if owner_id != user.id and not user.is_admin:
         raise Forbidden("Only admins may list other users' tasks.")
@@ -57,7 +57,7 @@ async def list_tasks(session: AsyncSession, user: User, query: TaskQuery) -> Cur
     )
     page, more = tasks[: query.limit], len(tasks) > query.limit
     return CursorPage(
-        items=[TaskRead.of(task) for task in page],
+        items=[TaskPublic.of(task) for task in page],
         next_cursor=cursor_after(page[-1], query.sort) if more else None,
     )
 

@@ -12,7 +12,7 @@ DisplayName = Annotated[
 ]
 
 
-class UserRead(BaseModel):
+class UserPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int

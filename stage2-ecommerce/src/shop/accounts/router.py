@@ -3,7 +3,7 @@ from fastapi import APIRouter, status
 from roadmap_shared.errors import problem_responses
 from roadmap_shared.ratelimit import RateLimit
 from shop.accounts import service
-from shop.accounts.schemas import AccessToken, LoginRequest, RegisterRequest, UserOut
+from shop.accounts.schemas import AccessToken, LoginRequest, RegisterRequest, UserPublic
 from shop.accounts.tokens import issue_access_token
 from shop.dependencies import (
     CurrentUser,
@@ -22,9 +22,9 @@ router = APIRouter(prefix="/auth", tags=["accounts"])
     summary="Create a customer account",
     responses=problem_responses(409),
 )
-async def register(body: RegisterRequest, session: SessionDep) -> UserOut:
+async def register(body: RegisterRequest, session: SessionDep) -> UserPublic:
     user = await service.register(session, email=body.email, name=body.name, password=body.password)
-    return UserOut.model_validate(user)
+    return UserPublic.model_validate(user)
 
 
 @router.post(
@@ -51,5 +51,5 @@ async def login(
 
 
 @router.get("/me", summary="The signed-in user", responses=problem_responses(401))
-async def me(user: CurrentUser) -> UserOut:
-    return UserOut.model_validate(user)
+async def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user)

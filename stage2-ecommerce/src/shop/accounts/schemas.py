@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from roadmap_shared.fields import StoredText
@@ -20,7 +22,7 @@ class LoginRequest(BaseModel):
     password: str = Field(max_length=MAX_PASSWORD_LENGTH)
 
 
-class UserOut(BaseModel):
+class UserPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -31,5 +33,5 @@ class UserOut(BaseModel):
 
 class AccessToken(BaseModel):
     access_token: str
-    token_type: str = "Bearer"  # noqa: S105  (the scheme name, not a secret)
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a token type, not a secret)
     expires_in: int = Field(description="Seconds until the token expires")

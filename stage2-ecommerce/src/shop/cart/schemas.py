@@ -1,13 +1,14 @@
 from pydantic import BaseModel, Field
 
+from roadmap_shared.fields import StoredBigId
 from shop.models import MAX_LINE_QUANTITY, CartItem
-from shop.schemas import Id, Money
+from shop.schemas import Money
 
 MAX_CART_LINES = 50
 
 
 class CartItemAdd(BaseModel):
-    variant_id: Id
+    variant_id: StoredBigId
     quantity: int = Field(default=1, ge=1, le=MAX_LINE_QUANTITY)
 
 
@@ -15,7 +16,7 @@ class CartItemUpdate(BaseModel):
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
 
 
-class CartLineOut(BaseModel):
+class CartLinePublic(BaseModel):
     variant_id: int
     product_id: int
     sku: str
@@ -29,14 +30,14 @@ class CartLineOut(BaseModel):
     )
 
 
-class CartOut(BaseModel):
-    items: list[CartLineOut]
+class CartPublic(BaseModel):
+    items: list[CartLinePublic]
     subtotal: Money = Field(description="Before tax, at today's prices")
 
 
-def cart_out(items: list[CartItem], *, currency: str) -> CartOut:
+def cart_public(items: list[CartItem], *, currency: str) -> CartPublic:
     lines = [
-        CartLineOut(
+        CartLinePublic(
             variant_id=item.variant_id,
             product_id=item.variant.product_id,
             sku=item.variant.sku,
@@ -56,4 +57,4 @@ def cart_out(items: list[CartItem], *, currency: str) -> CartOut:
     # Amounts in different currencies do not add up. A line priced in another currency
     # (the shop changed its currency since) cannot be checked out, so it is left out.
     subtotal = sum(line.line_total.amount for line in lines if line.line_total.currency == currency)
-    return CartOut(items=lines, subtotal=Money(amount=subtotal, currency=currency))
+    return CartPublic(items=lines, subtotal=Money(amount=subtotal, currency=currency))

@@ -8,24 +8,31 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
-from roadmap_shared.errors import NotFound, problem_responses
-from roadmap_shared.fields import MAX_INT64, StoredText
+from roadmap_shared.errors import (
+    ContentTooLarge,
+    NotFound,
+    ServiceUnavailable,
+    UnprocessableContent,
+    UnsupportedMediaType,
+    problem_responses,
+)
+from roadmap_shared.fields import MAX_INT64, BigIdPath, StoredText
 from shop.catalog import service
 from shop.catalog.schemas import (
-    AdminProductOut,
-    AdminVariantOut,
     CategoryCreate,
-    CategoryOut,
+    CategoryPublic,
     CategoryUpdate,
-    ImageOut,
+    ImagePublic,
+    ProductAdminPublic,
     ProductCreate,
     ProductUpdate,
     StockAdjustment,
+    VariantAdminPublic,
     VariantCreate,
     VariantUpdate,
-    admin_product_out,
-    admin_variant_out,
-    image_out,
+    image_public,
+    product_admin_public,
+    variant_admin_public,
 )
 from shop.dependencies import (
     AFTER_COMMIT,
@@ -36,13 +43,6 @@ from shop.dependencies import (
     StorageDep,
     get_admin,
 )
-from shop.errors import (
-    ContentTooLarge,
-    ServiceUnavailable,
-    UnprocessableContent,
-    UnsupportedMediaType,
-)
-from shop.schemas import IdPath
 from shop.storage.base import ImageStorage, StorageError
 from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 
@@ -72,10 +72,10 @@ PRODUCT_IMAGES_PATH = "/admin/product-images"
 )
 async def create_category(
     body: CategoryCreate, session: SessionDep, cache: CatalogCacheDep, after_commit: AfterCommitDep
-) -> CategoryOut:
+) -> CategoryPublic:
     category = await service.create_category(session, body)
     after_commit.add(cache.categories_changed)
-    return CategoryOut.model_validate(category)
+    return CategoryPublic.model_validate(category)
 
 
 @router.patch(
@@ -84,15 +84,15 @@ async def create_category(
     responses=problem_responses(404, 409, 422),
 )
 async def update_category(
-    category_id: IdPath,
+    category_id: BigIdPath,
     body: CategoryUpdate,
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> CategoryOut:
+) -> CategoryPublic:
     category = await service.update_category(session, category_id, body)
     after_commit.add(cache.categories_changed)
-    return CategoryOut.model_validate(category)
+    return CategoryPublic.model_validate(category)
 
 
 # --- products -------------------------------------------------------------------------
@@ -112,10 +112,10 @@ async def create_product(
     storage: StorageDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminProductOut:
+) -> ProductAdminPublic:
     product = await service.create_product(session, body, currency=settings.currency)
     after_commit.add(lambda: cache.products_changed([product.id]))
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 @router.get(
@@ -124,10 +124,10 @@ async def create_product(
     responses=problem_responses(404),
 )
 async def get_product(
-    product_id: IdPath, session: SessionDep, storage: StorageDep
-) -> AdminProductOut:
+    product_id: BigIdPath, session: SessionDep, storage: StorageDep
+) -> ProductAdminPublic:
     product = await service.get_product_for_admin(session, product_id)
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 @router.patch(
@@ -135,16 +135,16 @@ async def get_product(
 )
 async def update_product(
     *,
-    product_id: IdPath,
+    product_id: BigIdPath,
     body: ProductUpdate,
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminProductOut:
+) -> ProductAdminPublic:
     product = await service.update_product(session, product_id, body)
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 @router.post(
@@ -153,15 +153,15 @@ async def update_product(
     responses=problem_responses(404),
 )
 async def archive_product(
-    product_id: IdPath,
+    product_id: BigIdPath,
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminProductOut:
+) -> ProductAdminPublic:
     product = await service.set_archived(session, product_id, archived=True)
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 @router.post(
@@ -170,15 +170,15 @@ async def archive_product(
     responses=problem_responses(404),
 )
 async def restore_product(
-    product_id: IdPath,
+    product_id: BigIdPath,
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminProductOut:
+) -> ProductAdminPublic:
     product = await service.set_archived(session, product_id, archived=False)
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return admin_product_out(product, storage.url)
+    return product_admin_public(product, storage.url)
 
 
 # --- variants -------------------------------------------------------------------------
@@ -192,16 +192,16 @@ async def restore_product(
 )
 async def add_variant(
     *,
-    product_id: IdPath,
+    product_id: BigIdPath,
     body: VariantCreate,
     session: SessionDep,
     settings: SettingsDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminVariantOut:
+) -> VariantAdminPublic:
     variant = await service.add_variant(session, product_id, body, currency=settings.currency)
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return admin_variant_out(variant)
+    return variant_admin_public(variant)
 
 
 @router.patch(
@@ -210,15 +210,15 @@ async def add_variant(
     responses=problem_responses(404),
 )
 async def update_variant(
-    variant_id: IdPath,
+    variant_id: BigIdPath,
     body: VariantUpdate,
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminVariantOut:
+) -> VariantAdminPublic:
     variant = await service.update_variant(session, variant_id, body)
     after_commit.add(lambda: cache.products_changed([variant.product_id]))
-    return admin_variant_out(variant)
+    return variant_admin_public(variant)
 
 
 @router.post(
@@ -227,15 +227,15 @@ async def update_variant(
     responses=problem_responses(404, 409),
 )
 async def adjust_stock(
-    variant_id: IdPath,
+    variant_id: BigIdPath,
     body: StockAdjustment,
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> AdminVariantOut:
+) -> VariantAdminPublic:
     variant = await service.adjust_stock(session, variant_id, body.delta)
     after_commit.add(lambda: cache.products_changed([variant.product_id]))
-    return admin_variant_out(variant)
+    return variant_admin_public(variant)
 
 
 # --- images ---------------------------------------------------------------------------
@@ -257,7 +257,7 @@ async def upload_product_image(
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
     alt_text: Annotated[StoredText, Form(max_length=200)] = "",
-) -> ImageOut:
+) -> ImagePublic:
     await service.get_product_for_admin(session, product_id)
     data = await file.read(settings.max_image_bytes + 1)
     if len(data) > settings.max_image_bytes:
@@ -283,7 +283,9 @@ async def upload_product_image(
     except StorageError as exc:
         # The details (bucket, path, error code) are for the operator, not the client.
         logger.warning("image storage failed: %s", exc)
-        raise ServiceUnavailable("The image storage is unavailable; try again later") from exc
+        raise ServiceUnavailable(
+            "The image storage is unavailable; try again later", retry_after_seconds=5
+        ) from exc
     image = await service.add_image(
         session,
         product_id=product_id,
@@ -295,7 +297,7 @@ async def upload_product_image(
         alt_text=alt_text,
     )
     after_commit.add(lambda: cache.products_changed([product_id]))
-    return image_out(image, storage.url)
+    return image_public(image, storage.url)
 
 
 @router.delete(
@@ -305,7 +307,7 @@ async def upload_product_image(
     responses=problem_responses(404),
 )
 async def delete_product_image(
-    image_id: IdPath,
+    image_id: BigIdPath,
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,

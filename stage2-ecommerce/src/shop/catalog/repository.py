@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from roadmap_shared.pagination import PageParams
-from shop.catalog.schemas import MAX_STOCK, ProductSort
+from shop.catalog.ordering import ProductSort
 from shop.models import Category, Product, ProductImage, Variant
+from shop.models.catalog import MAX_STOCK
 
 # The cap on categories read at once. A shop's tree has tens of categories; past this
 # many, the tree endpoint would need paging by level, and it should fail loudly first.
@@ -171,10 +172,6 @@ async def add_variants_unless_sku_taken(
 
 async def get_variant(session: AsyncSession, variant_id: int) -> Variant | None:
     return await session.get(Variant, variant_id)
-
-
-async def existing_skus(session: AsyncSession, skus: Sequence[str]) -> Sequence[str]:
-    return (await session.scalars(select(Variant.sku).where(Variant.sku.in_(skus)))).all()
 
 
 async def adjust_stock(session: AsyncSession, variant_id: int, delta: int) -> Variant | None:

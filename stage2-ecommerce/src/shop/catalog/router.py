@@ -8,23 +8,20 @@ from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
 
 from roadmap_shared.errors import problem_responses
-from roadmap_shared.fields import StoredText
+from roadmap_shared.fields import BigIdPath
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.catalog import repository, service
 from shop.catalog.repository import ProductFilters
 from shop.catalog.schemas import (
-    MAX_PRICE,
     CategoryNode,
     ProductDetail,
-    ProductSort,
+    ProductQuery,
     ProductSummary,
     category_tree,
     product_detail,
     product_summary,
 )
 from shop.dependencies import CatalogCacheDep, SessionDep, StorageDep
-from shop.errors import UnprocessableContent
-from shop.schemas import IdPath
 
 router = APIRouter(tags=["catalogue"])
 
@@ -53,36 +50,15 @@ async def list_products(
     cache: CatalogCacheDep,
     storage: StorageDep,
     page: PageParamsDep,
-    q: Annotated[
-        StoredText | None,
-        Query(min_length=1, max_length=200, description='Full-text search: `"red shoes" -kids`'),
-    ] = None,
-    category: Annotated[
-        StoredText | None,
-        Query(max_length=100, description="A category slug; includes subcategories"),
-    ] = None,
-    min_price: Annotated[
-        int | None, Query(ge=0, le=MAX_PRICE, description="Lowest `price_from`, minor units")
-    ] = None,
-    max_price: Annotated[
-        int | None, Query(ge=0, le=MAX_PRICE, description="Highest `price_from`, minor units")
-    ] = None,
-    in_stock: Annotated[bool | None, Query(description="Only products with some stock")] = None,
-    sort: Annotated[
-        ProductSort | None, Query(description="Default: `relevance` with `q`, else `newest`")
-    ] = None,
+    query: Annotated[ProductQuery, Query()],
 ) -> Response:
-    if min_price is not None and max_price is not None and min_price > max_price:
-        raise UnprocessableContent("`min_price` must not be greater than `max_price`")
-    if sort is ProductSort.RELEVANCE and q is None:
-        raise UnprocessableContent("`sort=relevance` ranks search results; it needs `q`")
     filters = ProductFilters(
-        q=q,
-        category=category,
-        min_price=min_price,
-        max_price=max_price,
-        in_stock=in_stock,
-        sort=sort or (ProductSort.RELEVANCE if q else ProductSort.NEWEST),
+        q=query.q,
+        category=query.category,
+        min_price=query.min_price,
+        max_price=query.max_price,
+        in_stock=query.in_stock,
+        sort=query.order,
     )
 
     async def load() -> bytes:
@@ -102,7 +78,7 @@ async def list_products(
     responses=problem_responses(404),
 )
 async def get_product(
-    product_id: IdPath, session: SessionDep, cache: CatalogCacheDep, storage: StorageDep
+    product_id: BigIdPath, session: SessionDep, cache: CatalogCacheDep, storage: StorageDep
 ) -> Response:
     async def load() -> bytes:
         product = await service.get_public_product(session, product_id)

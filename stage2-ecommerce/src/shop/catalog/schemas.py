@@ -1,17 +1,17 @@
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from roadmap_shared.fields import StoredText
+from roadmap_shared.fields import StoredBigId, StoredText
+from shop.catalog.ordering import ProductSort
 from shop.models import Category, Product, ProductImage, Variant
-from shop.schemas import Id, Money
+from shop.models.catalog import MAX_STOCK
+from shop.schemas import Money
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_PRICE = 100_000_000  # one million in major units: a typo guard, not a business rule
-MAX_STOCK = 1_000_000
 MAX_VARIANTS_PER_PRODUCT = 50
 
 
@@ -21,17 +21,17 @@ MAX_VARIANTS_PER_PRODUCT = 50
 class CategoryCreate(BaseModel):
     name: StoredText = Field(min_length=1, max_length=100)
     slug: str = Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)
-    parent_id: Id | None = None
+    parent_id: StoredBigId | None = None
 
 
 class CategoryUpdate(BaseModel):
     """Only the fields sent are changed; `"parent_id": null` makes the category a root."""
 
     name: StoredText | None = Field(default=None, min_length=1, max_length=100)
-    parent_id: Id | None = None
+    parent_id: StoredBigId | None = None
 
 
-class CategoryOut(BaseModel):
+class CategoryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -75,7 +75,7 @@ class StockAdjustment(BaseModel):
         return self
 
 
-class VariantOut(BaseModel):
+class VariantPublic(BaseModel):
     id: int
     sku: str
     name: str
@@ -83,7 +83,7 @@ class VariantOut(BaseModel):
     in_stock: bool
 
 
-class AdminVariantOut(BaseModel):
+class VariantAdminPublic(BaseModel):
     id: int
     product_id: int
     sku: str
@@ -95,7 +95,7 @@ class AdminVariantOut(BaseModel):
 # --- images ---------------------------------------------------------------------------
 
 
-class ImageOut(BaseModel):
+class ImagePublic(BaseModel):
     id: int
     url: str
     width: int
@@ -107,14 +107,14 @@ class ImageOut(BaseModel):
 
 
 class ProductCreate(BaseModel):
-    category_id: Id
+    category_id: StoredBigId
     name: StoredText = Field(min_length=1, max_length=200)
     description: StoredText = Field(default="", max_length=10_000)
     variants: list[VariantCreate] = Field(min_length=1, max_length=MAX_VARIANTS_PER_PRODUCT)
 
 
 class ProductUpdate(BaseModel):
-    category_id: Id | None = None
+    category_id: StoredBigId | None = None
     name: StoredText | None = Field(default=None, min_length=1, max_length=200)
     description: StoredText | None = Field(default=None, max_length=10_000)
 
@@ -127,8 +127,8 @@ class ProductSummary(BaseModel):
     category_id: int
     price_from: Money = Field(description="The lowest price among its variants")
     in_stock: bool
-    variants: list[VariantOut]
-    images: list[ImageOut]
+    variants: list[VariantPublic]
+    images: list[ImagePublic]
     created_at: datetime
 
 
@@ -137,20 +137,20 @@ class ProductDetail(BaseModel):
     name: str
     description: str
     category_id: int
-    variants: list[VariantOut]
-    images: list[ImageOut]
+    variants: list[VariantPublic]
+    images: list[ImagePublic]
     created_at: datetime
     updated_at: datetime
 
 
-class AdminProductOut(BaseModel):
+class ProductAdminPublic(BaseModel):
     id: int
     name: str
     description: str
     category_id: int
     archived_at: datetime | None
-    variants: list[AdminVariantOut]
-    images: list[ImageOut]
+    variants: list[VariantAdminPublic]
+    images: list[ImagePublic]
     created_at: datetime
     updated_at: datetime
 
@@ -158,12 +158,42 @@ class AdminProductOut(BaseModel):
 # --- listing --------------------------------------------------------------------------
 
 
-class ProductSort(StrEnum):
-    RELEVANCE = "relevance"  # best text match first; needs `q`
-    NEWEST = "newest"
-    PRICE_ASC = "price_asc"
-    PRICE_DESC = "price_desc"
-    NAME = "name"
+class ProductQuery(BaseModel):
+    """The query string of `GET /products`: the search, the filters and the order. The
+    page and its size are read by `PageParamsDep`."""
+
+    q: StoredText | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description='Full-text search: `"red shoes" -kids`',
+    )
+    category: StoredText | None = Field(
+        default=None, max_length=100, description="A category slug; includes subcategories"
+    )
+    min_price: int | None = Field(
+        default=None, ge=0, le=MAX_PRICE, description="Lowest `price_from`, minor units"
+    )
+    max_price: int | None = Field(
+        default=None, ge=0, le=MAX_PRICE, description="Highest `price_from`, minor units"
+    )
+    in_stock: bool | None = Field(default=None, description="Only products with some stock")
+    sort: ProductSort | None = Field(
+        default=None, description="Default: `relevance` with `q`, else `newest`"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        low, high = self.min_price, self.max_price
+        if low is not None and high is not None and low > high:
+            raise ValueError("`min_price` must not be greater than `max_price`")
+        if self.sort is ProductSort.RELEVANCE and self.q is None:
+            raise ValueError("`sort=relevance` ranks search results; it needs `q`")
+        return self
+
+    @property
+    def order(self) -> ProductSort:
+        return self.sort or (ProductSort.RELEVANCE if self.q else ProductSort.NEWEST)
 
 
 # --- from rows to responses -----------------------------------------------------------
@@ -171,8 +201,8 @@ class ProductSort(StrEnum):
 ImageUrl = Callable[[str], str]  # storage key -> URL (the storage decides)
 
 
-def variant_out(variant: Variant) -> VariantOut:
-    return VariantOut(
+def variant_public(variant: Variant) -> VariantPublic:
+    return VariantPublic(
         id=variant.id,
         sku=variant.sku,
         name=variant.name,
@@ -181,8 +211,8 @@ def variant_out(variant: Variant) -> VariantOut:
     )
 
 
-def admin_variant_out(variant: Variant) -> AdminVariantOut:
-    return AdminVariantOut(
+def variant_admin_public(variant: Variant) -> VariantAdminPublic:
+    return VariantAdminPublic(
         id=variant.id,
         product_id=variant.product_id,
         sku=variant.sku,
@@ -192,8 +222,8 @@ def admin_variant_out(variant: Variant) -> AdminVariantOut:
     )
 
 
-def image_out(image: ProductImage, image_url: ImageUrl) -> ImageOut:
-    return ImageOut(
+def image_public(image: ProductImage, image_url: ImageUrl) -> ImagePublic:
+    return ImagePublic(
         id=image.id,
         url=image_url(image.storage_key),
         width=image.width,
@@ -210,8 +240,8 @@ def product_summary(product: Product, image_url: ImageUrl) -> ProductSummary:
         category_id=product.category_id,
         price_from=Money(amount=cheapest.price_amount, currency=cheapest.currency),
         in_stock=any(variant.stock > 0 for variant in product.variants),
-        variants=[variant_out(variant) for variant in product.variants],
-        images=[image_out(image, image_url) for image in product.images],
+        variants=[variant_public(variant) for variant in product.variants],
+        images=[image_public(image, image_url) for image in product.images],
         created_at=product.created_at,
     )
 
@@ -222,22 +252,22 @@ def product_detail(product: Product, image_url: ImageUrl) -> ProductDetail:
         name=product.name,
         description=product.description,
         category_id=product.category_id,
-        variants=[variant_out(variant) for variant in product.variants],
-        images=[image_out(image, image_url) for image in product.images],
+        variants=[variant_public(variant) for variant in product.variants],
+        images=[image_public(image, image_url) for image in product.images],
         created_at=product.created_at,
         updated_at=product.updated_at,
     )
 
 
-def admin_product_out(product: Product, image_url: ImageUrl) -> AdminProductOut:
-    return AdminProductOut(
+def product_admin_public(product: Product, image_url: ImageUrl) -> ProductAdminPublic:
+    return ProductAdminPublic(
         id=product.id,
         name=product.name,
         description=product.description,
         category_id=product.category_id,
         archived_at=product.archived_at,
-        variants=[admin_variant_out(variant) for variant in product.variants],
-        images=[image_out(image, image_url) for image in product.images],
+        variants=[variant_admin_public(variant) for variant in product.variants],
+        images=[image_public(image, image_url) for image in product.images],
         created_at=product.created_at,
         updated_at=product.updated_at,
     )

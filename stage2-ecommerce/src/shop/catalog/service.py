@@ -6,12 +6,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.database import utcnow
-from roadmap_shared.errors import Conflict, NotFound
+from roadmap_shared.errors import Conflict, NotFound, UnprocessableContent
 from roadmap_shared.pagination import PageParams
 from shop.catalog import repository
 from shop.catalog.repository import ProductFilters
 from shop.catalog.schemas import (
-    MAX_STOCK,
     CategoryCreate,
     CategoryUpdate,
     ProductCreate,
@@ -19,8 +18,8 @@ from shop.catalog.schemas import (
     VariantCreate,
     VariantUpdate,
 )
-from shop.errors import UnprocessableContent
 from shop.models import Category, Product, ProductImage, Variant
+from shop.models.catalog import MAX_STOCK
 
 # --- categories -----------------------------------------------------------------------
 

@@ -17,6 +17,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from roadmap_shared.database import TimestampMixin
 from shop.models.base import Base, IntegerIdMixin
 
+# The most units of one variant in stock: a typo guard that also keeps `stock + delta`
+# far from the INTEGER column's limit.
+MAX_STOCK = 1_000_000
+
 # PostgreSQL fills this column itself on every insert and update, so the search index can
 # never disagree with the text. Names weigh more than descriptions (A > B) in the ranking.
 # The text search configuration is spelled out ('english'): the expression must be

@@ -6,12 +6,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
 from roadmap_shared.errors import problem_responses
+from roadmap_shared.fields import BigIdPath
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.dependencies import AFTER_COMMIT, AfterCommitDep, CatalogCacheDep, SessionDep, get_admin
 from shop.models import OrderStatus
 from shop.orders import service
-from shop.orders.schemas import OrderOut, StatusChange, order_out
-from shop.schemas import IdPath
+from shop.orders.schemas import OrderPublic, StatusChange, order_public
 
 router = APIRouter(
     prefix="/admin/orders",
@@ -32,16 +32,16 @@ async def list_orders(
     placed_before: Annotated[
         AwareDatetime | None, Query(description="Exclusive, ISO 8601 with a time zone")
     ] = None,
-) -> Page[OrderOut]:
+) -> Page[OrderPublic]:
     orders, total = await service.list_orders(
         session, page, status=status, placed_after=placed_after, placed_before=placed_before
     )
-    return Page.of([order_out(order) for order in orders], total=total, params=page)
+    return Page.of([order_public(order) for order in orders], total=total, params=page)
 
 
 @router.get("/{order_id}", summary="Any order", responses=problem_responses(404))
-async def get_order(order_id: IdPath, session: SessionDep) -> OrderOut:
-    return order_out(await service.get_any(session, order_id))
+async def get_order(order_id: BigIdPath, session: SessionDep) -> OrderPublic:
+    return order_public(await service.get_any(session, order_id))
 
 
 @router.post(
@@ -50,13 +50,13 @@ async def get_order(order_id: IdPath, session: SessionDep) -> OrderOut:
     responses=problem_responses(404, 409),
 )
 async def change_status(
-    order_id: IdPath,
+    order_id: BigIdPath,
     body: StatusChange,
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> OrderOut:
+) -> OrderPublic:
     changed = await service.change_status(session, order_id, body.status)
     if restocked := changed.restocked_product_ids:
         after_commit.add(lambda: cache.products_changed(restocked))
-    return order_out(changed.order)
+    return order_public(changed.order)

@@ -14,19 +14,17 @@ including the stock already taken for earlier lines and the cart's lines.
 """
 
 from dataclasses import dataclass
-from http import HTTPStatus
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.errors import Conflict
+from shop import outbox
 from shop.cart import repository as carts
-from shop.jobs import outbox
 from shop.models import Order, OrderLine, OrderStatus, User
 from shop.money import percentage
-from shop.orders import idempotency, repository
+from shop.orders import repository
 from shop.orders.repository import TakenStock
-from shop.orders.schemas import CheckoutRequest, order_out
+from shop.orders.schemas import CheckoutRequest
 
 
 @dataclass(frozen=True)
@@ -118,40 +116,3 @@ async def _cannot_take(session: AsyncSession, variant_id: int, wanted: int) -> C
         f"Only {available} of {sku} left; you asked for {wanted}",
         extra={"sku": sku, "requested": wanted, "available": available},
     )
-
-
-@dataclass(frozen=True)
-class CheckoutResult:
-    status: int
-    body: dict[str, Any]
-    replayed: bool
-    sold_out_product_ids: frozenset[int] = frozenset()
-
-
-async def checkout(
-    session: AsyncSession,
-    user: User,
-    request: CheckoutRequest,
-    pricing: Pricing,
-    *,
-    idempotency_key: str | None,
-    request_fingerprint: str,
-) -> CheckoutResult:
-    """`place_order`, made safe to retry when the client sends an `Idempotency-Key`."""
-    claim_id: int | None = None
-    if idempotency_key is not None:
-        claimed = await idempotency.claim(
-            session,
-            user_id=user.id,
-            key=idempotency_key,
-            request_fingerprint=request_fingerprint,
-        )
-        if isinstance(claimed, idempotency.StoredResponse):
-            return CheckoutResult(claimed.status, claimed.body, replayed=True)
-        claim_id = claimed
-
-    placed = await place_order(session, user, request, pricing)
-    body = order_out(placed.order).model_dump(mode="json")
-    if claim_id is not None:
-        await idempotency.store_response(session, claim_id, status=HTTPStatus.CREATED, body=body)
-    return CheckoutResult(HTTPStatus.CREATED, body, False, placed.sold_out_product_ids)

@@ -19,8 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from roadmap_shared.errors import Conflict
-from shop.errors import UnprocessableContent
+from roadmap_shared.errors import Conflict, UnprocessableContent
 from shop.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"

@@ -1,11 +1,12 @@
 """A customer's orders: checkout, history, cancellation."""
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from roadmap_shared.errors import problem_responses
+from roadmap_shared.fields import BigIdPath
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.dependencies import (
     AFTER_COMMIT,
@@ -18,9 +19,9 @@ from shop.dependencies import (
 from shop.models import OrderStatus
 from shop.orders import checkout as checkouts
 from shop.orders import service
-from shop.orders.idempotency import HEADER, fingerprint
-from shop.orders.schemas import CheckoutRequest, OrderOut, order_out
-from shop.schemas import IdPath
+from shop.orders.dependencies import IdempotencyDep, OwnOrder
+from shop.orders.idempotency import fingerprint
+from shop.orders.schemas import CheckoutRequest, OrderPublic, order_public
 
 router = APIRouter(
     prefix="/orders",
@@ -29,24 +30,12 @@ router = APIRouter(
     responses=problem_responses(401),
 )
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias=HEADER,
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x20-\x7e]+$",
-        description="Any unique string (a UUID): a retry with the same key and body "
-        "returns the first response instead of placing a second order",
-    ),
-]
-
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Check out: turn your cart into an order",
-    response_model=OrderOut,
+    response_model=OrderPublic,
     responses={
         **problem_responses(409, 422),
         201: {"description": "The order (replayed with `Idempotent-Replayed: true`)"},
@@ -61,27 +50,29 @@ async def checkout(
     settings: SettingsDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency: IdempotencyDep,
 ) -> JSONResponse:
+    request_body = body.model_dump(mode="json")
+    if replay := await idempotency.claim(fingerprint("POST", request.url.path, request_body)):
+        return _order_created(replay.body, status=replay.status, replayed=True)
     pricing = checkouts.Pricing(
         currency=settings.currency,
         tax_rate_basis_points=settings.tax_rate_basis_points,
         low_stock_threshold=settings.low_stock_threshold,
     )
-    result = await checkouts.checkout(
-        session,
-        user,
-        body,
-        pricing,
-        idempotency_key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-    )
-    if sold_out := result.sold_out_product_ids:
+    placed = await checkouts.place_order(session, user, body, pricing)
+    if sold_out := placed.sold_out_product_ids:
         after_commit.add(lambda: cache.products_changed(sold_out))
-    headers = {"Location": f"/orders/{result.body['id']}"}
-    if result.replayed:
+    order = order_public(placed.order).model_dump(mode="json")
+    await idempotency.remember(status=status.HTTP_201_CREATED, body=order)
+    return _order_created(order, status=status.HTTP_201_CREATED, replayed=False)
+
+
+def _order_created(order: dict[str, Any], *, status: int, replayed: bool) -> JSONResponse:
+    headers = {"Location": f"/orders/{order['id']}"}
+    if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(result.body, status_code=result.status, headers=headers)
+    return JSONResponse(order, status_code=status, headers=headers)
 
 
 @router.get("", summary="Your orders, newest first")
@@ -90,14 +81,14 @@ async def list_my_orders(
     session: SessionDep,
     page: PageParamsDep,
     status: OrderStatus | None = None,
-) -> Page[OrderOut]:
+) -> Page[OrderPublic]:
     orders, total = await service.list_orders(session, page, user_id=user.id, status=status)
-    return Page.of([order_out(order) for order in orders], total=total, params=page)
+    return Page.of([order_public(order) for order in orders], total=total, params=page)
 
 
 @router.get("/{order_id}", summary="One of your orders", responses=problem_responses(404))
-async def get_my_order(order_id: IdPath, user: CurrentUser, session: SessionDep) -> OrderOut:
-    return order_out(await service.get_own(session, order_id, user.id))
+async def get_my_order(order: OwnOrder) -> OrderPublic:
+    return order_public(order)
 
 
 @router.post(
@@ -106,15 +97,15 @@ async def get_my_order(order_id: IdPath, user: CurrentUser, session: SessionDep)
     responses=problem_responses(404, 409),
 )
 async def cancel_my_order(
-    order_id: IdPath,
+    order_id: BigIdPath,
     user: CurrentUser,
     session: SessionDep,
     cache: CatalogCacheDep,
     after_commit: AfterCommitDep,
-) -> OrderOut:
+) -> OrderPublic:
     changed = await service.change_status(
         session, order_id, OrderStatus.CANCELLED, owner_id=user.id
     )
     if restocked := changed.restocked_product_ids:
         after_commit.add(lambda: cache.products_changed(restocked))
-    return order_out(changed.order)
+    return order_public(changed.order)

@@ -24,7 +24,7 @@ class StatusChange(BaseModel):
     status: OrderStatus
 
 
-class OrderLineOut(BaseModel):
+class OrderLinePublic(BaseModel):
     variant_id: int
     sku: str
     product_name: str
@@ -34,11 +34,11 @@ class OrderLineOut(BaseModel):
     line_total: Money
 
 
-class OrderOut(BaseModel):
+class OrderPublic(BaseModel):
     id: int
     user_id: int
     status: OrderStatus
-    lines: list[OrderLineOut]
+    lines: list[OrderLinePublic]
     subtotal: Money
     tax: Money
     tax_rate_basis_points: int
@@ -48,8 +48,8 @@ class OrderOut(BaseModel):
     updated_at: datetime
 
 
-def _line_out(line: OrderLine, currency: str) -> OrderLineOut:
-    return OrderLineOut(
+def _line_public(line: OrderLine, currency: str) -> OrderLinePublic:
+    return OrderLinePublic(
         variant_id=line.variant_id,
         sku=line.sku,
         product_name=line.product_name,
@@ -60,13 +60,13 @@ def _line_out(line: OrderLine, currency: str) -> OrderLineOut:
     )
 
 
-def order_out(order: Order) -> OrderOut:
+def order_public(order: Order) -> OrderPublic:
     currency = order.currency
-    return OrderOut(
+    return OrderPublic(
         id=order.id,
         user_id=order.user_id,
         status=order.status,
-        lines=[_line_out(line, currency) for line in order.lines],
+        lines=[_line_public(line, currency) for line in order.lines],
         subtotal=Money(amount=order.subtotal_amount, currency=currency),
         tax=Money(amount=order.tax_amount, currency=currency),
         tax_rate_basis_points=order.tax_rate_basis_points,

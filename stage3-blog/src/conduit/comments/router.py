@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from conduit.articles.dependencies import ArticleKeptForWriting, ValidArticle
 from conduit.comments import service
 from conduit.comments.schemas import CommentList, CommentResponse, NewCommentRequest
 from conduit.dependencies import SessionDep, Viewer, Writer
@@ -18,7 +19,7 @@ MAX_COMMENTS = 100
 @router.get("", summary="Comments on an article, newest first")
 async def list_comments(
     *,
-    slug: str,
+    article: ValidArticle,
     session: SessionDep,
     viewer: Viewer,
     # Not in the spec, which returns every comment; a list must have a bound. Clients
@@ -26,7 +27,7 @@ async def list_comments(
     limit: Annotated[int, Query(ge=1, le=MAX_COMMENTS)] = MAX_COMMENTS,
     offset: Offset = 0,
 ) -> CommentList:
-    comments = await service.list_comments(session, slug, viewer, limit=limit, offset=offset)
+    comments = await service.list_comments(session, article, viewer, limit=limit, offset=offset)
     return CommentList(comments=comments)
 
 
@@ -34,9 +35,9 @@ async def list_comments(
 # creating an article) with 200, and the contract wins over REST habit.
 @router.post("", summary="Comment on an article")
 async def add_comment(
-    *, slug: str, body: NewCommentRequest, session: SessionDep, user: Writer
+    *, article: ArticleKeptForWriting, body: NewCommentRequest, session: SessionDep, user: Writer
 ) -> CommentResponse:
-    return CommentResponse(comment=await service.add(session, slug, user, body.comment))
+    return CommentResponse(comment=await service.add(session, article, user, body.comment))
 
 
 @router.delete(
@@ -45,10 +46,10 @@ async def add_comment(
     summary="Delete a comment (its author, a moderator or an admin)",
 )
 async def delete_comment(
-    slug: str,
+    article: ValidArticle,
     # An `integer` column's range: a larger id must be a 422, not a database error (500).
     comment_id: IdPath,
     session: SessionDep,
     user: Writer,
 ) -> None:
-    await service.delete(session, slug, comment_id, user)
+    await service.delete(session, article, comment_id, user)

@@ -3,14 +3,12 @@ author, a moderator or an admin."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conduit.articles.repository import Lock
-from conduit.articles.service import find
 from conduit.comments import repository
 from conduit.comments.repository import CommentRow
 from conduit.comments.schemas import Comment, NewComment
 from conduit.errors import forbidden, not_found
+from conduit.models import Article, User
 from conduit.models import Comment as CommentRecord
-from conduit.models import User
 from conduit.profiles.service import profile_of
 
 
@@ -26,25 +24,22 @@ def to_schema(row: CommentRow) -> Comment:
 
 
 async def list_comments(
-    session: AsyncSession, slug: str, viewer: User | None, *, limit: int, offset: int
+    session: AsyncSession, article: Article, viewer: User | None, *, limit: int, offset: int
 ) -> list[Comment]:
-    article = await find(session, slug)
     rows = await repository.for_article(
         session, article.id, viewer_id=viewer.id if viewer else None, limit=limit, offset=offset
     )
     return [to_schema(row) for row in rows]
 
 
-async def add(session: AsyncSession, slug: str, author: User, new: NewComment) -> Comment:
-    article = await find(session, slug, lock=Lock.KEY_SHARE)
+async def add(session: AsyncSession, article: Article, author: User, new: NewComment) -> Comment:
     comment = CommentRecord(article_id=article.id, author_id=author.id, body=new.body)
     session.add(comment)
     await session.flush()
     return to_schema(await repository.get_row(session, comment.id, viewer_id=author.id))
 
 
-async def delete(session: AsyncSession, slug: str, comment_id: int, user: User) -> None:
-    article = await find(session, slug)
+async def delete(session: AsyncSession, article: Article, comment_id: int, user: User) -> None:
     # A comment is found only under its own article; any other slug is a 404.
     comment = await repository.get(session, article.id, comment_id)
     if comment is None:

@@ -12,7 +12,7 @@ from conduit.dependencies import (
     TokenCodecDep,
     Writer,
 )
-from conduit.ratelimits import (
+from conduit.rate_limits import (
     enforce_all,
     login_account_policy,
     login_address_policy,
