@@ -23,6 +23,7 @@ from roadmap_shared.errors import (
 from roadmap_shared.logging import configure_logging
 from roadmap_shared.metrics import install_metrics
 from roadmap_shared.middleware import (
+    BodyReadDeadlineMiddleware,
     BodySizeLimitMiddleware,
     HeadAsGetMiddleware,
     RequestContextMiddleware,
@@ -81,7 +82,8 @@ def create_app(
         app.include_router(router)
 
     # Added innermost first. A request meets the security headers, then RequestContext (id,
-    # access log, 500s), then metrics, then the body limit, then CORS, then HEAD-as-GET.
+    # access log, 500s), then metrics, then the body limits (size, then time), then CORS,
+    # then HEAD-as-GET.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
         CORSMiddleware,
@@ -90,6 +92,9 @@ def create_app(
         allow_headers=ALLOWED_REQUEST_HEADERS,
         expose_headers=EXPOSED_HEADERS,
         max_age=600,
+    )
+    app.add_middleware(
+        BodyReadDeadlineMiddleware, timeout_seconds=settings.body_read_timeout_seconds
     )
     app.add_middleware(
         BodySizeLimitMiddleware,

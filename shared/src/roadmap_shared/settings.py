@@ -38,6 +38,12 @@ class AppSettings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     # Requests with a larger body are refused with 413 before the body is read.
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # A request's line and headers together; a larger head gets 431 before it is buffered.
+    max_header_bytes: int = Field(default=16_384, ge=1024)
+    # A body must arrive within this many seconds of the request, or the request gets 408:
+    # a client announcing a long body and sending it slowly (or never) cannot hold a
+    # connection and a worker for ever.
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:
