@@ -12,7 +12,7 @@ from roadmap_shared.errors import Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.passwords import hash_password, needs_rehash, verify_password
 from roadmap_shared.security.settings import TokenSettings
-from roadmap_shared.security.tokens import InvalidToken, TokenCodec
+from roadmap_shared.security.tokens import InvalidToken, TokenCodec, subject_user_id
 from roadmap_shared.settings import Environment
 
 KEY_2025 = "k" * 32
@@ -127,6 +127,35 @@ def test_forged_and_stale_tokens_are_refused(attack: str) -> None:
         token = jwt.encode(claims, KEY_2026, algorithm="HS256")
     with pytest.raises(InvalidToken):
         codec().decode(token, expected_type="access")
+
+
+@pytest.mark.parametrize("subject", ["1", "42", str(2**63 - 1)])
+def test_a_subject_naming_a_user_id_is_read(subject: str) -> None:
+    assert subject_user_id({"sub": subject}) == int(subject)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        str(2**63),
+        "9" * 40,
+        "abc",
+        "-1",
+        "0",
+        "1e3",
+        " 1",
+        "1 ",
+        "+1",
+        "1_0",
+        "01",
+        "\u0661",
+        1,
+        None,
+    ],
+)
+def test_a_subject_that_is_not_a_user_id_is_an_invalid_token(subject: object) -> None:
+    with pytest.raises(InvalidToken):
+        subject_user_id({"sub": subject})
 
 
 def test_short_keys_are_refused() -> None:

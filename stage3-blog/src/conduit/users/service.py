@@ -10,9 +10,8 @@ from conduit.models import User
 from conduit.users import repository
 from conduit.users.schemas import AuthenticatedUser, NewUser, UserChanges
 from roadmap_shared.security.passwords import hash_password, needs_rehash, verify_password
-from roadmap_shared.security.tokens import TokenCodec
+from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, TokenCodec
 
-ACCESS_TOKEN = "access"  # noqa: S105 (a token type, not a secret)
 # The fields an update may clear by sending null (or "").
 CLEARABLE = frozenset({"bio", "image"})
 # Which field a unique constraint protects (names from the naming convention).
@@ -21,7 +20,7 @@ _UNIQUE_FIELDS = {"uq_users_username": "username", "uq_users_email": "email"}
 
 def issue_token(codec: TokenCodec, settings: Settings, user: User) -> str:
     return codec.encode(
-        subject=str(user.id), token_type=ACCESS_TOKEN, lifetime=settings.access_token_lifetime
+        subject=str(user.id), token_type=ACCESS_TOKEN_TYPE, lifetime=settings.access_token_lifetime
     ).token
 
 
