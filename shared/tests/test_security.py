@@ -5,12 +5,19 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from argon2 import PasswordHasher
 from pydantic import SecretStr, ValidationError
 
 from roadmap_shared.database import utcnow
 from roadmap_shared.errors import Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
-from roadmap_shared.security.passwords import hash_password, needs_rehash, verify_password
+from roadmap_shared.security.passwords import (
+    PasswordCheck,
+    check_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from roadmap_shared.security.settings import TokenSettings
 from roadmap_shared.security.tokens import InvalidToken, TokenCodec, subject_user_id
 from roadmap_shared.settings import Environment
@@ -39,6 +46,25 @@ async def test_an_unknown_user_never_verifies_but_still_pays_for_a_hash() -> Non
 
 async def test_a_corrupt_hash_does_not_verify() -> None:
     assert not await verify_password("not-a-hash", "anything")
+
+
+async def test_signing_in_checks_the_password_and_upgrades_an_outdated_hash() -> None:
+    current = await hash_password("correct horse battery staple")
+    outdated = PasswordHasher(time_cost=1, memory_cost=8192).hash("correct horse battery staple")
+
+    assert await check_password(current, "correct horse battery staple") == PasswordCheck(
+        matches=True
+    )
+    upgraded = await check_password(outdated, "correct horse battery staple")
+    assert upgraded.matches
+    assert upgraded.upgraded_hash is not None
+    assert not needs_rehash(upgraded.upgraded_hash)
+    assert await verify_password(upgraded.upgraded_hash, "correct horse battery staple")
+    for wrong in (current, outdated, None, "not-a-hash"):
+        assert await check_password(wrong, "wrong") == PasswordCheck(matches=False)
+    assert await check_password(None, "correct horse battery staple") == PasswordCheck(
+        matches=False
+    )
 
 
 async def test_hashing_does_not_block_the_event_loop() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from roadmap_shared.ratelimit import RateLimiter
+from roadmap_shared.ratelimit import RateLimiter, client_address_key
 from roadmap_shared.security.tokens import TokenCodec
 
 
@@ -24,3 +24,17 @@ def get_rate_limiter(request: Request) -> RateLimiter:
 
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
+def get_client_address(request: Request) -> str:
+    """Who is calling, as rate limits key it: the TCP peer's address (an IPv6 client by its
+    /64, see `client_address_key`).
+
+    Behind a reverse proxy the peer is the proxy, for every client, and they would all
+    share one limit. There, set the stage's `<PREFIX>_FORWARDED_ALLOW_IPS` to the proxy's
+    address, so the client's address is taken from `X-Forwarded-For`. Never trust that
+    header from anyone else, or every client can pick its own rate-limit key."""
+    return client_address_key(request.client.host) if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]

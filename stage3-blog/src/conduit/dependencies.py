@@ -20,13 +20,14 @@ from conduit.models import Role, User
 from conduit.ratelimits import write_policy
 from conduit.users import repository as users
 from roadmap_shared.database import SessionDep
-from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep
+from roadmap_shared.dependencies import ClientAddress, RateLimiterDep, TokenCodecDep
 from roadmap_shared.errors import Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, InvalidToken, subject_user_id
 
 __all__ = [
     "Admin",
+    "ClientAddress",
     "CurrentUser",
     "PresentedToken",
     "RateLimiterDep",

@@ -8,12 +8,15 @@ the address itself.
 A per-account limit lets anyone slow down sign-in for a victim's account by failing on
 purpose. GCRA limits are soft (one attempt is given back every `window / limit` seconds)
 rather than a lockout, which keeps that nuisance small.
+
+Client addresses arrive as `ClientAddress` gives them, already keyed by what one client
+controls (an IPv6 client by its /64).
 """
 
 import hashlib
 
 from auth_service.config import Settings
-from roadmap_shared.ratelimit import RateLimit, RateLimiter, client_address_key
+from roadmap_shared.ratelimit import RateLimit, RateLimiter
 
 
 def _account_key(email: str) -> str:
@@ -37,7 +40,7 @@ async def enforce_login_limits(
     per_address = RateLimit(
         "login-address", settings.login_attempts_per_address, settings.login_window_seconds
     )
-    await limiter.enforce(per_address, client_address_key(address))
+    await limiter.enforce(per_address, address)
     await limiter.enforce(_login_per_account(settings), _account_key(email))
 
 
@@ -55,7 +58,7 @@ async def enforce_registration_limit(
     policy = RateLimit(
         "register-address", settings.registrations_per_address, settings.registration_window_seconds
     )
-    await limiter.enforce(policy, client_address_key(address))
+    await limiter.enforce(policy, address)
 
 
 async def enforce_email_limit(limiter: RateLimiter, settings: Settings, *, email: str) -> None:
@@ -73,5 +76,5 @@ async def enforce_reset_request_limit(
     per_address = RateLimit(
         "reset-address", settings.reset_requests_per_address, settings.email_window_seconds
     )
-    await limiter.enforce(per_address, client_address_key(address))
+    await limiter.enforce(per_address, address)
     await enforce_email_limit(limiter, settings, email=email)
