@@ -1,9 +1,10 @@
 import asyncio
+import hashlib
 
 import pytest
 from redis.asyncio import Redis
 
-from roadmap_shared.ratelimit import RateLimit, RateLimiter, client_address_key
+from roadmap_shared.ratelimit import RateLimit, RateLimiter, account_key, client_address_key
 
 FIVE_PER_MINUTE = RateLimit("login", limit=5, period_seconds=60)
 
@@ -54,3 +55,12 @@ async def test_an_unreachable_redis_lets_requests_through() -> None:
 )
 def test_client_addresses_are_keyed_by_what_one_client_controls(address: str, key: str) -> None:
     assert client_address_key(address) == key
+
+
+def test_an_account_key_is_a_keyed_hash_of_the_normalised_address() -> None:
+    key = account_key("Alice@Example.com ", secret=b"s" * 32)
+    assert key == account_key("alice@example.com", secret=b"s" * 32)
+    assert "alice" not in key
+    # Keyed: without the secret, hashing a guessed address does not find it.
+    assert key != account_key("alice@example.com", secret=b"t" * 32)
+    assert key not in hashlib.sha256(b"alice@example.com").hexdigest()

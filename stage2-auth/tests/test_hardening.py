@@ -1,11 +1,15 @@
-"""Sign-in details shared with the other stages: outdated password hashes are upgraded."""
+"""Sign-in details shared with the other stages: outdated password hashes are upgraded,
+and rate-limit keys hold no email address."""
 
 from argon2 import PasswordHasher
 from httpx import AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth_service.config import Settings
 from auth_service.models import User
+from roadmap_shared.ratelimit import account_key
 from roadmap_shared.security.passwords import needs_rehash, verify_password
 from tests.factories import PASSWORD, create_user, login
 
@@ -24,3 +28,16 @@ async def test_signing_in_upgrades_a_hash_made_with_older_parameters(
     assert stored != outdated
     assert not needs_rehash(stored)
     assert await verify_password(stored, PASSWORD)
+
+
+async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
+    client: AsyncClient, redis_client: Redis, settings: Settings
+) -> None:
+    email = "Someone.Private@Example.com"
+    await login(client, email, "not the right passphrase")
+    await client.post("/auth/password-reset", json={"email": email})
+
+    keys = [str(key) async for key in redis_client.scan_iter()]
+    assert not [key for key in keys if "private" in key.lower()]
+    hashed = account_key(email, secret=settings.rate_limit_key_secret)
+    assert f"ratelimit:login-account:{hashed}" in keys

@@ -1,11 +1,15 @@
-"""Sign-in details shared with the other stages: outdated password hashes are upgraded."""
+"""Sign-in details shared with the other stages: outdated password hashes are upgraded,
+and rate-limit keys hold no email address."""
 
 from argon2 import PasswordHasher
 from httpx import AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roadmap_shared.ratelimit import account_key
 from roadmap_shared.security.passwords import needs_rehash, verify_password
+from shop.config import Settings
 from shop.models import User
 from tests.factories import PASSWORD, make_user
 
@@ -25,3 +29,15 @@ async def test_signing_in_upgrades_a_hash_made_with_older_parameters(
     assert stored != outdated
     assert not needs_rehash(stored)
     assert await verify_password(stored, PASSWORD)
+
+
+async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
+    client: AsyncClient, redis_client: Redis, settings: Settings
+) -> None:
+    email = "Someone.Private@Example.com"
+    await client.post("/auth/login", json={"email": email, "password": "not the password"})
+
+    keys = [str(key) async for key in redis_client.scan_iter()]
+    assert not [key for key in keys if "private" in key.lower()]
+    hashed = account_key(email, secret=settings.rate_limit_key_secret)
+    assert [key for key in keys if key.endswith(f":login:{hashed}")]

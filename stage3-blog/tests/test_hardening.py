@@ -5,14 +5,25 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher
 from httpx import AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.config import Settings
 from conduit.models import User
+from roadmap_shared.ratelimit import account_key
 from roadmap_shared.security.passwords import needs_rehash, verify_password
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE
+from tests.conftest import make_settings
 from tests.factories import PASSWORD, make_user
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    # Limits low enough that a rate-limit key lives for seconds, long enough to be read.
+    return make_settings(
+        database_url, redis_url, logins_per_minute_per_account=3, logins_per_minute_per_address=6
+    )
 
 
 @pytest.mark.parametrize("subject", [str(2**63), "abc", "-1", "1e3", " 1", "0", "\u0661"])
@@ -49,3 +60,17 @@ async def test_signing_in_upgrades_a_hash_made_with_older_parameters(
     assert stored != outdated
     assert not needs_rehash(stored)
     assert await verify_password(stored, PASSWORD)
+
+
+async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
+    client: AsyncClient, redis_client: Redis, settings: Settings
+) -> None:
+    email = "Someone.Private@Example.com"
+    await client.post(
+        "/api/users/login", json={"user": {"email": email, "password": "not the password"}}
+    )
+
+    keys = [str(key) async for key in redis_client.scan_iter()]
+    assert not [key for key in keys if "private" in key.lower()]
+    hashed = account_key(email, secret=settings.rate_limit_key_secret)
+    assert f"conduit:ratelimit:login-account:{hashed}" in keys

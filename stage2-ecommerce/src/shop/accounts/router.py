@@ -1,7 +1,7 @@
 from fastapi import APIRouter, status
 
 from roadmap_shared.errors import problem_responses
-from roadmap_shared.ratelimit import RateLimit
+from roadmap_shared.ratelimit import RateLimit, account_key
 from shop.accounts import service
 from shop.accounts.schemas import AccessToken, LoginRequest, RegisterRequest, UserOut
 from shop.accounts.tokens import issue_access_token
@@ -43,7 +43,7 @@ async def login(
     # Counted per account, before the password is checked, so guessing is slowed down
     # whichever address it comes from. (Redis down: the limiter lets requests through.)
     policy = RateLimit("login", settings.login_attempts_per_minute, period_seconds=60)
-    await limiter.enforce(policy, service.normalise_email(body.email))
+    await limiter.enforce(policy, account_key(body.email, secret=settings.rate_limit_key_secret))
     user = await service.authenticate(session, email=body.email, password=body.password)
     lifetime = settings.access_token_lifetime
     issued = issue_access_token(codec, user, lifetime)

@@ -21,6 +21,7 @@ from conduit.ratelimits import (
 )
 from conduit.users import service
 from conduit.users.schemas import LoginRequest, RegisterRequest, UpdateUserRequest, UserResponse
+from roadmap_shared.ratelimit import account_key
 
 router = APIRouter(tags=["User and Authentication"])
 
@@ -40,7 +41,10 @@ async def login(
         limiter,
         [
             (login_address_policy(settings), address),
-            (login_account_policy(settings), body.user.email.lower()),
+            (
+                login_account_policy(settings),
+                account_key(body.user.email, secret=settings.rate_limit_key_secret),
+            ),
         ],
     )
     response.headers.update(decision.headers())
