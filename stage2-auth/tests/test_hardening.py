@@ -11,7 +11,7 @@ from auth_service.config import Settings
 from auth_service.models import User
 from roadmap_shared.ratelimit import account_key
 from roadmap_shared.security.passwords import needs_rehash, verify_password
-from tests.factories import PASSWORD, create_user, login
+from tests.factories import PASSWORD, SignedIn, bearer, create_user, login, register
 
 
 async def test_signing_in_upgrades_a_hash_made_with_older_parameters(
@@ -41,3 +41,22 @@ async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
     assert not [key for key in keys if "private" in key.lower()]
     hashed = account_key(email, secret=settings.rate_limit_key_secret)
     assert f"ratelimit:login-account:{hashed}" in keys
+
+
+async def test_responses_with_tokens_or_personal_data_are_never_stored(
+    client: AsyncClient, db_session: AsyncSession, alice: SignedIn
+) -> None:
+    user = await create_user(db_session)
+    responses = {
+        "register": await register(client),
+        "login": await login(client, user.email),
+        "refresh": await client.post("/auth/refresh", json={"refresh_token": alice.refresh_token}),
+        "me": await client.get("/users/me", headers=alice.headers),
+        "tasks": await client.get("/tasks", headers=alice.headers),
+        "bad token": await client.get("/users/me", headers=bearer("not-a-jwt")),
+    }
+    for name, response in responses.items():
+        assert response.status_code < 500, name
+        assert response.headers.get("Cache-Control") == "no-store", name
+    # Public responses may be stored.
+    assert "Cache-Control" not in (await client.get("/healthz")).headers

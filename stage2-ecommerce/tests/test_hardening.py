@@ -11,7 +11,7 @@ from roadmap_shared.ratelimit import account_key
 from roadmap_shared.security.passwords import needs_rehash, verify_password
 from shop.config import Settings
 from shop.models import User
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, auth, make_user
 
 
 async def test_signing_in_upgrades_a_hash_made_with_older_parameters(
@@ -41,3 +41,23 @@ async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
     assert not [key for key in keys if "private" in key.lower()]
     hashed = account_key(email, secret=settings.rate_limit_key_secret)
     assert [key for key in keys if key.endswith(f":login:{hashed}")]
+
+
+async def test_responses_with_tokens_or_personal_data_are_never_stored(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db_session)
+    registration = {"email": "grace@example.com", "name": "Grace", "password": PASSWORD}
+    responses = {
+        "register": await client.post("/auth/register", json=registration),
+        "login": await client.post("/auth/login", json={"email": user.email, "password": PASSWORD}),
+        "me": await client.get("/auth/me", headers=auth(settings, user)),
+        "cart": await client.get("/cart", headers=auth(settings, user)),
+        "orders": await client.get("/orders", headers=auth(settings, user)),
+        "catalogue, signed in": await client.get("/products", headers=auth(settings, user)),
+    }
+    for name, response in responses.items():
+        assert response.status_code < 400, (name, response.text)
+        assert response.headers.get("Cache-Control") == "no-store", name
+    # The public catalogue may be stored.
+    assert "Cache-Control" not in (await client.get("/products")).headers

@@ -15,7 +15,7 @@ from roadmap_shared.ratelimit import account_key
 from roadmap_shared.security.passwords import needs_rehash, verify_password
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE
 from tests.conftest import make_settings
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, auth, make_user
 
 
 @pytest.fixture
@@ -74,3 +74,27 @@ async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
     assert not [key for key in keys if "private" in key.lower()]
     hashed = account_key(email, secret=settings.rate_limit_key_secret)
     assert f"conduit:ratelimit:login-account:{hashed}" in keys
+
+
+async def test_responses_with_tokens_or_personal_data_are_never_stored(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db_session)
+    registration = {"username": "jake", "email": "jake@jake.jake", "password": "jakejakejake"}
+    responses = {
+        "register": await client.post("/api/users", json={"user": registration}),
+        "login": await client.post(
+            "/api/users/login", json={"user": {"email": user.email, "password": PASSWORD}}
+        ),
+        "current user": await client.get("/api/user", headers=auth(settings, user)),
+        "feed": await client.get("/api/articles/feed", headers=auth(settings, user)),
+        "articles, signed in": await client.get("/api/articles", headers=auth(settings, user)),
+        "profile, signed in": await client.get(
+            f"/api/profiles/{user.username}", headers=auth(settings, user)
+        ),
+    }
+    for name, response in responses.items():
+        assert response.status_code < 400, (name, response.text)
+        assert response.headers.get("Cache-Control") == "no-store", name
+    # Anonymous reads may be stored.
+    assert "Cache-Control" not in (await client.get("/api/articles")).headers

@@ -6,7 +6,7 @@ The factory creates one `TokenCodec` and one `RateLimiter` per app and stores th
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from roadmap_shared.ratelimit import RateLimiter, client_address_key
 from roadmap_shared.security.tokens import TokenCodec
@@ -38,3 +38,14 @@ def get_client_address(request: Request) -> str:
 
 
 ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
+def _no_store(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"
+
+
+# For routes whose responses carry tokens or personal data to clients that send no
+# credentials, such as signing up, signing in and refreshing (RFC 6749 section 5.1):
+# `APIRouter(dependencies=[NO_STORE])`. Responses to requests that do send credentials get
+# `no-store` from `SecurityHeadersMiddleware` whatever the route.
+NO_STORE = Depends(_no_store)

@@ -92,7 +92,11 @@ def _request_id(scope: Scope) -> str:
 
 
 class SecurityHeadersMiddleware:
-    """Adds `SECURITY_HEADERS` to every response that does not set them itself."""
+    """Adds `SECURITY_HEADERS` to every response that does not set them itself, and
+    `Cache-Control: no-store` to every response to a request that carries credentials
+    (an `Authorization` header): what such a request gets back is someone's own data, and
+    no browser or proxy cache may keep it. (Responses that hand out tokens to requests
+    without credentials, like signing in, are marked by the route: see `NO_STORE`.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -102,11 +106,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        carries_credentials = "authorization" in Headers(scope=scope)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if carries_credentials:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,5 +1,6 @@
 from fastapi import APIRouter, status
 
+from roadmap_shared.dependencies import NO_STORE
 from roadmap_shared.errors import problem_responses
 from roadmap_shared.ratelimit import RateLimit, account_key
 from shop.accounts import service
@@ -13,7 +14,8 @@ from shop.dependencies import (
     TokenCodecDep,
 )
 
-router = APIRouter(prefix="/auth", tags=["accounts"])
+# Every response here is about an account, or hands out a token: none may be cached.
+router = APIRouter(prefix="/auth", tags=["accounts"], dependencies=[NO_STORE])
 
 
 @router.post(

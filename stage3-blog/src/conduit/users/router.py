@@ -21,9 +21,11 @@ from conduit.ratelimits import (
 )
 from conduit.users import service
 from conduit.users.schemas import LoginRequest, RegisterRequest, UpdateUserRequest, UserResponse
+from roadmap_shared.dependencies import NO_STORE
 from roadmap_shared.ratelimit import account_key
 
-router = APIRouter(tags=["User and Authentication"])
+# Every response here is about an account, with its token: none may be cached.
+router = APIRouter(tags=["User and Authentication"], dependencies=[NO_STORE])
 
 
 @router.post("/users/login", summary="Log in")
