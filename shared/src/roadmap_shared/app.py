@@ -101,7 +101,7 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         limits_by_path_prefix=body_limits_by_path_prefix,
     )
-    install_metrics(app)
+    install_metrics(app, settings)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi_with_problem_details(app)  # type: ignore[method-assign]
