@@ -98,3 +98,13 @@ async def test_responses_with_tokens_or_personal_data_are_never_stored(
         assert response.headers.get("Cache-Control") == "no-store", name
     # Anonymous reads may be stored.
     assert "Cache-Control" not in (await client.get("/api/articles")).headers
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/articles", "/api/user", "/api/tags"])
+@pytest.mark.parametrize("header", [b"X-Request-ID", b"Authorization"])
+async def test_header_bytes_that_are_not_utf8_get_a_normal_answer(
+    client: AsyncClient, path: str, header: bytes
+) -> None:
+    response = await client.get(path, headers=[(header, b"\xff\xe9")])
+    assert response.status_code < 500
+    assert len(response.headers["X-Request-ID"]) == 32  # replaced, not echoed
