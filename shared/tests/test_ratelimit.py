@@ -1,10 +1,17 @@
 import asyncio
+import hashlib
 
 import pytest
 from redis.asyncio import Redis
 
 from roadmap_shared.circuit import CircuitBreaker
-from roadmap_shared.ratelimit import LocalRateLimiter, RateLimit, RateLimiter, client_address_key
+from roadmap_shared.ratelimit import (
+    LocalRateLimiter,
+    RateLimit,
+    RateLimiter,
+    account_key,
+    client_address_key,
+)
 
 FIVE_PER_MINUTE = RateLimit("login", limit=5, period_seconds=60)
 
@@ -108,3 +115,12 @@ async def test_the_breaker_sends_hits_to_the_local_limiter_without_calling_redis
     breaker.record_success()
     await limiter.hit(FIVE_PER_MINUTE, "frank")
     assert await redis_client.keys("breaker-test:*") == ["breaker-test:login:frank"]
+
+
+def test_an_account_key_is_a_keyed_hash_of_the_normalised_address() -> None:
+    key = account_key("Alice@Example.com ", secret=b"s" * 32)
+    assert key == account_key("alice@example.com", secret=b"s" * 32)
+    assert "alice" not in key
+    # Keyed: without the secret, hashing a guessed address does not find it.
+    assert key != account_key("alice@example.com", secret=b"t" * 32)
+    assert key not in hashlib.sha256(b"alice@example.com").hexdigest()

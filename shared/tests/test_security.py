@@ -5,14 +5,21 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from argon2 import PasswordHasher
 from pydantic import SecretStr, ValidationError
 
 from roadmap_shared.database import utcnow
 from roadmap_shared.errors import Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
-from roadmap_shared.security.passwords import hash_password, needs_rehash, verify_password
+from roadmap_shared.security.passwords import (
+    PasswordCheck,
+    check_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from roadmap_shared.security.settings import TokenSettings
-from roadmap_shared.security.tokens import InvalidToken, TokenCodec
+from roadmap_shared.security.tokens import InvalidToken, TokenCodec, subject_user_id
 from roadmap_shared.settings import Environment
 
 KEY_2025 = "k" * 32
@@ -39,6 +46,25 @@ async def test_an_unknown_user_never_verifies_but_still_pays_for_a_hash() -> Non
 
 async def test_a_corrupt_hash_does_not_verify() -> None:
     assert not await verify_password("not-a-hash", "anything")
+
+
+async def test_signing_in_checks_the_password_and_upgrades_an_outdated_hash() -> None:
+    current = await hash_password("correct horse battery staple")
+    outdated = PasswordHasher(time_cost=1, memory_cost=8192).hash("correct horse battery staple")
+
+    assert await check_password(current, "correct horse battery staple") == PasswordCheck(
+        matches=True
+    )
+    upgraded = await check_password(outdated, "correct horse battery staple")
+    assert upgraded.matches
+    assert upgraded.upgraded_hash is not None
+    assert not needs_rehash(upgraded.upgraded_hash)
+    assert await verify_password(upgraded.upgraded_hash, "correct horse battery staple")
+    for wrong in (current, outdated, None, "not-a-hash"):
+        assert await check_password(wrong, "wrong") == PasswordCheck(matches=False)
+    assert await check_password(None, "correct horse battery staple") == PasswordCheck(
+        matches=False
+    )
 
 
 async def test_hashing_does_not_block_the_event_loop() -> None:
@@ -127,6 +153,35 @@ def test_forged_and_stale_tokens_are_refused(attack: str) -> None:
         token = jwt.encode(claims, KEY_2026, algorithm="HS256")
     with pytest.raises(InvalidToken):
         codec().decode(token, expected_type="access")
+
+
+@pytest.mark.parametrize("subject", ["1", "42", str(2**63 - 1)])
+def test_a_subject_naming_a_user_id_is_read(subject: str) -> None:
+    assert subject_user_id({"sub": subject}) == int(subject)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        str(2**63),
+        "9" * 40,
+        "abc",
+        "-1",
+        "0",
+        "1e3",
+        " 1",
+        "1 ",
+        "+1",
+        "1_0",
+        "01",
+        "\u0661",
+        1,
+        None,
+    ],
+)
+def test_a_subject_that_is_not_a_user_id_is_an_invalid_token(subject: object) -> None:
+    with pytest.raises(InvalidToken):
+        subject_user_id({"sub": subject})
 
 
 def test_short_keys_are_refused() -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from auth_service.auth import service as auth_service
 from auth_service.models import LoginSession, User, UserRole
-from roadmap_shared.security.passwords import verify_password
+from roadmap_shared.security.passwords import PasswordCheck, check_password
 from roadmap_shared.testing.factories import TEST_JWT_KEY
 from tests.factories import (
     PASSWORD,
@@ -111,14 +111,14 @@ async def test_an_unknown_email_costs_a_password_check_like_a_known_one(
     client: AsyncClient, db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The timing defence, tested as behaviour: with no account to check against, the
-    # password is still verified (`verify_password(None, ...)` hashes against a dummy).
+    # password is still verified (`check_password(None, ...)` hashes against a dummy).
     checked: list[str | None] = []
 
-    async def recording_verify(password_hash: str | None, password: str) -> bool:
+    async def recording_check(password_hash: str | None, password: str) -> PasswordCheck:
         checked.append(password_hash)
-        return await verify_password(password_hash, password)
+        return await check_password(password_hash, password)
 
-    monkeypatch.setattr(auth_service, "verify_password", recording_verify)
+    monkeypatch.setattr(auth_service, "check_password", recording_check)
     user = await create_user(db_session)
     assert (await login(client, user.email, "not the right passphrase")).status_code == 401
     assert (
@@ -252,7 +252,7 @@ async def test_one_ipv6_network_counts_as_one_client_address(
 
 
 class PausedPasswordCheck:
-    """Stands in for `verify_password` and holds the first check, once it has passed,
+    """Stands in for `check_password` and holds the first check, once it has passed,
     until released: the moment another request can commit between a login's password
     check and the session it then starts."""
 
@@ -260,8 +260,8 @@ class PausedPasswordCheck:
         self.reached = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def __call__(self, password_hash: str | None, password: str) -> bool:
-        matches = await verify_password(password_hash, password)
+    async def __call__(self, password_hash: str | None, password: str) -> PasswordCheck:
+        matches = await check_password(password_hash, password)
         if not self.reached.is_set():
             self.reached.set()
             await self.release.wait()
@@ -284,7 +284,7 @@ async def test_a_login_racing_a_password_change_cannot_use_the_old_password(
     await register(committing_client, email)
     owner = (await login(committing_client, email)).json()
     paused = PausedPasswordCheck()
-    monkeypatch.setattr(auth_service, "verify_password", paused)
+    monkeypatch.setattr(auth_service, "check_password", paused)
 
     # Someone who knows the old password signs in just as the owner changes it.
     with_old_password = asyncio.create_task(login(committing_client, email))
@@ -313,7 +313,7 @@ async def test_a_login_racing_a_deactivation_starts_no_session(
         )
     admin_token = (await login(committing_client, admin_email)).json()["access_token"]
     paused = PausedPasswordCheck()
-    monkeypatch.setattr(auth_service, "verify_password", paused)
+    monkeypatch.setattr(auth_service, "check_password", paused)
 
     signing_in = asyncio.create_task(login(committing_client, email))
     await paused.hold(signing_in)

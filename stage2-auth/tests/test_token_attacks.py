@@ -204,3 +204,21 @@ async def test_the_scheme_name_is_case_insensitive(client: AsyncClient, alice: S
         "/users/me", headers={"Authorization": f"bEaReR {alice.access_token}"}
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("subject", [str(2**63), "abc", "-1", "1e3", " 1", "0"])
+async def test_a_signed_token_whose_subject_is_not_a_user_id_is_refused(
+    client: AsyncClient, alice: SignedIn, settings: Settings, subject: str
+) -> None:
+    # Signed with the real key, for Alice's live session: only the subject is wrong.
+    token = (
+        _codec(settings)
+        .encode(
+            subject=subject,
+            token_type="access",
+            lifetime=timedelta(minutes=5),
+            claims={"sid": _claims(alice.access_token)["sid"]},
+        )
+        .token
+    )
+    assert_refused(await client.get("/users/me", headers=bearer(token)))

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,11 +112,12 @@ async def test_password_guessing_is_slowed_down_per_account(
     assert other_account.status_code == 401
 
 
+@pytest.mark.parametrize("subject", ["admin", str(2**63), "abc", "-1", "1e3", " 1", "\u0661"])
 async def test_a_token_whose_subject_is_not_a_user_id_is_refused(
-    client: AsyncClient, settings: Settings
+    client: AsyncClient, settings: Settings, subject: str
 ) -> None:
     forged_subject = settings.token_codec().encode(
-        subject="admin", token_type="access", lifetime=timedelta(minutes=5)
+        subject=subject, token_type="access", lifetime=timedelta(minutes=5)
     )
     wrong_type = settings.token_codec().encode(
         subject="1", token_type="refresh", lifetime=timedelta(minutes=5)

@@ -6,8 +6,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.config import Settings
-from conduit.users.service import ACCESS_TOKEN
-from roadmap_shared.security.tokens import TokenCodec
+from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, TokenCodec
 from tests.factories import PASSWORD, auth, make_user
 
 
@@ -207,7 +206,7 @@ async def test_a_token_signed_for_another_service_is_refused_even_with_the_same_
         audience="shop",
     )
     token = elsewhere.encode(
-        subject=str(user.id), token_type=ACCESS_TOKEN, lifetime=timedelta(minutes=5)
+        subject=str(user.id), token_type=ACCESS_TOKEN_TYPE, lifetime=timedelta(minutes=5)
     ).token
 
     response = await client.get("/api/user", headers={"Authorization": f"Token {token}"})

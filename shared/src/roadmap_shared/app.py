@@ -25,6 +25,7 @@ from roadmap_shared.errors import (
 from roadmap_shared.logging import configure_logging
 from roadmap_shared.metrics import install_metrics
 from roadmap_shared.middleware import (
+    BodyReadDeadlineMiddleware,
     BodySizeLimitMiddleware,
     HeadAsGetMiddleware,
     RequestContextMiddleware,
@@ -99,7 +100,8 @@ def create_app(
         app.include_router(router)
 
     # Added innermost first. A request meets the security headers, then RequestContext (id,
-    # access log, 500s), then metrics, then the body limit, then CORS, then HEAD-as-GET.
+    # access log, 500s), then metrics, then the body limits (size, then time), then CORS,
+    # then HEAD-as-GET.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
         CORSMiddleware,
@@ -110,11 +112,14 @@ def create_app(
         max_age=600,
     )
     app.add_middleware(
+        BodyReadDeadlineMiddleware, timeout_seconds=settings.body_read_timeout_seconds
+    )
+    app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         limits_by_path_prefix=body_limits_by_path_prefix,
     )
-    install_metrics(app)
+    install_metrics(app, settings)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi_with_problem_details(app)  # type: ignore[method-assign]

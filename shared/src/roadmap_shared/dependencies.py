@@ -8,9 +8,9 @@ a test builds an app with objects of its own.
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
-from roadmap_shared.ratelimit import RateLimiter
+from roadmap_shared.ratelimit import RateLimiter, client_address_key
 from roadmap_shared.security.tokens import TokenCodec
 
 T = TypeVar("T")
@@ -34,3 +34,28 @@ get_rate_limiter = app_state_getter("rate_limiter", RateLimiter)
 
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
+def get_client_address(request: Request) -> str:
+    """Who is calling, as rate limits key it: the TCP peer's address (an IPv6 client by its
+    /64, see `client_address_key`).
+
+    Behind a reverse proxy the peer is the proxy, for every client, and they would all
+    share one limit. There, set the stage's `<PREFIX>_FORWARDED_ALLOW_IPS` to the proxy's
+    address, so the client's address is taken from `X-Forwarded-For`. Never trust that
+    header from anyone else, or every client can pick its own rate-limit key."""
+    return client_address_key(request.client.host) if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
+def _no_store(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"
+
+
+# For routes whose responses carry tokens or personal data to clients that send no
+# credentials, such as signing up, signing in and refreshing (RFC 6749 section 5.1):
+# `APIRouter(dependencies=[NO_STORE])`. Responses to requests that do send credentials get
+# `no-store` from `SecurityHeadersMiddleware` whatever the route.
+NO_STORE = Depends(_no_store)

@@ -1,18 +1,30 @@
 """Prometheus metrics: request counts and latencies per route, at `/metrics`.
 
 Requests are labelled by route template (`/articles/{slug}`), never by raw path, so the
-number of time series stays bounded whatever URLs clients send. Serve `/metrics` to your
-monitoring network only (at the reverse proxy); it is not meant for the public.
+number of time series stays bounded whatever URLs clients send.
+
+Who may read them, by settings (`<PREFIX>_METRICS_TOKEN`):
+- with a metrics token set, `/metrics` answers only `Authorization: Bearer <token>` (401
+  otherwise), so that Prometheus can scrape it through the public port and nobody else;
+- without one, `/metrics` is open in development and test, and absent (404) in
+  production: route counts and latencies tell an attacker what is used and what is slow.
 """
 
+import hmac
 import time
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roadmap_shared.errors import Unauthorized
+from roadmap_shared.security.credentials import credentials_from_header
+from roadmap_shared.settings import AppSettings, Environment
 
 REQUESTS = Counter(
     "http_requests_total",
@@ -52,10 +64,21 @@ class MetricsMiddleware:
             LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
 
 
-async def metrics(_: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics_endpoint(token: SecretStr | None) -> Callable[[Request], Awaitable[Response]]:
+    async def metrics(request: Request) -> Response:
+        if token is not None:
+            presented = credentials_from_header(request.headers.get("Authorization"))
+            # Compared in constant time: how long a refusal takes says nothing about how
+            # much of the token was right.
+            if not hmac.compare_digest(presented.encode(), token.get_secret_value().encode()):
+                raise Unauthorized("The metrics token is not valid.")
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
 
 
-def install_metrics(app: FastAPI) -> None:
+def install_metrics(app: FastAPI, settings: AppSettings) -> None:
     app.add_middleware(MetricsMiddleware)
-    app.add_route("/metrics", metrics, include_in_schema=False)
+    if settings.metrics_token is None and settings.environment is Environment.PRODUCTION:
+        return  # counted, but not served to the public port; set a metrics token
+    app.add_route("/metrics", metrics_endpoint(settings.metrics_token), include_in_schema=False)

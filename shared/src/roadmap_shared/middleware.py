@@ -4,6 +4,7 @@ Pure ASGI (not `BaseHTTPMiddleware`) so that streaming responses and context var
 work as expected and no extra task is spawned per request.
 """
 
+import asyncio
 import logging
 import re
 import time
@@ -17,7 +18,7 @@ from roadmap_shared.errors import REQUEST_ID_HEADER, problem_response
 from roadmap_shared.logging import request_id_var
 
 # A client-supplied id is kept only if it is short and harmless to echo into logs.
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -46,8 +47,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode(), b"").decode()
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = _request_id(scope)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500  # until the app starts a response
@@ -83,8 +83,20 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+def _request_id(scope: Scope) -> str:
+    """The client's `X-Request-ID` if it is safe to echo and log, else a new one. Header
+    values are bytes, and any bytes at all may arrive: decoded as Latin-1 (which cannot
+    fail), anything outside the safe pattern is simply replaced, never an error."""
+    incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+    return incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
 class SecurityHeadersMiddleware:
-    """Adds `SECURITY_HEADERS` to every response that does not set them itself."""
+    """Adds `SECURITY_HEADERS` to every response that does not set them itself, and
+    `Cache-Control: no-store` to every response to a request that carries credentials
+    (an `Authorization` header): what such a request gets back is someone's own data, and
+    no browser or proxy cache may keep it. (Responses that hand out tokens to requests
+    without credentials, like signing in, are marked by the route: see `NO_STORE`.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -94,11 +106,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        carries_credentials = "authorization" in Headers(scope=scope)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if carries_credentials:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -154,6 +170,53 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, receive_within_limit, send)
+
+
+class RequestTimeout(HTTPException):
+    def __init__(self, seconds: float) -> None:
+        # The rest of the body may still be on its way: the connection cannot carry another
+        # request, so it is closed.
+        super().__init__(
+            408,
+            f"The request body did not arrive within {seconds:g} seconds.",
+            headers={"Connection": "close"},
+        )
+
+
+class BodyReadDeadlineMiddleware:
+    """Answers 408 when a request's body has not fully arrived `timeout_seconds` after the
+    request began, instead of waiting as long as the client likes (a `Content-Length` of a
+    megabyte followed by ten bytes would otherwise hold the connection open for ever).
+
+    Only reading the body is timed: once it is complete, the app may take as long as it
+    needs, and may wait on `receive` for the client to disconnect.
+    """
+
+    def __init__(self, app: ASGIApp, timeout_seconds: float) -> None:
+        self.app = app
+        self.timeout_seconds = timeout_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = asyncio.get_running_loop().time() + self.timeout_seconds
+        body_complete = False
+
+        async def receive_before_deadline() -> Message:
+            nonlocal body_complete
+            if body_complete:
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                # Like ContentTooLarge: FastAPI's body parsing lets an HTTPException through.
+                raise RequestTimeout(self.timeout_seconds) from None
+            body_complete = message["type"] != "http.request" or not message.get("more_body")
+            return message
+
+        await self.app(scope, receive_before_deadline, send)
 
 
 class HeadAsGetMiddleware:

@@ -16,6 +16,8 @@ open the door to password guessing; each process counts on its own, though, so w
 processes a client gets up to N times the limit until Redis is back.
 """
 
+import hashlib
+import hmac
 import ipaddress
 import logging
 import math
@@ -65,6 +67,18 @@ def client_address_key(address: str) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
     return str(ip)
+
+
+def account_key(email: str, *, secret: bytes) -> str:
+    """The rate-limit key of an account named by its email address: a keyed hash of the
+    address, trimmed and lower-cased, so that the limit holds however it is spelled.
+
+    Redis never holds the address. And since the hash is keyed (HMAC), whoever can read
+    Redis cannot hash a list of known addresses to see which of them have been trying
+    to sign in; only the app, which holds `secret`, can.
+    """
+    normalised = email.strip().lower().encode()
+    return hmac.new(secret, normalised, hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

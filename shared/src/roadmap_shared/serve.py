@@ -8,10 +8,12 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
 
+from roadmap_shared.http_protocol import http_protocol
 from roadmap_shared.settings import AppSettings
 
 DEFAULT_PORTS = {"postgresql": 5432, "redis": 6379, "amqp": 5672}
@@ -53,13 +55,21 @@ def serve(
     if problems := unreachable(services):
         print("\n".join(problems), file=sys.stderr)
         raise SystemExit(1)
-    uvicorn.run(
-        app_factory,
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,  # our JSON logging, configured by the app factory
+    uvicorn.run(app_factory, factory=True, **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: AppSettings) -> dict[str, Any]:
+    """How every stage runs uvicorn (the tests start servers with the same options)."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,  # our JSON logging, configured by the app factory
         # X-Forwarded-* is believed only from the proxies named in the settings.
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=",".join(settings.forwarded_allow_ips) or None,
-    )
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": ",".join(settings.forwarded_allow_ips) or None,
+        # Request heads over the cap get 431 before they fill memory.
+        "http": http_protocol(settings.max_header_bytes),
+        # Naming the server and its version only helps whoever looks for a known flaw.
+        # (`Date` stays: RFC 9110 asks a server with a clock to send it.)
+        "server_header": False,
+    }

@@ -7,7 +7,7 @@ one machine never read each other's variables.
 from enum import StrEnum
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The default for signing keys in development: known to everyone, so refused elsewhere.
@@ -38,6 +38,21 @@ class AppSettings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     # Requests with a larger body are refused with 413 before the body is read.
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # A request's line and headers together; a larger head gets 431 before it is buffered.
+    max_header_bytes: int = Field(default=16_384, ge=1024)
+    # A body must arrive within this many seconds of the request, or the request gets 408:
+    # a client announcing a long body and sending it slowly (or never) cannot hold a
+    # connection and a worker for ever.
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Who may read `/metrics`: with a token, only `Authorization: Bearer <token>`; without
+    # one, everyone in development and test, nobody in production (see `metrics.py`).
+    metrics_token: SecretStr | None = None
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_means_no_token(cls, value: object) -> object:
+        # `PREFIX_METRICS_TOKEN=` (as in `.env.example`) means "no token", not the token "".
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:

@@ -22,7 +22,12 @@ from auth_service.emails.sender import EmailSender
 from auth_service.emails.service import deliver_outbox
 from auth_service.models import User
 from roadmap_shared.database import SessionDep
-from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep, app_state_getter
+from roadmap_shared.dependencies import (
+    ClientAddress,
+    RateLimiterDep,
+    TokenCodecDep,
+    app_state_getter,
+)
 from roadmap_shared.errors import Forbidden
 from roadmap_shared.security.credentials import credentials_from_header
 
@@ -48,19 +53,6 @@ get_hashing_slots = app_state_getter("hashing_slots", asyncio.Semaphore)
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 HashingSlotsDep = Annotated[asyncio.Semaphore, Depends(get_hashing_slots)]
-
-
-def client_address(request: Request) -> str:
-    """The address of the peer that connected to us, which the rate limits key on.
-
-    Behind a reverse proxy that is the proxy, for every client, and they all share one
-    limit. There, set AUTH_FORWARDED_ALLOW_IPS to the proxy's address (see the README), so
-    the client's address is taken from `X-Forwarded-For`. Never trust that header from
-    anyone else, or every client can pick its own rate-limit key."""
-    return request.client.host if request.client else "unknown"
-
-
-ClientAddress = Annotated[str, Depends(client_address)]
 
 
 def deliver_emails_after_response(request: Request, background_tasks: BackgroundTasks) -> None:

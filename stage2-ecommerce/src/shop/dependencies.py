@@ -11,9 +11,8 @@ from roadmap_shared.database import SessionDep
 from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep, app_state_getter
 from roadmap_shared.errors import Forbidden, Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
-from roadmap_shared.security.tokens import InvalidToken
+from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, InvalidToken, subject_user_id
 from shop.accounts import repository as users
-from shop.accounts.tokens import ACCESS_TOKEN, user_id_from_claims
 from shop.catalog.cache import CatalogCache
 from shop.config import Settings
 from shop.models import Role, User
@@ -70,7 +69,7 @@ async def get_current_user(
     """
     token = credentials_from_header(request.headers.get("Authorization"))
     try:
-        user_id = user_id_from_claims(codec.decode(token, expected_type=ACCESS_TOKEN))
+        user_id = subject_user_id(codec.decode(token, expected_type=ACCESS_TOKEN_TYPE))
     except InvalidToken as exc:
         raise Unauthorized("The access token is invalid or has expired") from exc
     user = await users.get(session, user_id)

@@ -19,15 +19,20 @@ from conduit.errors import TOKEN_SCHEME, forbidden, unauthorized
 from conduit.models import Role, User
 from conduit.rate_limits import write_policy
 from conduit.users import repository as users
-from conduit.users.service import ACCESS_TOKEN
 from roadmap_shared.database import SessionDep
-from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep, app_state_getter
+from roadmap_shared.dependencies import (
+    ClientAddress,
+    RateLimiterDep,
+    TokenCodecDep,
+    app_state_getter,
+)
 from roadmap_shared.errors import Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
-from roadmap_shared.security.tokens import InvalidToken
+from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, InvalidToken, subject_user_id
 
 __all__ = [
     "Admin",
+    "ClientAddress",
     "CurrentUser",
     "PresentedToken",
     "RateLimiterDep",
@@ -64,10 +69,10 @@ async def get_viewer(
         return None
     try:
         token = credentials_from_header(authorization, scheme=TOKEN_SCHEME)
-        claims = codec.decode(token, expected_type=ACCESS_TOKEN)
+        user_id = subject_user_id(codec.decode(token, expected_type=ACCESS_TOKEN_TYPE))
     except (Unauthorized, InvalidToken) as exc:
         raise unauthorized("token", "is invalid or expired") from exc
-    user = await users.get_by_id(session, int(claims["sub"]))
+    user = await users.get_by_id(session, user_id)
     if user is None:  # the account was deleted after the token was issued
         raise unauthorized("token", "is invalid or expired")
     return user

@@ -8,6 +8,7 @@ request on the event loop, so it runs in a small thread pool (argon2 releases th
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 
 from argon2 import PasswordHasher, Type
@@ -48,3 +49,22 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 def needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with older parameters and should be replaced at login."""
     return _hasher.check_needs_rehash(password_hash)
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    matches: bool
+    # The password hashed with today's parameters, when it matched a hash made with older
+    # ones. The caller stores it: the password is at hand only now, at sign-in.
+    upgraded_hash: str | None = None
+
+
+async def check_password(password_hash: str | None, password: str) -> PasswordCheck:
+    """Signing in: checks `password` against a user's hash, or, when there is no such
+    user (None), against a dummy hash so that both answers take as long. A match against
+    an outdated hash comes with its replacement."""
+    if not await verify_password(password_hash, password) or password_hash is None:
+        return PasswordCheck(matches=False)
+    if needs_rehash(password_hash):
+        return PasswordCheck(matches=True, upgraded_hash=await hash_password(password))
+    return PasswordCheck(matches=True)

@@ -1,5 +1,7 @@
 """Settings for stages that sign tokens. A stage's settings subclass `TokenSettings`."""
 
+import hashlib
+import hmac
 from datetime import timedelta
 
 from pydantic import Field, SecretStr
@@ -25,6 +27,17 @@ class TokenSettings(AppSettings):
     @property
     def access_token_lifetime(self) -> timedelta:
         return timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def rate_limit_key_secret(self) -> bytes:
+        """Keys the hashes of email addresses in rate-limit keys (`ratelimit.account_key`).
+
+        Derived from the active signing key, so there is no further secret to set, and
+        labelled, so that it is never the signing key itself. Rotating the signing key
+        starts every account's limit afresh, which is harmless.
+        """
+        key = self.jwt_keys[self.jwt_active_kid].get_secret_value().encode()
+        return hmac.new(key, b"rate-limit account keys", hashlib.sha256).digest()
 
     def token_codec(self) -> TokenCodec:
         return TokenCodec(

@@ -1,23 +1,24 @@
 """The rate limits on the endpoints that check passwords or send emails.
 
 Limits count attempts, successful or not, and are checked before any password is hashed,
-so a flood of guesses is refused before it costs CPU. Accounts are keyed by a hash of the
-normalised address: the limit holds however the address is spelled, and Redis never holds
-the address itself.
+so a flood of guesses is refused before it costs CPU. Accounts are keyed by a keyed hash of
+the normalised address (`roadmap_shared.ratelimit.account_key`): the limit holds however
+the address is spelled, and Redis never holds the address itself.
 
 A per-account limit lets anyone slow down sign-in for a victim's account by failing on
 purpose. GCRA limits are soft (one attempt is given back every `window / limit` seconds)
 rather than a lockout, which keeps that nuisance small.
+
+Client addresses arrive as `ClientAddress` gives them, already keyed by what one client
+controls (an IPv6 client by its /64).
 """
 
-import hashlib
-
 from auth_service.config import Settings
-from roadmap_shared.ratelimit import RateLimit, RateLimiter, client_address_key
+from roadmap_shared.ratelimit import RateLimit, RateLimiter, account_key
 
 
-def _account_key(email: str) -> str:
-    return hashlib.sha256(email.encode()).hexdigest()[:32]
+def _account_key(settings: Settings, email: str) -> str:
+    return account_key(email, secret=settings.rate_limit_key_secret)
 
 
 def _login_per_account(settings: Settings) -> RateLimit:
@@ -37,8 +38,8 @@ async def enforce_login_limits(
     per_address = RateLimit(
         "login-address", settings.login_attempts_per_address, settings.login_window_seconds
     )
-    await limiter.enforce(per_address, client_address_key(address))
-    await limiter.enforce(_login_per_account(settings), _account_key(email))
+    await limiter.enforce(per_address, address)
+    await limiter.enforce(_login_per_account(settings), _account_key(settings, email))
 
 
 async def enforce_password_check_limit(
@@ -46,7 +47,7 @@ async def enforce_password_check_limit(
 ) -> None:
     """Checking the current password (to change it) counts as a login attempt: otherwise a
     stolen access token would allow unlimited guesses at the password."""
-    await limiter.enforce(_login_per_account(settings), _account_key(email))
+    await limiter.enforce(_login_per_account(settings), _account_key(settings, email))
 
 
 async def enforce_registration_limit(
@@ -55,13 +56,13 @@ async def enforce_registration_limit(
     policy = RateLimit(
         "register-address", settings.registrations_per_address, settings.registration_window_seconds
     )
-    await limiter.enforce(policy, client_address_key(address))
+    await limiter.enforce(policy, address)
 
 
 async def enforce_email_limit(limiter: RateLimiter, settings: Settings, *, email: str) -> None:
     """Password reset and verification emails per account: nobody can fill an inbox."""
     policy = RateLimit("emails-account", settings.emails_per_account, settings.email_window_seconds)
-    await limiter.enforce(policy, _account_key(email))
+    await limiter.enforce(policy, _account_key(settings, email))
 
 
 async def enforce_reset_request_limit(
@@ -73,5 +74,5 @@ async def enforce_reset_request_limit(
     per_address = RateLimit(
         "reset-address", settings.reset_requests_per_address, settings.email_window_seconds
     )
-    await limiter.enforce(per_address, client_address_key(address))
+    await limiter.enforce(per_address, address)
     await enforce_email_limit(limiter, settings, email=email)

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, status
 
 from auth_service.auth import email_flows, service
 from auth_service.auth.login_form import LOGIN_REQUEST_BODY, read_login_request
@@ -34,15 +34,15 @@ from auth_service.dependencies import (
     deliver_emails_after_response,
 )
 from auth_service.users.schemas import UserPublic
+from roadmap_shared.dependencies import NO_STORE
 from roadmap_shared.errors import problem_responses
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+# Every response here is about an account, and many hand out tokens: none may be cached.
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[NO_STORE])
 SENDS_EMAIL = [Depends(deliver_emails_after_response)]
 
 
-def token_response(tokens: service.IssuedTokens, response: Response) -> TokenResponse:
-    # RFC 6749 section 5.1: responses holding tokens must not be stored by any cache.
-    response.headers["Cache-Control"] = "no-store"
+def token_response(tokens: service.IssuedTokens) -> TokenResponse:
     return TokenResponse(
         access_token=tokens.access_token,
         expires_in=tokens.access_token_expires_in,
@@ -79,7 +79,6 @@ async def register(
 async def login(
     *,
     credentials: Annotated[LoginRequest, Depends(read_login_request)],
-    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     codec: TokenCodecDep,
@@ -96,7 +95,7 @@ async def login(
         email=credentials.email,
         password=credentials.password,
     )
-    return token_response(tokens, response)
+    return token_response(tokens)
 
 
 @router.post(
@@ -106,13 +105,12 @@ async def login(
 )
 async def refresh(
     data: RefreshRequest,
-    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     codec: TokenCodecDep,
 ) -> TokenResponse:
     tokens = await service.refresh(session, settings, codec, data.refresh_token)
-    return token_response(tokens, response)
+    return token_response(tokens)
 
 
 @router.post(
@@ -144,7 +142,6 @@ async def change_password(
     *,
     data: PasswordChangeRequest,
     user: CurrentUser,
-    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     codec: TokenCodecDep,
@@ -159,7 +156,7 @@ async def change_password(
         current_password=data.current_password,
         new_password=data.new_password,
     )
-    return token_response(tokens, response)
+    return token_response(tokens)
 
 
 @router.post(

@@ -27,7 +27,7 @@ from auth_service.models import EmailTokenPurpose, LoginSession, SessionEndReaso
 from auth_service.users import repository as users
 from roadmap_shared.database import utcnow
 from roadmap_shared.errors import BadRequest, Conflict, Forbidden, Unauthorized
-from roadmap_shared.security.passwords import hash_password, needs_rehash, verify_password
+from roadmap_shared.security.passwords import check_password, hash_password, verify_password
 from roadmap_shared.security.tokens import InvalidToken, TokenCodec
 
 logger = logging.getLogger(__name__)
@@ -88,10 +88,10 @@ async def login(
     # the pool for every other request; so a login waits for a hashing slot first.
     async with hashing_slots:
         user = await users.get_by_email(session, email)
-        # With no user, verify_password still spends a hash on a dummy, so "no such account"
+        # With no user, the check still spends a hash on a dummy, so "no such account"
         # and "wrong password" take the same time and give the same answer.
-        password_ok = await verify_password(user.password_hash if user else None, password)
-    if user is None or not password_ok:
+        checked = await check_password(user.password_hash if user else None, password)
+    if user is None or not checked.matches:
         raise Unauthorized("Incorrect email or password.")
     # The password was checked against the row as it was read before hashing. A password
     # change, a reset or a deactivation committing since then has ended every session that
@@ -105,10 +105,9 @@ async def login(
     if not user.is_active:
         # Only said to someone who knows the password.
         raise Forbidden("This account has been deactivated.")
-    if needs_rehash(user.password_hash):
-        # The hashing parameters have been raised since this hash was made; the password
-        # is at hand only now, at login, so upgrade it now.
-        user.password_hash = await hash_password(password)
+    if checked.upgraded_hash is not None:
+        # The hashing parameters have been raised since this hash was made.
+        user.password_hash = checked.upgraded_hash
     return await start_session(session, settings, codec, user)
 
 

@@ -14,9 +14,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from roadmap_shared.security.tokens import InvalidToken, IssuedToken, TokenCodec
-
-ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a token type, not a secret)
+from roadmap_shared.security.tokens import (
+    ACCESS_TOKEN_TYPE,
+    InvalidToken,
+    IssuedToken,
+    TokenCodec,
+    subject_user_id,
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,8 @@ def read_access_token(codec: TokenCodec, token: str) -> AccessClaims:
     """The claims of a valid access token; raises `InvalidToken` for anything else
     (forged, expired, not yet valid, another token type, or claims we did not write)."""
     claims = codec.decode(token, expected_type=ACCESS_TOKEN_TYPE)
+    user_id = subject_user_id(claims)
     try:
-        return AccessClaims(user_id=int(claims["sub"]), session_id=uuid.UUID(claims["sid"]))
+        return AccessClaims(user_id=user_id, session_id=uuid.UUID(claims["sid"]))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InvalidToken("the token's subject or session is malformed") from exc
+        raise InvalidToken("the token's session is malformed") from exc

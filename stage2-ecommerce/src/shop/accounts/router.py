@@ -1,7 +1,8 @@
 from fastapi import APIRouter, status
 
+from roadmap_shared.dependencies import NO_STORE
 from roadmap_shared.errors import problem_responses
-from roadmap_shared.ratelimit import RateLimit
+from roadmap_shared.ratelimit import RateLimit, account_key
 from shop.accounts import service
 from shop.accounts.schemas import AccessToken, LoginRequest, RegisterRequest, UserPublic
 from shop.accounts.tokens import issue_access_token
@@ -13,7 +14,8 @@ from shop.dependencies import (
     TokenCodecDep,
 )
 
-router = APIRouter(prefix="/auth", tags=["accounts"])
+# Every response here is about an account, or hands out a token: none may be cached.
+router = APIRouter(prefix="/auth", tags=["accounts"], dependencies=[NO_STORE])
 
 
 @router.post(
@@ -43,7 +45,7 @@ async def login(
     # Counted per account, before the password is checked, so guessing is slowed down
     # whichever address it comes from. (Redis down: each process counts on its own.)
     policy = RateLimit("login", settings.login_attempts_per_minute, period_seconds=60)
-    await limiter.enforce(policy, service.normalise_email(body.email))
+    await limiter.enforce(policy, account_key(body.email, secret=settings.rate_limit_key_secret))
     user = await service.authenticate(session, email=body.email, password=body.password)
     lifetime = settings.access_token_lifetime
     issued = issue_access_token(codec, user, lifetime)

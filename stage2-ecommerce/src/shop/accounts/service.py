@@ -4,7 +4,7 @@ tokens, email verification and password resets in depth."""
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.errors import Conflict, Unauthorized
-from roadmap_shared.security.passwords import hash_password, needs_rehash, verify_password
+from roadmap_shared.security.passwords import check_password, hash_password
 from shop.accounts import repository
 from shop.models import Role, User
 
@@ -34,8 +34,9 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     user = await repository.get_by_email(session, normalise_email(email))
     # Verified even when there is no such user (against a dummy hash), so a wrong email
     # and a wrong password take the same time and get the same answer.
-    if not await verify_password(user.password_hash if user else None, password) or not user:
+    checked = await check_password(user.password_hash if user else None, password)
+    if user is None or not checked.matches:
         raise Unauthorized("The email or password is incorrect")
-    if needs_rehash(user.password_hash):
-        user.password_hash = await hash_password(password)
+    if checked.upgraded_hash is not None:  # made with older hashing parameters
+        user.password_hash = checked.upgraded_hash
     return user

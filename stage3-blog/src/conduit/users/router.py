@@ -1,9 +1,10 @@
 """Authentication endpoints: register, log in, read and update the current user."""
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Response
 
 from conduit.dependencies import (
     CacheDep,
+    ClientAddress,
     CurrentUser,
     PresentedToken,
     RateLimiterDep,
@@ -20,22 +21,18 @@ from conduit.rate_limits import (
 )
 from conduit.users import service
 from conduit.users.schemas import LoginRequest, RegisterRequest, UpdateUserRequest, UserResponse
-from roadmap_shared.ratelimit import client_address_key
+from roadmap_shared.dependencies import NO_STORE
+from roadmap_shared.ratelimit import account_key
 
-router = APIRouter(tags=["User and Authentication"])
-
-
-def _client_address(request: Request) -> str:
-    # The TCP peer, or what a proxy named in BLOG_FORWARDED_ALLOW_IPS says it forwarded
-    # for; keyed by what one client controls (an IPv6 client, its whole /64).
-    return client_address_key(request.client.host) if request.client else "unknown"
+# Every response here is about an account, with its token: none may be cached.
+router = APIRouter(tags=["User and Authentication"], dependencies=[NO_STORE])
 
 
 @router.post("/users/login", summary="Log in")
 async def login(
     *,
     body: LoginRequest,
-    request: Request,
+    address: ClientAddress,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
@@ -45,8 +42,11 @@ async def login(
     decision = await enforce_all(
         limiter,
         [
-            (login_address_policy(settings), _client_address(request)),
-            (login_account_policy(settings), body.user.email.lower()),
+            (login_address_policy(settings), address),
+            (
+                login_account_policy(settings),
+                account_key(body.user.email, secret=settings.rate_limit_key_secret),
+            ),
         ],
     )
     response.headers.update(decision.headers())
@@ -59,14 +59,14 @@ async def login(
 async def register(
     *,
     body: RegisterRequest,
-    request: Request,
+    address: ClientAddress,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
     codec: TokenCodecDep,
     limiter: RateLimiterDep,
 ) -> UserResponse:
-    decision = await limiter.enforce(registration_policy(settings), _client_address(request))
+    decision = await limiter.enforce(registration_policy(settings), address)
     response.headers.update(decision.headers())
     user = await service.register(session, body.user)
     token = service.issue_token(codec, settings, user)

@@ -9,10 +9,9 @@ from conduit.errors import invalid, unauthorized
 from conduit.models import User
 from conduit.users import repository
 from conduit.users.schemas import AuthenticatedUser, NewUser, UserChanges
-from roadmap_shared.security.passwords import hash_password, needs_rehash, verify_password
-from roadmap_shared.security.tokens import TokenCodec
+from roadmap_shared.security.passwords import check_password, hash_password
+from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, TokenCodec
 
-ACCESS_TOKEN = "access"  # noqa: S105 (a token type, not a secret)
 # The fields an update may clear by sending null (or "").
 CLEARABLE = frozenset({"bio", "image"})
 # Which field a unique constraint protects (names from the naming convention).
@@ -21,7 +20,7 @@ _UNIQUE_FIELDS = {"uq_users_username": "username", "uq_users_email": "email"}
 
 def issue_token(codec: TokenCodec, settings: Settings, user: User) -> str:
     return codec.encode(
-        subject=str(user.id), token_type=ACCESS_TOKEN, lifetime=settings.access_token_lifetime
+        subject=str(user.id), token_type=ACCESS_TOKEN_TYPE, lifetime=settings.access_token_lifetime
     ).token
 
 
@@ -45,11 +44,12 @@ async def register(session: AsyncSession, new: NewUser) -> User:
 
 async def login(session: AsyncSession, email: str, password: str) -> User:
     user = await repository.get_by_email(session, email)
-    # verify_password takes as long for an unknown email as for a wrong password.
-    if not await verify_password(user.password_hash if user else None, password) or user is None:
+    # The check takes as long for an unknown email as for a wrong password.
+    checked = await check_password(user.password_hash if user else None, password)
+    if user is None or not checked.matches:
         raise unauthorized("email or password", "is invalid")
-    if needs_rehash(user.password_hash):
-        user.password_hash = await hash_password(password)
+    if checked.upgraded_hash is not None:  # made with older hashing parameters
+        user.password_hash = checked.upgraded_hash
     return user
 
 

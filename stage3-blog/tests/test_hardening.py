@@ -1,0 +1,110 @@
+"""Hostile or unusual input at sign-in and in tokens, handled as in the other stages."""
+
+from datetime import timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from httpx import AsyncClient
+from redis.asyncio import Redis
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conduit.config import Settings
+from conduit.models import User
+from roadmap_shared.ratelimit import account_key
+from roadmap_shared.security.passwords import needs_rehash, verify_password
+from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE
+from tests.conftest import make_settings
+from tests.factories import PASSWORD, auth, make_user
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    # Limits low enough that a rate-limit key lives for seconds, long enough to be read.
+    return make_settings(
+        database_url, redis_url, logins_per_minute_per_account=3, logins_per_minute_per_address=6
+    )
+
+
+@pytest.mark.parametrize("subject", [str(2**63), "abc", "-1", "1e3", " 1", "0", "\u0661"])
+@pytest.mark.parametrize("path", ["/api/user", "/api/articles"])
+async def test_a_signed_token_whose_subject_is_not_a_user_id_is_refused(
+    client: AsyncClient, settings: Settings, subject: str, path: str
+) -> None:
+    token = (
+        settings.token_codec()
+        .encode(subject=subject, token_type=ACCESS_TOKEN_TYPE, lifetime=timedelta(minutes=5))
+        .token
+    )
+
+    response = await client.get(path, headers={"Authorization": f"Token {token}"})
+
+    assert response.status_code == 401
+    assert response.json() == {"errors": {"token": ["is invalid or expired"]}}
+
+
+async def test_signing_in_upgrades_a_hash_made_with_older_parameters(
+    client: AsyncClient, db_session: AsyncSession
+) -> None:
+    user = await make_user(db_session)
+    outdated = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+    await db_session.execute(update(User).where(User.id == user.id).values(password_hash=outdated))
+
+    response = await client.post(
+        "/api/users/login", json={"user": {"email": user.email, "password": PASSWORD}}
+    )
+    assert response.status_code == 200
+
+    stored = await db_session.scalar(select(User.password_hash).where(User.id == user.id))
+    assert stored is not None
+    assert stored != outdated
+    assert not needs_rehash(stored)
+    assert await verify_password(stored, PASSWORD)
+
+
+async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
+    client: AsyncClient, redis_client: Redis, settings: Settings
+) -> None:
+    email = "Someone.Private@Example.com"
+    await client.post(
+        "/api/users/login", json={"user": {"email": email, "password": "not the password"}}
+    )
+
+    keys = [str(key) async for key in redis_client.scan_iter()]
+    assert not [key for key in keys if "private" in key.lower()]
+    hashed = account_key(email, secret=settings.rate_limit_key_secret)
+    assert f"conduit:ratelimit:login-account:{hashed}" in keys
+
+
+async def test_responses_with_tokens_or_personal_data_are_never_stored(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db_session)
+    registration = {"username": "jake", "email": "jake@jake.jake", "password": "jakejakejake"}
+    responses = {
+        "register": await client.post("/api/users", json={"user": registration}),
+        "login": await client.post(
+            "/api/users/login", json={"user": {"email": user.email, "password": PASSWORD}}
+        ),
+        "current user": await client.get("/api/user", headers=auth(settings, user)),
+        "feed": await client.get("/api/articles/feed", headers=auth(settings, user)),
+        "articles, signed in": await client.get("/api/articles", headers=auth(settings, user)),
+        "profile, signed in": await client.get(
+            f"/api/profiles/{user.username}", headers=auth(settings, user)
+        ),
+    }
+    for name, response in responses.items():
+        assert response.status_code < 400, (name, response.text)
+        assert response.headers.get("Cache-Control") == "no-store", name
+    # Anonymous reads may be stored.
+    assert "Cache-Control" not in (await client.get("/api/articles")).headers
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/articles", "/api/user", "/api/tags"])
+@pytest.mark.parametrize("header", [b"X-Request-ID", b"Authorization"])
+async def test_header_bytes_that_are_not_utf8_get_a_normal_answer(
+    client: AsyncClient, path: str, header: bytes
+) -> None:
+    response = await client.get(path, headers=[(header, b"\xff\xe9")])
+    assert response.status_code < 500
+    assert len(response.headers["X-Request-ID"]) == 32  # replaced, not echoed
