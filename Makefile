@@ -28,6 +28,12 @@ help: ## List the targets
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 	@echo "  test-stageN      Run one stage group's suites (N = 1 to 4)"
 	@echo
+	@echo "Variables (make <target> NAME=value):"
+	@echo "  STAGE            the stage folder for run, migrate, seed, worker (default $(STAGE))"
+	@echo "  PORT             run: listen on this port instead of 8000"
+	@echo "  RELOAD=1         run: restart the server when a file changes"
+	@echo "  FROM, TO         diff: the two stages to compare"
+	@echo
 	@echo "Stages: $(STAGES)"
 
 $(CURDIR)/.tools/bin/uv:
@@ -42,26 +48,32 @@ $(CURDIR)/.tools/bin/uv:
 .PHONY: install
 install: .venv/.installed ## Install every stage and the dev tools into .venv
 
+# `uv run` inside a stage folder, with that stage's package: $(call in_stage,<command>)
+in_stage = cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) $(1)
+# Each command first checks what it needs (valid settings, services that answer) and stops
+# with one line saying what is missing and how to provide it (roadmap_shared.preflight).
+upgrade_database = $(call in_stage,python -m roadmap_shared.upgrade_database $(call import_name,$(STAGE)))
+preflight = $(call in_stage,python -m roadmap_shared.preflight $(call import_name,$(STAGE)))
+
 .PHONY: run
-run: install ## Run a stage's API (default stage 1 on http://127.0.0.1:8000)
-	@if [ -f $(STAGE)/alembic.ini ]; then $(MAKE) migrate STAGE=$(STAGE); fi
-	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
-		python -m $(call import_name,$(STAGE))
+run: install ## Run a stage's API: make run [STAGE=...] [PORT=8001] [RELOAD=1]
+	@if [ -f $(STAGE)/alembic.ini ]; then $(upgrade_database); fi
+	$(call in_stage,python -m $(call import_name,$(STAGE)) \
+		$(if $(PORT),--port $(PORT)) $(if $(filter-out 0,$(RELOAD)),--reload))
 
 .PHONY: migrate
 migrate: install ## Create the stage's database if missing and upgrade it to head
-	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
-		python -m roadmap_shared.migrate $(call import_name,$(STAGE))
+	$(upgrade_database)
 
 .PHONY: seed
 seed: migrate ## Fill the stage's database with realistic demo data
-	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
-		python -m $(call import_name,$(STAGE)).seed
+	@$(preflight)
+	$(call in_stage,python -m $(call import_name,$(STAGE)).seed)
 
 .PHONY: worker
 worker: migrate ## Run the stage's background job worker
-	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
-		python -m $(call import_name,$(STAGE)).worker
+	@$(preflight)
+	$(call in_stage,python -m $(call import_name,$(STAGE)).worker)
 
 .PHONY: test
 test: install ## Run every suite, each in its own process, and print a summary table

@@ -4,8 +4,10 @@ Usage: python scripts/run_suites.py [--group NAME] SUITE_DIR ...
 
 Each suite runs as `uv run --locked --package <its package> python -m pytest` from its own
 folder, so it uses its own pytest settings (and its own `tests` package). Counts come from
-pytest's JUnit XML report. The last line is `N passed, M failed` summed over all suites;
-the exit status is non-zero if anything failed.
+pytest's JUnit XML report. A suite whose services are missing is stopped by the harness
+before its first test; the one line saying why is repeated under the table. The last line
+is `N passed, M failed` summed over all suites; the exit status is non-zero if anything
+failed.
 """
 
 import argparse
@@ -29,6 +31,7 @@ class Outcome:
     failed: int = 0
     skipped: int = 0
     seconds: float = 0.0
+    stopped_because: str = ""  # the harness's one line, when it stopped the suite at start
 
 
 def package_of(suite: Path) -> str | None:
@@ -57,6 +60,8 @@ def run_suite(folder: str) -> Outcome:
     workdir = ROOT if suite == ROOT / "tests" else suite
     report = RESULTS / f"{name}.xml"
     report.unlink(missing_ok=True)
+    stop_reason = RESULTS / f"{name}.stopped"
+    stop_reason.unlink(missing_ok=True)
     command = [os.environ.get("UV", "uv"), "run", "--locked"]
     if (package := package_of(workdir)) is not None:
         command += ["--package", package]
@@ -65,8 +70,11 @@ def run_suite(folder: str) -> Outcome:
         command.append("tests")
     print(f"\n=== {name} ===", flush=True)
     started = time.perf_counter()
-    status = subprocess.run(command, cwd=workdir, check=False).returncode  # noqa: S603
+    environment = os.environ | {"HARNESS_STOP_REASON_FILE": str(stop_reason)}
+    status = subprocess.run(command, cwd=workdir, env=environment, check=False).returncode  # noqa: S603
     outcome = Outcome(name, seconds=time.perf_counter() - started)
+    if stop_reason.exists():
+        outcome.stopped_because = stop_reason.read_text().strip()
     if report.exists():
         outcome.passed, outcome.failed, outcome.skipped = counts_from_junit(report)
     # pytest exits 0 (all passed) or 1 (tests failed); anything else means the run itself
@@ -80,6 +88,9 @@ def print_table(outcomes: list[Outcome]) -> None:
     print(f"\n{'suite':<22}{'passed':>8}{'failed':>8}{'skipped':>9}{'seconds':>9}")
     for o in outcomes:
         print(f"{o.suite:<22}{o.passed:>8}{o.failed:>8}{o.skipped:>9}{o.seconds:>9.1f}")
+    for o in outcomes:
+        if o.stopped_because:
+            print(f"{o.suite} did not run: {o.stopped_because}")
     passed = sum(o.passed for o in outcomes)
     failed = sum(o.failed for o in outcomes)
     print(f"{passed} passed, {failed} failed")

@@ -40,6 +40,20 @@ def test_the_table_ends_with_the_summed_line(capsys: pytest.CaptureFixture[str])
     assert lines[-1] == "12 passed, 2 failed"
 
 
+def test_a_suite_stopped_by_the_harness_is_explained_once_under_the_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reason = "Redis is not reachable at 127.0.0.1:1 (TEST_REDIS_URL). Start it ..."
+    RUNNER.print_table(
+        [
+            RUNNER.Outcome("stage2-auth", 0, 1, 0, 1.0, stopped_because=reason),
+            RUNNER.Outcome("stage1", 7, 0, 0, 2.0),
+        ]
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2:] == [f"stage2-auth did not run: {reason}", "7 passed, 1 failed"]
+
+
 def test_an_empty_stage_group_passes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
