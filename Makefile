@@ -90,15 +90,31 @@ test-stage1 test-stage2 test-stage3 test-stage4: install
 		$(filter $(@:test-%=%)-%,$(STAGES))
 
 .PHONY: lint
-lint: install ## ruff (lint and format check) and mypy strict on all code
-	$(UV) run --locked ruff check .
-	$(UV) run --locked ruff format --check .
+lint: install ## ruff, mypy strict, the compose file's schema and hadolint on the Dockerfiles
+	@echo "lint: ruff check"
+	@$(UV) run --locked ruff check .
+	@echo "lint: ruff format --check"
+	@$(UV) run --locked ruff format --check .
 	@# One mypy run per member: each has its own `tests` package.
 	@for member in shared $(STAGES) .; do \
-		echo "mypy $$member"; \
+		echo "lint: mypy $$member"; \
 		(cd $$member && $(UV) run --locked mypy $$( [ $$member = . ] && echo tests scripts || \
 			ls -d src tests benchmarks 2>/dev/null )); \
 	done
+	@echo "lint: docker-compose.yml against the compose specification"
+	@$(UV) run --locked check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@echo "lint: the GitHub workflow and Dependabot config against their schemas"
+	@$(UV) run --locked check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	@$(UV) run --locked check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	@for dockerfile in $(wildcard stage*-*/Dockerfile); do \
+		echo "lint: hadolint $$dockerfile"; \
+		$(UV) run --locked hadolint $$dockerfile; \
+	done
+
+.PHONY: coverage
+coverage: install ## Every suite with coverage: HTML in .test-results/coverage/, floors enforced
+	UV=$(UV) $(UV) run --locked python scripts/run_suites.py --coverage shared $(STAGES) tests
+	@echo "HTML reports: .test-results/coverage/<suite>/index.html"
 
 .PHONY: bench
 bench: install ## Benchmarks for every stage that has them (ratios against a baseline)

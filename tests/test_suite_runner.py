@@ -2,12 +2,13 @@
 pytest's JUnit report."""
 
 import importlib.util
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.stages import ROOT
+from tests.stages import ROOT, STAGES
 
 
 def load_runner() -> ModuleType:
@@ -63,3 +64,15 @@ def test_an_empty_stage_group_passes(
         "stage4: no stage folders yet, nothing to test",
         "0 passed, 0 failed",
     ]
+
+
+@pytest.mark.parametrize("member", ["shared", *(stage.name for stage in STAGES)])
+def test_every_member_has_a_coverage_floor(member: str) -> None:
+    pyproject = tomllib.loads((ROOT / member / "pyproject.toml").read_text())
+    assert 50 <= pyproject["tool"]["coverage"]["report"]["fail_under"] <= 100
+
+
+def test_coverage_measures_each_member_into_its_own_html_report() -> None:
+    command = RUNNER.coverage_options("stage2-auth")
+    assert "--cov=src" in command
+    assert f"--cov-report=html:{RUNNER.RESULTS / 'coverage' / 'stage2-auth'}" in command
