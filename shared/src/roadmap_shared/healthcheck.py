@@ -14,7 +14,7 @@ def main(package: str) -> None:
     port = load_settings(package).port
     # The URL is built from an integer port on loopback: no user input reaches it.
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
             status = response.status
     except OSError as error:  # refused, timed out, or an HTTP error status
         raise SystemExit(f"/healthz on port {port}: {error}") from None
