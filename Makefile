@@ -32,7 +32,8 @@ help: ## List the targets
 	@echo "  STAGE            the stage folder for run, migrate, seed, worker (default $(STAGE))"
 	@echo "  PORT             run: listen on this port instead of 8000"
 	@echo "  RELOAD=1         run: restart the server when a file changes"
-	@echo "  FROM, TO         diff: the two stages to compare"
+	@echo "  FROM             diff: the stage to compare from"
+	@echo "  TO               diff: the stage to compare with"
 	@echo
 	@echo "Stages: $(STAGES)"
 

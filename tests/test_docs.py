@@ -318,3 +318,23 @@ def test_the_mermaid_check_finds_a_broken_diagram() -> None:
     [error] = parse_with_mermaid(["sequenceDiagram\n    A->>B: read it; check it\n"])
     assert error is not None
     assert "Parse error" in error
+
+
+def test_make_help_lists_the_variables_the_readmes_use() -> None:
+    result = subprocess.run(
+        ["make", "help"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for variable in ["STAGE", "PORT", "RELOAD", "FROM", "TO"]:
+        assert re.search(rf"^  {variable}\b", result.stdout, re.MULTILINE), variable
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_every_stage_starts_through_the_one_shared_entry(stage: Path) -> None:
+    """`python -m <stage>` is run_stage, so every stage has the same options and messages."""
+    main = (stage / "src" / import_package(stage) / "__main__.py").read_text()
+    assert re.search(rf'^    run_stage\("{import_package(stage)}"[,)]', main, re.MULTILINE)

@@ -27,7 +27,8 @@ SHARED_SOURCE = Path(__file__).resolve().parent
 
 
 def _arguments(package: str, argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=f"python -m {package}", description=__doc__)
+    description = f"Serve {package}'s API once its settings, services and port are checked."
+    parser = argparse.ArgumentParser(prog=f"python -m {package}", description=description)
     parser.add_argument("--port", type=int, help="listen on this port instead of the setting's")
     parser.add_argument(
         "--reload", action="store_true", help="restart when the code changes (development)"
