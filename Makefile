@@ -28,6 +28,13 @@ help: ## List the targets
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 	@echo "  test-stageN      Run one stage group's suites (N = 1 to 4)"
 	@echo
+	@echo "Variables (make <target> NAME=value):"
+	@echo "  STAGE            the stage folder for run, migrate, seed, worker (default $(STAGE))"
+	@echo "  PORT             run: listen on this port instead of 8000"
+	@echo "  RELOAD=1         run: restart the server when a file changes"
+	@echo "  FROM             diff: the stage to compare from"
+	@echo "  TO               diff: the stage to compare with"
+	@echo
 	@echo "Stages: $(STAGES)"
 
 $(CURDIR)/.tools/bin/uv:
@@ -42,26 +49,32 @@ $(CURDIR)/.tools/bin/uv:
 .PHONY: install
 install: .venv/.installed ## Install every stage and the dev tools into .venv
 
+# `uv run` inside a stage folder, with that stage's package: $(call in_stage,<command>)
+in_stage = cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) $(1)
+# Each command first checks what it needs (valid settings, services that answer) and stops
+# with one line saying what is missing and how to provide it (roadmap_shared.preflight).
+upgrade_database = $(call in_stage,python -m roadmap_shared.upgrade_database $(call import_name,$(STAGE)))
+preflight = $(call in_stage,python -m roadmap_shared.preflight $(call import_name,$(STAGE)))
+
 .PHONY: run
-run: install ## Run a stage's API (default stage 1 on http://127.0.0.1:8000)
-	@if [ -f $(STAGE)/alembic.ini ]; then $(MAKE) migrate STAGE=$(STAGE); fi
-	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
-		python -m $(call import_name,$(STAGE))
+run: install ## Run a stage's API: make run [STAGE=...] [PORT=8001] [RELOAD=1]
+	@if [ -f $(STAGE)/alembic.ini ]; then $(upgrade_database); fi
+	$(call in_stage,python -m $(call import_name,$(STAGE)) \
+		$(if $(PORT),--port $(PORT)) $(if $(filter-out 0,$(RELOAD)),--reload))
 
 .PHONY: migrate
 migrate: install ## Create the stage's database if missing and upgrade it to head
-	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
-		python -m roadmap_shared.migrate $(call import_name,$(STAGE))
+	$(upgrade_database)
 
 .PHONY: seed
 seed: migrate ## Fill the stage's database with realistic demo data
-	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
-		python -m $(call import_name,$(STAGE)).seed
+	@$(preflight)
+	$(call in_stage,python -m $(call import_name,$(STAGE)).seed)
 
 .PHONY: worker
 worker: migrate ## Run the stage's background job worker
-	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
-		python -m $(call import_name,$(STAGE)).worker
+	@$(preflight)
+	$(call in_stage,python -m $(call import_name,$(STAGE)).worker)
 
 .PHONY: test
 test: install ## Run every suite, each in its own process, and print a summary table
@@ -78,15 +91,31 @@ test-stage1 test-stage2 test-stage3 test-stage4: install
 		$(filter $(@:test-%=%)-%,$(STAGES))
 
 .PHONY: lint
-lint: install ## ruff (lint and format check) and mypy strict on all code
-	$(UV) run --locked ruff check .
-	$(UV) run --locked ruff format --check .
+lint: install ## ruff, mypy strict, the compose file's schema and hadolint on the Dockerfiles
+	@echo "lint: ruff check"
+	@$(UV) run --locked ruff check .
+	@echo "lint: ruff format --check"
+	@$(UV) run --locked ruff format --check .
 	@# One mypy run per member: each has its own `tests` package.
 	@for member in shared $(STAGES) .; do \
-		echo "mypy $$member"; \
+		echo "lint: mypy $$member"; \
 		(cd $$member && $(UV) run --locked mypy $$( [ $$member = . ] && echo tests scripts || \
 			ls -d src tests benchmarks 2>/dev/null )); \
 	done
+	@echo "lint: docker-compose.yml against the compose specification"
+	@$(UV) run --locked check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@echo "lint: the GitHub workflow and Dependabot config against their schemas"
+	@$(UV) run --locked check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	@$(UV) run --locked check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	@for dockerfile in $(wildcard stage*-*/Dockerfile); do \
+		echo "lint: hadolint $$dockerfile"; \
+		$(UV) run --locked hadolint $$dockerfile; \
+	done
+
+.PHONY: coverage
+coverage: install ## Every suite with coverage: HTML in .test-results/coverage/, floors enforced
+	UV=$(UV) $(UV) run --locked python scripts/run_suites.py --coverage shared $(STAGES) tests
+	@echo "HTML reports: .test-results/coverage/<suite>/index.html"
 
 .PHONY: bench
 bench: install ## Benchmarks for every stage that has them (ratios against a baseline)

@@ -1,9 +1,12 @@
-"""No Docker engine runs here, so the compose file and Dockerfiles are checked as text:
-every stage has a service built from its own Dockerfile, everything has a health check,
-and every image is pinned."""
+"""No Docker engine runs here, so the compose file and Dockerfiles are checked as text
+(`make lint` also validates them against the compose specification and with hadolint):
+every stage has a service built from its own Dockerfile, everything has a health check
+that follows the port setting, every image is pinned, the PostgreSQL credentials agree
+everywhere, and the unprivileged user can write where the stage writes."""
 
+import importlib
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -20,9 +23,100 @@ def test_the_backing_services_are_there() -> None:
     assert {"postgres", "redis", "rabbitmq"} <= SERVICES.keys()
 
 
+def dockerfile_of(service: dict[str, Any]) -> str | None:
+    build = service.get("build")
+    return (ROOT / build["dockerfile"]).read_text() if build else None
+
+
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_every_service_has_a_health_check(name: str) -> None:
-    assert "test" in SERVICES[name]["healthcheck"]
+    """In the compose file, or the HEALTHCHECK of the image it builds."""
+    service = SERVICES[name]
+    if "healthcheck" in service:
+        assert "test" in service["healthcheck"]
+    else:
+        dockerfile = dockerfile_of(service)
+        assert dockerfile is not None, f"{name} has no health check"
+        assert re.search(r"^HEALTHCHECK .*CMD", dockerfile, re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_the_health_check_asks_the_port_the_settings_name(stage: Path) -> None:
+    """A hard-coded 8000 would mark a container on another port unhealthy forever."""
+    dockerfile = (stage / "Dockerfile").read_text()
+    check = dockerfile[dockerfile.index("HEALTHCHECK") :].split("\n", 2)[:2]
+    assert f'"roadmap_shared.healthcheck", "{import_package(stage)}"' in "".join(check)
+    assert "8000" not in yaml.safe_dump(SERVICES[stage.name].get("healthcheck", {}))
+
+
+def postgres_urls() -> list[tuple[str, str]]:
+    """Every PostgreSQL URL a person copies or a program defaults to, with where it is."""
+    places = [
+        ROOT / "README.md",
+        ROOT / "docker-compose.yml",
+        ROOT / ".github/workflows/ci.yml",
+        ROOT / ".ci/run",
+        ROOT / "shared/src/roadmap_shared/testing/services.py",
+    ]
+    for stage in STAGES:
+        places += [stage / "README.md", stage / ".env.example", *stage.glob("src/*/config.py")]
+    pattern = re.compile(r"postgresql(?:\+\w+)?://[^\s\"'`]+")
+    return [
+        (str(place.relative_to(ROOT)), url)
+        for place in places
+        if place.exists()
+        for url in pattern.findall(place.read_text())
+    ]
+
+
+def test_every_postgresql_url_uses_the_credentials_the_compose_server_accepts() -> None:
+    environment = SERVICES["postgres"]["environment"]
+    # The server trusts its local network; a URL with a password would work, but would
+    # teach that some password matters, and none does here.
+    assert environment["POSTGRES_HOST_AUTH_METHOD"] == "trust"
+    assert "POSTGRES_PASSWORD" not in environment
+    user = environment["POSTGRES_USER"]
+    urls = postgres_urls()
+    assert len(urls) > 10
+    for place, url in urls:
+        assert re.match(rf"postgresql(?:\+\w+)?://{user}@", url), f"{place}: {url}"
+
+
+def test_rabbitmq_waits_behind_a_profile_until_a_stage_uses_it() -> None:
+    assert SERVICES["rabbitmq"]["profiles"] == ["messaging"]
+    for name, service in SERVICES.items():
+        assert "rabbitmq" not in service.get("depends_on", {}), name
+
+
+def container_paths(stage: Path) -> list[PurePosixPath]:
+    """Where the stage writes files in its container: each Path setting, as the image's ENV
+    sets it or by default, relative to the WORKDIR."""
+    dockerfile = (stage / "Dockerfile").read_text()
+    runtime = dockerfile[dockerfile.rindex("\nFROM ") :]
+    workdir = PurePosixPath(re.findall(r"^WORKDIR (\S+)", runtime, re.MULTILINE)[-1])
+    settings = importlib.import_module(f"{import_package(stage)}.config").Settings
+    prefix = settings.model_config["env_prefix"]
+    paths = []
+    for name, field in settings.model_fields.items():
+        if isinstance(field.default, Path):
+            override = re.search(rf"\b{prefix}{name.upper()}=(\S+)", runtime)
+            value = PurePosixPath(override.group(1) if override else str(field.default))
+            paths.append(workdir / value if not value.is_absolute() else value)
+    return paths
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
+def test_the_unprivileged_user_owns_every_directory_the_stage_writes(stage: Path) -> None:
+    dockerfile = (stage / "Dockerfile").read_text()
+    owned = [
+        PurePosixPath(path)
+        for paths in re.findall(r"chown (?:-R )?\S+ ((?:/\S+ ?)+)", dockerfile)
+        for path in paths.split()
+    ]
+    for path in container_paths(stage):
+        assert any(path.is_relative_to(directory) for directory in owned), (
+            f"{stage.name} writes {path}, which the user of its image does not own"
+        )
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))

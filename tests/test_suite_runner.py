@@ -2,12 +2,13 @@
 pytest's JUnit report."""
 
 import importlib.util
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.stages import ROOT
+from tests.stages import ROOT, STAGES
 
 
 def load_runner() -> ModuleType:
@@ -40,6 +41,20 @@ def test_the_table_ends_with_the_summed_line(capsys: pytest.CaptureFixture[str])
     assert lines[-1] == "12 passed, 2 failed"
 
 
+def test_a_suite_stopped_by_the_harness_is_explained_once_under_the_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reason = "Redis is not reachable at 127.0.0.1:1 (TEST_REDIS_URL). Start it ..."
+    RUNNER.print_table(
+        [
+            RUNNER.Outcome("stage2-auth", 0, 1, 0, 1.0, stopped_because=reason),
+            RUNNER.Outcome("stage1", 7, 0, 0, 2.0),
+        ]
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2:] == [f"stage2-auth did not run: {reason}", "7 passed, 1 failed"]
+
+
 def test_an_empty_stage_group_passes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -49,3 +64,15 @@ def test_an_empty_stage_group_passes(
         "stage4: no stage folders yet, nothing to test",
         "0 passed, 0 failed",
     ]
+
+
+@pytest.mark.parametrize("member", ["shared", *(stage.name for stage in STAGES)])
+def test_every_member_has_a_coverage_floor(member: str) -> None:
+    pyproject = tomllib.loads((ROOT / member / "pyproject.toml").read_text())
+    assert 50 <= pyproject["tool"]["coverage"]["report"]["fail_under"] <= 100
+
+
+def test_coverage_measures_each_member_into_its_own_html_report() -> None:
+    command = RUNNER.coverage_options("stage2-auth")
+    assert "--cov=src" in command
+    assert f"--cov-report=html:{RUNNER.RESULTS / 'coverage' / 'stage2-auth'}" in command

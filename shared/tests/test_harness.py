@@ -1,8 +1,12 @@
 """The harness's promises: a migrated database per run, a rolled-back transaction per
 test, real services, counted queries, and a clear error when a service is missing."""
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
+from pathlib import Path
 
 import pytest
 from httpx import AsyncClient
@@ -106,3 +110,54 @@ def test_a_service_url_from_the_environment_wins(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("TEST_POSTGRES_URL", "postgresql://someone@db.internal:5432/postgres")
     with ExitStack() as containers:
         assert POSTGRES.url(containers) == "postgresql://someone@db.internal:5432/postgres"
+
+
+def run_suite(tmp_path: Path, tests: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Runs a tiny suite of its own with the harness, as `make test` runs a stage's."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p roadmap_shared.testing.plugin\n")
+    (tmp_path / "test_suite.py").write_text(tests)
+    return subprocess.run(  # noqa: S603 (our interpreter, our arguments)
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=os.environ | environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+THREE_TESTS_THAT_NEED_POSTGRESQL = """
+def test_one(postgres_url): pass
+def test_two(postgres_url): pass
+def test_three(postgres_url): pass
+"""
+
+
+def test_a_suite_without_its_service_stops_once_with_one_line(tmp_path: Path) -> None:
+    reason_file = tmp_path / "stopped"
+    result = run_suite(
+        tmp_path,
+        THREE_TESTS_THAT_NEED_POSTGRESQL,
+        TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:1/postgres",
+        HARNESS_STOP_REASON_FILE=str(reason_file),
+    )
+    line = (
+        "PostgreSQL is not reachable at 127.0.0.1:1 (TEST_POSTGRES_URL). Start it (`docker "
+        "compose up -d postgres`), or set TEST_POSTGRES_URL to a running PostgreSQL, or unset "
+        "it to let the harness start postgres:17.2-alpine with Docker."
+    )
+    assert result.returncode == pytest.ExitCode.INTERRUPTED
+    assert result.stdout.count(line) + result.stderr.count(line) == 1
+    assert "no tests ran" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert reason_file.read_text() == line + "\n"
+
+
+def test_a_suite_that_needs_no_service_runs_without_it(tmp_path: Path) -> None:
+    result = run_suite(
+        tmp_path,
+        "def test_alone(): pass\n",
+        TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:1/postgres",
+    )
+    assert result.returncode == 0, result.stdout

@@ -7,7 +7,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from conduit.models import Article, Comment, Favorite, Follow, Tag, User
-from conduit.seed import AlreadySeeded, Sizes, build, seed
+from conduit.seed import TABLES, AlreadySeeded, Sizes, build, seed
 from roadmap_shared.testing import databases
 
 SMALL = Sizes(users=20, articles=60)
@@ -34,7 +34,10 @@ async def test_seeding_writes_every_table_and_refuses_to_seed_twice(
     config = databases.alembic_config(alembic_ini, scratch_database_url)
     databases.run_alembic(config, "upgrade", "head")
 
-    data = await seed(scratch_database_url, SMALL)
+    heard: list[str] = []
+    data = await seed(scratch_database_url, SMALL, progress=heard.append)
+    # `make seed` shows each table's count as it is written, not only at the end.
+    assert heard == [f"  {name}: {len(getattr(data, name)):,}" for name in TABLES]
     with pytest.raises(AlreadySeeded):
         await seed(scratch_database_url, SMALL)
     await seed(scratch_database_url, SMALL, reset=True)

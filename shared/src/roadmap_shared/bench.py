@@ -78,7 +78,11 @@ def running_server(app_factory: str, env: Mapping[str, str]) -> Iterator[str]:
 async def measure(
     client: httpx.AsyncClient, name: str, request: Request, *, total: int, concurrency: int
 ) -> Result:
-    """Sends `total` requests, `concurrency` at a time; a non-2xx answer counts as an error."""
+    """Sends `total` requests, `concurrency` at a time; a non-2xx answer counts as an error.
+
+    Says which endpoint it is on (on stderr, away from the tables on stdout): a run takes
+    minutes, and a silent one looks stuck."""
+    print(f"bench: {name} ({total} requests)", file=sys.stderr, flush=True)
     latencies: list[float] = []
     errors = 0
     remaining = iter(range(total))

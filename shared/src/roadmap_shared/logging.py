@@ -1,4 +1,9 @@
-"""Structured JSON logs, one object per line, each carrying the current request id."""
+"""Logs: one JSON object per line for machines, one readable line for a person at a terminal.
+
+Each record carries the current request id. Which format is chosen when logging is
+configured: JSON unless stderr is a terminal, so containers, CI and log shippers always get
+JSON, and `make run` in a terminal gets lines a person can read.
+"""
 
 import json
 import logging
@@ -10,7 +15,23 @@ from typing import Any
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as is.
-_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# uvicorn adds `color_message`, its message with ANSI colour codes, which no log wants.
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    extras = {
+        key: value
+        for key, value in vars(record).items()
+        if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
+    }
+    if (request_id := request_id_var.get()) is not None:
+        extras = {"request_id": request_id, **extras}
+    return extras
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,17 +41,24 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            **_extras(record),
         }
-        if (request_id := request_id_var.get()) is not None:
-            entry["request_id"] = request_id
-        entry.update(
-            (key, value)
-            for key, value in vars(record).items()
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
-        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+class HumanFormatter(logging.Formatter):
+    """`12:03:04 INFO     uvicorn.error: Application startup complete. request_id=...`"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        time = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        line = f"{time} {record.levelname:<8} {record.name}: {record.getMessage()}"
+        if extras := _extras(record):
+            line += " " + " ".join(f"{key}={value}" for key, value in extras.items())
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
 
 class StderrHandler(logging.Handler):
@@ -45,13 +73,15 @@ class StderrHandler(logging.Handler):
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Sends every log record to stderr as JSON. Safe to call more than once."""
+    """Sends every log record to stderr, readable at a terminal, JSON otherwise.
+
+    Safe to call more than once; other handlers (pytest's log capture, say) are left alone.
+    """
     root = logging.getLogger()
     root.setLevel(level.upper())
-    if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
-        # Other handlers (pytest's log capture, say) are left in place.
+    if not any(isinstance(handler, StderrHandler) for handler in root.handlers):
         handler = StderrHandler()
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(HumanFormatter() if sys.stderr.isatty() else JsonFormatter())
         root.addHandler(handler)
     # uvicorn's access log would repeat our own, in another format.
     logging.getLogger("uvicorn.access").disabled = True

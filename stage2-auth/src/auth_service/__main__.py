@@ -1,20 +1,8 @@
-"""`python -m auth_service`: check that PostgreSQL and Redis answer, then serve the API."""
+"""`python -m auth_service [--port N] [--reload]`: what `make run` starts.
 
-from auth_service.config import get_settings
-from roadmap_shared.serve import RequiredService, serve
+Checks the settings, PostgreSQL, Redis and the port first (see roadmap_shared.serve)."""
 
-
-def main() -> None:
-    settings = get_settings()
-    serve(
-        "auth_service.main:create_app",
-        settings,
-        [
-            RequiredService("PostgreSQL", settings.database_url, "AUTH_DATABASE_URL", "postgres"),
-            RequiredService("Redis", settings.redis_url, "AUTH_REDIS_URL", "redis"),
-        ],
-    )
-
+from roadmap_shared.serve import run_stage
 
 if __name__ == "__main__":
-    main()
+    run_stage("auth_service")

@@ -1,20 +1,8 @@
-"""`python -m shop`: check PostgreSQL and Redis answer, then serve the API."""
+"""`python -m shop [--port N] [--reload]`: what `make run` starts.
 
-from roadmap_shared.serve import RequiredService, serve
-from shop.config import get_settings
+Checks the settings, PostgreSQL, Redis and the port first (see roadmap_shared.serve)."""
 
-
-def main() -> None:
-    settings = get_settings()
-    serve(
-        "shop.main:create_app",
-        settings,
-        [
-            RequiredService("PostgreSQL", settings.database_url, "SHOP_DATABASE_URL", "postgres"),
-            RequiredService("Redis", settings.redis_url, "SHOP_REDIS_URL", "redis"),
-        ],
-    )
-
+from roadmap_shared.serve import run_stage
 
 if __name__ == "__main__":
-    main()
+    run_stage("shop")

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
@@ -92,12 +93,25 @@ class SeedReport:
     variants_created: int
 
 
-async def seed(session: AsyncSession, *, currency: str, products: int = 300) -> SeedReport:
+def _quiet(_: str) -> None:
+    pass
+
+
+async def seed(
+    session: AsyncSession,
+    *,
+    currency: str,
+    products: int = 300,
+    progress: Callable[[str], None] = _quiet,
+) -> SeedReport:
+    """Creates what is missing; `progress` hears one line per step as it goes."""
     rng = random.Random(2026)  # noqa: S311  (demo data, not secrets)
     users_created = await _seed_users(session)
+    progress(f"  users: {users_created} created")
     if await session.scalar(select(func.count()).select_from(Product)):
         return SeedReport(users_created, 0, 0, 0)
     leaves = await _seed_categories(session)
+    progress(f"  categories: {len(leaves)} leaves under {len(CATEGORY_TREE)} roots")
     rows = [_product(rng, rng.choice(list(leaves))) for _ in range(products)]
     product_ids = (
         await session.scalars(
@@ -108,12 +122,14 @@ async def seed(session: AsyncSession, *, currency: str, products: int = 300) -> 
             ],
         )
     ).all()
+    progress(f"  products: {len(product_ids):,}")
     variants = [
         variant
         for number, product_id in enumerate(product_ids, start=1)
         for variant in _variants(rng, product_id, number, currency)
     ]
     await session.execute(insert(Variant), variants)
+    progress(f"  variants: {len(variants):,}")
     categories = len(CATEGORY_TREE) + sum(len(children) for children in CATEGORY_TREE.values())
     return SeedReport(users_created, categories, len(product_ids), len(variants))
 
@@ -182,11 +198,17 @@ def _variants(
     ]
 
 
+def _print_now(line: str) -> None:
+    print(line, flush=True)
+
+
 async def run(settings: Settings, *, products: int) -> SeedReport:
     database = Database(settings.database_url)
     try:
         async with database.sessionmaker() as session, session.begin():
-            return await seed(session, currency=settings.currency, products=products)
+            return await seed(
+                session, currency=settings.currency, products=products, progress=_print_now
+            )
     finally:
         await database.dispose()
 

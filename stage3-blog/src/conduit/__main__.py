@@ -1,20 +1,8 @@
-"""`python -m conduit`: check that PostgreSQL and Redis answer, then serve the API."""
+"""`python -m conduit [--port N] [--reload]`: what `make run` starts.
 
-from conduit.config import get_settings
-from roadmap_shared.serve import RequiredService, serve
+Checks the settings, PostgreSQL, Redis and the port first (see roadmap_shared.serve)."""
 
-
-def main() -> None:
-    settings = get_settings()
-    serve(
-        "conduit.main:create_app",
-        settings,
-        [
-            RequiredService("PostgreSQL", settings.database_url, "BLOG_DATABASE_URL", "postgres"),
-            RequiredService("Redis", settings.redis_url, "BLOG_REDIS_URL", "redis"),
-        ],
-    )
-
+from roadmap_shared.serve import run_stage
 
 if __name__ == "__main__":
-    main()
+    run_stage("conduit")

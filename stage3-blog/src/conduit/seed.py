@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -194,14 +194,27 @@ def _continue_sequence_after_max_id(table: Table) -> Any:
     return func.setval(func.pg_get_serial_sequence(table.name, "id"), highest)
 
 
-async def seed(database_url: str, sizes: Sizes = Sizes(), *, reset: bool = False) -> Dataset:
+def _quiet(_: str) -> None:
+    pass
+
+
+async def seed(
+    database_url: str,
+    sizes: Sizes = Sizes(),
+    *,
+    reset: bool = False,
+    progress: Callable[[str], None] = _quiet,
+) -> Dataset:
+    """Inserts the dataset; `progress` hears one line per table as it goes."""
     data = build(sizes, await hash_password(DEMO_PASSWORD))
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as connection:
             await _make_room(connection, reset=reset)
             for name in TABLES:
-                await _insert(connection, Base.metadata.tables[name], getattr(data, name))
+                rows = getattr(data, name)
+                await _insert(connection, Base.metadata.tables[name], rows)
+                progress(f"  {name}: {len(rows):,}")
             for name in SEQUENCED:
                 table = Base.metadata.tables[name]
                 await connection.execute(select(_continue_sequence_after_max_id(table)))
@@ -225,6 +238,10 @@ async def _insert(
         await connection.execute(insert(table), list(rows[start : start + batch]))
 
 
+def _print_now(line: str) -> None:
+    print(line, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--reset", action="store_true", help="empty the tables first")
@@ -234,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit("Refusing to seed a production database.")
     started = time.perf_counter()
     try:
-        data = asyncio.run(seed(settings.database_url, reset=arguments.reset))
+        data = asyncio.run(seed(settings.database_url, reset=arguments.reset, progress=_print_now))
     except AlreadySeeded as exc:
         raise SystemExit(str(exc)) from exc
     counts = ", ".join(f"{len(getattr(data, name)):,} {name}" for name in TABLES)

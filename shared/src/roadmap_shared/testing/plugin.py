@@ -14,9 +14,11 @@ Fault tests: `private_postgres` and `private_redis` are servers of the test modu
 to kill, hang and bring back (see `roadmap_shared.testing.private_servers`).
 """
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -40,7 +42,13 @@ from roadmap_shared.testing.databases import (
 )
 from roadmap_shared.testing.private_servers import PrivatePostgres, PrivateRedis
 from roadmap_shared.testing.queries import QueryLog, count_queries
-from roadmap_shared.testing.services import POSTGRES, RABBITMQ, REDIS
+from roadmap_shared.testing.services import (
+    POSTGRES,
+    RABBITMQ,
+    REDIS,
+    Service,
+    ServiceUnavailable,
+)
 
 BASE_URL = "http://testserver"
 
@@ -58,6 +66,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 # --- services -------------------------------------------------------------------------
 
+SERVICE_FIXTURES = {"postgres_url": POSTGRES, "redis_url": REDIS, "rabbitmq_url": RABBITMQ}
+# scripts/run_suites.py sets this to learn why a suite stopped, and says it in its summary.
+STOP_REASON_FILE_VARIABLE = "HARNESS_STOP_REASON_FILE"
+
+
+def stop_the_run(reason: str) -> NoReturn:
+    """Ends the whole run with one line: without its services no test of it can pass, and
+    one error per test would bury that line under thousands of traceback lines."""
+    if path := os.environ.get(STOP_REASON_FILE_VARIABLE):
+        Path(path).write_text(reason + "\n")
+    pytest.exit(reason, returncode=pytest.ExitCode.INTERRUPTED)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Checks, before the first test, every service a collected test needs."""
+    needed = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    for fixture, service in SERVICE_FIXTURES.items():
+        if fixture in needed and (problem := service.problem()) is not None:
+            stop_the_run(problem)
+
+
+def _url(service: Service, containers: ExitStack) -> str:
+    try:
+        return service.url(containers)
+    except ServiceUnavailable as unavailable:  # Docker answered, the container did not start
+        stop_the_run(str(unavailable))
+
 
 @pytest.fixture(scope="session")
 def _containers() -> Iterator[ExitStack]:
@@ -68,19 +103,19 @@ def _containers() -> Iterator[ExitStack]:
 @pytest.fixture(scope="session")
 def postgres_url(_containers: ExitStack) -> str:
     """A PostgreSQL server URL whose user may create databases."""
-    return POSTGRES.url(_containers)
+    return _url(POSTGRES, _containers)
 
 
 @pytest.fixture(scope="session")
 def redis_url(_containers: ExitStack, pytestconfig: pytest.Config) -> str:
     """The Redis server, on this suite's own logical database (`harness_redis_db`)."""
-    server = urlsplit(REDIS.url(_containers))
+    server = urlsplit(_url(REDIS, _containers))
     return server._replace(path=f"/{pytestconfig.getini('harness_redis_db')}").geturl()
 
 
 @pytest.fixture(scope="session")
 def rabbitmq_url(_containers: ExitStack) -> str:
-    return RABBITMQ.url(_containers)
+    return _url(RABBITMQ, _containers)
 
 
 # --- database -------------------------------------------------------------------------

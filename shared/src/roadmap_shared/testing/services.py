@@ -5,10 +5,12 @@ CI and machines without Docker set `TEST_POSTGRES_URL`, `TEST_REDIS_URL` and
 """
 
 import os
+import socket
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 POSTGRES_IMAGE = "postgres:17.2-alpine"
 REDIS_IMAGE = "redis:7.4.1-alpine"
@@ -26,6 +28,8 @@ class Service:
     example_url: str
     image: str
     start: Callable[[ExitStack], str]
+    default_port: int
+    compose_service: str  # its service in docker-compose.yml
 
     def url(self, containers: ExitStack) -> str:
         """The service's URL from the environment, or from a container started now."""
@@ -34,12 +38,47 @@ class Service:
         try:
             return self.start(containers)
         except Exception as exc:  # no Docker, image missing, container failed to start
-            raise ServiceUnavailable(
-                f"{self.name} is needed by these tests but none was found. Either set "
-                f"{self.env_var} (for example {self.env_var}={self.example_url}), or start "
-                f"Docker so the harness can run {self.image} with testcontainers "
-                f"(it failed with: {type(exc).__name__}: {exc})."
-            ) from exc
+            raise ServiceUnavailable(self._not_found(exc)) from exc
+
+    def problem(self) -> str | None:
+        """Why the tests cannot have this service, in one line; None if they can.
+
+        Checked once before the first test, so that a suite without its services stops
+        at once with this line instead of failing every test with a traceback.
+        """
+        if url := os.environ.get(self.env_var):
+            parts = urlsplit(url)
+            host, port = parts.hostname or "127.0.0.1", parts.port or self.default_port
+            try:
+                socket.create_connection((host, port), timeout=2).close()
+            except OSError:
+                return (
+                    f"{self.name} is not reachable at {host}:{port} ({self.env_var}). Start "
+                    f"it (`docker compose up -d {self.compose_service}`), or set {self.env_var} "
+                    f"to a running {self.name}, or unset it to let the harness start "
+                    f"{self.image} with Docker."
+                )
+            return None
+        try:
+            _docker_ping()
+        except Exception as exc:  # no docker package, no daemon, no permission
+            return self._not_found(exc)
+        return None
+
+    def _not_found(self, exc: Exception) -> str:
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        return (
+            f"{self.name} is needed by these tests but none was found. Either set "
+            f"{self.env_var} (for example {self.env_var}={self.example_url}), or start "
+            f"Docker so the harness can run {self.image} with testcontainers "
+            f"(it failed with: {type(exc).__name__}: {reason})."
+        )
+
+
+def _docker_ping() -> None:
+    import docker  # type: ignore[import-untyped]  # noqa: PLC0415  (slow; rarely needed)
+
+    docker.from_env(timeout=3).ping()
 
 
 # testcontainers is imported only when a container is really needed: it is slow to import
@@ -75,12 +114,24 @@ POSTGRES = Service(
     "postgresql://postgres@127.0.0.1:5432/postgres",
     POSTGRES_IMAGE,
     _start_postgres,
+    5432,
+    "postgres",
 )
-REDIS = Service("Redis", "TEST_REDIS_URL", "redis://127.0.0.1:6379", REDIS_IMAGE, _start_redis)
+REDIS = Service(
+    "Redis",
+    "TEST_REDIS_URL",
+    "redis://127.0.0.1:6379",
+    REDIS_IMAGE,
+    _start_redis,
+    6379,
+    "redis",
+)
 RABBITMQ = Service(
     "RabbitMQ",
     "TEST_RABBITMQ_URL",
     "amqp://guest:guest@127.0.0.1:5672/",
     RABBITMQ_IMAGE,
     _start_rabbitmq,
+    5672,
+    "rabbitmq",
 )

@@ -1,6 +1,6 @@
 from tests.sample_app.models import Base
 
-from roadmap_shared.migrations import run_migrations
+from roadmap_shared.alembic_env import run_migrations
 
 
 def _no_default_url() -> str:

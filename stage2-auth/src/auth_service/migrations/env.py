@@ -1,5 +1,5 @@
 from auth_service.config import get_settings
 from auth_service.models import Base
-from roadmap_shared.migrations import run_migrations
+from roadmap_shared.alembic_env import run_migrations
 
 run_migrations(Base.metadata, default_url=lambda: get_settings().database_url)

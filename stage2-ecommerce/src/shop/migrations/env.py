@@ -1,4 +1,4 @@
-from roadmap_shared.migrations import run_migrations
+from roadmap_shared.alembic_env import run_migrations
 from shop.config import get_settings
 from shop.models import Base
 

@@ -1,5 +1,5 @@
 from conduit.config import get_settings
 from conduit.models import Base
-from roadmap_shared.migrations import run_migrations
+from roadmap_shared.alembic_env import run_migrations
 
 run_migrations(Base.metadata, default_url=lambda: get_settings().database_url)

@@ -1,12 +1,14 @@
-"""`python -m roadmap_shared.migrate <package>`: what `make migrate` runs in a stage folder.
+"""`python -m roadmap_shared.upgrade_database <package>`: what `make migrate` runs in a stage
+folder, and what a stage's container runs before it serves.
 
 Creates the stage's database when it does not exist yet (a convenience for development:
 in production the database is provisioned separately), then runs `alembic upgrade head`
-with the stage's `alembic.ini`.
+with the stage's `alembic.ini`. A PostgreSQL that does not answer, or settings that are not
+valid, stop it with one line (see roadmap_shared.preflight). (The migrations themselves run
+inside Alembic through each stage's env.py, which calls roadmap_shared.alembic_env.)
 """
 
 import asyncio
-import importlib
 import sys
 from pathlib import Path
 
@@ -14,6 +16,8 @@ import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
+
+from roadmap_shared.preflight import load_settings, require_services, required_services
 
 
 async def ensure_database(url: str) -> bool:
@@ -35,8 +39,10 @@ async def ensure_database(url: str) -> bool:
 
 
 def main(package: str) -> None:
-    settings = importlib.import_module(f"{package}.config").get_settings()
-    url: str = settings.database_url
+    settings = load_settings(package)
+    [database] = [s for s in required_services(settings) if s.name == "PostgreSQL"]
+    require_services([database])
+    url = database.url
     if asyncio.run(ensure_database(url)):
         print(f"created database {make_url(url).database}")
     command.upgrade(Config(str(Path.cwd() / "alembic.ini")), "head")
@@ -44,5 +50,5 @@ def main(package: str) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        raise SystemExit("usage: python -m roadmap_shared.migrate <stage package>")
+        raise SystemExit("usage: python -m roadmap_shared.upgrade_database <stage package>")
     main(sys.argv[1])
