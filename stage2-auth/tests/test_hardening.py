@@ -41,7 +41,7 @@ async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
     keys = [str(key) async for key in redis_client.scan_iter()]
     assert not [key for key in keys if "private" in key.lower()]
     hashed = account_key(email, secret=settings.rate_limit_key_secret)
-    assert f"ratelimit:login-account:{hashed}" in keys
+    assert f"auth:ratelimit:login-account:{hashed}" in keys
 
 
 async def test_responses_with_tokens_or_personal_data_are_never_stored(
