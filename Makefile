@@ -102,6 +102,11 @@ diff: install ## Compare two stages: make diff FROM=stage2-auth TO=stage3-blog
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make diff FROM=<stage> TO=<stage>"; exit 2; }
 	$(UV) run --locked python scripts/diff_stages.py $(FROM) $(TO)
 
+.PHONY: fork
+fork: install ## Copy a stage out as your own project: make fork STAGE=stage3-blog DEST=../blog
+	@test -n "$(DEST)" || { echo "usage: make fork STAGE=<stage> DEST=<new folder>"; exit 2; }
+	UV=$(UV) $(UV) run --locked python -m scripts.fork $(STAGE) $(DEST)
+
 .PHONY: clean
 clean: ## Remove caches, test results and the virtual environments
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
