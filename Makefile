@@ -98,9 +98,9 @@ bench: install ## Benchmarks for every stage that has them (ratios against a bas
 	done
 
 .PHONY: diff
-diff: install ## Compare two stages: make diff FROM=stage2-auth TO=stage3-blog
-	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make diff FROM=<stage> TO=<stage>"; exit 2; }
-	$(UV) run --locked python scripts/diff_stages.py $(FROM) $(TO)
+diff: install ## What a stage adds, role by role: make diff FROM=stage2-auth TO=stage3-blog [FULL=1]
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make diff FROM=<stage> TO=<stage> [FULL=1]"; exit 2; }
+	@$(UV) run --locked python -m scripts.diff_stages $(FROM) $(TO) $(if $(FULL),--full)
 
 .PHONY: fork
 fork: install ## Copy a stage out as your own project: make fork STAGE=stage3-blog DEST=../blog
