@@ -107,6 +107,12 @@ fork: install ## Copy a stage out as your own project: make fork STAGE=stage3-bl
 	@test -n "$(DEST)" || { echo "usage: make fork STAGE=<stage> DEST=<new folder>"; exit 2; }
 	UV=$(UV) $(UV) run --locked python -m scripts.fork $(STAGE) $(DEST)
 
+.PHONY: exercise
+exercise: install ## Check a graded exercise: make exercise STAGE=stage1-http-server N=1
+	@test -d $(STAGE)/tests/exercises || { echo "$(STAGE) has no graded exercises yet"; exit 2; }
+	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
+		python -m pytest -m exercise tests/exercises/$(if $(N),test_exercise_$(N).py)
+
 .PHONY: clean
 clean: ## Remove caches, test results and the virtual environments
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
