@@ -2,9 +2,7 @@
 container files, CI, licence and git history, and its own `make test` and `make lint` pass
 against the same services the monorepo's suites use (TEST_*_URL)."""
 
-import os
 import shutil
-import subprocess
 import tomllib
 import zipfile
 from pathlib import Path
@@ -12,28 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.forks import UV, fork, run
 from tests.stages import ROOT, STAGES
-
-
-def fork_environment() -> dict[str, str]:
-    """The caller's environment (service URLs, uv cache) without the monorepo's venv."""
-    environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    environment["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} -q -p no:cacheprovider"
-    return environment
-
-
-def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  (our own commands, no shell)
-        command, cwd=cwd, env=fork_environment(), capture_output=True, text=True, check=check
-    )
-
-
-def fork(stage: Path, destination: Path) -> Path:
-    run(
-        ["uv", "run", "--locked", "python", "-m", "scripts.fork", stage.name, str(destination)],
-        ROOT,
-    )
-    return destination
 
 
 @pytest.fixture(scope="module", params=STAGES, ids=[stage.name for stage in STAGES])
@@ -149,7 +127,7 @@ def test_roadmap_shared_never_resolves_to_an_index(
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".venv", ".git"))
     run(
         [
-            "uv",
+            UV,
             "lock",
             "--offline",
             "--find-links",
