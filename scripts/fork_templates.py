@@ -46,6 +46,7 @@ test: install ## Run the test suite against real services (see README)
 
 .PHONY: exercise
 exercise: install ## Check a graded exercise: make exercise N=1 (all of them without N)
+\t@test -d tests/exercises || {{ echo "this project has no graded exercises yet"; exit 2; }}
 \t$(UV) run --locked python -m pytest -m exercise \\
 \t\ttests/exercises/$(if $(N),test_exercise_$(N).py) $(PYTEST_ARGS)
 
