@@ -49,16 +49,19 @@ def test_the_solutions_turn_each_exercise_green_and_keep_the_suite_green(
 
     patches = sorted(project.glob("exercises/*/solution.patch"))
     names = [str(patch.relative_to(project)) for patch in patches]
-    if run(["git", "apply", "--check", *names], project, check=False).returncode == 0:
-        run(["git", "apply", *names], project)
+    if all(run(["git", "apply", name], project, check=False).returncode == 0 for name in names):
         passes_with_the_solution(project, "exercise")
         return
     # Solutions that touch the same lines are proven one at a time, each on a clean fork.
     for number, name in zip(exercises(stage), names, strict=True):
+        back_to_the_fork(project)
         run(["git", "apply", name], project)
         passes_with_the_solution(project, f"exercise N={number}")
-        run(["git", "checkout", "--", "."], project)
-        run(["git", "clean", "-fdq", "--exclude=.venv"], project)
+
+
+def back_to_the_fork(project: Path) -> None:
+    run(["git", "checkout", "--", "."], project)
+    run(["git", "clean", "-fdq"], project)  # new files; .venv is ignored, so it stays
 
 
 def passes_with_the_solution(project: Path, exercise: str) -> None:
