@@ -31,6 +31,7 @@ LEFT_OUT_DIRS = {
     "data",
     "uploads",
     "versions",
+    "exercises",  # graded exercises and their solutions: the learner's work, not the stage's
 }
 LEFT_OUT_FILES = {"uv.lock", "env.py", "script.py.mako"}
 # Roles whose files are prose or configuration: counted in the summary, not diffed.
