@@ -29,11 +29,14 @@ help: ## List the targets
 	@echo "  test-stageN      Run one stage group's suites (N = 1 to 4)"
 	@echo
 	@echo "Variables (make <target> NAME=value):"
-	@echo "  STAGE            the stage folder for run, migrate, seed, worker (default $(STAGE))"
+	@echo "  STAGE            the stage folder for run, migrate, seed, worker, fork, exercise (default $(STAGE))"
 	@echo "  PORT             run: listen on this port instead of 8000"
 	@echo "  RELOAD=1         run: restart the server when a file changes"
 	@echo "  FROM             diff: the stage to compare from"
 	@echo "  TO               diff: the stage to compare with"
+	@echo "  FULL=1           diff: every file, not only those in the same role"
+	@echo "  DEST             fork: the folder of the new project"
+	@echo "  N                exercise: the exercise number (1 to 3)"
 	@echo
 	@echo "Stages: $(STAGES)"
 
@@ -127,9 +130,20 @@ bench: install ## Benchmarks for every stage that has them (ratios against a bas
 	done
 
 .PHONY: diff
-diff: install ## Compare two stages: make diff FROM=stage2-auth TO=stage3-blog
-	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make diff FROM=<stage> TO=<stage>"; exit 2; }
-	$(UV) run --locked python scripts/diff_stages.py $(FROM) $(TO)
+diff: install ## What a stage adds, role by role: make diff FROM=stage2-auth TO=stage3-blog [FULL=1]
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make diff FROM=<stage> TO=<stage> [FULL=1]"; exit 2; }
+	@$(UV) run --locked python -m scripts.diff_stages $(FROM) $(TO) $(if $(FULL),--full)
+
+.PHONY: fork
+fork: install ## Copy a stage out as your own project: make fork STAGE=stage3-blog DEST=../blog
+	@test -n "$(DEST)" || { echo "usage: make fork STAGE=<stage> DEST=<new folder>"; exit 2; }
+	UV=$(UV) $(UV) run --locked python -m scripts.fork $(STAGE) $(DEST)
+
+.PHONY: exercise
+exercise: install ## Check a graded exercise: make exercise STAGE=stage1-http-server N=1
+	@test -d $(STAGE)/tests/exercises || { echo "$(STAGE) has no graded exercises yet"; exit 2; }
+	cd $(STAGE) && $(UV) run --locked --package $(call package_name,$(STAGE)) \
+		python -m pytest -m exercise tests/exercises/$(if $(N),test_exercise_$(N).py)
 
 .PHONY: clean
 clean: ## Remove caches, test results and the virtual environments

@@ -1,0 +1,119 @@
+"""The files `make fork` writes that a stage folder does not have: Makefile, README, CI."""
+
+from pathlib import Path
+
+MAKEFILE = """\
+# {dist}: forked from Backend Roadmap's {stage}. `make` (or `make help`) lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+# Use the Python you have (3.11+); never download one.
+export UV_PYTHON_DOWNLOADS ?= never
+
+# uv from PATH, or installed with pip into .tools/ the first time it is needed.
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+PYTHON ?= python3
+
+.PHONY: help
+help: ## List the targets
+\t@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \\
+\t\tawk 'BEGIN {{FS = ":.*?## "}}; {{printf "  %-10s %s\\n", $$1, $$2}}'
+
+$(CURDIR)/.tools/bin/uv:
+\t@echo "uv not found; installing it into .tools/ with pip"
+\t$(PYTHON) -m venv .tools
+\t.tools/bin/pip install --quiet uv
+
+.venv/.installed: uv.lock pyproject.toml shared/pyproject.toml | $(UV)
+\t$(UV) sync --locked --all-packages
+\t@touch $@
+
+.PHONY: install
+install: .venv/.installed ## Install the project and its dev tools into .venv
+
+.PHONY: run
+run: {run_prerequisite} ## Run the API on http://127.0.0.1:8000 (docs at /docs)
+\t$(UV) run --locked python -m {package}
+
+.PHONY: migrate
+migrate: install ## Create the database if missing and upgrade it to the latest migration
+{migrate_recipe}
+
+.PHONY: test
+test: install ## Run the test suite against real services (see README)
+\t$(UV) run --locked python -m pytest $(PYTEST_ARGS)
+
+.PHONY: exercise
+exercise: install ## Check a graded exercise: make exercise N=1 (all of them without N)
+\t@test -d tests/exercises || {{ echo "this project has no graded exercises yet"; exit 2; }}
+\t$(UV) run --locked python -m pytest -m exercise \\
+\t\ttests/exercises/$(if $(N),test_exercise_$(N).py) $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff (lint and format check) and mypy strict on all code
+\t$(UV) run --locked ruff check .
+\t$(UV) run --locked ruff format --check .
+\t$(UV) run --locked mypy {mypy_targets}
+"""
+
+MIGRATE = "\t$(UV) run --locked python -m roadmap_shared.migrate {package}"
+NO_DATABASE = '\t@echo "this project has no database: nothing to migrate"'
+
+README = """\
+# {dist}
+
+Your own project, forked from [Backend Roadmap](https://github.com/) stage `{stage}`: the
+stage's code, the part of its shared library it uses (in `shared/`, a uv workspace
+member, so it is always this folder and never a package of the same name from an index),
+its tests, and everything to run, check and ship it. It is yours: rename it, change it,
+publish it (MIT licence, see `LICENSE`).
+
+## Two commands
+
+You need Python 3.11+, git and make; the Makefile installs uv if you do not have it.
+
+```bash
+make run     # the API on http://127.0.0.1:8000 (docs at /docs)
+make test    # the test suite, against real services
+```
+
+`make lint` runs ruff and mypy in strict mode, `make migrate` upgrades the database,
+`make exercise N=1` checks the first graded exercise (see below), and
+`docker compose up --build` runs the API in a container with the services it needs. The
+tests find PostgreSQL, Redis and RabbitMQ through `TEST_POSTGRES_URL`, `TEST_REDIS_URL`
+and `TEST_RABBITMQ_URL`, or start containers themselves if Docker is running.
+
+What follows is the stage's own README from the roadmap.
+
+---
+
+"""
+
+
+def makefile(stage: Path, package: str) -> str:
+    dist = stage.name
+    has_database = (stage / "alembic.ini").exists()
+    targets = " ".join(
+        target for target in ("src", "tests", "benchmarks") if (stage / target).is_dir()
+    )
+    return MAKEFILE.format(
+        dist=dist,
+        stage=stage.name,
+        package=package,
+        run_prerequisite="migrate" if has_database else "install",
+        migrate_recipe=MIGRATE.format(package=package) if has_database else NO_DATABASE,
+        mypy_targets=f"{targets} shared/src",
+    )
+
+
+def readme(stage: Path, stage_readme: str) -> str:
+    return README.format(dist=stage.name, stage=stage.name) + stage_readme
+
+
+def github_workflow(monorepo_workflow: Path) -> str:
+    """The monorepo's workflow runs `make lint` and `make test`, as the fork's Makefile does."""
+    return monorepo_workflow.read_text().replace(
+        "# For forks on GitHub: the same steps as .ci/run, with the services as containers.",
+        "# make lint and make test on every push, with the services as containers.",
+    )
