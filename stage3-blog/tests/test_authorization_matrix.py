@@ -71,13 +71,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/api/articles/{slug}"): Row(
         401, 200, 403, 403, 403, {"article": {"body": "Edited."}}, writes=True
     ),
-    ("DELETE", "/api/articles/{slug}"): Row(401, 200, 403, 200, 200, writes=True),
+    ("DELETE", "/api/articles/{slug}"): Row(401, 204, 403, 204, 204, writes=True),
     ("POST", "/api/articles/{slug}/favorite"): signed_in(200),
     ("DELETE", "/api/articles/{slug}/favorite"): signed_in(200),
     ("GET", "/api/articles/{slug}/comments"): everyone(200),
-    ("POST", "/api/articles/{slug}/comments"): signed_in(200, {"comment": {"body": "Hi"}}),
+    ("POST", "/api/articles/{slug}/comments"): signed_in(201, {"comment": {"body": "Hi"}}),
     ("DELETE", "/api/articles/{slug}/comments/{comment_id}"): Row(
-        401, 200, 403, 200, 200, writes=True
+        401, 204, 403, 204, 204, writes=True
     ),
     ("GET", "/api/tags"): everyone(200),
     # Moderation: staff act on accounts ranked below them; only admins change roles.

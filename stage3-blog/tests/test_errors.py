@@ -95,4 +95,4 @@ async def test_a_body_that_is_not_json_is_a_422_in_the_spec_shape(client: AsyncC
     )
 
     assert response.status_code == 422
-    assert response.json() == {"errors": {"body": ["JSON decode error"]}}
+    assert response.json() == {"errors": {"body": ["is not valid JSON"]}}

@@ -13,6 +13,7 @@ from conduit.articles.schemas import (
     UpdateArticleRequest,
 )
 from conduit.dependencies import CacheDep, CurrentUser, SessionDep, Viewer, Writer
+from conduit.errors import spec_errors
 from conduit.paging import PagingDep
 
 router = APIRouter(prefix="/articles", tags=["Articles"])
@@ -62,12 +63,12 @@ async def feed(session: SessionDep, user: CurrentUser, page: PagingDep) -> Artic
     )
 
 
-@router.get("/{slug}", summary="Get an article")
+@router.get("/{slug}", summary="Get an article", responses=spec_errors(404))
 async def get_article(slug: str, session: SessionDep, viewer: Viewer) -> ArticleResponse:
     return ArticleResponse(article=await service.get_article(session, slug, viewer))
 
 
-@router.post("", status_code=201, summary="Create an article")
+@router.post("", status_code=201, summary="Create an article", responses=spec_errors(403))
 async def create_article(
     *,
     body: NewArticleRequest,
@@ -82,7 +83,9 @@ async def create_article(
     return ArticleResponse(article=article)
 
 
-@router.put("/{slug}", summary="Update an article (its author only)")
+@router.put(
+    "/{slug}", summary="Update an article (its author only)", responses=spec_errors(403, 404)
+)
 async def update_article(
     *,
     slug: str,
@@ -97,11 +100,13 @@ async def update_article(
     return ArticleResponse(article=article)
 
 
-# The spec's OpenAPI document: 200 with no content.
+# Spec v2: 204 and no body (v1 said 200; clients of either only check for success).
 @router.delete(
     "/{slug}",
+    status_code=204,
     response_class=Response,
     summary="Delete an article (its author, a moderator or an admin)",
+    responses=spec_errors(403, 404),
 )
 async def delete_article(
     *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
@@ -110,7 +115,12 @@ async def delete_article(
     background.add_task(cache.forget_articles_and_tags)
 
 
-@router.post("/{slug}/favorite", summary="Favorite an article", tags=["Favorites"])
+@router.post(
+    "/{slug}/favorite",
+    summary="Favorite an article",
+    tags=["Favorites"],
+    responses=spec_errors(403, 404),
+)
 async def favorite(
     *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
 ) -> ArticleResponse:
@@ -119,7 +129,12 @@ async def favorite(
     return ArticleResponse(article=article)
 
 
-@router.delete("/{slug}/favorite", summary="Unfavorite an article", tags=["Favorites"])
+@router.delete(
+    "/{slug}/favorite",
+    summary="Unfavorite an article",
+    tags=["Favorites"],
+    responses=spec_errors(403, 404),
+)
 async def unfavorite(
     *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
 ) -> ArticleResponse:

@@ -7,7 +7,7 @@ from pydantic import Field, StringConstraints
 from conduit.profiles.schemas import Profile
 from conduit.schemas import SpecModel, Timestamp
 
-# Blank text is refused (422 "can't be empty"); surrounding whitespace is dropped.
+# Blank text is refused (422 "can't be blank"); surrounding whitespace is dropped.
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
@@ -42,11 +42,13 @@ class UpdateArticleRequest(SpecModel):
     article: ArticleChanges
 
 
-class Article(SpecModel):
+class ArticleSummary(SpecModel):
+    """An article in a list or the feed: spec v2 leaves the body out, which a list never
+    shows and which can be a hundred times larger than the rest."""
+
     slug: str
     title: str
     description: str
-    body: str
     tag_list: list[str]
     created_at: Timestamp
     updated_at: Timestamp
@@ -55,10 +57,14 @@ class Article(SpecModel):
     author: Profile
 
 
+class Article(ArticleSummary):
+    body: str
+
+
 class ArticleResponse(SpecModel):
     article: Article
 
 
 class ArticleList(SpecModel):
-    articles: list[Article]
+    articles: list[ArticleSummary]
     articles_count: int

@@ -8,7 +8,7 @@ from conduit.articles.service import find
 from conduit.comments import repository
 from conduit.comments.repository import CommentRow
 from conduit.comments.schemas import Comment, NewComment
-from conduit.errors import forbidden, not_found
+from conduit.errors import not_found, not_owner
 from conduit.models import Comment as CommentRecord
 from conduit.models import User
 from conduit.profiles.service import profile_of
@@ -50,5 +50,5 @@ async def delete(session: AsyncSession, slug: str, comment_id: int, user: User) 
     if comment is None:
         raise not_found("comment")
     if comment.author_id != user.id and not user.role.moderates:
-        raise forbidden("comment", "can only be deleted by its author or a moderator")
+        raise not_owner("comment")
     await repository.delete_comment(session, comment.id)

@@ -12,6 +12,7 @@ from conduit.dependencies import (
     TokenCodecDep,
     Writer,
 )
+from conduit.errors import spec_errors
 from conduit.ratelimits import (
     enforce_all,
     login_account_policy,
@@ -31,7 +32,7 @@ def _client_address(request: Request) -> str:
     return client_address_key(request.client.host) if request.client else "unknown"
 
 
-@router.post("/users/login", summary="Log in")
+@router.post("/users/login", summary="Log in", responses=spec_errors(401))
 async def login(
     *,
     body: LoginRequest,
@@ -55,7 +56,7 @@ async def login(
     return UserResponse(user=service.authenticated_user(user, token))
 
 
-@router.post("/users", status_code=201, summary="Register")
+@router.post("/users", status_code=201, summary="Register", responses=spec_errors(409))
 async def register(
     *,
     body: RegisterRequest,
@@ -81,7 +82,7 @@ async def current_user(*, user: CurrentUser, token: PresentedToken) -> UserRespo
     return UserResponse(user=service.authenticated_user(user, token))
 
 
-@router.put("/user", summary="Update the current user")
+@router.put("/user", summary="Update the current user", responses=spec_errors(403, 409))
 async def update_current_user(
     *,
     body: UpdateUserRequest,

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.config import Settings
 from conduit.constraints import violated_unique_constraint
-from conduit.errors import invalid, unauthorized
+from conduit.errors import conflict, invalid, unauthorized
 from conduit.models import User
 from conduit.users import repository
 from conduit.users.schemas import AuthenticatedUser, NewUser, UserChanges
@@ -47,7 +47,7 @@ async def login(session: AsyncSession, email: str, password: str) -> User:
     user = await repository.get_by_email(session, email)
     # verify_password takes as long for an unknown email as for a wrong password.
     if not await verify_password(user.password_hash if user else None, password) or user is None:
-        raise unauthorized("email or password", "is invalid")
+        raise unauthorized("credentials", "invalid")
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
     return user
@@ -87,12 +87,12 @@ async def _refuse_taken(
         session, username=username, email=email, except_id=except_id
     )
     if taken:
-        raise invalid(taken[0], "has already been taken")
+        raise conflict(taken[0], "has already been taken")
 
 
 async def _flush_unique(session: AsyncSession) -> None:
     """Writes pending changes; a unique violation (a concurrent request took the name
-    between our check and our write) becomes the same 422 the check would have given.
+    between our check and our write) becomes the same 409 the check would have given.
     The request's transaction is rolled back either way."""
     try:
         await session.flush()
@@ -100,4 +100,4 @@ async def _flush_unique(session: AsyncSession) -> None:
         field = _UNIQUE_FIELDS.get(violated_unique_constraint(error) or "")
         if field is None:
             raise
-        raise invalid(field, "has already been taken") from error
+        raise conflict(field, "has already been taken") from error
