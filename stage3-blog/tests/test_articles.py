@@ -325,6 +325,6 @@ async def test_an_update_made_only_of_nulls_is_refused_like_an_empty_one(
         headers=auth(settings, author),
     )
 
-    # Every article has a title and a body: null cannot clear them, so nothing changes.
+    # Every article has a title and a body: null cannot clear them, and the document says so.
     assert response.status_code == 422
-    assert response.json() == {"errors": {"article": ["must have at least one field to change"]}}
+    assert response.json() == {"errors": {"title": ["can't be blank"], "body": ["can't be blank"]}}

@@ -60,8 +60,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/user"): signed_in(200, writes=False),
     ("PUT", "/api/user"): signed_in(200, {"user": {"bio": "Updated."}}),
     ("GET", "/api/profiles/{username}"): everyone(200),
-    # Following oneself is invalid (422); unfollowing oneself is a harmless no-op.
-    ("POST", "/api/profiles/{username}/follow"): Row(401, 422, 200, 200, 200, writes=True),
+    # Following oneself is refused (403); unfollowing oneself is a harmless no-op.
+    ("POST", "/api/profiles/{username}/follow"): Row(401, 403, 200, 200, 200, writes=True),
     ("DELETE", "/api/profiles/{username}/follow"): signed_in(200),
     ("GET", "/api/articles"): everyone(200),
     ("POST", "/api/articles"): signed_in(201, ARTICLE),
@@ -100,7 +100,7 @@ MATRIX: dict[tuple[str, str], Row] = {
 def routes_of(app: FastAPI) -> set[tuple[str, str]]:
     # iter_route_contexts flattens included routers, which `app.routes` keeps nested.
     return {
-        (method, str(route.path))
+        (method, route.path_format)
         for route in iter_route_contexts(app.routes)
         for method in route.methods or ()
         if method != "HEAD"

@@ -8,7 +8,7 @@ Who is asking, from least to most trusted:
 - `Admin`: a writer who is an admin (403 otherwise).
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader
@@ -27,6 +27,7 @@ from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.tokens import InvalidToken
 
 __all__ = [
+    "TOKEN_OPTIONAL",
     "Admin",
     "CurrentUser",
     "PresentedToken",
@@ -80,6 +81,9 @@ async def get_viewer(
 
 
 Viewer = Annotated[User | None, Depends(get_viewer)]
+# `openapi_extra` of the routes a `Viewer` reads: the token is optional there. FastAPI
+# appends this to the requirement the header declares: "Token, or nothing" (`{}`).
+TOKEN_OPTIONAL: dict[str, Any] = {"security": [{}]}
 
 
 async def get_current_user(viewer: Viewer) -> User:

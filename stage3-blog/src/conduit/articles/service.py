@@ -95,9 +95,8 @@ async def update(session: AsyncSession, slug: str, user: User, changes: ArticleC
     if article.author_id != user.id:
         # Moderators may delete what they must not rewrite in someone else's name.
         raise not_owner("article")
-    # A field sent as null changes nothing (every article has a title), so it does not
-    # count as a change: `{"article": {"title": null}}` is as empty as `{"article": {}}`.
-    if all(getattr(changes, name) is None for name in changes.model_fields_set):
+    # The schema refuses null (every article has a title), so only `{}` is left to refuse.
+    if not changes.model_fields_set:
         raise invalid("article", "must have at least one field to change")
     old_title = article.title
     if changes.title is not None:

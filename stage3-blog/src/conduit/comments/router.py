@@ -6,9 +6,10 @@ from fastapi import APIRouter, Query, Response
 
 from conduit.comments import service
 from conduit.comments.schemas import CommentList, CommentResponse, NewCommentRequest
-from conduit.dependencies import SessionDep, Viewer, Writer
+from conduit.dependencies import TOKEN_OPTIONAL, SessionDep, Viewer, Writer
 from conduit.errors import spec_errors
 from conduit.paging import Offset
+from conduit.schemas import Text
 from roadmap_shared.fields import IdPath
 
 router = APIRouter(prefix="/articles/{slug}/comments", tags=["Comments"])
@@ -16,10 +17,15 @@ router = APIRouter(prefix="/articles/{slug}/comments", tags=["Comments"])
 MAX_COMMENTS = 100
 
 
-@router.get("", summary="Comments on an article, newest first", responses=spec_errors(404))
+@router.get(
+    "",
+    summary="Comments on an article, newest first",
+    responses=spec_errors(404),
+    openapi_extra=TOKEN_OPTIONAL,
+)
 async def list_comments(
     *,
-    slug: str,
+    slug: Text,
     session: SessionDep,
     viewer: Viewer,
     # Not in the spec, which returns every comment; a list must have a bound. Clients
@@ -34,7 +40,7 @@ async def list_comments(
 # Spec v2: 201, like every other creation (v1 said 200).
 @router.post("", status_code=201, summary="Comment on an article", responses=spec_errors(403, 404))
 async def add_comment(
-    *, slug: str, body: NewCommentRequest, session: SessionDep, user: Writer
+    *, slug: Text, body: NewCommentRequest, session: SessionDep, user: Writer
 ) -> CommentResponse:
     return CommentResponse(comment=await service.add(session, slug, user, body.comment))
 
@@ -47,7 +53,7 @@ async def add_comment(
     responses=spec_errors(403, 404),
 )
 async def delete_comment(
-    slug: str,
+    slug: Text,
     # An `integer` column's range: a larger id must be a 422, not a database error (500).
     comment_id: IdPath,
     session: SessionDep,

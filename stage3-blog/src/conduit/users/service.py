@@ -13,8 +13,6 @@ from roadmap_shared.security.passwords import hash_password, needs_rehash, verif
 from roadmap_shared.security.tokens import TokenCodec
 
 ACCESS_TOKEN = "access"  # noqa: S105 (a token type, not a secret)
-# The fields an update may clear by sending null (or "").
-CLEARABLE = frozenset({"bio", "image"})
 # Which field a unique constraint protects (names from the naming convention).
 _UNIQUE_FIELDS = {"uq_users_username": "username", "uq_users_email": "email"}
 
@@ -54,13 +52,8 @@ async def login(session: AsyncSession, email: str, password: str) -> User:
 
 
 async def update(session: AsyncSession, user: User, changes: UserChanges) -> User:
-    # Null clears `bio` and `image`; every account must have the others, so there null
-    # means "unchanged", and a body of nothing but such nulls changes nothing at all.
-    sent = {
-        name
-        for name in changes.model_fields_set
-        if getattr(changes, name) is not None or name in CLEARABLE
-    }
+    # Null (or "") clears `bio` and `image`; the schema refuses it for the other fields.
+    sent = changes.model_fields_set
     if not sent:
         raise invalid("user", "must have at least one field to change")
     username = changes.username
