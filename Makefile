@@ -88,6 +88,13 @@ lint: install ## ruff (lint and format check) and mypy strict on all code
 			ls -d src tests benchmarks 2>/dev/null )); \
 	done
 
+# make fuzz: schemathesis (every check) against every stage's OpenAPI document, on real
+# servers, anonymous and signed in. Minutes, so not part of `make test`. FUZZ_STAGES= picks
+# stages; FUZZ_MAX_EXAMPLES and FUZZ_MAX_SECONDS bound each run (see scripts/fuzz.py).
+.PHONY: fuzz
+fuzz: install ## Fuzz every stage's API from its OpenAPI document (schemathesis)
+	UV=$(UV) $(UV) run --locked python scripts/fuzz.py $(FUZZ_STAGES)
+
 .PHONY: bench
 bench: install ## Benchmarks for every stage that has them (ratios against a baseline)
 	@for stage in $(STAGES); do \
