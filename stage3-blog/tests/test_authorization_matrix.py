@@ -98,9 +98,10 @@ MATRIX: dict[tuple[str, str], Row] = {
 
 
 def routes_of(app: FastAPI) -> set[tuple[str, str]]:
-    # iter_route_contexts flattens included routers, which `app.routes` keeps nested.
+    # iter_route_contexts flattens included routers, which `app.routes` keeps nested. The
+    # path as documented: `/api/articles/{slug}`, not its `{slug:slug}` pattern.
     return {
-        (method, route.path_format)
+        (method, str(route.path_format or route.path))
         for route in iter_route_contexts(app.routes)
         for method in route.methods or ()
         if method != "HEAD"
