@@ -120,6 +120,13 @@ coverage: install ## Every suite with coverage: HTML in .test-results/coverage/,
 	UV=$(UV) $(UV) run --locked python scripts/run_suites.py --coverage shared $(STAGES) tests
 	@echo "HTML reports: .test-results/coverage/<suite>/index.html"
 
+# make fuzz: schemathesis (every check) against every stage's OpenAPI document, on real
+# servers, anonymous and signed in. Minutes, so not part of `make test`. FUZZ_STAGES= picks
+# stages; FUZZ_MAX_EXAMPLES and FUZZ_MAX_SECONDS bound each run (see scripts/fuzz.py).
+.PHONY: fuzz
+fuzz: install ## Fuzz every stage's API from its OpenAPI document (schemathesis)
+	UV=$(UV) $(UV) run --locked python scripts/fuzz.py $(FUZZ_STAGES)
+
 .PHONY: bench
 bench: install ## Benchmarks for every stage that has them (ratios against a baseline)
 	@for stage in $(STAGES); do \

@@ -1,9 +1,18 @@
 import json
+import re
+from typing import Annotated
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 
-from roadmap_shared.fields import MAX_INT32, MAX_INT64, StoredBigId, StoredId, StoredText
+from roadmap_shared.fields import (
+    MAX_INT32,
+    MAX_INT64,
+    STORABLE,
+    StoredBigId,
+    StoredId,
+    StoredText,
+)
 
 
 class Note(BaseModel):
@@ -14,6 +23,24 @@ class Note(BaseModel):
 def test_text_with_a_nul_character_is_refused() -> None:
     with pytest.raises(ValidationError, match="NUL"):
         Note(id=1, text="a\x00b")
+
+
+def test_the_document_says_nul_is_refused() -> None:
+    pattern = Note.model_json_schema()["properties"]["text"]["pattern"]
+
+    assert re.search(pattern, "a\x00b") is None
+    assert re.search(pattern, "any other text") is not None
+
+
+def test_storable_after_constraints_checks_the_stripped_text_and_keeps_their_errors() -> None:
+    title = TypeAdapter(
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), STORABLE]
+    )
+
+    assert title.validate_python("  ok ") == "ok"
+    with pytest.raises(ValidationError) as blank:
+        title.validate_python("   ")
+    assert blank.value.errors()[0]["type"] == "string_too_short"
 
 
 def test_text_with_a_lone_surrogate_is_refused() -> None:

@@ -60,8 +60,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/user"): signed_in(200, writes=False),
     ("PUT", "/api/user"): signed_in(200, {"user": {"bio": "Updated."}}),
     ("GET", "/api/profiles/{username}"): everyone(200),
-    # Following oneself is invalid (422); unfollowing oneself is a harmless no-op.
-    ("POST", "/api/profiles/{username}/follow"): Row(401, 422, 200, 200, 200, writes=True),
+    # Following oneself is refused (403); unfollowing oneself is a harmless no-op.
+    ("POST", "/api/profiles/{username}/follow"): Row(401, 403, 200, 200, 200, writes=True),
     ("DELETE", "/api/profiles/{username}/follow"): signed_in(200),
     ("GET", "/api/articles"): everyone(200),
     ("POST", "/api/articles"): signed_in(201, ARTICLE),
@@ -71,13 +71,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/api/articles/{slug}"): Row(
         401, 200, 403, 403, 403, {"article": {"body": "Edited."}}, writes=True
     ),
-    ("DELETE", "/api/articles/{slug}"): Row(401, 200, 403, 200, 200, writes=True),
+    ("DELETE", "/api/articles/{slug}"): Row(401, 204, 403, 204, 204, writes=True),
     ("POST", "/api/articles/{slug}/favorite"): signed_in(200),
     ("DELETE", "/api/articles/{slug}/favorite"): signed_in(200),
     ("GET", "/api/articles/{slug}/comments"): everyone(200),
-    ("POST", "/api/articles/{slug}/comments"): signed_in(200, {"comment": {"body": "Hi"}}),
+    ("POST", "/api/articles/{slug}/comments"): signed_in(201, {"comment": {"body": "Hi"}}),
     ("DELETE", "/api/articles/{slug}/comments/{comment_id}"): Row(
-        401, 200, 403, 200, 200, writes=True
+        401, 204, 403, 204, 204, writes=True
     ),
     ("GET", "/api/tags"): everyone(200),
     # Moderation: staff act on accounts ranked below them; only admins change roles.
@@ -98,9 +98,10 @@ MATRIX: dict[tuple[str, str], Row] = {
 
 
 def routes_of(app: FastAPI) -> set[tuple[str, str]]:
-    # iter_route_contexts flattens included routers, which `app.routes` keeps nested.
+    # iter_route_contexts flattens included routers, which `app.routes` keeps nested. The
+    # path as documented: `/api/articles/{slug}`, not its `{slug:slug}` pattern.
     return {
-        (method, str(route.path))
+        (method, str(route.path_format or route.path))
         for route in iter_route_contexts(app.routes)
         for method in route.methods or ()
         if method != "HEAD"

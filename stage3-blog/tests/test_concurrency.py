@@ -26,8 +26,8 @@ async def test_one_username_registered_five_times_at_once_makes_one_account(
         *(committing_client.post("/api/users", json=registration(n)) for n in range(5))
     )
 
-    assert sorted(r.status_code for r in responses) == [201, 422, 422, 422, 422]
-    refused = [r.json() for r in responses if r.status_code == 422]
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409]
+    refused = [r.json() for r in responses if r.status_code == 409]
     assert refused == [{"errors": {"username": ["has already been taken"]}}] * 4
 
 

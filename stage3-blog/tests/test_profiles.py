@@ -64,7 +64,7 @@ async def test_nobody_can_follow_themselves(
         f"/api/profiles/{user.username}/follow", headers=auth(settings, user)
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 403  # well formed, but not allowed
     assert response.json() == {"errors": {"profile": ["cannot be followed by itself"]}}
 
 

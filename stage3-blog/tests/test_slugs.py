@@ -33,6 +33,24 @@ def test_after_the_plain_slug_come_suffixed_ones() -> None:
     assert len(set(tried)) == len(tried)
 
 
+async def test_an_article_titled_feed_does_not_hide_the_feed(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    headers = auth(settings, await make_user(db_session))
+    body = {"article": {"title": "Feed", "description": "d", "body": "b"}}
+
+    created = await client.post("/api/articles", json=body, headers=headers)
+    slug = created.json()["article"]["slug"]
+
+    assert slug.startswith("feed-")
+    assert (await client.get(f"/api/articles/{slug}")).json()["article"]["title"] == "Feed"
+    assert "articles" in (await client.get("/api/articles/feed", headers=headers)).json()
+    # The article routes do not take `feed` for a slug: `Allow` lists only the feed's GET.
+    refused = await client.put("/api/articles/feed", json=body, headers=headers)
+    assert refused.status_code == 405
+    assert refused.headers["Allow"] == "GET, HEAD"
+
+
 @pytest.mark.slow
 async def test_twenty_concurrent_articles_with_one_title_all_get_distinct_slugs(
     committing_client: AsyncClient, committed_session: AsyncSession, settings: Settings

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,28 +40,52 @@ async def test_a_taken_username_or_email_is_refused_in_the_spec_error_shape(
     taken_name = await client.post("/api/users", json=registration("jake", "other@x.io"))
     taken_email = await client.post("/api/users", json=registration("other", "JAKE@example.com"))
 
-    assert taken_name.status_code == 422
+    # Spec v2: a conflict is a 409 (v1 said 422).
+    assert taken_name.status_code == 409
     assert taken_name.json() == {"errors": {"username": ["has already been taken"]}}
-    assert taken_email.status_code == 422
+    assert taken_email.status_code == 409
     assert taken_email.json() == {"errors": {"email": ["has already been taken"]}}
 
 
 async def test_missing_and_invalid_fields_are_reported_per_field(client: AsyncClient) -> None:
     response = await client.post(
-        "/api/users", json={"user": {"username": "", "email": "not-an-email", "password": "x"}}
+        "/api/users", json={"user": {"username": "a b", "email": "not-an-email", "password": "x"}}
+    )
+
+    # Our words, never a pattern or a library's ("An email address must have an @-sign").
+    assert response.status_code == 422
+    assert response.json() == {
+        "errors": {
+            "username": ["is invalid"],
+            "email": ["is invalid"],
+            "password": ["is too short (minimum is 8 characters)"],
+        }
+    }
+
+
+@pytest.mark.parametrize("blank", ["", "   ", None])
+async def test_blank_registration_fields_cant_be_blank(
+    client: AsyncClient, blank: str | None
+) -> None:
+    response = await client.post(
+        "/api/users", json={"user": {"username": blank, "email": blank, "password": blank}}
     )
 
     assert response.status_code == 422
-    errors = response.json()["errors"]
-    assert set(errors) == {"username", "email", "password"}
-    assert all(isinstance(message, str) for messages in errors.values() for message in messages)
+    assert response.json() == {
+        "errors": {
+            "username": ["can't be blank"],
+            "email": ["can't be blank"],
+            "password": ["can't be blank"],
+        }
+    }
 
 
 async def test_a_body_without_its_envelope_is_refused(client: AsyncClient) -> None:
     response = await client.post("/api/users", json={"username": "jake"})
 
     assert response.status_code == 422
-    assert response.json() == {"errors": {"user": ["can't be empty"]}}
+    assert response.json() == {"errors": {"user": ["can't be blank"]}}
 
 
 async def test_logging_in_with_the_right_password_returns_a_token(
@@ -92,7 +117,7 @@ async def test_a_wrong_password_and_an_unknown_email_get_the_same_401(
     for response in (wrong_password, unknown_email):
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == "Token"
-        assert response.json() == {"errors": {"email or password": ["is invalid"]}}
+        assert response.json() == {"errors": {"credentials": ["invalid"]}}
 
 
 async def test_the_current_user_needs_a_token_in_the_token_scheme(
@@ -160,7 +185,7 @@ async def test_an_update_cannot_take_another_users_email(
         "/api/user", json={"user": {"email": "celeb@example.com"}}, headers=auth(settings, user)
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json() == {"errors": {"email": ["has already been taken"]}}
 
 
@@ -226,8 +251,15 @@ async def test_an_update_made_only_of_nulls_for_required_fields_is_refused(
         headers=auth(settings, user),
     )
 
+    # Every account has these: null cannot clear them, and the document says so.
     assert response.status_code == 422
-    assert response.json() == {"errors": {"user": ["must have at least one field to change"]}}
+    assert response.json() == {
+        "errors": {
+            "username": ["can't be blank"],
+            "email": ["can't be blank"],
+            "password": ["can't be blank"],
+        }
+    }
 
 
 async def test_null_clears_the_bio_and_the_image(

@@ -9,10 +9,12 @@ field, not discovered by the database as a 500:
   larger parameter before the query is even sent.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AfterValidator, Field
+from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
@@ -28,7 +30,29 @@ def _storable(value: str) -> str:
     return value
 
 
-StoredText = Annotated[str, AfterValidator(_storable)]
+# What the OpenAPI document says of such text, so that clients know what is refused.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+class Storable:
+    """`Annotated` metadata: the text must be storable (checked after any constraints
+    before it, such as stripping), and the document says so with a pattern."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_storable, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", NO_NUL_PATTERN)
+        return json_schema
+
+
+STORABLE = Storable()
+StoredText = Annotated[str, STORABLE]
 # An id in a body or query string, for `integer` primary keys.
 StoredId = Annotated[int, Field(ge=1, le=MAX_INT32)]
 # The same for a path parameter: `/tasks/{task_id}`.

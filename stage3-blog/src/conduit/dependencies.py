@@ -8,7 +8,7 @@ Who is asking, from least to most trusted:
 - `Admin`: a writer who is an admin (403 otherwise).
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Response
 from fastapi.security import APIKeyHeader
@@ -31,6 +31,7 @@ from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, InvalidToken, subject_user_id
 
 __all__ = [
+    "TOKEN_OPTIONAL",
     "Admin",
     "ClientAddress",
     "CurrentUser",
@@ -79,6 +80,9 @@ async def get_viewer(
 
 
 Viewer = Annotated[User | None, Depends(get_viewer)]
+# `openapi_extra` of the routes a `Viewer` reads: the token is optional there. FastAPI
+# appends this to the requirement the header declares: "Token, or nothing" (`{}`).
+TOKEN_OPTIONAL: dict[str, Any] = {"security": [{}]}
 
 
 async def get_current_user(viewer: Viewer) -> User:

@@ -1,8 +1,8 @@
 """Two error shapes in one app.
 
-The RealWorld endpoints (under `/api`) answer 401, 403, 404 and 422 in the spec's own
-shape, `{"errors": {"<field>": ["<message>"]}}`, because published front ends parse it
-(they show each error as "<field> <message>"). Everything else keeps the project's
+The RealWorld endpoints (under `/api`) answer 401, 403, 404, 409 and 422 in the shape of
+RealWorld spec v2, `{"errors": {"<field>": ["<message>"]}}`, because published front ends
+parse it (they show each error as "<field> <message>"). Everything else keeps the project's
 RFC 9457 problem details: the admin endpoints, `/healthz`, 404s outside `/api`, and the
 statuses the spec does not define (413, 429, 500...).
 
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from roadmap_shared.errors import ProblemError
 
 SPEC_PATH_PREFIX = "/api/"
-SPEC_STATUSES = frozenset({401, 403, 404, 422})
+SPEC_STATUSES = frozenset({401, 403, 404, 409, 422})
 # The spec's GenericErrorModel has one field, `body`; errors not about a field use it.
 GENERIC_FIELD = "body"
 # SQLSTATE 22021, character_not_in_repertoire: how PostgreSQL refuses a NUL in text.
@@ -52,6 +52,15 @@ def forbidden(field: str, message: str) -> SpecError:
     return SpecError(403, field, message)
 
 
+def not_owner(subject: str) -> SpecError:
+    """Spec v2: acting on someone else's article or comment."""
+    return SpecError(403, subject, "forbidden")
+
+
+def conflict(field: str, message: str) -> SpecError:
+    return SpecError(409, field, message)
+
+
 def not_found(field: str) -> SpecError:
     return SpecError(404, field, "not found")
 
@@ -77,18 +86,48 @@ def _spec_errors_for_validation(exc: RequestValidationError) -> dict[str, list[s
     return errors
 
 
+BLANK = "can't be blank"
+# Our own words for each kind of validation error: front ends print "<field> <message>",
+# so a message never shows a pattern, a type name or a library's phrasing.
+_MESSAGES: dict[str, str] = {
+    "string_too_short": "is too short (minimum is {min_length} characters)",
+    "string_too_long": "is too long (maximum is {max_length} characters)",
+    "too_short": "has too few items (minimum is {min_length})",
+    "too_long": "has too many items (maximum is {max_length})",
+    "greater_than_equal": "must be greater than or equal to {ge}",
+    "less_than_equal": "must be less than or equal to {le}",
+    "greater_than": "must be greater than {gt}",
+    "less_than": "must be less than {lt}",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "list_type": "must be a list",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "json_invalid": "is not valid JSON",
+    "json_type": "is not valid JSON",
+}
+INVALID = "is invalid"  # a bad email, URL or username: which rule it broke is in the docs
+
+
 def _spec_message(error: Any) -> str:
-    # The spec's example message; pydantic says "Field required".
-    if error["type"] == "missing" or (
-        error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1
+    """The spec's wording for a blank or missing field, ours for the rest."""
+    value = error.get("input")
+    if (
+        error["type"] == "missing"
+        or value is None
+        or (isinstance(value, str) and not value.strip())
     ):
-        return "can't be empty"
-    message = str(error["msg"])
-    # Front ends print "<field> <message>": "title should have at most 200 characters".
-    # An acronym keeps its capitals ("JSON decode error", not "jSON decode error").
-    if message[1:2].isupper():
-        return message
-    return message[:1].lower() + message[1:]
+        return BLANK
+    template = _MESSAGES.get(error["type"], INVALID)
+    try:
+        return template.format(**error.get("ctx", {}))
+    except (KeyError, IndexError):
+        return INVALID
 
 
 def _in_spec_shape(exc: Exception) -> tuple[int, dict[str, list[str]], Mapping[str, str] | None]:
@@ -148,23 +187,50 @@ _GENERIC_ERROR_MODEL = {
 }
 
 
+_SPEC_ERROR_DESCRIPTIONS = {
+    401: 'Missing or bad token (`{"errors": {"token": ["is missing"]}}`) or, when logging in, '
+    'wrong credentials (`{"errors": {"credentials": ["invalid"]}}`)',
+    403: 'Not the owner (`{"errors": {"article": ["forbidden"]}}`), or a suspended account',
+    404: 'No such resource (`{"errors": {"article": ["not found"]}}`)',
+    409: 'Already taken (`{"errors": {"username": ["has already been taken"]}}`)',
+    422: 'Invalid input (`{"errors": {"title": ["can\'t be blank"]}}`)',
+}
+
+
+def spec_error(status: int) -> dict[str, Any]:
+    """The OpenAPI response object of an error in the spec's shape."""
+    return {
+        "description": _SPEC_ERROR_DESCRIPTIONS[status],
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/GenericErrorModel"}}
+        },
+    }
+
+
+def spec_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for a route's errors in the spec's shape, beyond the two the
+    document adds by itself (401 where a token is read, 422 where input is)."""
+    return {status: spec_error(status) for status in statuses}
+
+
 def document_spec_errors(app: FastAPI) -> None:
-    """The shared app documents every 422 as a problem; under /api it is the spec's body."""
+    """Under /api, 401 and 422 are the spec's body (`application/json`), not a problem:
+    every operation that reads a token may answer 401, every one with input 422. The
+    statuses outside the spec (413, 429, 503...) stay problems, the `default` response."""
     document_with_problems = app.openapi
 
     def openapi() -> dict[str, Any]:
         schema = document_with_problems()
         schema["components"]["schemas"]["GenericErrorModel"] = _GENERIC_ERROR_MODEL
-        spec_body = {
-            "application/json": {"schema": {"$ref": "#/components/schemas/GenericErrorModel"}}
-        }
         for path, operations in schema["paths"].items():
             if not path.startswith(SPEC_PATH_PREFIX):
                 continue
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 if "422" in responses:
-                    responses["422"] = {"description": "Validation error", "content": spec_body}
+                    responses["422"] = spec_error(422)
+                if operation.get("security"):
+                    responses["401"] = spec_error(401)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -26,4 +26,9 @@ def normalise_email(address: str) -> str:
 
 
 # A request field holding an address: refused with 422 when invalid, normalised otherwise.
-EmailAddress = Annotated[str, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(normalise_email)]
+# The document says `format: email`, so that clients (and fuzzers) know what is refused.
+EmailAddress = Annotated[
+    str,
+    Field(max_length=EMAIL_MAX_LENGTH, json_schema_extra={"format": "email"}),
+    AfterValidator(normalise_email),
+]

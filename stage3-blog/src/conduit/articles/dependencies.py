@@ -9,13 +9,14 @@ from conduit.articles import service
 from conduit.articles.repository import Lock
 from conduit.dependencies import SessionDep
 from conduit.models import Article
+from conduit.schemas import Text
 
 
-async def valid_article_slug(slug: str, session: SessionDep) -> Article:
+async def valid_article_slug(slug: Text, session: SessionDep) -> Article:
     return await service.find(session, slug)
 
 
-async def article_kept_for_writing(slug: str, session: SessionDep) -> Article:
+async def article_kept_for_writing(slug: Text, session: SessionDep) -> Article:
     """The article, locked until the request commits so that it cannot be deleted under
     a write that refers to it (`FOR KEY SHARE`: edits to it still proceed)."""
     return await service.find(session, slug, lock=Lock.KEY_SHARE)

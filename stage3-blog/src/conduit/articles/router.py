@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from conduit.articles import service
 from conduit.articles.repository import ArticleFilters
@@ -12,24 +13,56 @@ from conduit.articles.schemas import (
     NewArticleRequest,
     UpdateArticleRequest,
 )
-from conduit.dependencies import CacheDep, CurrentUser, SessionDep, Viewer, Writer
+from conduit.dependencies import (
+    TOKEN_OPTIONAL,
+    CacheDep,
+    CurrentUser,
+    SessionDep,
+    Viewer,
+    Writer,
+)
+from conduit.errors import spec_errors
 from conduit.paging import PagingDep
+from conduit.schemas import Text
 
 router = APIRouter(prefix="/articles", tags=["Articles"])
 
 
-@router.get("", summary="List articles, most recent first", response_model=ArticleList)
+class ArticleSlug(Convertor[str]):
+    """`/articles/{slug:slug}`: any path segment but `feed`. Without it, `PUT` and `DELETE`
+    on `/articles/feed` would reach the article routes (as the slug "feed"), and `Allow`
+    would have to list methods the document does not give that path. No slug is `feed`
+    (slugs.RESERVED)."""
+
+    regex = "(?!feed$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("slug", ArticleSlug())
+
+
+@router.get(
+    "",
+    summary="List articles, most recent first",
+    response_model=ArticleList,
+    openapi_extra=TOKEN_OPTIONAL,
+)
 async def list_articles(
     *,
     session: SessionDep,
     viewer: Viewer,
     page: PagingDep,
     cache: CacheDep,
-    tag: Annotated[str | None, Query(max_length=40)] = None,
-    author: Annotated[str | None, Query(max_length=40)] = None,
-    favorited: Annotated[str | None, Query(max_length=40)] = None,
+    tag: Annotated[Text | None, Query(max_length=40)] = None,
+    author: Annotated[Text | None, Query(max_length=40)] = None,
+    favorited: Annotated[Text | None, Query(max_length=40)] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Full-text search in titles and bodies")
+        Text | None, Query(max_length=200, description="Full-text search in titles and bodies")
     ] = None,
 ) -> Response:
     # An empty parameter (`?tag=`) filters nothing, as if it were absent.
@@ -62,12 +95,17 @@ async def feed(session: SessionDep, user: CurrentUser, page: PagingDep) -> Artic
     )
 
 
-@router.get("/{slug}", summary="Get an article")
-async def get_article(slug: str, session: SessionDep, viewer: Viewer) -> ArticleResponse:
+@router.get(
+    "/{slug:slug}",
+    summary="Get an article",
+    responses=spec_errors(404),
+    openapi_extra=TOKEN_OPTIONAL,
+)
+async def get_article(slug: Text, session: SessionDep, viewer: Viewer) -> ArticleResponse:
     return ArticleResponse(article=await service.get_article(session, slug, viewer))
 
 
-@router.post("", status_code=201, summary="Create an article")
+@router.post("", status_code=201, summary="Create an article", responses=spec_errors(403))
 async def create_article(
     *,
     body: NewArticleRequest,
@@ -82,10 +120,12 @@ async def create_article(
     return ArticleResponse(article=article)
 
 
-@router.put("/{slug}", summary="Update an article (its author only)")
+@router.put(
+    "/{slug:slug}", summary="Update an article (its author only)", responses=spec_errors(403, 404)
+)
 async def update_article(
     *,
-    slug: str,
+    slug: Text,
     body: UpdateArticleRequest,
     session: SessionDep,
     user: Writer,
@@ -97,31 +137,43 @@ async def update_article(
     return ArticleResponse(article=article)
 
 
-# The spec's OpenAPI document: 200 with no content.
+# Spec v2: 204 and no body (v1 said 200; clients of either only check for success).
 @router.delete(
-    "/{slug}",
+    "/{slug:slug}",
+    status_code=204,
     response_class=Response,
     summary="Delete an article (its author, a moderator or an admin)",
+    responses=spec_errors(403, 404),
 )
 async def delete_article(
-    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
 ) -> None:
     await service.delete(session, slug, user)
     background.add_task(cache.forget_articles_and_tags)
 
 
-@router.post("/{slug}/favorite", summary="Favorite an article", tags=["Favorites"])
+@router.post(
+    "/{slug}/favorite",
+    summary="Favorite an article",
+    tags=["Favorites"],
+    responses=spec_errors(403, 404),
+)
 async def favorite(
-    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
 ) -> ArticleResponse:
     article = await service.favorite(session, slug, user)
     background.add_task(cache.forget_article_lists)  # favoritesCount is in cached lists
     return ArticleResponse(article=article)
 
 
-@router.delete("/{slug}/favorite", summary="Unfavorite an article", tags=["Favorites"])
+@router.delete(
+    "/{slug}/favorite",
+    summary="Unfavorite an article",
+    tags=["Favorites"],
+    responses=spec_errors(403, 404),
+)
 async def unfavorite(
-    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
 ) -> ArticleResponse:
     article = await service.unfavorite(session, slug, user)
     background.add_task(cache.forget_article_lists)

@@ -5,15 +5,21 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from conduit.profiles.schemas import Profile
-from conduit.schemas import SpecModel, Timestamp
+from conduit.schemas import STORABLE, PartialUpdate, SpecModel, Timestamp
 
-# Blank text is refused (422 "can't be empty"); surrounding whitespace is dropped.
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+# Blank text is refused (422 "can't be blank"); surrounding whitespace is dropped.
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STORABLE
 ]
-Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)]
-TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), STORABLE
+]
+Body = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000), STORABLE
+]
+TagName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), STORABLE
+]
 TagNames = Annotated[list[TagName], Field(max_length=10)]
 
 
@@ -28,7 +34,7 @@ class NewArticleRequest(SpecModel):
     article: NewArticle
 
 
-class ArticleChanges(SpecModel):
+class ArticleChanges(PartialUpdate):
     """Fields left out stay as they are. `tagList` is not in the spec's update body, but
     front ends send it from the same editor they create with, so it is honoured."""
 
@@ -42,11 +48,13 @@ class UpdateArticleRequest(SpecModel):
     article: ArticleChanges
 
 
-class Article(SpecModel):
+class ArticleSummary(SpecModel):
+    """An article in a list or the feed: spec v2 leaves the body out, which a list never
+    shows and which can be a hundred times larger than the rest."""
+
     slug: str
     title: str
     description: str
-    body: str
     tag_list: list[str]
     created_at: Timestamp
     updated_at: Timestamp
@@ -55,10 +63,14 @@ class Article(SpecModel):
     author: Profile
 
 
+class Article(ArticleSummary):
+    body: str
+
+
 class ArticleResponse(SpecModel):
     article: Article
 
 
 class ArticleList(SpecModel):
-    articles: list[Article]
+    articles: list[ArticleSummary]
     articles_count: int

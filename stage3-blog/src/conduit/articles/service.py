@@ -5,9 +5,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.articles import repository, slugs
 from conduit.articles.repository import ArticleFilters, ArticleRow
-from conduit.articles.schemas import Article, ArticleChanges, ArticleList, NewArticle
+from conduit.articles.schemas import (
+    Article,
+    ArticleChanges,
+    ArticleList,
+    ArticleSummary,
+    NewArticle,
+)
 from conduit.constraints import violated_unique_constraint
-from conduit.errors import forbidden, invalid, not_found
+from conduit.errors import invalid, not_found, not_owner
 from conduit.models import Article as ArticleRecord
 from conduit.models import User
 from conduit.profiles.service import profile_of
@@ -21,13 +27,12 @@ class NoFreeSlug(RuntimeError):
     """Every candidate slug was taken: practically impossible, so a 500 is right."""
 
 
-def to_schema(row: ArticleRow) -> Article:
+def to_summary(row: ArticleRow) -> ArticleSummary:
     article = row.article
-    return Article(
+    return ArticleSummary(
         slug=article.slug,
         title=article.title,
         description=article.description,
-        body=article.body,
         tag_list=[tag.name for tag in article.tags],
         created_at=article.created_at,
         updated_at=article.updated_at,
@@ -35,6 +40,10 @@ def to_schema(row: ArticleRow) -> Article:
         favorites_count=row.favorites_count,
         author=profile_of(article.author, following=row.following),
     )
+
+
+def to_schema(row: ArticleRow) -> Article:
+    return Article(**dict(to_summary(row)), body=row.article.body)
 
 
 async def list_articles(
@@ -49,7 +58,7 @@ async def list_articles(
         session, filters, viewer_id=viewer.id if viewer else None, limit=limit, offset=offset
     )
     return ArticleList(
-        articles=[to_schema(row) for row in rows],
+        articles=[to_summary(row) for row in rows],
         articles_count=await repository.count(session, filters),
     )
 
@@ -85,10 +94,9 @@ async def update(session: AsyncSession, slug: str, user: User, changes: ArticleC
     article = await find(session, slug, lock=repository.Lock.UPDATE)
     if article.author_id != user.id:
         # Moderators may delete what they must not rewrite in someone else's name.
-        raise forbidden("article", "can only be edited by its author")
-    # A field sent as null changes nothing (every article has a title), so it does not
-    # count as a change: `{"article": {"title": null}}` is as empty as `{"article": {}}`.
-    if all(getattr(changes, name) is None for name in changes.model_fields_set):
+        raise not_owner("article")
+    # The schema refuses null (every article has a title), so only `{}` is left to refuse.
+    if not changes.model_fields_set:
         raise invalid("article", "must have at least one field to change")
     old_title = article.title
     if changes.title is not None:
@@ -110,7 +118,7 @@ async def update(session: AsyncSession, slug: str, user: User, changes: ArticleC
 async def delete(session: AsyncSession, slug: str, user: User) -> None:
     article = await find(session, slug, lock=repository.Lock.UPDATE)
     if article.author_id != user.id and not user.role.moderates:
-        raise forbidden("article", "can only be deleted by its author or a moderator")
+        raise not_owner("article")
     await repository.delete_article(session, article.id)
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 MAX_BASE_LENGTH = 100
 SUFFIXED_ATTEMPTS = 5
 FALLBACK = "article"  # for titles with no Latin letters or digits at all
+# Paths beside `/articles/{slug}`: an article titled "Feed" must not hide the feed.
+RESERVED = frozenset({"feed"})
 
 
 def slugify(title: str) -> str:
@@ -28,7 +30,8 @@ def slugify(title: str) -> str:
 def candidates(title: str) -> Iterator[str]:
     """The slugs to try, in order, for a title."""
     base = slugify(title)
-    yield base
+    if base not in RESERVED:
+        yield base
     for _ in range(SUFFIXED_ATTEMPTS):
         # 16^6 = 16.7 million suffixes per title: a collision is rare, a repeated one rarer.
         yield f"{base}-{secrets.token_hex(3)}"

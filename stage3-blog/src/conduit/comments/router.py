@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query, Response
 from conduit.articles.dependencies import ArticleKeptForWriting, ValidArticle
 from conduit.comments import service
 from conduit.comments.schemas import CommentList, CommentResponse, NewCommentRequest
-from conduit.dependencies import SessionDep, Viewer, Writer
+from conduit.dependencies import TOKEN_OPTIONAL, SessionDep, Viewer, Writer
+from conduit.errors import spec_errors
 from conduit.paging import Offset
 from roadmap_shared.fields import IdPath
 
@@ -16,7 +17,12 @@ router = APIRouter(prefix="/articles/{slug}/comments", tags=["Comments"])
 MAX_COMMENTS = 100
 
 
-@router.get("", summary="Comments on an article, newest first")
+@router.get(
+    "",
+    summary="Comments on an article, newest first",
+    responses=spec_errors(404),
+    openapi_extra=TOKEN_OPTIONAL,
+)
 async def list_comments(
     *,
     article: ValidArticle,
@@ -31,9 +37,8 @@ async def list_comments(
     return CommentList(comments=comments)
 
 
-# 200, not 201: the spec's OpenAPI document answers this creation (unlike registering and
-# creating an article) with 200, and the contract wins over REST habit.
-@router.post("", summary="Comment on an article")
+# Spec v2: 201, like every other creation (v1 said 200).
+@router.post("", status_code=201, summary="Comment on an article", responses=spec_errors(403, 404))
 async def add_comment(
     *, article: ArticleKeptForWriting, body: NewCommentRequest, session: SessionDep, user: Writer
 ) -> CommentResponse:
@@ -42,8 +47,10 @@ async def add_comment(
 
 @router.delete(
     "/{comment_id}",
+    status_code=204,
     response_class=Response,
     summary="Delete a comment (its author, a moderator or an admin)",
+    responses=spec_errors(403, 404),
 )
 async def delete_comment(
     article: ValidArticle,

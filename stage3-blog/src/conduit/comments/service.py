@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conduit.comments import repository
 from conduit.comments.repository import CommentRow
 from conduit.comments.schemas import Comment, NewComment
-from conduit.errors import forbidden, not_found
+from conduit.errors import not_found, not_owner
 from conduit.models import Article, User
 from conduit.models import Comment as CommentRecord
 from conduit.profiles.service import profile_of
@@ -45,5 +45,5 @@ async def delete(session: AsyncSession, article: Article, comment_id: int, user:
     if comment is None:
         raise not_found("comment")
     if comment.author_id != user.id and not user.role.moderates:
-        raise forbidden("comment", "can only be deleted by its author or a moderator")
+        raise not_owner("comment")
     await repository.delete_comment(session, comment.id)

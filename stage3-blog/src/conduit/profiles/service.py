@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conduit.errors import invalid, not_found
+from conduit.errors import forbidden, not_found
 from conduit.models import User
 from conduit.profiles import repository
 from conduit.profiles.schemas import Profile
@@ -29,7 +29,8 @@ async def get_profile(session: AsyncSession, username: str, viewer: User | None)
 async def follow(session: AsyncSession, username: str, follower: User) -> Profile:
     user = await find_user(session, username)
     if user.id == follower.id:
-        raise invalid("profile", "cannot be followed by itself")
+        # Refused, not invalid: the request is well formed, the caller may not do this.
+        raise forbidden("profile", "cannot be followed by itself")
     await repository.follow(session, follower.id, user.id)
     return profile_of(user, following=True)
 

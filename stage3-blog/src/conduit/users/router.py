@@ -13,6 +13,7 @@ from conduit.dependencies import (
     TokenCodecDep,
     Writer,
 )
+from conduit.errors import spec_errors
 from conduit.rate_limits import (
     enforce_all,
     login_account_policy,
@@ -28,7 +29,7 @@ from roadmap_shared.ratelimit import account_key
 router = APIRouter(tags=["User and Authentication"], dependencies=[NO_STORE])
 
 
-@router.post("/users/login", summary="Log in")
+@router.post("/users/login", summary="Log in", responses=spec_errors(401))
 async def login(
     *,
     body: LoginRequest,
@@ -55,7 +56,7 @@ async def login(
     return UserResponse(user=service.authenticated_user(user, token))
 
 
-@router.post("/users", status_code=201, summary="Register")
+@router.post("/users", status_code=201, summary="Register", responses=spec_errors(409))
 async def register(
     *,
     body: RegisterRequest,
@@ -81,7 +82,7 @@ async def current_user(*, user: CurrentUser, token: PresentedToken) -> UserRespo
     return UserResponse(user=service.authenticated_user(user, token))
 
 
-@router.put("/user", summary="Update the current user")
+@router.put("/user", summary="Update the current user", responses=spec_errors(403, 409))
 async def update_current_user(
     *,
     body: UpdateUserRequest,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
-from conduit.schemas import SpecModel
+from conduit.schemas import STORABLE, PartialUpdate, SpecModel
 
 # Usernames appear in URLs (/profiles/:username), so they keep to URL-safe characters.
 Username = Annotated[
@@ -12,7 +12,7 @@ Username = Annotated[
 ]
 # A floor against trivial passwords, a ceiling so hashing cannot be made expensive.
 Password = Annotated[str, Field(min_length=8, max_length=128)]
-Bio = Annotated[str, Field(max_length=1000)]
+Bio = Annotated[str, Field(max_length=1000), STORABLE]
 
 
 def _web_address(value: str) -> str:
@@ -21,7 +21,13 @@ def _web_address(value: str) -> str:
     return value
 
 
-Image = Annotated[str, Field(max_length=2048), AfterValidator(_web_address)]
+# The pattern documents what `_web_address` checks: an http(s) URL, or "" to clear.
+Image = Annotated[
+    str,
+    Field(max_length=2048, json_schema_extra={"pattern": "^(https?://|$)"}),
+    AfterValidator(_web_address),
+    STORABLE,
+]
 
 
 class NewUser(SpecModel):
@@ -35,7 +41,7 @@ class RegisterRequest(SpecModel):
 
 
 class Credentials(SpecModel):
-    email: Annotated[str, Field(min_length=1, max_length=254)]
+    email: Annotated[str, Field(min_length=1, max_length=254), STORABLE]
     password: Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -43,8 +49,10 @@ class LoginRequest(SpecModel):
     user: Credentials
 
 
-class UserChanges(SpecModel):
+class UserChanges(PartialUpdate):
     """Every field is optional; `bio` and `image` may be set to null (or "") to clear."""
+
+    clearable = frozenset({"bio", "image"})
 
     username: Username | None = None
     email: EmailStr | None = None

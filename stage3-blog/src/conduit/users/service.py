@@ -5,15 +5,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.config import Settings
 from conduit.constraints import violated_unique_constraint
-from conduit.errors import invalid, unauthorized
+from conduit.errors import conflict, invalid, unauthorized
 from conduit.models import User
 from conduit.users import repository
 from conduit.users.schemas import AuthenticatedUser, NewUser, UserChanges
 from roadmap_shared.security.passwords import check_password, hash_password
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, TokenCodec
 
-# The fields an update may clear by sending null (or "").
-CLEARABLE = frozenset({"bio", "image"})
 # Which field a unique constraint protects (names from the naming convention).
 _UNIQUE_FIELDS = {"uq_users_username": "username", "uq_users_email": "email"}
 
@@ -47,20 +45,15 @@ async def login(session: AsyncSession, email: str, password: str) -> User:
     # The check takes as long for an unknown email as for a wrong password.
     checked = await check_password(user.password_hash if user else None, password)
     if user is None or not checked.matches:
-        raise unauthorized("email or password", "is invalid")
+        raise unauthorized("credentials", "invalid")
     if checked.upgraded_hash is not None:  # made with older hashing parameters
         user.password_hash = checked.upgraded_hash
     return user
 
 
 async def update(session: AsyncSession, user: User, changes: UserChanges) -> User:
-    # Null clears `bio` and `image`; every account must have the others, so there null
-    # means "unchanged", and a body of nothing but such nulls changes nothing at all.
-    sent = {
-        name
-        for name in changes.model_fields_set
-        if getattr(changes, name) is not None or name in CLEARABLE
-    }
+    # Null (or "") clears `bio` and `image`; the schema refuses it for the other fields.
+    sent = changes.model_fields_set
     if not sent:
         raise invalid("user", "must have at least one field to change")
     username = changes.username
@@ -87,12 +80,12 @@ async def _refuse_taken(
         session, username=username, email=email, except_id=except_id
     )
     if taken:
-        raise invalid(taken[0], "has already been taken")
+        raise conflict(taken[0], "has already been taken")
 
 
 async def _flush_unique(session: AsyncSession) -> None:
     """Writes pending changes; a unique violation (a concurrent request took the name
-    between our check and our write) becomes the same 422 the check would have given.
+    between our check and our write) becomes the same 409 the check would have given.
     The request's transaction is rolled back either way."""
     try:
         await session.flush()
@@ -100,4 +93,4 @@ async def _flush_unique(session: AsyncSession) -> None:
         field = _UNIQUE_FIELDS.get(violated_unique_constraint(error) or "")
         if field is None:
             raise
-        raise invalid(field, "has already been taken") from error
+        raise conflict(field, "has already been taken") from error
