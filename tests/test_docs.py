@@ -156,14 +156,27 @@ def readme_commands(readme_path: Path) -> list[tuple[Path, list[str]]]:
     found = []
     for snippet in snippets:
         cwd = ROOT if snippet.startswith("cd ") else readme_path.parent
-        for line in logical_lines(snippet):
-            if "$(" in line or "`" in line:
-                continue  # captures a server's answer: the curl examples are checked above
-            for words in simple_commands(line):
-                if words[0] == "cd":
-                    cwd = (cwd / words[1]).resolve()
-                found.append((cwd, words))
+        forks: set[Path] = set()
+        for words in snippet_commands(snippet):
+            if words[0] == "cd":
+                cwd = (cwd / words[1]).resolve()
+                if cwd in forks:
+                    break  # the rest runs in a new fork: tests/test_fork.py runs it there
+            if words[:2] == ["make", "fork"]:
+                forks |= {
+                    (cwd / w[len("DEST=") :]).resolve() for w in words if w.startswith("DEST=")
+                }
+            found.append((cwd, words))
     return found
+
+
+def snippet_commands(snippet: str) -> list[list[str]]:
+    commands = []
+    for line in logical_lines(snippet):
+        if "$(" in line or "`" in line:
+            continue  # captures a server's answer: the curl examples are checked above
+        commands.extend(simple_commands(line))
+    return commands
 
 
 def problem_with(cwd: Path, words: list[str]) -> str | None:
@@ -240,7 +253,7 @@ TARGETS = make_targets()
 @pytest.mark.parametrize("readme_path", READMES, ids=README_IDS)
 def test_every_command_in_a_readme_exists_as_written(readme_path: Path) -> None:
     problems = [
-        f"{' '.join(words)}  (in {cwd.relative_to(ROOT)}): {problem}"
+        f"{' '.join(words)}  (in {os.path.relpath(cwd, ROOT)}): {problem}"
         for cwd, words in readme_commands(readme_path)
         if (problem := problem_with(cwd, words)) is not None
     ]
