@@ -27,7 +27,11 @@ SHARED_SOURCE = ROOT / "shared" / "src"
 SHARED_PACKAGE = "roadmap_shared"
 # Modules a fork runs by name rather than imports: the test harness (pytest -p) and the
 # migration command (`make migrate`).
-SHARED_ENTRY_POINTS = {"roadmap_shared.testing.plugin", "roadmap_shared.migrate"}
+SHARED_ENTRY_POINTS = {
+    "roadmap_shared.testing.plugin",
+    "roadmap_shared.upgrade_database",
+    "roadmap_shared.healthcheck",
+}
 LEFT_OUT = {".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "data"}
 
 

@@ -57,7 +57,7 @@ lint: install ## ruff (lint and format check) and mypy strict on all code
 \t$(UV) run --locked mypy {mypy_targets}
 """
 
-MIGRATE = "\t$(UV) run --locked python -m roadmap_shared.migrate {package}"
+MIGRATE = "\t$(UV) run --locked python -m roadmap_shared.upgrade_database {package}"
 NO_DATABASE = '\t@echo "this project has no database: nothing to migrate"'
 
 README = """\
