@@ -1,5 +1,5 @@
-"""Catalogue administration. Every route needs an admin, and every write makes the cached
-pages it affects stale once the transaction has committed."""
+"""Catalogue administration. Every route needs an admin; every write makes the cached pages
+it affects stale once the transaction has committed (see `shop.catalog.service`)."""
 
 import asyncio
 import logging
@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
-from roadmap_shared.errors import NotFound, problem_responses
+from roadmap_shared.errors import problem_responses
 from roadmap_shared.fields import MAX_INT64, StoredText
 from shop.catalog import service
 from shop.catalog.schemas import (
@@ -28,8 +28,6 @@ from shop.catalog.schemas import (
     image_out,
 )
 from shop.dependencies import (
-    AFTER_COMMIT,
-    AfterCommitDep,
     CatalogCacheDep,
     SessionDep,
     SettingsDep,
@@ -43,16 +41,15 @@ from shop.errors import (
     UnsupportedMediaType,
 )
 from shop.schemas import IdPath
-from shop.storage.base import ImageStorage, StorageError
+from shop.storage.base import StorageError
 from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 
 logger = logging.getLogger(__name__)
 
-# AFTER_COMMIT first: it must open before the session that `get_admin` opens (see there).
 router = APIRouter(
     prefix="/admin",
     tags=["catalogue administration"],
-    dependencies=[AFTER_COMMIT, Depends(get_admin)],
+    dependencies=[Depends(get_admin)],
     responses=problem_responses(401, 403),
 )
 
@@ -71,10 +68,9 @@ PRODUCT_IMAGES_PATH = "/admin/product-images"
     responses=problem_responses(409, 422),
 )
 async def create_category(
-    body: CategoryCreate, session: SessionDep, cache: CatalogCacheDep, after_commit: AfterCommitDep
+    body: CategoryCreate, session: SessionDep, cache: CatalogCacheDep
 ) -> CategoryOut:
-    category = await service.create_category(session, body)
-    after_commit.add(cache.categories_changed)
+    category = await service.create_category(session, cache, body)
     return CategoryOut.model_validate(category)
 
 
@@ -88,10 +84,8 @@ async def update_category(
     body: CategoryUpdate,
     session: SessionDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> CategoryOut:
-    category = await service.update_category(session, category_id, body)
-    after_commit.add(cache.categories_changed)
+    category = await service.update_category(session, cache, category_id, body)
     return CategoryOut.model_validate(category)
 
 
@@ -111,10 +105,8 @@ async def create_product(
     settings: SettingsDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> AdminProductOut:
-    product = await service.create_product(session, body, currency=settings.currency)
-    after_commit.add(lambda: cache.products_changed([product.id]))
+    product = await service.create_product(session, cache, body, currency=settings.currency)
     return admin_product_out(product, storage.url)
 
 
@@ -140,10 +132,8 @@ async def update_product(
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> AdminProductOut:
-    product = await service.update_product(session, product_id, body)
-    after_commit.add(lambda: cache.products_changed([product_id]))
+    product = await service.update_product(session, cache, product_id, body)
     return admin_product_out(product, storage.url)
 
 
@@ -157,10 +147,8 @@ async def archive_product(
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> AdminProductOut:
-    product = await service.set_archived(session, product_id, archived=True)
-    after_commit.add(lambda: cache.products_changed([product_id]))
+    product = await service.set_archived(session, cache, product_id, archived=True)
     return admin_product_out(product, storage.url)
 
 
@@ -174,10 +162,8 @@ async def restore_product(
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> AdminProductOut:
-    product = await service.set_archived(session, product_id, archived=False)
-    after_commit.add(lambda: cache.products_changed([product_id]))
+    product = await service.set_archived(session, cache, product_id, archived=False)
     return admin_product_out(product, storage.url)
 
 
@@ -197,10 +183,10 @@ async def add_variant(
     session: SessionDep,
     settings: SettingsDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> AdminVariantOut:
-    variant = await service.add_variant(session, product_id, body, currency=settings.currency)
-    after_commit.add(lambda: cache.products_changed([product_id]))
+    variant = await service.add_variant(
+        session, cache, product_id, body, currency=settings.currency
+    )
     return admin_variant_out(variant)
 
 
@@ -214,10 +200,8 @@ async def update_variant(
     body: VariantUpdate,
     session: SessionDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> AdminVariantOut:
-    variant = await service.update_variant(session, variant_id, body)
-    after_commit.add(lambda: cache.products_changed([variant.product_id]))
+    variant = await service.update_variant(session, cache, variant_id, body)
     return admin_variant_out(variant)
 
 
@@ -231,10 +215,8 @@ async def adjust_stock(
     body: StockAdjustment,
     session: SessionDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> AdminVariantOut:
-    variant = await service.adjust_stock(session, variant_id, body.delta)
-    after_commit.add(lambda: cache.products_changed([variant.product_id]))
+    variant = await service.adjust_stock(session, cache, variant_id, body.delta)
     return admin_variant_out(variant)
 
 
@@ -255,7 +237,6 @@ async def upload_product_image(
     settings: SettingsDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
     alt_text: Annotated[StoredText, Form(max_length=200)] = "",
 ) -> ImageOut:
     await service.get_product_for_admin(session, product_id)
@@ -286,6 +267,7 @@ async def upload_product_image(
         raise ServiceUnavailable("The image storage is unavailable; try again later") from exc
     image = await service.add_image(
         session,
+        cache,
         product_id=product_id,
         storage_key=key,
         content_type=info.content_type,
@@ -294,7 +276,6 @@ async def upload_product_image(
         byte_size=len(data),
         alt_text=alt_text,
     )
-    after_commit.add(lambda: cache.products_changed([product_id]))
     return image_out(image, storage.url)
 
 
@@ -309,22 +290,6 @@ async def delete_product_image(
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> Response:
-    image = await service.delete_image(session, image_id)
-    if image is None:
-        raise NotFound("No such image")
-    # The bytes go only once the row is gone for good.
-    after_commit.add(lambda: cache.products_changed([image.product_id]))
-    after_commit.add(lambda: _delete_stored_image(storage, image.storage_key))
+    await service.delete_image(session, cache, storage, image_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-async def _delete_stored_image(storage: ImageStorage, key: str) -> None:
-    """Deletes the bytes of an image whose row is already gone. If the storage fails now,
-    the deletion has still happened for every client (nothing refers to the object); the
-    orphan is logged for a sweep rather than turned into an error after the commit."""
-    try:
-        await storage.delete(key)
-    except StorageError:
-        logger.warning("could not delete stored image %s; left for a sweep", key, exc_info=True)

@@ -9,6 +9,8 @@
    one in the cart when it was filled.
 4. Write the order and its lines, and write the jobs to run after commit (the
    confirmation email, low-stock alerts) into the outbox, in the same transaction.
+5. Products that just sold out show "in stock" in cached pages: they go stale once the
+   transaction commits.
 If any line cannot be taken, the request raises 409 and everything above rolls back,
 including the stock already taken for earlier lines and the cart's lines.
 """
@@ -21,19 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.errors import Conflict
 from shop.cart import repository as carts
+from shop.catalog.cache import CatalogCache
 from shop.jobs import outbox
 from shop.models import Order, OrderLine, OrderStatus, User
 from shop.money import percentage
 from shop.orders import idempotency, repository
 from shop.orders.repository import TakenStock
 from shop.orders.schemas import CheckoutRequest, order_out
-
-
-@dataclass(frozen=True)
-class PlacedOrder:
-    order: Order
-    # Products whose variants ran out: their cached pages now say "in stock" wrongly.
-    sold_out_product_ids: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -44,8 +40,12 @@ class Pricing:
 
 
 async def place_order(
-    session: AsyncSession, user: User, request: CheckoutRequest, pricing: Pricing
-) -> PlacedOrder:
+    session: AsyncSession,
+    cache: CatalogCache,
+    user: User,
+    request: CheckoutRequest,
+    pricing: Pricing,
+) -> Order:
     cart_lines = await carts.take_all(session, user.id)  # by variant id: the lock order
     if not cart_lines:
         raise Conflict("Your cart is empty")
@@ -100,8 +100,9 @@ async def place_order(
                 stock_left=stock.stock_left,
             )
 
-    sold_out = frozenset(stock.product_id for stock, _ in taken if stock.stock_left == 0)
-    return PlacedOrder(order, sold_out)
+    if sold_out := [stock.product_id for stock, _ in taken if stock.stock_left == 0]:
+        cache.forget_products(session, sold_out)
+    return order
 
 
 async def _cannot_take(session: AsyncSession, variant_id: int, wanted: int) -> Conflict:
@@ -125,11 +126,11 @@ class CheckoutResult:
     status: int
     body: dict[str, Any]
     replayed: bool
-    sold_out_product_ids: frozenset[int] = frozenset()
 
 
 async def checkout(
     session: AsyncSession,
+    cache: CatalogCache,
     user: User,
     request: CheckoutRequest,
     pricing: Pricing,
@@ -150,8 +151,8 @@ async def checkout(
             return CheckoutResult(claimed.status, claimed.body, replayed=True)
         claim_id = claimed
 
-    placed = await place_order(session, user, request, pricing)
-    body = order_out(placed.order).model_dump(mode="json")
+    order = await place_order(session, cache, user, request, pricing)
+    body = order_out(order).model_dump(mode="json")
     if claim_id is not None:
         await idempotency.store_response(session, claim_id, status=HTTPStatus.CREATED, body=body)
-    return CheckoutResult(HTTPStatus.CREATED, body, False, placed.sold_out_product_ids)
+    return CheckoutResult(HTTPStatus.CREATED, body, replayed=False)

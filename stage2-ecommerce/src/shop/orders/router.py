@@ -8,8 +8,6 @@ from fastapi.responses import JSONResponse
 from roadmap_shared.errors import problem_responses
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.dependencies import (
-    AFTER_COMMIT,
-    AfterCommitDep,
     CatalogCacheDep,
     CurrentUser,
     SessionDep,
@@ -25,7 +23,6 @@ from shop.schemas import IdPath
 router = APIRouter(
     prefix="/orders",
     tags=["orders"],
-    dependencies=[AFTER_COMMIT],
     responses=problem_responses(401),
 )
 
@@ -60,7 +57,6 @@ async def checkout(
     session: SessionDep,
     settings: SettingsDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     pricing = checkouts.Pricing(
@@ -70,14 +66,13 @@ async def checkout(
     )
     result = await checkouts.checkout(
         session,
+        cache,
         user,
         body,
         pricing,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
     )
-    if sold_out := result.sold_out_product_ids:
-        after_commit.add(lambda: cache.products_changed(sold_out))
     headers = {"Location": f"/orders/{result.body['id']}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -110,11 +105,8 @@ async def cancel_my_order(
     user: CurrentUser,
     session: SessionDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> OrderOut:
-    changed = await service.change_status(
-        session, order_id, OrderStatus.CANCELLED, owner_id=user.id
+    order = await service.change_status(
+        session, cache, order_id, OrderStatus.CANCELLED, owner_id=user.id
     )
-    if restocked := changed.restocked_product_ids:
-        after_commit.add(lambda: cache.products_changed(restocked))
-    return order_out(changed.order)
+    return order_out(order)
