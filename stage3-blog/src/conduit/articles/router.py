@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from conduit.articles import service
 from conduit.articles.repository import ArticleFilters
@@ -74,11 +74,8 @@ async def create_article(
     session: SessionDep,
     user: Writer,
     cache: CacheDep,
-    background: BackgroundTasks,
 ) -> ArticleResponse:
-    article = await service.create(session, user, body.article)
-    # Background tasks run after the response, so after the commit (see articles/cache.py).
-    background.add_task(cache.forget_articles_and_tags)
+    article = await service.create(session, cache, user, body.article)
     return ArticleResponse(article=article)
 
 
@@ -90,10 +87,8 @@ async def update_article(
     session: SessionDep,
     user: Writer,
     cache: CacheDep,
-    background: BackgroundTasks,
 ) -> ArticleResponse:
-    article = await service.update(session, slug, user, body.article)
-    background.add_task(cache.forget_articles_and_tags)
+    article = await service.update(session, cache, slug, user, body.article)
     return ArticleResponse(article=article)
 
 
@@ -103,26 +98,21 @@ async def update_article(
     response_class=Response,
     summary="Delete an article (its author, a moderator or an admin)",
 )
-async def delete_article(
-    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
-) -> None:
-    await service.delete(session, slug, user)
-    background.add_task(cache.forget_articles_and_tags)
+async def delete_article(*, slug: str, session: SessionDep, user: Writer, cache: CacheDep) -> None:
+    await service.delete(session, cache, slug, user)
 
 
 @router.post("/{slug}/favorite", summary="Favorite an article", tags=["Favorites"])
 async def favorite(
-    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep
 ) -> ArticleResponse:
-    article = await service.favorite(session, slug, user)
-    background.add_task(cache.forget_article_lists)  # favoritesCount is in cached lists
+    article = await service.favorite(session, cache, slug, user)
     return ArticleResponse(article=article)
 
 
 @router.delete("/{slug}/favorite", summary="Unfavorite an article", tags=["Favorites"])
 async def unfavorite(
-    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+    *, slug: str, session: SessionDep, user: Writer, cache: CacheDep
 ) -> ArticleResponse:
-    article = await service.unfavorite(session, slug, user)
-    background.add_task(cache.forget_article_lists)
+    article = await service.unfavorite(session, cache, slug, user)
     return ArticleResponse(article=article)

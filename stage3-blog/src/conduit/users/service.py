@@ -3,6 +3,7 @@
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conduit.articles.cache import ContentCache
 from conduit.config import Settings
 from conduit.constraints import violated_unique_constraint
 from conduit.errors import invalid, unauthorized
@@ -53,7 +54,9 @@ async def login(session: AsyncSession, email: str, password: str) -> User:
     return user
 
 
-async def update(session: AsyncSession, user: User, changes: UserChanges) -> User:
+async def update(
+    session: AsyncSession, cache: ContentCache, user: User, changes: UserChanges
+) -> User:
     # Null clears `bio` and `image`; every account must have the others, so there null
     # means "unchanged", and a body of nothing but such nulls changes nothing at all.
     sent = {
@@ -77,6 +80,7 @@ async def update(session: AsyncSession, user: User, changes: UserChanges) -> Use
     if "image" in sent:
         user.image = changes.image or None
     await _flush_unique(session)
+    cache.forget_article_lists(session)  # they show the author's name, bio and image
     return user
 
 
