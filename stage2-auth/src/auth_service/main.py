@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from auth_service.auth.router import router as auth_router
 from auth_service.config import Settings, get_settings
 from auth_service.emails.sender import EmailSender, LoggingEmailSender
+from auth_service.emails.service import EmailOutbox
 from auth_service.tasks.router import router as tasks_router
 from auth_service.users.router import router as users_router
 from roadmap_shared.app import create_app as create_base_app
@@ -45,6 +46,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.email_outbox.wait_for_deliveries()
         await redis.aclose()
         await database.dispose()
 
@@ -70,5 +72,5 @@ def create_app(
                 "for your mail provider to create_app"
             )
         email_sender = LoggingEmailSender(from_address=settings.email_sender_address)
-    app.state.email_sender = email_sender
+    app.state.email_outbox = EmailOutbox(database, email_sender)
     return app
