@@ -4,8 +4,9 @@ commit, each once, even when some fail."""
 import asyncio
 
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +74,23 @@ async def test_the_response_does_not_wait_for_the_mail_server(
 
     held.release.set()
     await outbox.wait_for_deliveries()
+    assert [message.to for message in held.sent] == [email]
+
+
+@pytest.mark.slow
+async def test_shutting_down_waits_for_the_deliveries_under_way(
+    settings: Settings, committed_session: AsyncSession
+) -> None:
+    app = create_app(settings, email_sender=(held := HeldSender()))
+    email = unique_email()
+    async with LifespanManager(app) as manager:
+        transport = ASGITransport(app=manager.app)
+        async with AsyncClient(transport=transport, base_url="http://test") as http:
+            assert (await register(http, email)).status_code == 201
+        # The mail server answers a moment after the shutdown has begun.
+        release_soon = asyncio.get_running_loop().call_later(0.2, held.release.set)
+
+    release_soon.cancel()
     assert [message.to for message in held.sent] == [email]
 
 
