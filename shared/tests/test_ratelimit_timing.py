@@ -1,8 +1,10 @@
 """What the limiter tells a client about time: when a slot frees up (`Retry-After`) and when
 the key is fully rested (`RateLimit: t=`), to the millisecond the script computed."""
 
+import pytest
 from redis.asyncio import Redis
 
+from roadmap_shared.errors import TooManyRequests
 from roadmap_shared.ratelimit import RateLimit, RateLimiter
 
 # 10 s / 3 = 3333 ms per request: a figure whose fraction shows any rounding.
@@ -32,3 +34,17 @@ async def test_a_refused_request_waits_about_one_interval_and_never_less_than_a_
     assert 3 < refused.retry_after_seconds <= 3.333
     assert 9 < refused.reset_after_seconds <= 10
     assert refused.headers()["Retry-After"] == "4"
+
+
+async def test_enforce_lets_requests_within_the_limit_through_and_refuses_the_next(
+    redis_client: Redis,
+) -> None:
+    limiter = RateLimiter(redis_client)
+    allowed = [await limiter.enforce(THREE_PER_TEN_SECONDS, "gina") for _ in range(3)]
+
+    with pytest.raises(TooManyRequests) as refused:
+        await limiter.enforce(THREE_PER_TEN_SECONDS, "gina")
+
+    assert [decision.remaining for decision in allowed] == [2, 1, 0]
+    assert refused.value.headers["Retry-After"] == "4"
+    assert refused.value.headers["RateLimit"].startswith('"search";r=0;t=')
