@@ -157,3 +157,25 @@ clean: ## Remove caches, test results and the virtual environments
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -rf .venv .tools .test-results .pytest_cache .mypy_cache .ruff_cache
 	find . -mindepth 2 \( -name .pytest_cache -o -name .mypy_cache \) -type d -prune -exec rm -rf {} +
+
+# --- mutation testing -------------------------------------------------------------------
+# cosmic-ray changes one thing at a time in a module (`<` to `<=`, `True` to `False`, a
+# number, an operator...) and runs that module's tests: a change no test notices (a
+# surviving mutant) is behaviour nothing checks. Configs in mutation/; sessions (and every
+# mutant's result: `cr-report --show-diff <session>`) in .test-results/mutation/.
+# Takes several minutes, so not part of `make test`. Modules are edited in place while it
+# runs (each change is undone after its run): do not edit them meanwhile.
+MUTATION_RESULTS := $(CURDIR)/.test-results/mutation
+MUTATION_TARGETS := shared:shared stage2-ecommerce:shop
+
+.PHONY: mutate
+mutate: install ## Mutation testing: cache, rate limiter, idempotency (killed / total)
+	@mkdir -p $(MUTATION_RESULTS)
+	@for target in $(MUTATION_TARGETS); do \
+		member=$${target%%:*}; name=$${target##*:}; session=$(MUTATION_RESULTS)/$$name.sqlite; \
+		rm -f $$session; \
+		(cd $$member && $(UV) run --locked cosmic-ray init ../mutation/$$name.toml $$session \
+			&& $(UV) run --locked cosmic-ray exec ../mutation/$$name.toml $$session); \
+		echo "== $$name: surviving mutants"; \
+		$(UV) run --locked cr-report --surviving-only --show-diff $$session; \
+	done

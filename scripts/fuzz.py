@@ -266,7 +266,9 @@ def stage_environment(stage: Stage, database: str | None, workdir: Path) -> dict
 def running(stage: Stage, env: dict[str, str], log: Path) -> Iterator[str]:
     folder = ROOT / stage.folder
     if stage.needs_database:
-        migrate = uv_run(stage.folder, "python", "-m", "roadmap_shared.upgrade_database", stage.module)
+        migrate = uv_run(
+            stage.folder, "python", "-m", "roadmap_shared.upgrade_database", stage.module
+        )
         subprocess.run(migrate, cwd=folder, env=env, check=True, capture_output=True)  # noqa: S603
     port = free_port()
     command = uv_run(

@@ -137,6 +137,8 @@ def test_every_route_has_a_row(app: FastAPI) -> None:
 
 @pytest_asyncio.fixture
 async def world(
+    *,
+    app: FastAPI,
     db_session: AsyncSession,
     settings: Settings,
     alice: SignedIn,
@@ -144,8 +146,9 @@ async def world(
     admin: SignedIn,
 ) -> World:
     task = await create_task(db_session, alice.user)
-    await email_flows.request_password_reset(db_session, settings, alice.email)
-    await email_flows.send_verification_email(db_session, settings, alice.user)
+    outbox = app.state.email_outbox
+    await email_flows.request_password_reset(db_session, settings, outbox, alice.email)
+    await email_flows.send_verification_email(db_session, settings, outbox, alice.user)
     await db_session.commit()
     emails = await emails_to(db_session, alice.email)
     tokens = {email.subject: token_in(email) for email in emails}

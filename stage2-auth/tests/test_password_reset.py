@@ -10,6 +10,7 @@ from httpx import AsyncClient, Response
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth_service.emails.service import EmailOutbox
 from auth_service.models import EmailToken, User
 from roadmap_shared.database import utcnow
 from tests.factories import (
@@ -173,10 +174,12 @@ async def test_a_made_up_token_is_refused(client: AsyncClient) -> None:
 async def test_two_resets_racing_with_one_link_cannot_both_succeed(
     app: FastAPI, committing_client: AsyncClient
 ) -> None:
-    app.state.email_sender = sender = RecordingSender()
+    sender = RecordingSender()
+    app.state.email_outbox = EmailOutbox(app.state.database, sender)
     email = unique_email()
     await register(committing_client, email)
     await ask_for_reset(committing_client, email)
+    await app.state.email_outbox.wait_for_deliveries()
     token = token_in(sender.sent[-1])
 
     responses = await asyncio.gather(

@@ -11,7 +11,17 @@ from roadmap_shared.cache import Cache
 from shop.catalog.cache import CatalogCache
 from shop.config import Settings
 from shop.models import Product
-from tests.factories import CHECKOUT, auth, make_product, make_user, put_in_cart, variants_of
+from tests.factories import (
+    CHECKOUT,
+    auth,
+    image_bytes,
+    make_category,
+    make_product,
+    make_user,
+    put_in_cart,
+    upload,
+    variants_of,
+)
 
 
 async def rename_behind_the_apps_back(session: AsyncSession, product: Product, name: str) -> None:
@@ -39,17 +49,20 @@ async def test_every_admin_write_to_a_product_invalidates_its_page_and_the_lists
 ) -> None:
     product = await make_product(db_session, prices_and_stock=[(1000, 5)])
     [variant] = await variants_of(db_session, product)
+    # Each write, then what the page and the list must show right after it (not merely
+    # the same as each other: a stale page and a stale list agree too).
     writes = [
-        ("PATCH", f"/admin/variants/{variant.id}", {"price_amount": 1100}, 1100),
-        ("POST", f"/admin/variants/{variant.id}/stock-adjustments", {"delta": -5}, None),
+        ("PATCH", f"/admin/variants/{variant.id}", {"price_amount": 1100}, [True], 1100),
+        ("POST", f"/admin/variants/{variant.id}/stock-adjustments", {"delta": -5}, [False], None),
         (
             "POST",
             f"/admin/products/{product.id}/variants",
             {"sku": "NEW-1", "name": "New", "price_amount": 900, "stock": 1},
+            [False, True],
             900,
         ),
     ]
-    for method, path, body, cheapest in writes:
+    for method, path, body, in_stock, cheapest in writes:
         await client.get(f"/products/{product.id}")
         await client.get("/products")
         assert (await client.request(method, path, json=body, headers=admin)).is_success
@@ -57,10 +70,8 @@ async def test_every_admin_write_to_a_product_invalidates_its_page_and_the_lists
         [listed] = (await client.get("/products")).json()["items"]
         if cheapest is not None:
             assert listed["price_from"]["amount"] == cheapest
-        assert [v["in_stock"] for v in detail["variants"]] == [
-            v["in_stock"] for v in listed["variants"]
-        ]
-    assert [v["in_stock"] for v in detail["variants"]] == [False, True]
+        assert [v["in_stock"] for v in detail["variants"]] == in_stock, path
+        assert [v["in_stock"] for v in listed["variants"]] == in_stock, path
 
 
 async def test_archiving_removes_a_product_from_cached_lists_at_once(
@@ -101,6 +112,93 @@ async def test_selling_the_last_unit_and_cancelling_update_the_cached_page(
 
     assert sold_out.json()["variants"][0]["in_stock"] is False
     assert back.json()["variants"][0]["in_stock"] is True
+
+
+async def test_a_stock_adjustment_to_zero_shows_out_of_stock_at_once(
+    client: AsyncClient, db_session: AsyncSession, admin: dict[str, str]
+) -> None:
+    product = await make_product(db_session, prices_and_stock=[(1000, 5)])
+    [variant] = await variants_of(db_session, product)
+    adjust = f"/admin/variants/{variant.id}/stock-adjustments"
+
+    async def in_stock() -> tuple[bool, bool]:
+        detail = (await client.get(f"/products/{product.id}")).json()
+        [listed] = (await client.get("/products")).json()["items"]
+        return detail["variants"][0]["in_stock"], listed["variants"][0]["in_stock"]
+
+    before = await in_stock()  # now cached
+    assert (await client.post(adjust, json={"delta": -5}, headers=admin)).is_success
+    emptied = await in_stock()
+    assert (await client.post(adjust, json={"delta": 2}, headers=admin)).is_success
+    refilled = await in_stock()
+
+    assert (before, emptied, refilled) == ((True, True), (False, False), (True, True))
+
+
+async def test_a_new_product_appears_in_cached_lists_at_once(
+    client: AsyncClient, db_session: AsyncSession, admin: dict[str, str]
+) -> None:
+    category = await make_category(db_session)
+    assert (await client.get("/products")).json()["total"] == 0  # now cached
+    body = {
+        "category_id": category.id,
+        "name": "Desk lamp",
+        "variants": [{"sku": "LAMP-1", "name": "White", "price_amount": 4999, "stock": 5}],
+    }
+
+    assert (await client.post("/admin/products", json=body, headers=admin)).status_code == 201
+
+    assert [p["name"] for p in (await client.get("/products")).json()["items"]] == ["Desk lamp"]
+
+
+async def test_moving_a_category_updates_the_cached_tree_and_lists_at_once(
+    client: AsyncClient, db_session: AsyncSession, admin: dict[str, str]
+) -> None:
+    home = await make_category(db_session, name="Home")
+    garden = await make_category(db_session, name="Garden")
+    await make_product(db_session, category=garden, name="Rake")
+    roots_before = [node["slug"] for node in (await client.get("/categories")).json()]
+    under_home_before = (await client.get("/products", params={"category": home.slug})).json()
+
+    moved = await client.patch(
+        f"/admin/categories/{garden.id}",
+        json={"name": "Garden tools", "parent_id": home.id},
+        headers=admin,
+    )
+
+    assert moved.status_code == 200
+    [root] = (await client.get("/categories")).json()
+    assert (root["slug"], [child["name"] for child in root["children"]]) == (
+        home.slug,
+        ["Garden tools"],
+    )
+    under_home = (await client.get("/products", params={"category": home.slug})).json()
+    assert sorted(roots_before) == sorted([home.slug, garden.slug])
+    assert (under_home_before["total"], under_home["total"]) == (0, 1)
+
+
+async def test_an_added_and_a_deleted_image_show_on_cached_pages_at_once(
+    client: AsyncClient, db_session: AsyncSession, admin: dict[str, str]
+) -> None:
+    product = await make_product(db_session)
+
+    async def image_urls() -> tuple[list[str], list[str]]:
+        detail = (await client.get(f"/products/{product.id}")).json()
+        [listed] = (await client.get("/products")).json()["items"]
+        return [i["url"] for i in detail["images"]], [i["url"] for i in listed["images"]]
+
+    before = await image_urls()  # now cached
+    image = (await upload(client, product.id, image_bytes(), admin)).json()
+    with_image = await image_urls()
+    deleted = await client.delete(f"/admin/product-images/{image['id']}", headers=admin)
+    after_delete = await image_urls()
+
+    assert deleted.status_code == 204
+    assert (before, with_image, after_delete) == (
+        ([], []),
+        ([image["url"]], [image["url"]]),
+        ([], []),
+    )
 
 
 async def test_a_read_that_raced_an_update_cannot_put_the_old_value_back(

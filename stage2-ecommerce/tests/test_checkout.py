@@ -115,6 +115,21 @@ async def test_an_archived_product_cannot_be_checked_out(
     assert "no longer sold" in response.json()["detail"]
 
 
+async def test_an_item_priced_in_another_currency_cannot_be_checked_out(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db_session)
+    [dollars] = await variants_of(db_session, await make_product(db_session, currency="USD"))
+    await put_in_cart(db_session, user, dollars)
+
+    response = await client.post("/orders", json=CHECKOUT, headers=auth(settings, user))
+
+    assert response.status_code == 409
+    assert "another currency" in response.json()["detail"]
+    assert await stock_of(db_session, dollars) == 10  # taken, then given back
+    assert await db_session.scalar(select(func.count()).select_from(Order)) == 0
+
+
 async def test_the_confirmation_email_is_queued_in_the_same_transaction(
     client: AsyncClient, db_session: AsyncSession, settings: Settings
 ) -> None:

@@ -75,6 +75,31 @@ async def test_keys_belong_to_their_user(
     assert for_alice.json()["id"] != for_bob.json()["id"]
 
 
+async def test_each_retry_replays_its_own_order(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    bob, _ = await user_with_a_cart(db_session)
+    alice, variant = await user_with_a_cart(db_session)
+
+    async def checkout(user: User, key: str) -> dict[str, object]:
+        headers = {**auth(settings, user), "Idempotency-Key": key}
+        response = await client.post("/orders", json=CHECKOUT, headers=headers)
+        assert response.status_code == 201
+        body: dict[str, object] = response.json()
+        return body
+
+    bobs = await checkout(bob, "k")
+    first = await checkout(alice, "k")
+    await put_in_cart(db_session, alice, variant)
+    second = await checkout(alice, "m")
+
+    # Each key finds its own user's row, and storing one response overwrote no other.
+    assert len({bobs["id"], first["id"], second["id"]}) == 3
+    assert await checkout(alice, "k") == first
+    assert await checkout(alice, "m") == second
+    assert await checkout(bob, "k") == bobs
+
+
 async def test_a_failed_attempt_is_not_remembered(
     client: AsyncClient, db_session: AsyncSession, settings: Settings
 ) -> None:

@@ -105,6 +105,18 @@ async def test_only_an_admin_can_change_roles(
     assert by_admin.json()["role"] == "moderator"
 
 
+async def test_only_staff_can_suspend(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db_session)
+    await make_user(db_session, "neighbour")
+
+    response = await client.put("/admin/users/neighbour/suspension", headers=auth(settings, user))
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "role must be moderator or admin"
+
+
 async def test_an_admin_cannot_change_their_own_role(
     client: AsyncClient, db_session: AsyncSession, settings: Settings
 ) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.config import Settings
 from roadmap_shared.testing.queries import count_queries
-from tests.factories import auth, make_article, make_articles, make_user
+from tests.factories import auth, favorite, make_article, make_articles, make_user
 
 
 async def article_count(
@@ -88,6 +88,38 @@ async def test_a_favorite_refreshes_the_counts_anonymous_readers_see(
 
     after = (await client.get("/api/articles")).json()["articles"][0]["favoritesCount"]
     assert (before, after) == (0, 1)
+
+
+async def test_an_unfavorite_lowers_the_count_anonymous_readers_see(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    article = await make_article(db_session, await make_user(db_session))
+    reader = await make_user(db_session)
+    await favorite(db_session, reader, article)
+    before = (await client.get("/api/articles")).json()["articles"][0]["favoritesCount"]
+
+    unfavorited = await client.delete(
+        f"/api/articles/{article.slug}/favorite", headers=auth(settings, reader)
+    )
+
+    after = (await client.get("/api/articles")).json()["articles"][0]["favoritesCount"]
+    assert unfavorited.status_code == 200
+    assert (before, after) == (1, 0)
+
+
+async def test_a_deleted_article_leaves_the_cached_lists_and_tags_at_once(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    author = await make_user(db_session)
+    article = await make_article(db_session, author, tags=["doomed"])
+    assert await article_count(client) == 1  # now cached
+    assert (await client.get("/api/tags")).json() == {"tags": ["doomed"]}
+
+    deleted = await client.delete(f"/api/articles/{article.slug}", headers=auth(settings, author))
+
+    assert deleted.status_code == 200
+    assert await article_count(client) == 0
+    assert (await client.get("/api/tags")).json() == {"tags": []}
 
 
 async def test_a_new_bio_shows_in_cached_lists_at_once(

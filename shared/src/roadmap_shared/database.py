@@ -14,6 +14,7 @@ from sqlalchemy import DateTime, MetaData, func, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from roadmap_shared.after_commit import run_pending_effects
 from roadmap_shared.settings import (
     CONNECT_TIMEOUT_SECONDS,
     POOL_TIMEOUT_SECONDS,
@@ -120,10 +121,15 @@ class Database:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session; the app keeps its `Database` in `app.state.database`."""
+    """The request's session; the app keeps its `Database` in `app.state.database`.
+
+    What services registered with `after_commit` runs once the commit has succeeded; an
+    exception skips it, and the session (with what was registered) is thrown away."""
     database: Database = request.app.state.database
-    async with database.sessionmaker() as session, session.begin():
-        yield session
+    async with database.sessionmaker() as session:
+        async with session.begin():
+            yield session
+        await run_pending_effects(session)
 
 
 # scope="function": commit (or roll back) right after the handler, before the response.

@@ -6,20 +6,19 @@ Who is asking:
 - `CurrentUser`: that user;
 - `AdminUser`: that user, if an admin (403 otherwise).
 
-Shared objects (settings, token codec, rate limiter, hashing slots, email sender) live on
+Shared objects (settings, token codec, rate limiter, hashing slots, email outbox) live on
 `app.state`, set by the app factory, so tests build an app with their own settings.
 """
 
 import asyncio
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Request
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from auth_service.auth.service import Authentication, authenticate
 from auth_service.config import Settings
-from auth_service.emails.sender import EmailSender
-from auth_service.emails.service import deliver_outbox
+from auth_service.emails.service import EmailOutbox
 from auth_service.models import User
 from roadmap_shared.database import SessionDep
 from roadmap_shared.dependencies import (
@@ -36,12 +35,12 @@ __all__ = [
     "Authenticated",
     "ClientAddress",
     "CurrentUser",
+    "EmailOutboxDep",
     "HashingSlotsDep",
     "RateLimiterDep",
     "SessionDep",
     "SettingsDep",
     "TokenCodecDep",
-    "deliver_emails_after_response",
 ]
 
 
@@ -51,15 +50,14 @@ get_app_settings = app_state_getter("settings", Settings)
 get_hashing_slots = app_state_getter("hashing_slots", asyncio.Semaphore)
 
 
+def get_email_outbox(request: Request) -> EmailOutbox:
+    outbox: EmailOutbox = request.app.state.email_outbox
+    return outbox
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 HashingSlotsDep = Annotated[asyncio.Semaphore, Depends(get_hashing_slots)]
-
-
-def deliver_emails_after_response(request: Request, background_tasks: BackgroundTasks) -> None:
-    """For endpoints that queue emails: deliver the outbox once the response is sent, which
-    is after the request's transaction has committed."""
-    sender: EmailSender = request.app.state.email_sender
-    background_tasks.add_task(deliver_outbox, request.app.state.database, sender)
+EmailOutboxDep = Annotated[EmailOutbox, Depends(get_email_outbox)]
 
 
 # Describes the bearer token in the OpenAPI document, which gives Swagger UI its

@@ -9,6 +9,7 @@ from auth_service.admin.router import router as admin_router
 from auth_service.auth.router import router as auth_router
 from auth_service.config import Settings, get_settings
 from auth_service.emails.sender import EmailSender, LoggingEmailSender
+from auth_service.emails.service import EmailOutbox
 from auth_service.tasks.router import router as tasks_router
 from auth_service.users.router import router as users_router
 from roadmap_shared.app import create_app as create_base_app
@@ -55,5 +56,7 @@ def create_app(
                 "for your mail provider to create_app"
             )
         email_sender = LoggingEmailSender(from_address=settings.email_sender_address)
-    app.state.email_sender = email_sender
+    app.state.email_outbox = EmailOutbox(resources.database, email_sender)
+    # Emails already handed to the sender finish before the database closes under them.
+    resources.close_at_shutdown(app.state.email_outbox.wait_for_deliveries)
     return app

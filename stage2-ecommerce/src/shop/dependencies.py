@@ -1,7 +1,6 @@
 """The `Annotated` dependencies handlers declare: the session, the settings, who is calling,
 and the services the app keeps in `app.state`."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,10 +18,7 @@ from shop.models import Role, User
 from shop.storage.base import ImageStorage
 
 __all__ = [
-    "AFTER_COMMIT",
     "AdminUser",
-    "AfterCommit",
-    "AfterCommitDep",
     "CatalogCacheDep",
     "CurrentUser",
     "RateLimiterDep",
@@ -86,50 +82,3 @@ async def get_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 AdminUser = Annotated[User, Depends(get_admin)]
-
-
-# --- effects after commit -------------------------------------------------------------
-
-Effect = Callable[[], Awaitable[None]]
-
-
-class AfterCommit:
-    """Side effects (cache invalidation, deleting stored files) that must wait for the
-    request's commit.
-
-    Invalidating before the commit would let a concurrent reader load the old row and
-    cache it again; invalidating after a rollback would be harmless but pointless.
-    """
-
-    def __init__(self) -> None:
-        self._effects: list[Effect] = []
-
-    def add(self, effect: Effect) -> None:
-        self._effects.append(effect)
-
-    async def run(self) -> None:
-        for effect in self._effects:
-            await effect()
-
-
-async def _after_commit_scope(request: Request) -> AsyncIterator[None]:
-    request.state.after_commit = effects = AfterCommit()
-    yield
-    # Reached only when the handler returned and the session committed: FastAPI closes
-    # dependencies in reverse order, and this one was opened before the session (below).
-    await effects.run()
-
-
-# Declared on a router (`APIRouter(dependencies=[AFTER_COMMIT])`): router dependencies are
-# solved before the handler's own, so this opens before the session and closes after it.
-AFTER_COMMIT = Depends(_after_commit_scope, scope="function")
-
-
-def get_after_commit(request: Request) -> AfterCommit:
-    effects: AfterCommit | None = getattr(request.state, "after_commit", None)
-    if effects is None:
-        raise RuntimeError("this route's router must declare `dependencies=[AFTER_COMMIT]`")
-    return effects
-
-
-AfterCommitDep = Annotated[AfterCommit, Depends(get_after_commit)]

@@ -31,6 +31,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from roadmap_shared.after_commit import discard_pending_effects, run_pending_effects
 from roadmap_shared.database import get_session
 from roadmap_shared.testing.databases import (
     alembic_config as make_alembic_config,
@@ -233,14 +234,17 @@ async def client(app: FastAPI, _app_db_session: AsyncSession | None) -> AsyncIte
 
         async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
             # As in production: each request starts with nothing loaded (so a lazy load
-            # still fails loudly), commits on success, rolls back on error.
+            # still fails loudly), commits on success (releasing its savepoint) and then
+            # runs its after-commit effects, rolls back on error and drops them.
             session.expunge_all()
             try:
                 yield session
                 await session.commit()
             except Exception:
                 await session.rollback()
+                discard_pending_effects(session)
                 raise
+            await run_pending_effects(session)
 
         app.dependency_overrides[get_session] = session_in_test_transaction
     try:

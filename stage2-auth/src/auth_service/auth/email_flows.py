@@ -13,7 +13,7 @@ from auth_service.auth import repository
 from auth_service.auth.password_policy import check_new_password
 from auth_service.auth.tokens import hash_token, new_opaque_token
 from auth_service.config import Settings
-from auth_service.emails.service import queue_email
+from auth_service.emails.service import EmailOutbox
 from auth_service.emails.templates import password_reset_email, verification_email
 from auth_service.models import EmailTokenPurpose, SessionEndReason, User
 from auth_service.users import repository as users
@@ -49,11 +49,13 @@ async def _new_email_token(
     return token
 
 
-async def send_verification_email(session: AsyncSession, settings: Settings, user: User) -> None:
+async def send_verification_email(
+    session: AsyncSession, settings: Settings, outbox: EmailOutbox, user: User
+) -> None:
     if user.email_verified_at is not None:
         raise Conflict("This email address is already verified.")
     token = await _new_email_token(session, settings, user, EmailTokenPurpose.EMAIL_VERIFICATION)
-    queue_email(
+    outbox.send(
         session,
         verification_email(
             to=user.email,
@@ -79,14 +81,16 @@ async def verify_email(session: AsyncSession, token: str) -> None:
         user.email_verified_at = now
 
 
-async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
+async def request_password_reset(
+    session: AsyncSession, settings: Settings, outbox: EmailOutbox, email: str
+) -> None:
     """Emails a reset link if the address has an active account. The caller answers the
     same either way, so the endpoint does not tell who has an account."""
     user = await users.get_by_email(session, email)
     if user is None or not user.is_active:
         return
     token = await _new_email_token(session, settings, user, EmailTokenPurpose.PASSWORD_RESET)
-    queue_email(
+    outbox.send(
         session,
         password_reset_email(
             to=user.email,

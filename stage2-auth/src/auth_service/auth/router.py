@@ -26,12 +26,12 @@ from auth_service.dependencies import (
     Authenticated,
     ClientAddress,
     CurrentUser,
+    EmailOutboxDep,
     HashingSlotsDep,
     RateLimiterDep,
     SessionDep,
     SettingsDep,
     TokenCodecDep,
-    deliver_emails_after_response,
 )
 from auth_service.users.schemas import UserPublic
 from roadmap_shared.dependencies import NO_STORE
@@ -39,7 +39,6 @@ from roadmap_shared.errors import problem_responses
 
 # Every response here is about an account, and many hand out tokens: none may be cached.
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[NO_STORE])
-SENDS_EMAIL = [Depends(deliver_emails_after_response)]
 
 
 def token_response(tokens: service.IssuedTokens) -> TokenResponse:
@@ -54,19 +53,20 @@ def token_response(tokens: service.IssuedTokens) -> TokenResponse:
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    dependencies=SENDS_EMAIL,
     summary="Create an account; a verification email is sent",
     responses=problem_responses(409, 429),
 )
 async def register(
+    *,
     data: RegisterRequest,
     session: SessionDep,
     settings: SettingsDep,
+    outbox: EmailOutboxDep,
     limiter: RateLimiterDep,
     address: ClientAddress,
 ) -> UserPublic:
     await enforce_registration_limit(limiter, settings, address=address)
-    user = await service.register(session, settings, data)
+    user = await service.register(session, settings, outbox, data)
     return UserPublic.model_validate(user)
 
 
@@ -162,20 +162,21 @@ async def change_password(
 @router.post(
     "/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=SENDS_EMAIL,
     summary="Email a password reset link, if the address has an account",
     description="The answer is the same whether or not the address has an account.",
     responses=problem_responses(429),
 )
 async def request_password_reset(
+    *,
     data: PasswordResetRequest,
     session: SessionDep,
     settings: SettingsDep,
+    outbox: EmailOutboxDep,
     limiter: RateLimiterDep,
     address: ClientAddress,
 ) -> Accepted:
     await enforce_reset_request_limit(limiter, settings, email=data.email, address=address)
-    await email_flows.request_password_reset(session, settings, data.email)
+    await email_flows.request_password_reset(session, settings, outbox, data.email)
     return Accepted(detail="If this address has an account, a reset link is on its way.")
 
 
@@ -196,15 +197,18 @@ async def reset_password(
 @router.post(
     "/verify-email",
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=SENDS_EMAIL,
     summary="Send a new verification email to the current user",
     responses=problem_responses(401, 409, 429),
 )
 async def request_email_verification(
-    user: CurrentUser, session: SessionDep, settings: SettingsDep, limiter: RateLimiterDep
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    outbox: EmailOutboxDep,
+    limiter: RateLimiterDep,
 ) -> Accepted:
     await enforce_email_limit(limiter, settings, email=user.email)
-    await email_flows.send_verification_email(session, settings, user)
+    await email_flows.send_verification_email(session, settings, outbox, user)
     return Accepted(detail=f"A verification link is on its way to {user.email}.")
 
 

@@ -23,6 +23,7 @@ from auth_service.auth.tokens import (
     read_access_token,
 )
 from auth_service.config import Settings
+from auth_service.emails.service import EmailOutbox
 from auth_service.models import EmailTokenPurpose, LoginSession, SessionEndReason, User
 from auth_service.users import repository as users
 from roadmap_shared.database import utcnow
@@ -59,7 +60,9 @@ def invalid_refresh_token() -> Unauthorized:
     return Unauthorized("The refresh token is not valid; sign in again.")
 
 
-async def register(session: AsyncSession, settings: Settings, data: RegisterRequest) -> User:
+async def register(
+    session: AsyncSession, settings: Settings, outbox: EmailOutbox, data: RegisterRequest
+) -> User:
     check_new_password(
         data.password, email=data.email, min_length=settings.password_min_length, field="password"
     )
@@ -69,7 +72,7 @@ async def register(session: AsyncSession, settings: Settings, data: RegisterRequ
     user = User(email=data.email, display_name=data.display_name, password_hash=password_hash)
     if not await users.add_unless_email_taken(session, user):
         raise Conflict("An account with this email address already exists.")
-    await email_flows.send_verification_email(session, settings, user)
+    await email_flows.send_verification_email(session, settings, outbox, user)
     logger.info("account registered", extra={"user_id": user.id})
     return user
 

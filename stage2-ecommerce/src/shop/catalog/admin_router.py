@@ -1,5 +1,5 @@
-"""Catalogue administration. Every route needs an admin, and every write makes the cached
-pages it affects stale once the transaction has committed."""
+"""Catalogue administration. Every route needs an admin; every write makes the cached pages
+it affects stale once the transaction has committed (see `shop.catalog.service`)."""
 
 import asyncio
 import logging
@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from roadmap_shared.errors import (
     ContentTooLarge,
-    NotFound,
     ServiceUnavailable,
     UnprocessableContent,
     UnsupportedMediaType,
@@ -35,24 +34,21 @@ from shop.catalog.schemas import (
     variant_admin_public,
 )
 from shop.dependencies import (
-    AFTER_COMMIT,
-    AfterCommitDep,
     CatalogCacheDep,
     SessionDep,
     SettingsDep,
     StorageDep,
     get_admin,
 )
-from shop.storage.base import ImageStorage, StorageError
+from shop.storage.base import StorageError
 from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 
 logger = logging.getLogger(__name__)
 
-# AFTER_COMMIT first: it must open before the session that `get_admin` opens (see there).
 router = APIRouter(
     prefix="/admin",
     tags=["catalogue administration"],
-    dependencies=[AFTER_COMMIT, Depends(get_admin)],
+    dependencies=[Depends(get_admin)],
     responses=problem_responses(401, 403),
 )
 
@@ -71,10 +67,9 @@ PRODUCT_IMAGES_PATH = "/admin/product-images"
     responses=problem_responses(409, 422),
 )
 async def create_category(
-    body: CategoryCreate, session: SessionDep, cache: CatalogCacheDep, after_commit: AfterCommitDep
+    body: CategoryCreate, session: SessionDep, cache: CatalogCacheDep
 ) -> CategoryPublic:
-    category = await service.create_category(session, body)
-    after_commit.add(cache.categories_changed)
+    category = await service.create_category(session, cache, body)
     return CategoryPublic.model_validate(category)
 
 
@@ -88,10 +83,8 @@ async def update_category(
     body: CategoryUpdate,
     session: SessionDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> CategoryPublic:
-    category = await service.update_category(session, category_id, body)
-    after_commit.add(cache.categories_changed)
+    category = await service.update_category(session, cache, category_id, body)
     return CategoryPublic.model_validate(category)
 
 
@@ -111,10 +104,8 @@ async def create_product(
     settings: SettingsDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> ProductAdminPublic:
-    product = await service.create_product(session, body, currency=settings.currency)
-    after_commit.add(lambda: cache.products_changed([product.id]))
+    product = await service.create_product(session, cache, body, currency=settings.currency)
     return product_admin_public(product, storage.url)
 
 
@@ -140,10 +131,8 @@ async def update_product(
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> ProductAdminPublic:
-    product = await service.update_product(session, product_id, body)
-    after_commit.add(lambda: cache.products_changed([product_id]))
+    product = await service.update_product(session, cache, product_id, body)
     return product_admin_public(product, storage.url)
 
 
@@ -157,10 +146,8 @@ async def archive_product(
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> ProductAdminPublic:
-    product = await service.set_archived(session, product_id, archived=True)
-    after_commit.add(lambda: cache.products_changed([product_id]))
+    product = await service.set_archived(session, cache, product_id, archived=True)
     return product_admin_public(product, storage.url)
 
 
@@ -174,10 +161,8 @@ async def restore_product(
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> ProductAdminPublic:
-    product = await service.set_archived(session, product_id, archived=False)
-    after_commit.add(lambda: cache.products_changed([product_id]))
+    product = await service.set_archived(session, cache, product_id, archived=False)
     return product_admin_public(product, storage.url)
 
 
@@ -197,10 +182,10 @@ async def add_variant(
     session: SessionDep,
     settings: SettingsDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> VariantAdminPublic:
-    variant = await service.add_variant(session, product_id, body, currency=settings.currency)
-    after_commit.add(lambda: cache.products_changed([product_id]))
+    variant = await service.add_variant(
+        session, cache, product_id, body, currency=settings.currency
+    )
     return variant_admin_public(variant)
 
 
@@ -214,10 +199,8 @@ async def update_variant(
     body: VariantUpdate,
     session: SessionDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> VariantAdminPublic:
-    variant = await service.update_variant(session, variant_id, body)
-    after_commit.add(lambda: cache.products_changed([variant.product_id]))
+    variant = await service.update_variant(session, cache, variant_id, body)
     return variant_admin_public(variant)
 
 
@@ -231,10 +214,8 @@ async def adjust_stock(
     body: StockAdjustment,
     session: SessionDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> VariantAdminPublic:
-    variant = await service.adjust_stock(session, variant_id, body.delta)
-    after_commit.add(lambda: cache.products_changed([variant.product_id]))
+    variant = await service.adjust_stock(session, cache, variant_id, body.delta)
     return variant_admin_public(variant)
 
 
@@ -255,7 +236,6 @@ async def upload_product_image(
     settings: SettingsDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
     alt_text: Annotated[StoredText, Form(max_length=200)] = "",
 ) -> ImagePublic:
     await service.get_product_for_admin(session, product_id)
@@ -288,6 +268,7 @@ async def upload_product_image(
         ) from exc
     image = await service.add_image(
         session,
+        cache,
         product_id=product_id,
         storage_key=key,
         content_type=info.content_type,
@@ -296,7 +277,6 @@ async def upload_product_image(
         byte_size=len(data),
         alt_text=alt_text,
     )
-    after_commit.add(lambda: cache.products_changed([product_id]))
     return image_public(image, storage.url)
 
 
@@ -311,22 +291,6 @@ async def delete_product_image(
     session: SessionDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> Response:
-    image = await service.delete_image(session, image_id)
-    if image is None:
-        raise NotFound("No such image")
-    # The bytes go only once the row is gone for good.
-    after_commit.add(lambda: cache.products_changed([image.product_id]))
-    after_commit.add(lambda: _delete_stored_image(storage, image.storage_key))
+    await service.delete_image(session, cache, storage, image_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-async def _delete_stored_image(storage: ImageStorage, key: str) -> None:
-    """Deletes the bytes of an image whose row is already gone. If the storage fails now,
-    the deletion has still happened for every client (nothing refers to the object); the
-    orphan is logged for a sweep rather than turned into an error after the commit."""
-    try:
-        await storage.delete(key)
-    except StorageError:
-        logger.warning("could not delete stored image %s; left for a sweep", key, exc_info=True)

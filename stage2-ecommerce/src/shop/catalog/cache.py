@@ -6,6 +6,10 @@
 | every product list page | `product-lists`    | any product write; any category write           |
 | the category tree       | `categories`       | any category write                              |
 
+Services call `forget_products` / `forget_categories` with their session: the keys go stale
+once that transaction has committed (`roadmap_shared.after_commit`), never before, when a
+concurrent reader could cache the old rows again, and never for a write that rolled back.
+
 Every key lives in a group, and invalidating a group bumps its version (see
 `roadmap_shared.cache`). That closes the classic cache-aside race: a reader that loaded the
 old row just before our commit stores it under the old version, where nobody looks again.
@@ -17,6 +21,9 @@ only when it takes a variant to zero (and a cancellation only when it brings one
 import hashlib
 from collections.abc import Awaitable, Callable, Iterable
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from roadmap_shared.after_commit import after_commit
 from roadmap_shared.cache import Cache
 
 Loader = Callable[[], Awaitable[bytes]]
@@ -50,6 +57,15 @@ class CatalogCache:
 
     async def category_tree(self, load: Loader) -> bytes:
         return await self._get_or_load("tree", CATEGORIES, load)
+
+    def forget_products(self, session: AsyncSession, product_ids: Iterable[int]) -> None:
+        """The products' pages and every list, once `session` commits."""
+        changed = frozenset(product_ids)
+        after_commit(session, lambda: self.products_changed(changed))
+
+    def forget_categories(self, session: AsyncSession) -> None:
+        """The category tree and every list, once `session` commits."""
+        after_commit(session, self.categories_changed)
 
     async def products_changed(self, product_ids: Iterable[int]) -> None:
         if self._cache is None:

@@ -1,14 +1,21 @@
-"""The catalogue's rules: what admins may create and change, and what the public sees."""
+"""The catalogue's rules: what admins may create and change, and what the public sees.
 
+Every write names the cached pages it makes stale (`CatalogCache.forget_*`); they go stale
+once the request's transaction has committed.
+"""
+
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roadmap_shared.after_commit import after_commit
 from roadmap_shared.database import utcnow
 from roadmap_shared.errors import Conflict, NotFound, UnprocessableContent
 from roadmap_shared.pagination import PageParams
 from shop.catalog import repository
+from shop.catalog.cache import CatalogCache
 from shop.catalog.repository import ProductFilters
 from shop.catalog.schemas import (
     CategoryCreate,
@@ -20,6 +27,9 @@ from shop.catalog.schemas import (
 )
 from shop.models import Category, Product, ProductImage, Variant
 from shop.models.catalog import MAX_STOCK
+from shop.storage.base import ImageStorage, StorageError
+
+logger = logging.getLogger(__name__)
 
 # --- categories -----------------------------------------------------------------------
 
@@ -31,7 +41,9 @@ async def _require_category(session: AsyncSession, category_id: int, *, field: s
     return category
 
 
-async def create_category(session: AsyncSession, data: CategoryCreate) -> Category:
+async def create_category(
+    session: AsyncSession, cache: CatalogCache, data: CategoryCreate
+) -> Category:
     if data.parent_id is not None:
         await _require_category(session, data.parent_id, field="parent_id")
     category = await repository.add_category_unless_slug_taken(
@@ -39,11 +51,12 @@ async def create_category(session: AsyncSession, data: CategoryCreate) -> Catego
     )
     if category is None:
         raise Conflict(f"A category with the slug {data.slug!r} already exists")
+    cache.forget_categories(session)
     return category
 
 
 async def update_category(
-    session: AsyncSession, category_id: int, data: CategoryUpdate
+    session: AsyncSession, cache: CatalogCache, category_id: int, data: CategoryUpdate
 ) -> Category:
     category = await repository.get_category(session, category_id)
     if category is None:
@@ -62,6 +75,7 @@ async def update_category(
                 raise Conflict("A category cannot be moved under itself or its descendants")
         category.parent_id = data.parent_id
     await session.flush()
+    cache.forget_categories(session)
     return category
 
 
@@ -103,16 +117,21 @@ async def _add_variants(
     return added
 
 
-async def create_product(session: AsyncSession, data: ProductCreate, *, currency: str) -> Product:
+async def create_product(
+    session: AsyncSession, cache: CatalogCache, data: ProductCreate, *, currency: str
+) -> Product:
     await _require_category(session, data.category_id, field="category_id")
     product = Product(category_id=data.category_id, name=data.name, description=data.description)
     session.add(product)
     await session.flush()
     await _add_variants(session, product.id, data.variants, currency)
+    cache.forget_products(session, [product.id])
     return await get_product_for_admin(session, product.id)
 
 
-async def update_product(session: AsyncSession, product_id: int, data: ProductUpdate) -> Product:
+async def update_product(
+    session: AsyncSession, cache: CatalogCache, product_id: int, data: ProductUpdate
+) -> Product:
     product = await get_product_for_admin(session, product_id)
     if data.category_id is not None:
         await _require_category(session, data.category_id, field="category_id")
@@ -122,28 +141,40 @@ async def update_product(session: AsyncSession, product_id: int, data: ProductUp
     if data.description is not None:
         product.description = data.description
     await session.flush()
+    cache.forget_products(session, [product_id])
     return product
 
 
-async def set_archived(session: AsyncSession, product_id: int, *, archived: bool) -> Product:
+async def set_archived(
+    session: AsyncSession, cache: CatalogCache, product_id: int, *, archived: bool
+) -> Product:
     """Archiving hides a product from the catalogue and from checkout; it is never deleted,
     because past orders refer to its variants. Both directions are idempotent."""
     product = await get_product_for_admin(session, product_id)
     archived_at: datetime | None = (product.archived_at or utcnow()) if archived else None
     product.archived_at = archived_at
     await session.flush()
+    cache.forget_products(session, [product_id])
     return product
 
 
 async def add_variant(
-    session: AsyncSession, product_id: int, data: VariantCreate, *, currency: str
+    session: AsyncSession,
+    cache: CatalogCache,
+    product_id: int,
+    data: VariantCreate,
+    *,
+    currency: str,
 ) -> Variant:
     await get_product_for_admin(session, product_id)
     [variant] = await _add_variants(session, product_id, [data], currency)
+    cache.forget_products(session, [product_id])
     return variant
 
 
-async def update_variant(session: AsyncSession, variant_id: int, data: VariantUpdate) -> Variant:
+async def update_variant(
+    session: AsyncSession, cache: CatalogCache, variant_id: int, data: VariantUpdate
+) -> Variant:
     variant = await repository.get_variant(session, variant_id)
     if variant is None:
         raise NotFound("No such variant")
@@ -152,12 +183,16 @@ async def update_variant(session: AsyncSession, variant_id: int, data: VariantUp
     if data.price_amount is not None:
         variant.price_amount = data.price_amount
     await session.flush()
+    cache.forget_products(session, [variant.product_id])
     return variant
 
 
-async def adjust_stock(session: AsyncSession, variant_id: int, delta: int) -> Variant:
+async def adjust_stock(
+    session: AsyncSession, cache: CatalogCache, variant_id: int, delta: int
+) -> Variant:
     variant = await repository.adjust_stock(session, variant_id, delta)
     if variant is not None:
+        cache.forget_products(session, [variant.product_id])
         return variant
     variant = await repository.get_variant(session, variant_id)
     if variant is None:
@@ -172,6 +207,7 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int) -> Va
 
 async def add_image(
     session: AsyncSession,
+    cache: CatalogCache,
     *,
     product_id: int,
     storage_key: str,
@@ -194,13 +230,29 @@ async def add_image(
     )
     session.add(image)
     await session.flush()
+    cache.forget_products(session, [product_id])
     return image
 
 
-async def delete_image(session: AsyncSession, image_id: int) -> ProductImage | None:
-    """The deleted image's row (for its storage key), or None if there was none."""
+async def delete_image(
+    session: AsyncSession, cache: CatalogCache, storage: ImageStorage, image_id: int
+) -> None:
     image = await repository.get_image(session, image_id)
-    if image is not None:
-        await session.delete(image)
-        await session.flush()
-    return image
+    if image is None:
+        raise NotFound("No such image")
+    await session.delete(image)
+    await session.flush()
+    cache.forget_products(session, [image.product_id])
+    # The bytes go only once the row is gone for good.
+    key = image.storage_key
+    after_commit(session, lambda: _delete_stored_image(storage, key))
+
+
+async def _delete_stored_image(storage: ImageStorage, key: str) -> None:
+    """Deletes the bytes of an image whose row is already gone. If the storage fails now,
+    the deletion has still happened for every client (nothing refers to the object); the
+    orphan is logged for a sweep rather than turned into an error after the commit."""
+    try:
+        await storage.delete(key)
+    except StorageError:
+        logger.warning("could not delete stored image %s; left for a sweep", key, exc_info=True)

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime
 from roadmap_shared.errors import problem_responses
 from roadmap_shared.fields import BigIdPath
 from roadmap_shared.pagination import Page, PageParamsDep
-from shop.dependencies import AFTER_COMMIT, AfterCommitDep, CatalogCacheDep, SessionDep, get_admin
+from shop.dependencies import CatalogCacheDep, SessionDep, get_admin
 from shop.models import OrderStatus
 from shop.orders import service
 from shop.orders.schemas import OrderPublic, StatusChange, order_public
@@ -16,7 +16,7 @@ from shop.orders.schemas import OrderPublic, StatusChange, order_public
 router = APIRouter(
     prefix="/admin/orders",
     tags=["orders administration"],
-    dependencies=[AFTER_COMMIT, Depends(get_admin)],
+    dependencies=[Depends(get_admin)],
     responses=problem_responses(401, 403),
 )
 
@@ -54,9 +54,5 @@ async def change_status(
     body: StatusChange,
     session: SessionDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> OrderPublic:
-    changed = await service.change_status(session, order_id, body.status)
-    if restocked := changed.restocked_product_ids:
-        after_commit.add(lambda: cache.products_changed(restocked))
-    return order_public(changed.order)
+    return order_public(await service.change_status(session, cache, order_id, body.status))

@@ -9,6 +9,8 @@
    one in the cart when it was filled.
 4. Write the order and its lines, and write the jobs to run after commit (the
    confirmation email, low-stock alerts) into the outbox, in the same transaction.
+5. Products that just sold out show "in stock" in cached pages: they go stale once the
+   transaction commits.
 If any line cannot be taken, the request raises 409 and everything above rolls back,
 including the stock already taken for earlier lines and the cart's lines.
 """
@@ -20,18 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roadmap_shared.errors import Conflict
 from shop import outbox
 from shop.cart import repository as carts
+from shop.catalog.cache import CatalogCache
 from shop.models import Order, OrderLine, OrderStatus, User
 from shop.money import percentage
 from shop.orders import repository
 from shop.orders.repository import TakenStock
 from shop.orders.schemas import CheckoutRequest
-
-
-@dataclass(frozen=True)
-class PlacedOrder:
-    order: Order
-    # Products whose variants ran out: their cached pages now say "in stock" wrongly.
-    sold_out_product_ids: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -42,8 +38,12 @@ class Pricing:
 
 
 async def place_order(
-    session: AsyncSession, user: User, request: CheckoutRequest, pricing: Pricing
-) -> PlacedOrder:
+    session: AsyncSession,
+    cache: CatalogCache,
+    user: User,
+    request: CheckoutRequest,
+    pricing: Pricing,
+) -> Order:
     cart_lines = await carts.take_all(session, user.id)  # by variant id: the lock order
     if not cart_lines:
         raise Conflict("Your cart is empty")
@@ -98,8 +98,9 @@ async def place_order(
                 stock_left=stock.stock_left,
             )
 
-    sold_out = frozenset(stock.product_id for stock, _ in taken if stock.stock_left == 0)
-    return PlacedOrder(order, sold_out)
+    if sold_out := [stock.product_id for stock, _ in taken if stock.stock_left == 0]:
+        cache.forget_products(session, sold_out)
+    return order
 
 
 async def _cannot_take(session: AsyncSession, variant_id: int, wanted: int) -> Conflict:

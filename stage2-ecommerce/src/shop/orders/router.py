@@ -9,8 +9,6 @@ from roadmap_shared.errors import problem_responses
 from roadmap_shared.fields import BigIdPath
 from roadmap_shared.pagination import Page, PageParamsDep
 from shop.dependencies import (
-    AFTER_COMMIT,
-    AfterCommitDep,
     CatalogCacheDep,
     CurrentUser,
     SessionDep,
@@ -26,7 +24,6 @@ from shop.orders.schemas import CheckoutRequest, OrderPublic, order_public
 router = APIRouter(
     prefix="/orders",
     tags=["orders"],
-    dependencies=[AFTER_COMMIT],
     responses=problem_responses(401),
 )
 
@@ -49,7 +46,6 @@ async def checkout(
     session: SessionDep,
     settings: SettingsDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
     idempotency: IdempotencyDep,
 ) -> JSONResponse:
     request_body = body.model_dump(mode="json")
@@ -60,12 +56,10 @@ async def checkout(
         tax_rate_basis_points=settings.tax_rate_basis_points,
         low_stock_threshold=settings.low_stock_threshold,
     )
-    placed = await checkouts.place_order(session, user, body, pricing)
-    if sold_out := placed.sold_out_product_ids:
-        after_commit.add(lambda: cache.products_changed(sold_out))
-    order = order_public(placed.order).model_dump(mode="json")
-    await idempotency.remember(status=status.HTTP_201_CREATED, body=order)
-    return _order_created(order, status=status.HTTP_201_CREATED, replayed=False)
+    order = order_public(await checkouts.place_order(session, cache, user, body, pricing))
+    order_body = order.model_dump(mode="json")
+    await idempotency.remember(status=status.HTTP_201_CREATED, body=order_body)
+    return _order_created(order_body, status=status.HTTP_201_CREATED, replayed=False)
 
 
 def _order_created(order: dict[str, Any], *, status: int, replayed: bool) -> JSONResponse:
@@ -101,11 +95,8 @@ async def cancel_my_order(
     user: CurrentUser,
     session: SessionDep,
     cache: CatalogCacheDep,
-    after_commit: AfterCommitDep,
 ) -> OrderPublic:
-    changed = await service.change_status(
-        session, order_id, OrderStatus.CANCELLED, owner_id=user.id
+    order = await service.change_status(
+        session, cache, order_id, OrderStatus.CANCELLED, owner_id=user.id
     )
-    if restocked := changed.restocked_product_ids:
-        after_commit.add(lambda: cache.products_changed(restocked))
-    return order_public(changed.order)
+    return order_public(order)

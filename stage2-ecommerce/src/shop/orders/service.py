@@ -1,23 +1,16 @@
 """Reading orders and moving them through the status machine."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.errors import Conflict, NotFound
 from roadmap_shared.pagination import PageParams
+from shop.catalog.cache import CatalogCache
 from shop.models import Order, OrderStatus
 from shop.orders import repository
 from shop.orders.status import sources_of
-
-
-@dataclass(frozen=True)
-class StatusChanged:
-    order: Order
-    # Products with a variant that was sold out and is back in stock (after a cancellation).
-    restocked_product_ids: frozenset[int]
 
 
 async def get_own(session: AsyncSession, order_id: int, user_id: int) -> Order:
@@ -55,8 +48,13 @@ async def list_orders(
 
 
 async def change_status(
-    session: AsyncSession, order_id: int, to: OrderStatus, *, owner_id: int | None = None
-) -> StatusChanged:
+    session: AsyncSession,
+    cache: CatalogCache,
+    order_id: int,
+    to: OrderStatus,
+    *,
+    owner_id: int | None = None,
+) -> Order:
     """Moves the order to `to`, or raises 404 (no such order, or not `owner_id`'s) or 409
     (the status machine does not allow it from where the order is now)."""
     moved = await repository.move_status(
@@ -80,4 +78,6 @@ async def change_status(
             )
             if stock == line.quantity:  # it was at zero: the product is back in stock
                 restocked.add(product_id)
-    return StatusChanged(await get_any(session, order_id), frozenset(restocked))
+    if restocked:  # cached pages still say "out of stock"
+        cache.forget_products(session, restocked)
+    return await get_any(session, order_id)

@@ -10,10 +10,11 @@ ask for them (`offset` a multiple of `limit`), without a search. The rest (a sea
 cost a Redis write per request for no later hit, and would let anyone fill Redis, which
 also holds the rate limits, with `?offset=1`, `?offset=2`... or `?q=<anything>`.
 
-Every write that can change what a list shows calls a `forget_*` method after its
-transaction has committed; `roadmap_shared.cache.Cache` bumps the group's version, which
-makes every cached page stale at once. Stampede protection and the fall-back to PostgreSQL
-when Redis is down come from the shared `Cache`.
+Every service that writes what a list shows calls a `forget_*` method with its session;
+the pages go stale once that transaction has committed (`roadmap_shared.after_commit`):
+before it, a concurrent reader could cache the old rows again. `roadmap_shared.cache.Cache`
+bumps the group's version, which makes every cached page stale at once. Stampede
+protection and the fall-back to PostgreSQL when Redis is down come from the shared `Cache`.
 """
 
 import hashlib
@@ -21,8 +22,11 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from conduit.articles.repository import ArticleFilters
 from conduit.paging import Paging
+from roadmap_shared.after_commit import after_commit
 from roadmap_shared.cache import Cache
 
 ARTICLE_LISTS = "article-lists"
@@ -62,13 +66,19 @@ class ContentCache:
     async def tags(self, load: Loader) -> bytes:
         return await self._cache.get_or_load(TAGS_KEY, load, ttl_seconds=self._tags_ttl)
 
-    async def forget_article_lists(self) -> None:
-        """Every cached list is stale: a favorites count, or an author's name, bio or image,
-        changed. Call after the write commits: before it, a concurrent reader could cache
-        the old rows again."""
+    def forget_article_lists(self, session: AsyncSession) -> None:
+        """Every cached list, once `session` commits: a favorites count, or an author's
+        name, bio or image, changed."""
+        after_commit(session, self._invalidate_article_lists)
+
+    def forget_articles_and_tags(self, session: AsyncSession) -> None:
+        """The lists and the tag list, once `session` commits: an article was created,
+        edited or deleted, so the tags in use may have changed too."""
+        after_commit(session, self._invalidate_article_lists)
+        after_commit(session, self._invalidate_tags)
+
+    async def _invalidate_article_lists(self) -> None:
         await self._cache.invalidate_group(ARTICLE_LISTS)
 
-    async def forget_articles_and_tags(self) -> None:
-        """An article was created, edited or deleted: the lists and the tags in use changed."""
-        await self.forget_article_lists()
+    async def _invalidate_tags(self) -> None:
         await self._cache.invalidate(TAGS_KEY)

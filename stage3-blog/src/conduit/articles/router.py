@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response
+from fastapi import APIRouter, Query, Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from conduit.articles import service
@@ -112,11 +112,8 @@ async def create_article(
     session: SessionDep,
     user: Writer,
     cache: CacheDep,
-    background: BackgroundTasks,
 ) -> ArticleResponse:
-    article = await service.create(session, user, body.article)
-    # Background tasks run after the response, so after the commit (see articles/cache.py).
-    background.add_task(cache.forget_articles_and_tags)
+    article = await service.create(session, cache, user, body.article)
     return ArticleResponse(article=article)
 
 
@@ -130,10 +127,8 @@ async def update_article(
     session: SessionDep,
     user: Writer,
     cache: CacheDep,
-    background: BackgroundTasks,
 ) -> ArticleResponse:
-    article = await service.update(session, slug, user, body.article)
-    background.add_task(cache.forget_articles_and_tags)
+    article = await service.update(session, cache, slug, user, body.article)
     return ArticleResponse(article=article)
 
 
@@ -145,11 +140,8 @@ async def update_article(
     summary="Delete an article (its author, a moderator or an admin)",
     responses=spec_errors(403, 404),
 )
-async def delete_article(
-    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
-) -> None:
-    await service.delete(session, slug, user)
-    background.add_task(cache.forget_articles_and_tags)
+async def delete_article(*, slug: Text, session: SessionDep, user: Writer, cache: CacheDep) -> None:
+    await service.delete(session, cache, slug, user)
 
 
 @router.post(
@@ -159,10 +151,9 @@ async def delete_article(
     responses=spec_errors(403, 404),
 )
 async def favorite(
-    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep
 ) -> ArticleResponse:
-    article = await service.favorite(session, slug, user)
-    background.add_task(cache.forget_article_lists)  # favoritesCount is in cached lists
+    article = await service.favorite(session, cache, slug, user)
     return ArticleResponse(article=article)
 
 
@@ -173,8 +164,7 @@ async def favorite(
     responses=spec_errors(403, 404),
 )
 async def unfavorite(
-    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep, background: BackgroundTasks
+    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep
 ) -> ArticleResponse:
-    article = await service.unfavorite(session, slug, user)
-    background.add_task(cache.forget_article_lists)
+    article = await service.unfavorite(session, cache, slug, user)
     return ArticleResponse(article=article)

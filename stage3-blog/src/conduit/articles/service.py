@@ -4,6 +4,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.articles import repository, slugs
+from conduit.articles.cache import ContentCache
 from conduit.articles.repository import ArticleFilters, ArticleRow
 from conduit.articles.schemas import (
     Article,
@@ -84,13 +85,18 @@ async def find(
     return article
 
 
-async def create(session: AsyncSession, author: User, new: NewArticle) -> Article:
+async def create(
+    session: AsyncSession, cache: ContentCache, author: User, new: NewArticle
+) -> Article:
     article = await _insert_with_free_slug(session, author, new)
     await set_article_tags(session, article.id, new.tag_list)
+    cache.forget_articles_and_tags(session)
     return await get_article(session, article.slug, author)
 
 
-async def update(session: AsyncSession, slug: str, user: User, changes: ArticleChanges) -> Article:
+async def update(
+    session: AsyncSession, cache: ContentCache, slug: str, user: User, changes: ArticleChanges
+) -> Article:
     article = await find(session, slug, lock=repository.Lock.UPDATE)
     if article.author_id != user.id:
         # Moderators may delete what they must not rewrite in someone else's name.
@@ -112,25 +118,29 @@ async def update(session: AsyncSession, slug: str, user: User, changes: ArticleC
     # slugifies the same (a changed capital, say) keeps its slug.
     if slugs.slugify(article.title) != slugs.slugify(old_title):
         article.slug = await _move_to_free_slug(session, article)
+    cache.forget_articles_and_tags(session)
     return await get_article(session, article.slug, user, refresh=True)
 
 
-async def delete(session: AsyncSession, slug: str, user: User) -> None:
+async def delete(session: AsyncSession, cache: ContentCache, slug: str, user: User) -> None:
     article = await find(session, slug, lock=repository.Lock.UPDATE)
     if article.author_id != user.id and not user.role.moderates:
         raise not_owner("article")
     await repository.delete_article(session, article.id)
+    cache.forget_articles_and_tags(session)
 
 
-async def favorite(session: AsyncSession, slug: str, user: User) -> Article:
+async def favorite(session: AsyncSession, cache: ContentCache, slug: str, user: User) -> Article:
     article = await find(session, slug, lock=repository.Lock.KEY_SHARE)
     await repository.favorite(session, user.id, article.id)
+    cache.forget_article_lists(session)  # favoritesCount is in cached lists
     return await get_article(session, slug, user)
 
 
-async def unfavorite(session: AsyncSession, slug: str, user: User) -> Article:
+async def unfavorite(session: AsyncSession, cache: ContentCache, slug: str, user: User) -> Article:
     article = await find(session, slug, lock=repository.Lock.KEY_SHARE)
     await repository.unfavorite(session, user.id, article.id)
+    cache.forget_article_lists(session)
     return await get_article(session, slug, user)
 
 

@@ -1,6 +1,6 @@
 """Authentication endpoints: register, log in, read and update the current user."""
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, Response
 
 from conduit.dependencies import (
     CacheDep,
@@ -90,10 +90,6 @@ async def update_current_user(
     token: PresentedToken,
     session: SessionDep,
     cache: CacheDep,
-    background: BackgroundTasks,
 ) -> UserResponse:
-    user = await service.update(session, user, body.user)
-    # Cached article lists show the author's name, bio and image. Background tasks run
-    # after the response, so after the request's transaction has committed.
-    background.add_task(cache.forget_article_lists)
+    user = await service.update(session, cache, user, body.user)
     return UserResponse(user=service.authenticated_user(user, token))

@@ -3,6 +3,7 @@
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conduit.articles.cache import ContentCache
 from conduit.config import Settings
 from conduit.constraints import violated_unique_constraint
 from conduit.errors import conflict, invalid, unauthorized
@@ -51,7 +52,9 @@ async def login(session: AsyncSession, email: str, password: str) -> User:
     return user
 
 
-async def update(session: AsyncSession, user: User, changes: UserChanges) -> User:
+async def update(
+    session: AsyncSession, cache: ContentCache, user: User, changes: UserChanges
+) -> User:
     # Null (or "") clears `bio` and `image`; the schema refuses it for the other fields.
     sent = changes.model_fields_set
     if not sent:
@@ -70,6 +73,7 @@ async def update(session: AsyncSession, user: User, changes: UserChanges) -> Use
     if "image" in sent:
         user.image = changes.image or None
     await _flush_unique(session)
+    cache.forget_article_lists(session)  # they show the author's name, bio and image
     return user
 
 
