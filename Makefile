@@ -34,6 +34,7 @@ help: ## List the targets
 	@echo "  RELOAD=1         run: restart the server when a file changes"
 	@echo "  FROM             diff: the stage to compare from"
 	@echo "  TO               diff: the stage to compare with"
+	@echo "  COVERAGE=1       test: measure coverage too, and fail a suite below its floor"
 	@echo "  FULL=1           diff: every file, not only those in the same role"
 	@echo "  DEST             fork: the folder of the new project"
 	@echo "  N                exercise: the exercise number (1 to 3)"
@@ -80,8 +81,9 @@ worker: migrate ## Run the stage's background job worker
 	$(call in_stage,python -m $(call import_name,$(STAGE)).worker)
 
 .PHONY: test
-test: install ## Run every suite, each in its own process, and print a summary table
-	UV=$(UV) $(UV) run --locked python scripts/run_suites.py shared $(STAGES) tests
+test: install ## Run every suite, each in its own process, and print a summary table [COVERAGE=1]
+	UV=$(UV) $(UV) run --locked python scripts/run_suites.py $(if $(filter 1,$(COVERAGE)),--coverage) \
+		shared $(STAGES) tests
 
 .PHONY: test-shared
 test-shared: install ## Run the shared library's and the harness's tests
@@ -117,7 +119,7 @@ lint: install ## ruff, mypy strict, the compose file's schema and hadolint on th
 
 .PHONY: coverage
 coverage: install ## Every suite with coverage: HTML in .test-results/coverage/, floors enforced
-	UV=$(UV) $(UV) run --locked python scripts/run_suites.py --coverage shared $(STAGES) tests
+	$(MAKE) test COVERAGE=1
 	@echo "HTML reports: .test-results/coverage/<suite>/index.html"
 
 # make fuzz: schemathesis (every check) against every stage's OpenAPI document, on real
