@@ -4,7 +4,8 @@ folder, and what a stage's container runs before it serves.
 Creates the stage's database when it does not exist yet (a convenience for development:
 in production the database is provisioned separately), then runs `alembic upgrade head`
 with the stage's `alembic.ini`. A PostgreSQL that does not answer, or settings that are not
-valid, stop it with one line (see roadmap_shared.preflight). (The migrations themselves run
+valid, stop it with one line (see roadmap_shared.preflight), and so does one that answers
+but refuses the login (a user it does not know, a wrong password). (The migrations themselves run
 inside Alembic through each stage's env.py, which calls roadmap_shared.alembic_env.)
 """
 
@@ -17,7 +18,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-from roadmap_shared.preflight import load_settings, require_services, required_services
+from roadmap_shared.preflight import (
+    RequiredService,
+    load_settings,
+    require_services,
+    required_services,
+)
 
 
 async def ensure_database(url: str) -> bool:
@@ -38,13 +44,27 @@ async def ensure_database(url: str) -> bool:
         await connection.close()
 
 
+def create_database_if_missing(database: RequiredService) -> None:
+    """`ensure_database`, or one line when the server answers but turns us away: the port
+    check cannot tell a local PostgreSQL that wants a password from one that lets us in."""
+    try:
+        created = asyncio.run(ensure_database(database.url))
+    except (asyncpg.PostgresError, OSError) as error:
+        host, port = database.address()
+        raise SystemExit(
+            f"PostgreSQL at {host}:{port} refused {database.env_var}: {error}. Set "
+            f"{database.env_var} to a user (and password) it accepts, one allowed to create "
+            "databases, or use `docker compose up -d postgres`."
+        ) from None
+    if created:
+        print(f"created database {make_url(database.url).database}")
+
+
 def main(package: str) -> None:
     settings = load_settings(package)
     [database] = [s for s in required_services(settings) if s.name == "PostgreSQL"]
     require_services([database])
-    url = database.url
-    if asyncio.run(ensure_database(url)):
-        print(f"created database {make_url(url).database}")
+    create_database_if_missing(database)
     command.upgrade(Config(str(Path.cwd() / "alembic.ini")), "head")
 
 
