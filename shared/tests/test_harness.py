@@ -12,6 +12,7 @@ import pytest
 from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.testing.queries import QueryLog
@@ -152,6 +153,22 @@ def test_a_suite_without_its_service_stops_once_with_one_line(tmp_path: Path) ->
     assert "no tests ran" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert reason_file.read_text() == line + "\n"
+
+
+def test_a_postgresql_that_refuses_the_user_stops_the_suite_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    unknown_user = make_url(postgres_url).set(username="nobody_the_server_knows")
+    result = run_suite(
+        tmp_path,
+        THREE_TESTS_THAT_NEED_POSTGRESQL.replace("postgres_url", "database_url"),
+        TEST_POSTGRES_URL=unknown_user.render_as_string(hide_password=False),
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.INTERRUPTED
+    assert output.count('role "nobody_the_server_knows" does not exist') == 1
+    assert "Set TEST_POSTGRES_URL to a user it accepts" in output
+    assert "Traceback" not in output
 
 
 def test_a_suite_that_needs_no_service_runs_without_it(tmp_path: Path) -> None:

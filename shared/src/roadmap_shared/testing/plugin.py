@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from alembic.config import Config
@@ -122,6 +123,20 @@ def rabbitmq_url(_containers: ExitStack) -> str:
 # --- database -------------------------------------------------------------------------
 
 
+def _create_database_or_stop(postgres_url: str, prefix: str) -> str:
+    """`create_database`, or the run ends with one line when PostgreSQL answers but refuses
+    the URL's user: the session fixture would otherwise fail each test with the traceback."""
+    try:
+        return create_database(postgres_url, prefix)
+    except asyncpg.PostgresError as refused:
+        server = urlsplit(postgres_url)
+        stop_the_run(
+            f"PostgreSQL at {server.hostname}:{server.port or POSTGRES.default_port} refused "
+            f"{POSTGRES.env_var}: {refused}. Set {POSTGRES.env_var} to a user it accepts, "
+            "one allowed to create databases (the harness makes one per run)."
+        )
+
+
 def _database_prefix(config: pytest.Config) -> str:
     return "test_" + "".join(c if c.isalnum() else "_" for c in config.rootpath.name.lower())
 
@@ -136,7 +151,7 @@ def database_url(
     postgres_url: str, alembic_ini: Path, pytestconfig: pytest.Config
 ) -> Iterator[str]:
     """A database made for this test run and migrated to head; dropped at the end."""
-    url = create_database(postgres_url, _database_prefix(pytestconfig))
+    url = _create_database_or_stop(postgres_url, _database_prefix(pytestconfig))
     try:
         run_alembic(make_alembic_config(alembic_ini, url), "upgrade", "head")
         yield url
@@ -147,7 +162,7 @@ def database_url(
 @pytest.fixture
 def scratch_database_url(postgres_url: str, pytestconfig: pytest.Config) -> Iterator[str]:
     """An empty, unmigrated database for one test (migration round trips)."""
-    url = create_database(postgres_url, _database_prefix(pytestconfig) + "_scratch")
+    url = _create_database_or_stop(postgres_url, _database_prefix(pytestconfig) + "_scratch")
     try:
         yield url
     finally:
