@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.testing.queries import QueryLog
-from roadmap_shared.testing.services import POSTGRES, ServiceUnavailable
+from roadmap_shared.testing.services import POSTGRES, ServiceNotFound
 from tests.sample_app.models import Note
 
 
@@ -99,7 +99,7 @@ def test_a_missing_service_names_both_ways_to_provide_it(
     monkeypatch.delenv("TEST_POSTGRES_URL", raising=False)
     # Point Docker at a socket that does not exist, so testcontainers cannot start anything.
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    with ExitStack() as containers, pytest.raises(ServiceUnavailable) as failure:
+    with ExitStack() as containers, pytest.raises(ServiceNotFound) as failure:
         POSTGRES.url(containers)
     message = str(failure.value)
     assert "TEST_POSTGRES_URL" in message

@@ -49,7 +49,7 @@ from roadmap_shared.testing.services import (
     RABBITMQ,
     REDIS,
     Service,
-    ServiceUnavailable,
+    ServiceNotFound,
 )
 
 BASE_URL = "http://testserver"
@@ -92,7 +92,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _url(service: Service, containers: ExitStack) -> str:
     try:
         return service.url(containers)
-    except ServiceUnavailable as unavailable:  # Docker answered, the container did not start
+    except ServiceNotFound as unavailable:  # Docker answered, the container did not start
         stop_the_run(str(unavailable))
 
 

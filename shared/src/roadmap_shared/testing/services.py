@@ -17,8 +17,9 @@ REDIS_IMAGE = "redis:7.4.1-alpine"
 RABBITMQ_IMAGE = "rabbitmq:4.0.4-alpine"
 
 
-class ServiceUnavailable(RuntimeError):
-    pass
+class ServiceNotFound(RuntimeError):
+    """No URL in the environment, and no container could be started for the service.
+    (Not `roadmap_shared.errors.ServiceUnavailable`, the 503 a stage answers with.)"""
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Service:
         try:
             return self.start(containers)
         except Exception as exc:  # no Docker, image missing, container failed to start
-            raise ServiceUnavailable(self._not_found(exc)) from exc
+            raise ServiceNotFound(self._not_found(exc)) from exc
 
     def problem(self) -> str | None:
         """Why the tests cannot have this service, in one line; None if they can.
