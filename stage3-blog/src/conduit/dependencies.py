@@ -54,11 +54,11 @@ _authorization_header = APIKeyHeader(
 
 
 get_app_settings = app_state_getter("settings", Settings)
-get_cache = app_state_getter("content_cache", ContentCache)
+get_content_cache = app_state_getter("content_cache", ContentCache)
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-CacheDep = Annotated[ContentCache, Depends(get_cache)]
+ContentCacheDep = Annotated[ContentCache, Depends(get_content_cache)]
 
 
 async def get_viewer(

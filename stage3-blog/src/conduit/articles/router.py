@@ -15,7 +15,7 @@ from conduit.articles.schemas import (
 )
 from conduit.dependencies import (
     TOKEN_OPTIONAL,
-    CacheDep,
+    ContentCacheDep,
     CurrentUser,
     SessionDep,
     Viewer,
@@ -57,7 +57,7 @@ async def list_articles(
     session: SessionDep,
     viewer: Viewer,
     page: PagingDep,
-    cache: CacheDep,
+    cache: ContentCacheDep,
     tag: Annotated[Text | None, Query(max_length=40)] = None,
     author: Annotated[Text | None, Query(max_length=40)] = None,
     favorited: Annotated[Text | None, Query(max_length=40)] = None,
@@ -111,7 +111,7 @@ async def create_article(
     body: NewArticleRequest,
     session: SessionDep,
     user: Writer,
-    cache: CacheDep,
+    cache: ContentCacheDep,
 ) -> ArticleResponse:
     article = await service.create(session, cache, user, body.article)
     return ArticleResponse(article=article)
@@ -126,7 +126,7 @@ async def update_article(
     body: UpdateArticleRequest,
     session: SessionDep,
     user: Writer,
-    cache: CacheDep,
+    cache: ContentCacheDep,
 ) -> ArticleResponse:
     article = await service.update(session, cache, slug, user, body.article)
     return ArticleResponse(article=article)
@@ -140,7 +140,9 @@ async def update_article(
     summary="Delete an article (its author, a moderator or an admin)",
     responses=spec_errors(403, 404),
 )
-async def delete_article(*, slug: Text, session: SessionDep, user: Writer, cache: CacheDep) -> None:
+async def delete_article(
+    *, slug: Text, session: SessionDep, user: Writer, cache: ContentCacheDep
+) -> None:
     await service.delete(session, cache, slug, user)
 
 
@@ -151,7 +153,7 @@ async def delete_article(*, slug: Text, session: SessionDep, user: Writer, cache
     responses=spec_errors(403, 404),
 )
 async def favorite(
-    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep
+    *, slug: Text, session: SessionDep, user: Writer, cache: ContentCacheDep
 ) -> ArticleResponse:
     article = await service.favorite(session, cache, slug, user)
     return ArticleResponse(article=article)
@@ -164,7 +166,7 @@ async def favorite(
     responses=spec_errors(403, 404),
 )
 async def unfavorite(
-    *, slug: Text, session: SessionDep, user: Writer, cache: CacheDep
+    *, slug: Text, session: SessionDep, user: Writer, cache: ContentCacheDep
 ) -> ArticleResponse:
     article = await service.unfavorite(session, cache, slug, user)
     return ArticleResponse(article=article)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Response
 
-from conduit.dependencies import CacheDep, SessionDep
+from conduit.dependencies import ContentCacheDep, SessionDep
 from conduit.tags import repository
 from conduit.tags.schemas import TagList
 
@@ -13,7 +13,7 @@ MAX_TAGS = 100
 
 
 @router.get("/tags", summary="Get tags", response_model=TagList)
-async def get_tags(session: SessionDep, cache: CacheDep) -> Response:
+async def get_tags(session: SessionDep, cache: ContentCacheDep) -> Response:
     async def load() -> bytes:
         tags = await repository.popular(session, MAX_TAGS)
         return TagList(tags=tags).model_dump_json().encode()

@@ -3,8 +3,8 @@
 from fastapi import APIRouter, Response
 
 from conduit.dependencies import (
-    CacheDep,
     ClientAddress,
+    ContentCacheDep,
     CurrentUser,
     PresentedToken,
     RateLimiterDep,
@@ -89,7 +89,7 @@ async def update_current_user(
     user: Writer,
     token: PresentedToken,
     session: SessionDep,
-    cache: CacheDep,
+    cache: ContentCacheDep,
 ) -> UserResponse:
     user = await service.update(session, cache, user, body.user)
     return UserResponse(user=service.authenticated_user(user, token))
