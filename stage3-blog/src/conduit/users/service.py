@@ -1,9 +1,10 @@
 """The rules of accounts: registration, login, and changing one's own details."""
 
+from typing import Protocol
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conduit.articles.cache import ContentCache
 from conduit.config import Settings
 from conduit.constraints import violated_unique_constraint
 from conduit.errors import conflict, invalid, unauthorized
@@ -12,6 +13,14 @@ from conduit.users import repository
 from conduit.users.schemas import AuthenticatedUser, NewUser, UserChanges
 from roadmap_shared.security.passwords import check_password, hash_password
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, TokenCodec
+
+
+class ArticleListCache(Protocol):
+    """What a profile change needs of the articles' cache (`ContentCache`), stated here so
+    that users need not import articles, which imports profiles, which imports users."""
+
+    def forget_article_lists(self, session: AsyncSession) -> None: ...
+
 
 # Which field a unique constraint protects (names from the naming convention).
 _UNIQUE_FIELDS = {"uq_users_username": "username", "uq_users_email": "email"}
@@ -53,7 +62,7 @@ async def login(session: AsyncSession, email: str, password: str) -> User:
 
 
 async def update(
-    session: AsyncSession, cache: ContentCache, user: User, changes: UserChanges
+    session: AsyncSession, cache: ArticleListCache, user: User, changes: UserChanges
 ) -> User:
     # Null (or "") clears `bio` and `image`; the schema refuses it for the other fields.
     sent = changes.model_fields_set
