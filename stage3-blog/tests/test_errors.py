@@ -126,3 +126,12 @@ async def test_a_body_that_is_not_json_is_a_422_in_the_spec_shape(client: AsyncC
 
     assert response.status_code == 422
     assert response.json() == {"errors": {"body": ["is not valid JSON"]}}
+
+
+async def test_a_query_string_too_long_is_named_in_characters(client: AsyncClient) -> None:
+    # `Query(max_length=...)` on an optional text reports a generic "too_long": for a
+    # string the message is about characters, not items.
+    response = await client.get("/api/articles", params={"tag": "x" * 41})
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"tag": ["is too long (maximum is 40 characters)"]}}
