@@ -86,10 +86,14 @@ async def test_query_counter_counts_statements(
     assert queries.count == 2, str(queries)
 
 
-async def test_redis_client_uses_the_suites_own_database(redis_client: Redis) -> None:
+async def test_redis_client_uses_the_suites_own_database(
+    redis_client: Redis, pytestconfig: pytest.Config
+) -> None:
     await redis_client.set("harness:key", "value")
     assert await redis_client.get("harness:key") == "value"
-    assert redis_client.connection_pool.connection_kwargs["db"] == 1
+    # The configured database (1 for this suite, or `-o harness_redis_db=N`), not 0.
+    configured = int(pytestconfig.getini("harness_redis_db"))
+    assert redis_client.connection_pool.connection_kwargs["db"] == configured != 0
 
 
 def test_a_missing_service_names_both_ways_to_provide_it(
