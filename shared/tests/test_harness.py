@@ -92,9 +92,9 @@ async def test_redis_client_uses_the_suites_own_database(
 ) -> None:
     await redis_client.set("harness:key", "value")
     assert await redis_client.get("harness:key") == "value"
-    # The suite's setting (1 in pyproject.toml), or `-o harness_redis_db=N` when given.
-    expected = int(pytestconfig.getini("harness_redis_db"))
-    assert redis_client.connection_pool.connection_kwargs["db"] == expected
+    # The configured database (1 for this suite, or `-o harness_redis_db=N`), not 0.
+    configured = int(pytestconfig.getini("harness_redis_db"))
+    assert redis_client.connection_pool.connection_kwargs["db"] == configured != 0
 
 
 def test_a_missing_service_names_both_ways_to_provide_it(

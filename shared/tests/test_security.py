@@ -19,7 +19,12 @@ from roadmap_shared.security.passwords import (
     verify_password,
 )
 from roadmap_shared.security.settings import TokenSettings
-from roadmap_shared.security.tokens import InvalidToken, TokenCodec, subject_user_id
+from roadmap_shared.security.tokens import (
+    INTEGER_MAX,
+    InvalidToken,
+    TokenCodec,
+    subject_user_id,
+)
 from roadmap_shared.settings import Environment
 
 KEY_2025 = "k" * 32
@@ -182,6 +187,12 @@ def test_a_subject_naming_a_user_id_is_read(subject: str) -> None:
 def test_a_subject_that_is_not_a_user_id_is_an_invalid_token(subject: object) -> None:
     with pytest.raises(InvalidToken):
         subject_user_id({"sub": subject})
+
+
+def test_a_subject_past_an_integer_columns_range_is_an_invalid_token() -> None:
+    assert subject_user_id({"sub": str(INTEGER_MAX)}, largest=INTEGER_MAX) == INTEGER_MAX
+    with pytest.raises(InvalidToken):
+        subject_user_id({"sub": str(INTEGER_MAX + 1)}, largest=INTEGER_MAX)
 
 
 def test_short_keys_are_refused() -> None:

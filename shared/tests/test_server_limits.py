@@ -120,3 +120,14 @@ def test_a_huge_head_arriving_in_one_piece_gets_431(port: int) -> None:
         port, b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: %s\r\nConnection: close\r\n\r\n" % big
     )
     assert status_of(response) == 431
+
+
+@pytest.mark.parametrize("head", [b"GET /healthz HTTP/1.1\r\nHost: t\r\n", b""])
+def test_a_head_that_never_finishes_gets_408_in_bounded_time(port: int, head: bytes) -> None:
+    # Slowloris: a head sent in part (or nothing at all) would otherwise hold the
+    # connection for as long as the client likes; the body deadline applies to heads too.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        response = read_until_closed(sock)
+    assert status_of(response) == 408
+    assert b"application/problem+json" in response

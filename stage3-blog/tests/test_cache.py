@@ -117,7 +117,7 @@ async def test_a_deleted_article_leaves_the_cached_lists_and_tags_at_once(
 
     deleted = await client.delete(f"/api/articles/{article.slug}", headers=auth(settings, author))
 
-    assert deleted.status_code == 204
+    assert deleted.status_code == 204  # spec v2: no body
     assert await article_count(client) == 0
     assert (await client.get("/api/tags")).json() == {"tags": []}
 

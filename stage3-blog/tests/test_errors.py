@@ -1,5 +1,7 @@
 """The two error shapes: the spec's under /api, problem details everywhere else."""
 
+import re
+
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -126,3 +128,29 @@ async def test_a_body_that_is_not_json_is_a_422_in_the_spec_shape(client: AsyncC
 
     assert response.status_code == 422
     assert response.json() == {"errors": {"body": ["is not valid JSON"]}}
+
+
+async def test_a_query_string_too_long_is_named_in_characters(client: AsyncClient) -> None:
+    # `Query(max_length=...)` on an optional text reports a generic "too_long": for a
+    # string the message is about characters, not items.
+    response = await client.get("/api/articles", params={"tag": "x" * 41})
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"tag": ["is too long (maximum is 40 characters)"]}}
+
+
+async def test_the_document_refuses_the_blank_text_the_api_refuses(client: AsyncClient) -> None:
+    # The API strips text and calls what is left empty "can't be blank"; a client (or a
+    # fuzzer) reading the document must learn that whitespace alone is not a value.
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    patterns = [
+        schemas["NewArticle"]["properties"]["title"]["pattern"],
+        schemas["NewArticle"]["properties"]["tagList"]["items"]["pattern"],
+        schemas["NewComment"]["properties"]["body"]["pattern"],
+    ]
+    blanks = [" ", "\t", "\n", "\r", "\x1c", "\x85", "\xa0", "\u2003", "\u3000", " \n "]
+    for pattern in patterns:
+        assert [blank for blank in blanks if re.search(pattern, blank)] == []
+        assert re.search(pattern, " a ")
+        assert not re.search(pattern, "a\x00")
+    assert all(not blank.strip() for blank in blanks)  # what the API strips

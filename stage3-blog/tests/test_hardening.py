@@ -26,7 +26,10 @@ def settings(database_url: str, redis_url: str) -> Settings:
     )
 
 
-@pytest.mark.parametrize("subject", [str(2**63), "abc", "-1", "1e3", " 1", "0", "\u0661"])
+# 2**31 fits the BIGINT the shared check allows, not this stage's INTEGER user ids.
+@pytest.mark.parametrize(
+    "subject", [str(2**31), str(2**63), "abc", "-1", "1e3", " 1", "0", "\u0661"]
+)
 @pytest.mark.parametrize("path", ["/api/user", "/api/articles"])
 async def test_a_signed_token_whose_subject_is_not_a_user_id_is_refused(
     client: AsyncClient, settings: Settings, subject: str, path: str

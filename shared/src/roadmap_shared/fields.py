@@ -32,11 +32,22 @@ def _storable(value: str) -> str:
 
 # What the OpenAPI document says of such text, so that clients know what is refused.
 NO_NUL_PATTERN = "^[^\\x00]*$"
+# The same for text that is stripped and must not be empty: at least one character that
+# Python's `str.strip()` keeps. (Spelled out: JSON Schema's `\s` is ECMAScript's, which
+# differs from Python's on U+001C-U+001F, U+0085 and U+FEFF.)
+_PYTHON_WHITESPACE = (
+    "\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+NOT_BLANK_PATTERN = f"^[^\\x00]*[^\\x00{_PYTHON_WHITESPACE}][^\\x00]*$"
 
 
 class Storable:
     """`Annotated` metadata: the text must be storable (checked after any constraints
     before it, such as stripping), and the document says so with a pattern."""
+
+    def __init__(self, pattern: str = NO_NUL_PATTERN) -> None:
+        self.pattern = pattern
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -47,11 +58,13 @@ class Storable:
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         json_schema = handler(schema)
-        json_schema.setdefault("pattern", NO_NUL_PATTERN)
+        json_schema.setdefault("pattern", self.pattern)
         return json_schema
 
 
 STORABLE = Storable()
+# After `StringConstraints(strip_whitespace=True, min_length=1)`: documents "not blank" too.
+STORABLE_NOT_BLANK = Storable(NOT_BLANK_PATTERN)
 StoredText = Annotated[str, STORABLE]
 # An id in a body or query string, for `integer` primary keys.
 StoredId = Annotated[int, Field(ge=1, le=MAX_INT32)]

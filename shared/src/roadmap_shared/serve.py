@@ -96,8 +96,9 @@ def uvicorn_options(settings: AppSettings) -> dict[str, Any]:
         # X-Forwarded-* is believed only from the proxies named in the settings.
         "proxy_headers": bool(settings.forwarded_allow_ips),
         "forwarded_allow_ips": ",".join(settings.forwarded_allow_ips) or None,
-        # Request heads over the cap get 431 before they fill memory.
-        "http": http_protocol(settings.max_header_bytes),
+        # Request heads over the cap get 431 before they fill memory; heads (like bodies)
+        # that have not arrived within the read deadline get 408.
+        "http": http_protocol(settings.max_header_bytes, settings.body_read_timeout_seconds),
         # Naming the server and its version only helps whoever looks for a known flaw.
         # (`Date` stays: RFC 9110 asks a server with a clock to send it.)
         "server_header": False,

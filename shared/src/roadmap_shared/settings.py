@@ -42,7 +42,7 @@ class AppSettings(BaseSettings):
     max_header_bytes: int = Field(default=16_384, ge=1024)
     # A body must arrive within this many seconds of the request, or the request gets 408:
     # a client announcing a long body and sending it slowly (or never) cannot hold a
-    # connection and a worker for ever.
+    # connection and a worker for ever. A request's head has the same deadline.
     body_read_timeout_seconds: float = Field(default=30.0, gt=0)
     # Who may read `/metrics`: with a token, only `Authorization: Bearer <token>`; without
     # one, everyone in development and test, nobody in production (see `metrics.py`).

@@ -28,7 +28,12 @@ from roadmap_shared.dependencies import (
 )
 from roadmap_shared.errors import Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
-from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, InvalidToken, subject_user_id
+from roadmap_shared.security.tokens import (
+    ACCESS_TOKEN_TYPE,
+    INTEGER_MAX,
+    InvalidToken,
+    subject_user_id,
+)
 
 __all__ = [
     "TOKEN_OPTIONAL",
@@ -70,7 +75,8 @@ async def get_viewer(
         return None
     try:
         token = credentials_from_header(authorization, scheme=TOKEN_SCHEME)
-        user_id = subject_user_id(codec.decode(token, expected_type=ACCESS_TOKEN_TYPE))
+        claims = codec.decode(token, expected_type=ACCESS_TOKEN_TYPE)
+        user_id = subject_user_id(claims, largest=INTEGER_MAX)  # users.id is an INTEGER
     except (Unauthorized, InvalidToken) as exc:
         raise unauthorized("token", "is invalid or expired") from exc
     user = await users.get_by_id(session, user_id)

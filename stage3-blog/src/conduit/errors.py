@@ -123,7 +123,12 @@ def _spec_message(error: Any) -> str:
         or (isinstance(value, str) and not value.strip())
     ):
         return BLANK
-    template = _MESSAGES.get(error["type"], INVALID)
+    kind = error["type"]
+    if isinstance(value, str) and kind in ("too_short", "too_long"):
+        # A length limit on an optional text (`Query(max_length=...)`) is reported as the
+        # generic kind; for a string it counts characters, not items.
+        kind = f"string_{kind}"
+    template = _MESSAGES.get(kind, INVALID)
     try:
         return template.format(**error.get("ctx", {}))
     except (KeyError, IndexError):

@@ -16,13 +16,13 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from roadmap_shared.fields import STORABLE, StoredText
+from roadmap_shared.fields import STORABLE, STORABLE_NOT_BLANK, StoredText
 
 # Text that ends up in PostgreSQL (which cannot store NUL): refused at the edge, and
 # documented as such. Path and query parameters that are looked up use it too. A type
 # with constraints puts `STORABLE` after them, so that it checks the stripped text.
 Text = StoredText
-__all__ = ["STORABLE", "PartialUpdate", "SpecModel", "Text", "Timestamp"]
+__all__ = ["STORABLE", "STORABLE_NOT_BLANK", "PartialUpdate", "SpecModel", "Text", "Timestamp"]
 
 
 def _spec_timestamp(moment: datetime) -> str:

@@ -21,9 +21,10 @@ MIN_KEY_BYTES = 32
 REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "nbf", "sub", "jti", "typ")
 # The `typ` of the tokens that authenticate requests. (A token type, not a secret.)
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105
-# User ids are PostgreSQL BIGINTs: positive, and at most 2**63 - 1.
+# User ids are positive PostgreSQL integers; the largest depends on the stage's column type.
 _USER_ID = re.compile(r"[1-9][0-9]{0,18}")
-_MAX_USER_ID = 2**63 - 1
+INTEGER_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
 
 
 class InvalidToken(Exception):
@@ -110,19 +111,19 @@ class TokenCodec:
         return claims
 
 
-def subject_user_id(claims: Mapping[str, Any]) -> int:
+def subject_user_id(claims: Mapping[str, Any], *, largest: int = BIGINT_MAX) -> int:
     """The user id a verified token names in `sub`; `InvalidToken` unless it is one.
 
     A valid signature proves we issued the token, not that every claim is what today's
     code expects (an older release, or another service sharing the key, may have written
     it). Only plain ASCII digits that fit a BIGINT pass: `int()` alone would accept " 1",
-    "+1", "1_0" and Arabic-Indic digits, and a number past 2**63 would reach the database
-    and fail there, as a 500.
+    "+1", "1_0" and Arabic-Indic digits, and a number past the id column's range (`largest`:
+    `INTEGER_MAX` for an INTEGER column) would reach the database and fail there, as a 500.
     """
     subject = claims.get("sub")
     if not isinstance(subject, str) or not _USER_ID.fullmatch(subject):
         raise InvalidToken("the subject is not a user id")
     user_id = int(subject)
-    if user_id > _MAX_USER_ID:
+    if user_id > largest:
         raise InvalidToken("the subject is not a user id")
     return user_id

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from roadmap_shared.security.tokens import (
     ACCESS_TOKEN_TYPE,
+    INTEGER_MAX,
     InvalidToken,
     IssuedToken,
     TokenCodec,
@@ -58,7 +59,7 @@ def read_access_token(codec: TokenCodec, token: str) -> AccessClaims:
     """The claims of a valid access token; raises `InvalidToken` for anything else
     (forged, expired, not yet valid, another token type, or claims we did not write)."""
     claims = codec.decode(token, expected_type=ACCESS_TOKEN_TYPE)
-    user_id = subject_user_id(claims)
+    user_id = subject_user_id(claims, largest=INTEGER_MAX)  # users.id is an INTEGER
     try:
         return AccessClaims(user_id=user_id, session_id=uuid.UUID(claims["sid"]))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

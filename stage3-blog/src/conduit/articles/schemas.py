@@ -5,20 +5,22 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from conduit.profiles.schemas import Profile
-from conduit.schemas import STORABLE, PartialUpdate, SpecModel, Timestamp
+from conduit.schemas import STORABLE_NOT_BLANK, PartialUpdate, SpecModel, Timestamp
 
 # Blank text is refused (422 "can't be blank"); surrounding whitespace is dropped.
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STORABLE
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STORABLE_NOT_BLANK
 ]
 Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), STORABLE
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), STORABLE_NOT_BLANK
 ]
 Body = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000), STORABLE
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000),
+    STORABLE_NOT_BLANK,
 ]
 TagName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), STORABLE
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), STORABLE_NOT_BLANK
 ]
 TagNames = Annotated[list[TagName], Field(max_length=10)]
 

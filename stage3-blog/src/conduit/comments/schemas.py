@@ -3,10 +3,12 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from conduit.profiles.schemas import Profile
-from conduit.schemas import STORABLE, SpecModel, Timestamp
+from conduit.schemas import STORABLE_NOT_BLANK, SpecModel, Timestamp
 
 CommentBody = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), STORABLE
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),
+    STORABLE_NOT_BLANK,
 ]
 
 
