@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from roadmap_shared.testing.plugin import STOP_REASON_FILE_VARIABLE
 from roadmap_shared.testing.queries import QueryLog
 from roadmap_shared.testing.services import POSTGRES, ServiceNotFound
 from tests.sample_app.models import Note
@@ -124,7 +125,8 @@ def run_suite(tmp_path: Path, tests: str, **environment: str) -> subprocess.Comp
     return subprocess.run(  # noqa: S603 (our interpreter, our arguments)
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         cwd=tmp_path,
-        env=os.environ | environment,
+        # Not the outer run's stop-reason file: this suite's stop is not the outer suite's.
+        env={k: v for k, v in os.environ.items() if k != STOP_REASON_FILE_VARIABLE} | environment,
         capture_output=True,
         text=True,
         timeout=120,
