@@ -233,10 +233,16 @@ def run(command: list[str], cwd: Path, *, offline: bool = False) -> str:
 
 
 def lock(destination: Path) -> None:
-    """Resolves offline from uv's cache, preferring the monorepo's pinned versions: uv keeps
-    what an existing uv.lock pins, so the monorepo's lock is the starting point."""
+    """Resolves the fork's lock, preferring the monorepo's pinned versions: uv keeps what an
+    existing uv.lock pins, so the monorepo's lock is the starting point. Offline first, from
+    uv's cache (fast, and works without a network); a fresh machine whose cache holds only
+    the wheels `uv sync` installed has no index pages to resolve from, so then online."""
     shutil.copyfile(ROOT / "uv.lock", destination / "uv.lock")
-    run([os.environ.get("UV", "uv"), "lock", "--quiet"], destination, offline=True)
+    uv_lock = [os.environ.get("UV", "uv"), "lock", "--quiet"]
+    try:
+        run(uv_lock, destination, offline=True)
+    except SystemExit:
+        run(uv_lock, destination)
 
 
 def commit(destination: Path, stage: Path) -> None:

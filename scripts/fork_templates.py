@@ -19,6 +19,11 @@ PYTHON ?= python3
 help: ## List the targets
 \t@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \\
 \t\tawk 'BEGIN {{FS = ":.*?## "}}; {{printf "  %-10s %s\\n", $$1, $$2}}'
+\t@echo
+\t@echo "Variables (make <target> NAME=value):"
+\t@echo "  PORT       run: listen on this port instead of 8000"
+\t@echo "  RELOAD=1   run: restart the server when a file changes"
+\t@echo "  N          exercise: the exercise number (1 to 3)"
 
 $(CURDIR)/.tools/bin/uv:
 \t@echo "uv not found; installing it into .tools/ with pip"
@@ -33,13 +38,14 @@ $(CURDIR)/.tools/bin/uv:
 install: .venv/.installed ## Install the project and its dev tools into .venv
 
 .PHONY: run
-run: {run_prerequisite} ## Run the API on http://127.0.0.1:8000 (docs at /docs)
-\t$(UV) run --locked python -m {package}
+run: {run_prerequisite} ## Run the API on http://127.0.0.1:8000 [PORT=8001] [RELOAD=1]
+\t$(UV) run --locked python -m {package} \\
+\t\t$(if $(PORT),--port $(PORT)) $(if $(filter-out 0,$(RELOAD)),--reload)
 
 .PHONY: migrate
 migrate: install ## Create the database if missing and upgrade it to the latest migration
 {migrate_recipe}
-
+{extra_targets}
 .PHONY: test
 test: install ## Run the test suite against real services (see README)
 \t$(UV) run --locked python -m pytest $(PYTEST_ARGS)
@@ -59,6 +65,19 @@ lint: install ## ruff (lint and format check) and mypy strict on all code
 
 MIGRATE = "\t$(UV) run --locked python -m roadmap_shared.upgrade_database {package}"
 NO_DATABASE = '\t@echo "this project has no database: nothing to migrate"'
+# Each checks what it needs first and stops with one line if a service is missing.
+SEED = """
+.PHONY: seed
+seed: migrate ## Fill the database with realistic demo data
+\t@$(UV) run --locked python -m roadmap_shared.preflight {package}
+\t$(UV) run --locked python -m {package}.seed
+"""
+WORKER = """
+.PHONY: worker
+worker: migrate ## Run the background job worker
+\t@$(UV) run --locked python -m roadmap_shared.preflight {package}
+\t$(UV) run --locked python -m {package}.worker
+"""
 
 README = """\
 # {dist}
@@ -104,6 +123,11 @@ def makefile(stage: Path, package: str) -> str:
         run_prerequisite="migrate" if has_database else "install",
         migrate_recipe=MIGRATE.format(package=package) if has_database else NO_DATABASE,
         mypy_targets=f"{targets} shared/src",
+        extra_targets="".join(
+            template.format(package=package)
+            for module, template in (("seed", SEED), ("worker", WORKER))
+            if (stage / "src" / package / f"{module}.py").exists()
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts.fork import lock
 from tests.forks import UV, fork, run
 from tests.stages import ROOT, STAGES
 
@@ -51,6 +52,21 @@ def test_the_fork_has_everything_a_project_needs(forked: tuple[Path, Path]) -> N
     }
     assert tools["tool"]["mypy"]["strict"] is True
     assert "ruff" in tools["tool"]
+
+
+def test_the_fork_makefile_runs_every_command_the_stage_has(forked: tuple[Path, Path]) -> None:
+    stage, project = forked
+    package = next((stage / "src").glob("*/__init__.py")).parent.name
+    dry_run = run(["make", "-n", "run", "PORT=8123", "RELOAD=1"], project).stdout
+    assert f"python -m {package} \\\n\t--port 8123 --reload" in dry_run
+    assert "--reload" not in run(["make", "-n", "run", "RELOAD=0"], project).stdout
+    for module in ["seed", "worker"]:
+        has_module = (stage / "src" / package / f"{module}.py").exists()
+        assert (f"\n{module}:" in (project / "Makefile").read_text()) == has_module, module
+        if has_module:
+            commands = run(["make", "-n", module], project).stdout
+            assert f"roadmap_shared.preflight {package}" in commands
+            assert f"python -m {package}.{module}" in commands
 
 
 def test_the_fork_is_one_commit_with_nothing_left_out(forked: tuple[Path, Path]) -> None:
@@ -153,3 +169,14 @@ def test_the_fork_passes_its_own_make_test_and_make_lint(forked: tuple[Path, Pat
         assert result.returncode == 0, (
             f"make {target}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
         )
+
+
+def test_a_fork_locks_on_a_machine_whose_uv_cache_holds_no_index_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = fork(ROOT / "stage1-http-server", tmp_path / "project")
+    (project / "uv.lock").unlink()
+    monkeypatch.setenv("UV", UV)
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-uv-cache"))
+    lock(project)
+    assert 'name = "books-api"' in (project / "uv.lock").read_text()
