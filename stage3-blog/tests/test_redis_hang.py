@@ -3,8 +3,10 @@ for long. Each cached read would wait for the socket timeout; the circuit breake
 Redis after a few failures, so reads go to PostgreSQL at their usual speed, and it tries
 Redis again after its cool-down.
 
-Latency is compared with a baseline measured in this test (Redis killed, every read from
-PostgreSQL), with a generous factor: no absolute thresholds.
+The test counts the reads that waited for Redis's socket timeout rather than comparing
+latencies, so a machine busy with other work cannot make it fail: a read that reaches a
+hung Redis cannot take less than the timeout, and one that skips it has no reason to take
+as long.
 """
 
 import asyncio
@@ -19,6 +21,7 @@ from conduit.config import Settings
 from conduit.main import create_app
 from roadmap_shared.bench import Result, measure
 from roadmap_shared.circuit import COOLDOWN_SECONDS
+from roadmap_shared.resources import REDIS_TIMEOUT_SECONDS
 from roadmap_shared.testing.private_servers import PrivateRedis
 from tests.conftest import make_settings
 from tests.factories import make_article, make_user
@@ -74,9 +77,10 @@ async def test_a_hung_redis_costs_reads_nothing_once_the_breaker_opens_and_recov
     await redis.aclose()
 
     with private_redis.stopped():  # refused at once: every read from PostgreSQL
-        no_cache = await run(committing_client, "no cache")
+        await run(committing_client, "no cache")
 
-    # Without the breaker every read waits for the socket timeout (0.5 s, more with the
-    # client's retries), far above this line; with it, reads cost what PostgreSQL costs.
-    figures = f"p99 hung {hung.percentile(99):.0f} ms, no cache {no_cache.percentile(99):.0f} ms"
-    assert hung.percentile(99) <= 3 * no_cache.percentile(99) + 50, figures
+    # Without the breaker every read waits for the socket timeout; with it, only the one
+    # probe let through after each cool-down does.
+    waited = [ms for ms in hung.latencies_ms if ms >= REDIS_TIMEOUT_SECONDS * 1000]
+    probes = 1 + int(hung.seconds // COOLDOWN_SECONDS)
+    assert len(waited) <= probes, f"{len(waited)} of {hung.requests} reads waited for Redis"
