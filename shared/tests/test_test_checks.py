@@ -7,6 +7,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from roadmap_shared.ratelimit import account_key
 from roadmap_shared.security.passwords import hash_password
 from roadmap_shared.security.tokens import (
     ACCESS_TOKEN_TYPE,
@@ -23,15 +24,20 @@ from roadmap_shared.testing.hostile_input import (
     forged_subjects,
     headers_not_utf8,
 )
-from roadmap_shared.testing.no_store import assert_may_be_stored, assert_no_store
+from roadmap_shared.testing.no_store import (
+    assert_may_be_stored,
+    assert_no_store,
+    assert_none_stored,
+)
 from roadmap_shared.testing.redis_down import assert_limited_after, assert_ready_but_degraded
 from roadmap_shared.testing.sign_in import (
+    assert_accounts_keyed_by_hash,
     assert_password_hash_upgraded,
     outdated_password_hash,
-    redis_keys_without,
 )
 
 PASSWORD = "correct horse battery staple"
+SECRET = b"a rate-limit key secret"
 
 
 def parametrised(mark: pytest.MarkDecorator) -> list[Any]:
@@ -114,6 +120,16 @@ def test_no_store_is_told_apart_from_storable() -> None:
         assert_may_be_stored(response(headers={"Cache-Control": "no-store"}))
 
 
+def test_none_stored_needs_every_response_answered_and_unstorable() -> None:
+    kept = response(headers={"Cache-Control": "no-store"})
+    assert_none_stored({"me": kept})
+    with pytest.raises(AssertionError, match="broken"):
+        assert_none_stored({"me": kept, "broken": response(500, headers=kept.headers)})
+    with pytest.raises(AssertionError, match="GET /me"):
+        assert_none_stored({"me": kept, "cached": response()})
+    assert_none_stored({"refused": response(401, headers=kept.headers)}, status_below=500)
+
+
 async def test_an_outdated_hash_is_not_taken_for_an_upgraded_one() -> None:
     outdated = outdated_password_hash(PASSWORD)
     await assert_password_hash_upgraded(await hash_password(PASSWORD), outdated, PASSWORD)
@@ -125,14 +141,22 @@ async def test_an_outdated_hash_is_not_taken_for_an_upgraded_one() -> None:
 
 
 async def test_a_redis_key_holding_an_email_address_is_caught(redis_client: Redis) -> None:
-    await redis_client.set("ratelimit:login:0123abcd", 1)
-    assert await redis_keys_without(redis_client, "Some.Private@example.com") == [
-        "ratelimit:login:0123abcd"
-    ]
+    email = "Some.Private@example.com"
+    hashed_key = f"ratelimit:login:{account_key(email, secret=SECRET)}"
+    await redis_client.set(hashed_key, 1)
+    await assert_accounts_keyed_by_hash(
+        redis_client, email, secret=SECRET, key="ratelimit:login:{hashed}"
+    )
+    with pytest.raises(AssertionError):  # keyed by another secret's hash
+        await assert_accounts_keyed_by_hash(
+            redis_client, email, secret=b"another", key="ratelimit:login:{hashed}"
+        )
     for part in ("some.private@example.com", "private"):
         await redis_client.set(f"ratelimit:login:{part}", 1)
         with pytest.raises(AssertionError):
-            await redis_keys_without(redis_client, "Some.Private@example.com")
+            await assert_accounts_keyed_by_hash(
+                redis_client, email, secret=SECRET, key="ratelimit:login:{hashed}"
+            )
         await redis_client.delete(f"ratelimit:login:{part}")
 
 
