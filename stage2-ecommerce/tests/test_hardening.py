@@ -1,5 +1,6 @@
-"""Sign-in details shared with the other stages: outdated password hashes are upgraded,
-and rate-limit keys hold no email address."""
+"""Hardening every stage shares, checked on the shop's own routes: outdated password hashes
+are upgraded, rate-limit keys hold no email address, personal responses are never stored,
+and header bytes that are not UTF-8 get an answer. (The checks: `roadmap_shared.testing`.)"""
 
 from httpx import AsyncClient
 from redis.asyncio import Redis
