@@ -7,6 +7,7 @@ from pydantic import SecretStr
 
 from roadmap_shared.app import create_app
 from roadmap_shared.settings import AppSettings, Environment
+from roadmap_shared.testing.no_store import assert_no_store
 
 TOKEN = "a-long-random-metrics-token-for-prometheus"
 
@@ -54,7 +55,7 @@ async def test_with_a_token_metrics_are_served_to_its_holder(environment: Enviro
     response = await get_metrics(settings, {"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200
     assert "http_requests_total" in response.text
-    assert response.headers["Cache-Control"] == "no-store"
+    assert_no_store(response)
 
 
 def test_a_placeholder_metrics_token_is_refused_in_production() -> None:

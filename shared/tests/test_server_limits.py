@@ -12,7 +12,12 @@ from pydantic import BaseModel
 
 from roadmap_shared.app import create_app
 from roadmap_shared.settings import AppSettings, Environment
-from tests.live_server import exchange, header_lines, live_server, read_until_closed
+from roadmap_shared.testing.live_server import (
+    exchange,
+    header_lines,
+    live_server,
+    read_until_closed,
+)
 
 BODY_READ_TIMEOUT_SECONDS = 0.5
 

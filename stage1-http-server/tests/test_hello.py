@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import Message
+from functools import partial
 from http.client import HTTPConnection
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ import pytest
 
 from books_api import hello
 from books_api.hello import MAX_BODY_BYTES, HelloServer
+from roadmap_shared.testing.live_server import read_until_closed, serving_in_thread
 
 TIMEOUT = 10  # seconds; every socket operation gives up after this, so no test can hang
 PROBLEM = "application/problem+json"
@@ -36,15 +38,13 @@ class Answer:
 
 @pytest.fixture
 def server() -> Iterator[HelloServer]:
-    server = HelloServer(("127.0.0.1", 0))
+    server = HelloServer(("127.0.0.1", 0))  # listening from here: no start to wait for
     # `shutdown()` takes up to one poll interval (0.5 s by default) to be noticed.
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
-    serving.start()
+    serve = partial(server.serve_forever, poll_interval=0.01)
     try:
-        yield server
+        with serving_in_thread(serve, server.shutdown):
+            yield server
     finally:
-        server.shutdown()
-        serving.join(TIMEOUT)
         server.server_close()
 
 
@@ -84,14 +84,8 @@ def send_raw(server: HelloServer, request: bytes) -> Answer:
 
 def read_answer(connection: socket.socket) -> Answer:
     # HTTP/1.0: the server closes the connection after the response.
-    received = b""
-    try:
-        while chunk := connection.recv(65536):
-            received += chunk
-    except ConnectionResetError:
-        # A server that answers before reading the whole body closes with bytes unread,
-        # which resets the connection once the answer has been delivered.
-        assert received, "the connection was reset before any answer"
+    received = read_until_closed(connection)
+    assert received, "the connection was closed before any answer"
     head, _, body = received.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode().split("\r\n")
     headers = Message()

@@ -25,12 +25,7 @@ from pathlib import Path
 import httpx
 
 from roadmap_shared.bench import Result, measure, print_section, running_server
-from roadmap_shared.testing.databases import (
-    alembic_config,
-    create_database,
-    drop_database,
-    run_alembic,
-)
+from roadmap_shared.testing.databases import migrated_database
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # A logical database no test suite uses: the limiter's keys from this run stay out of theirs.
@@ -114,13 +109,11 @@ async def run(base_url: str) -> tuple[Result, list[Result]]:
 
 def main() -> None:
     started = time.perf_counter()
-    database_url = create_database(POSTGRES_URL, "bench_auth")
-    try:
-        run_alembic(alembic_config(ALEMBIC_INI, database_url), "upgrade", "head")
-        with running_server("auth_service.main:create_app", server_env(database_url)) as url:
-            baseline, results = asyncio.run(run(url))
-    finally:
-        drop_database(POSTGRES_URL, database_url)
+    with (
+        migrated_database(POSTGRES_URL, "bench_auth", ALEMBIC_INI) as database_url,
+        running_server("auth_service.main:create_app", server_env(database_url)) as url,
+    ):
+        baseline, results = asyncio.run(run(url))
     print_section("stage2-auth: logins (argon2id) and the event loop", results, baseline)
     busy_p99, idle_p99 = results[-1].percentile(99), baseline.percentile(99)
     print(

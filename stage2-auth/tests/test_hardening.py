@@ -1,17 +1,21 @@
-"""Sign-in details shared with the other stages: outdated password hashes are upgraded,
-and rate-limit keys hold no email address."""
+"""Hardening every stage shares, checked on the auth service's own routes: outdated password hashes
+are upgraded, rate-limit keys hold no email address, personal responses are never stored,
+and header bytes that are not UTF-8 get an answer. (The checks: `roadmap_shared.testing`.)"""
 
-import pytest
-from argon2 import PasswordHasher
 from httpx import AsyncClient
 from redis.asyncio import Redis
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.config import Settings
-from auth_service.models import User
-from roadmap_shared.ratelimit import account_key
-from roadmap_shared.security.passwords import needs_rehash, verify_password
+from roadmap_shared.testing.hostile_input import (
+    assert_not_utf8_header_is_answered,
+    headers_not_utf8,
+)
+from roadmap_shared.testing.no_store import assert_may_be_stored, assert_none_stored
+from roadmap_shared.testing.sign_in import (
+    assert_accounts_keyed_by_hash,
+    assert_sign_in_upgrades_outdated_hash,
+)
 from tests.factories import PASSWORD, SignedIn, bearer, create_user, login, register
 
 
@@ -19,16 +23,9 @@ async def test_signing_in_upgrades_a_hash_made_with_older_parameters(
     client: AsyncClient, db_session: AsyncSession
 ) -> None:
     user = await create_user(db_session)
-    outdated = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
-    await db_session.execute(update(User).where(User.id == user.id).values(password_hash=outdated))
-
-    assert (await login(client, user.email)).status_code == 200
-
-    stored = await db_session.scalar(select(User.password_hash).where(User.id == user.id))
-    assert stored is not None
-    assert stored != outdated
-    assert not needs_rehash(stored)
-    assert await verify_password(stored, PASSWORD)
+    await assert_sign_in_upgrades_outdated_hash(
+        db_session, user, PASSWORD, lambda: login(client, user.email)
+    )
 
 
 async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
@@ -38,10 +35,12 @@ async def test_rate_limit_keys_in_redis_never_hold_an_email_address(
     await login(client, email, "not the right passphrase")
     await client.post("/auth/password-reset", json={"email": email})
 
-    keys = [str(key) async for key in redis_client.scan_iter()]
-    assert not [key for key in keys if "private" in key.lower()]
-    hashed = account_key(email, secret=settings.rate_limit_key_secret)
-    assert f"auth:ratelimit:login-account:{hashed}" in keys
+    await assert_accounts_keyed_by_hash(
+        redis_client,
+        email,
+        secret=settings.rate_limit_key_secret,
+        key="auth:ratelimit:login-account:{hashed}",
+    )
 
 
 async def test_responses_with_tokens_or_personal_data_are_never_stored(
@@ -56,18 +55,13 @@ async def test_responses_with_tokens_or_personal_data_are_never_stored(
         "tasks": await client.get("/tasks", headers=alice.headers),
         "bad token": await client.get("/users/me", headers=bearer("not-a-jwt")),
     }
-    for name, response in responses.items():
-        assert response.status_code < 500, name
-        assert response.headers.get("Cache-Control") == "no-store", name
+    assert_none_stored(responses, status_below=500)
     # Public responses may be stored.
-    assert "Cache-Control" not in (await client.get("/healthz")).headers
+    assert_may_be_stored(await client.get("/healthz"))
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/users/me", "/tasks"])
-@pytest.mark.parametrize("header", [b"X-Request-ID", b"Authorization"])
+@headers_not_utf8("/healthz", "/users/me", "/tasks")
 async def test_header_bytes_that_are_not_utf8_get_a_normal_answer(
     client: AsyncClient, path: str, header: bytes
 ) -> None:
-    response = await client.get(path, headers=[(header, b"\xff\xe9")])
-    assert response.status_code < 500
-    assert len(response.headers["X-Request-ID"]) == 32  # replaced, not echoed
+    await assert_not_utf8_header_is_answered(client, path, header)

@@ -14,6 +14,7 @@ from auth_service.auth import service as auth_service
 from auth_service.models import LoginSession, User, UserRole
 from roadmap_shared.security.passwords import PasswordCheck, check_password
 from roadmap_shared.testing.factories import TEST_JWT_KEY
+from roadmap_shared.testing.no_store import assert_no_store
 from tests.factories import (
     PASSWORD,
     QueryCounter,
@@ -38,7 +39,7 @@ async def test_a_user_signs_in_with_json_and_gets_a_token_pair(
     assert body["refresh_token_expires_in"] == 14 * 24 * 3600
     assert len(body["refresh_token"]) == 43
     # Token responses must never be cached (RFC 6749 section 5.1).
-    assert response.headers["Cache-Control"] == "no-store"
+    assert_no_store(response)
     me = await client.get("/users/me", headers=bearer(body["access_token"]))
     assert me.json()["email"] == user.email
 

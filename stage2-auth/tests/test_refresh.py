@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service.auth.tokens import hash_token
 from auth_service.models import LoginSession, RefreshToken
 from roadmap_shared.database import utcnow
+from roadmap_shared.testing.no_store import assert_no_store
 from tests.factories import SignedIn, bearer, login, register, unique_email
 
 
@@ -22,7 +23,7 @@ async def refresh(client: AsyncClient, token: str) -> Response:
 async def test_a_refresh_token_buys_a_new_pair(client: AsyncClient, alice: SignedIn) -> None:
     response = await refresh(client, alice.refresh_token)
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert_no_store(response)
     pair = response.json()
     assert pair["refresh_token"] != alice.refresh_token
     assert pair["access_token"] != alice.access_token

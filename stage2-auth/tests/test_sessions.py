@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.models import LoginSession, User
 from roadmap_shared.security.passwords import verify_password
+from roadmap_shared.testing.no_store import assert_no_store
 from tests.factories import PASSWORD, SignedIn, bearer, login
 
 NEW_PASSWORD = "an even longer passphrase for today"
@@ -50,7 +51,7 @@ async def test_changing_the_password_ends_every_session_and_starts_a_new_one(
         json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
     )
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert_no_store(response)
     fresh = response.json()
     for token in (alice.access_token, phone["access_token"]):
         assert (await client.get("/users/me", headers=bearer(token))).status_code == 401

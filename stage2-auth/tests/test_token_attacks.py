@@ -12,8 +12,9 @@ from httpx import AsyncClient, Response
 
 from auth_service.config import Settings
 from roadmap_shared.database import utcnow
-from roadmap_shared.security.tokens import TokenCodec
+from roadmap_shared.security.tokens import INTEGER_MAX, TokenCodec
 from roadmap_shared.testing.factories import TEST_JWT_KEY
+from roadmap_shared.testing.hostile_input import access_token, forged_subjects
 from tests.factories import SignedIn, bearer
 
 
@@ -206,20 +207,10 @@ async def test_the_scheme_name_is_case_insensitive(client: AsyncClient, alice: S
     assert response.status_code == 200
 
 
-# 2**31 fits the BIGINT the shared check allows, not this stage's INTEGER user ids.
-@pytest.mark.parametrize("subject", [str(2**31), str(2**63), "abc", "-1", "1e3", " 1", "0"])
+@forged_subjects(largest_user_id=INTEGER_MAX)
 async def test_a_signed_token_whose_subject_is_not_a_user_id_is_refused(
     client: AsyncClient, alice: SignedIn, settings: Settings, subject: str
 ) -> None:
     # Signed with the real key, for Alice's live session: only the subject is wrong.
-    token = (
-        _codec(settings)
-        .encode(
-            subject=subject,
-            token_type="access",
-            lifetime=timedelta(minutes=5),
-            claims={"sid": _claims(alice.access_token)["sid"]},
-        )
-        .token
-    )
+    token = access_token(_codec(settings), subject, sid=_claims(alice.access_token)["sid"])
     assert_refused(await client.get("/users/me", headers=bearer(token)))

@@ -23,12 +23,7 @@ from sqlalchemy import insert, select
 from roadmap_shared.bench import Request, Result, measure, print_section, running_server
 from roadmap_shared.database import Database
 from roadmap_shared.settings import Environment
-from roadmap_shared.testing.databases import (
-    alembic_config,
-    create_database,
-    drop_database,
-    run_alembic,
-)
+from roadmap_shared.testing.databases import migrated_database
 from shop.accounts.tokens import issue_access_token
 from shop.config import Settings
 from shop.models import CartItem, Product, User, Variant
@@ -181,20 +176,20 @@ async def checkouts(
 def main() -> None:
     postgres = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     redis = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
-    database_url = create_database(postgres, "bench_shop")
-    media = tempfile.TemporaryDirectory(prefix="bench-shop-media-")
-    env = {
-        "SHOP_ENVIRONMENT": Environment.DEVELOPMENT.value,
-        "SHOP_DATABASE_URL": database_url,
-        "SHOP_REDIS_URL": f"{redis}/3",
-        # A namespace of its own: no key from an earlier run (or the tests) is ever read.
-        "SHOP_CACHE_NAMESPACE": f"bench-{uuid.uuid4().hex[:8]}",
-        "SHOP_MEDIA_DIR": media.name,
-        "SHOP_LOG_LEVEL": "WARNING",
-    }
-    settings = Settings(_env_file=None, database_url=database_url)
-    try:
-        run_alembic(alembic_config(STAGE / "alembic.ini", database_url), "upgrade", "head")
+    with (
+        migrated_database(postgres, "bench_shop", STAGE / "alembic.ini") as database_url,
+        tempfile.TemporaryDirectory(prefix="bench-shop-media-") as media,
+    ):
+        env = {
+            "SHOP_ENVIRONMENT": Environment.DEVELOPMENT.value,
+            "SHOP_DATABASE_URL": database_url,
+            "SHOP_REDIS_URL": f"{redis}/3",
+            # A namespace of its own: no key from an earlier run (or the tests) is ever read.
+            "SHOP_CACHE_NAMESPACE": f"bench-{uuid.uuid4().hex[:8]}",
+            "SHOP_MEDIA_DIR": media,
+            "SHOP_LOG_LEVEL": "WARNING",
+        }
+        settings = Settings(_env_file=None, database_url=database_url)
         asyncio.run(run_seed(settings, products=300))
         ids = asyncio.run(product_ids(settings))
         hot_buyers, spread_buyers = asyncio.run(prepare_buyers(settings))
@@ -206,9 +201,6 @@ def main() -> None:
             base = asyncio.run(baseline(base_url))
             cached = asyncio.run(catalogue(base_url, ids, "cached"))
             bought = asyncio.run(checkouts(base_url, hot_buyers, spread_buyers))
-    finally:
-        drop_database(postgres, database_url)
-        media.cleanup()
 
     print_section(
         "stage-2-ecommerce: catalogue, cache off (every read hits PostgreSQL)", cold, cold_base

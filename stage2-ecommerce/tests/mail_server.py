@@ -2,7 +2,6 @@
 wire protocol (EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA), so `SmtpMailer` is tested against
 the same conversation a production mail server would have with it."""
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +11,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthenticatorType, AuthResult, Envelope, LoginPassword, Session
+
+from roadmap_shared.testing.live_server import free_port
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,6 @@ def accept_only(username: str, password: str) -> AuthenticatorType:
         return AuthResult(success=valid, auth_data=auth_data, handled=False)
 
     return authenticate
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (the server binds it a moment later)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from roadmap_shared.testing.redis_down import UNREACHABLE_REDIS_URL
 from shop import outbox
 from shop.config import Settings
 from shop.jobs import relay
@@ -334,6 +335,6 @@ async def test_the_health_check_tells_a_running_worker_from_none(
 
 
 async def test_the_health_check_fails_when_redis_cannot_be_reached(tmp_path: Path) -> None:
-    unreachable = make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0")
+    unreachable = make_settings(tmp_path, redis_url=UNREACHABLE_REDIS_URL)
 
     assert await is_worker_alive(unreachable) is False

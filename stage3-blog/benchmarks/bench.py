@@ -18,12 +18,7 @@ from redis import Redis
 
 from conduit.seed import DEMO_PASSWORD, seed
 from roadmap_shared.bench import Result, measure, print_section, running_server
-from roadmap_shared.testing.databases import (
-    alembic_config,
-    create_database,
-    drop_database,
-    run_alembic,
-)
+from roadmap_shared.testing.databases import migrated_database
 
 STAGE = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -74,9 +69,7 @@ async def run(base_url: str) -> None:
 
 def main() -> None:
     started = time.perf_counter()
-    database_url = create_database(POSTGRES, "bench_conduit")
-    try:
-        run_alembic(alembic_config(STAGE / "alembic.ini", database_url), "upgrade", "head")
+    with migrated_database(POSTGRES, "bench_conduit", STAGE / "alembic.ini") as database_url:
         asyncio.run(seed(database_url))
         Redis.from_url(REDIS).flushdb()
         env = {
@@ -86,8 +79,6 @@ def main() -> None:
         }
         with running_server("conduit.main:create_app", env) as base_url:
             asyncio.run(run(base_url))
-    finally:
-        drop_database(POSTGRES, database_url)
     print(f"(seeding, serving and measuring took {time.perf_counter() - started:.0f} s)")
 
 

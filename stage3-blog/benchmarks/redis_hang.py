@@ -18,12 +18,7 @@ import httpx
 
 from conduit.seed import Sizes, seed
 from roadmap_shared.bench import Result, measure, print_section, running_server
-from roadmap_shared.testing.databases import (
-    alembic_config,
-    create_database,
-    drop_database,
-    run_alembic,
-)
+from roadmap_shared.testing.databases import migrated_database
 from roadmap_shared.testing.private_servers import PrivateRedis
 
 STAGE = Path(__file__).resolve().parent.parent
@@ -63,9 +58,8 @@ async def run(base_url: str, redis: PrivateRedis) -> None:
 
 def main() -> None:
     started = time.perf_counter()
-    database_url = create_database(POSTGRES, "bench_conduit_hang")
-    try:
-        run_alembic(alembic_config(STAGE / "alembic.ini", database_url), "upgrade", "head")
+    ini = STAGE / "alembic.ini"
+    with migrated_database(POSTGRES, "bench_conduit_hang", ini) as database_url:
         asyncio.run(seed(database_url, Sizes(users=50, articles=500)))
         with PrivateRedis() as redis:
             env = {
@@ -75,8 +69,6 @@ def main() -> None:
             }
             with running_server("conduit.main:create_app", env) as base_url:
                 asyncio.run(run(base_url, redis))
-    finally:
-        drop_database(POSTGRES, database_url)
     print(f"(took {time.perf_counter() - started:.0f} s)")
 
 

@@ -7,7 +7,6 @@ doing; the ratio says what the endpoint itself costs.
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
+
+from roadmap_shared.testing.live_server import free_port
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
 WARM_UP_REQUESTS = 50
@@ -36,12 +37,6 @@ class Result:
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -2,8 +2,9 @@
 
 import asyncio
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,6 +75,18 @@ def run_alembic(config: Config, action: str, *args: str) -> None:
     """Runs an Alembic command (`upgrade`, `downgrade`, `check`, ...) on a worker thread."""
     with ThreadPoolExecutor(max_workers=1) as executor:
         executor.submit(getattr(command, action), config, *args).result()
+
+
+@contextmanager
+def migrated_database(server_url: str, prefix: str, alembic_ini: Path) -> Iterator[str]:
+    """A database of its own on `server_url`, migrated to head with `alembic_ini`; yields
+    its URL, and drops it afterwards however the block ends."""
+    database_url = create_database(server_url, prefix)
+    try:
+        run_alembic(alembic_config(alembic_ini, database_url), "upgrade", "head")
+        yield database_url
+    finally:
+        drop_database(server_url, database_url)
 
 
 def migrate_down_and_up(config: Config) -> None:

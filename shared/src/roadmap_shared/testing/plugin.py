@@ -54,6 +54,15 @@ from roadmap_shared.testing.services import (
 
 BASE_URL = "http://testserver"
 
+# pytest explains a failed `assert` (the values it compared) only in the modules it rewrites.
+# These hold the checks the stages share; the plugin is loaded before any test imports them.
+pytest.register_assert_rewrite(
+    "roadmap_shared.testing.hostile_input",
+    "roadmap_shared.testing.no_store",
+    "roadmap_shared.testing.redis_down",
+    "roadmap_shared.testing.sign_in",
+)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(

@@ -1,20 +1,11 @@
 """Catalogue administration. Every route needs an admin; every write makes the cached pages
 it affects stale once the transaction has committed (see `shop.catalog.service`)."""
 
-import asyncio
-import logging
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Form, Response, status
 
-from roadmap_shared.errors import (
-    ContentTooLarge,
-    ServiceUnavailable,
-    UnprocessableContent,
-    UnsupportedMediaType,
-    problem_responses,
-)
+from roadmap_shared.errors import problem_responses
 from roadmap_shared.fields import MAX_INT64, BigIdPath, StoredText
 from shop.catalog import service
 from shop.catalog.schemas import (
@@ -33,6 +24,7 @@ from shop.catalog.schemas import (
     product_admin_public,
     variant_admin_public,
 )
+from shop.catalog.uploads import ImageUploadDep
 from shop.dependencies import (
     CatalogCacheDep,
     SessionDep,
@@ -40,10 +32,6 @@ from shop.dependencies import (
     StorageDep,
     get_admin,
 )
-from shop.storage.base import StorageError
-from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
-
-logger = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/admin",
@@ -231,51 +219,22 @@ async def adjust_stock(
 async def upload_product_image(
     *,
     product_id: Annotated[int, Form(ge=1, le=MAX_INT64)],
-    file: Annotated[UploadFile, File(description="The image; its type is read from its bytes")],
+    data: ImageUploadDep,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
     cache: CatalogCacheDep,
     alt_text: Annotated[StoredText, Form(max_length=200)] = "",
 ) -> ImagePublic:
-    await service.get_product_for_admin(session, product_id)
-    data = await file.read(settings.max_image_bytes + 1)
-    if len(data) > settings.max_image_bytes:
-        raise ContentTooLarge(f"The image is larger than {settings.max_image_bytes} bytes")
-    try:
-        info = await asyncio.to_thread(
-            inspect_image,
-            data,
-            min_side=settings.min_image_side,
-            max_side=settings.max_image_side,
-        )
-    except NotAnAcceptedImage as exc:
-        raise UnsupportedMediaType(f"Upload a JPEG, PNG or WebP image: {exc}") from exc
-    except InvalidImage as exc:
-        raise UnprocessableContent(f"The image cannot be used: {exc}") from exc
-
-    # The file is stored before the row is committed. If the commit then fails, a file
-    # nobody refers to is left behind (cheap to sweep); the other order could leave a row
-    # pointing at a file that does not exist (a broken page).
-    key = f"products/{product_id}/{uuid.uuid4().hex}.{info.extension}"
-    try:
-        await storage.save(key, data, info.content_type)
-    except StorageError as exc:
-        # The details (bucket, path, error code) are for the operator, not the client.
-        logger.warning("image storage failed: %s", exc)
-        raise ServiceUnavailable(
-            "The image storage is unavailable; try again later", retry_after_seconds=5
-        ) from exc
     image = await service.add_image(
         session,
         cache,
+        storage,
         product_id=product_id,
-        storage_key=key,
-        content_type=info.content_type,
-        width=info.width,
-        height=info.height,
-        byte_size=len(data),
+        data=data,
         alt_text=alt_text,
+        min_side=settings.min_image_side,
+        max_side=settings.max_image_side,
     )
     return image_public(image, storage.url)
 

@@ -4,7 +4,9 @@ Every write names the cached pages it makes stale (`CatalogCache.forget_*`); the
 once the request's transaction has committed.
 """
 
+import asyncio
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -12,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.after_commit import after_commit
 from roadmap_shared.database import utcnow
-from roadmap_shared.errors import Conflict, NotFound, UnprocessableContent
+from roadmap_shared.errors import (
+    Conflict,
+    NotFound,
+    ServiceUnavailable,
+    UnprocessableContent,
+    UnsupportedMediaType,
+)
 from roadmap_shared.pagination import PageParams
 from shop.catalog import repository
 from shop.catalog.cache import CatalogCache
@@ -28,6 +36,7 @@ from shop.catalog.schemas import (
 from shop.models import Category, Product, ProductImage, Variant
 from shop.models.catalog import MAX_STOCK
 from shop.storage.base import ImageStorage, StorageError
+from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 
 logger = logging.getLogger(__name__)
 
@@ -208,23 +217,46 @@ async def adjust_stock(
 async def add_image(
     session: AsyncSession,
     cache: CatalogCache,
+    storage: ImageStorage,
     *,
     product_id: int,
-    storage_key: str,
-    content_type: str,
-    width: int,
-    height: int,
-    byte_size: int,
+    data: bytes,
     alt_text: str,
+    min_side: int,
+    max_side: int,
 ) -> ProductImage:
+    """Checks the uploaded `data` from its bytes (never the client's name or type), stores
+    it, and adds it to the product after its other images."""
+    await get_product_for_admin(session, product_id)
+    try:
+        # CPU work (Pillow parses the header and checks the structure): off the event loop.
+        info = await asyncio.to_thread(inspect_image, data, min_side=min_side, max_side=max_side)
+    except NotAnAcceptedImage as exc:
+        raise UnsupportedMediaType(f"Upload a JPEG, PNG or WebP image: {exc}") from exc
+    except InvalidImage as exc:
+        raise UnprocessableContent(f"The image cannot be used: {exc}") from exc
+
+    # The file is stored before the row is committed. If the commit then fails, a file
+    # nobody refers to is left behind (cheap to sweep); the other order could leave a row
+    # pointing at a file that does not exist (a broken page).
+    key = f"products/{product_id}/{uuid.uuid4().hex}.{info.extension}"
+    try:
+        await storage.save(key, data, info.content_type)
+    except StorageError as exc:
+        # The details (bucket, path, error code) are for the operator, not the client.
+        logger.warning("image storage failed: %s", exc)
+        raise ServiceUnavailable(
+            "The image storage is unavailable; try again later", retry_after_seconds=5
+        ) from exc
+
     position = await repository.next_image_position(session, product_id)
     image = ProductImage(
         product_id=product_id,
-        storage_key=storage_key,
-        content_type=content_type,
-        width=width,
-        height=height,
-        byte_size=byte_size,
+        storage_key=key,
+        content_type=info.content_type,
+        width=info.width,
+        height=info.height,
+        byte_size=len(data),
         alt_text=alt_text,
         position=position,
     )
