@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.applications import Starlette
 
 from roadmap_shared.testing.stripe_double.errors import StripeError, injected
 from roadmap_shared.testing.stripe_double.params import Params, decode_form
@@ -72,7 +72,7 @@ class Gateway:
         key = request.headers.get("idempotency-key") if method == "POST" else None
         with self.store.lock:
             rule = self._injected_failure(method, path)
-            status, body, headers = self._answer(request, method, path, values, key, rule)
+            status, body, headers = self._answer(request, values, key, rule)
             self.requests.append(
                 RecordedRequest(method, path, key, status, "Idempotent-Replayed" in headers,
                                 values)
@@ -86,12 +86,11 @@ class Gateway:
     def _answer(
         self,
         request: Request,
-        method: str,
-        path: str,
         values: dict[str, Any],
         key: str | None,
         rule: FailureRule | None,
     ) -> tuple[int, JSONObject, dict[str, str]]:
+        method, path = request.method, request.url.path
         request_id = new_id("req_", 14)
         headers = {"Request-Id": request_id}
         if key is not None:

@@ -198,7 +198,7 @@ def _invoice(
             id=new_id("il_"),
             amount=amount,
             currency=subscription["currency"],
-            description=f"{quantity} × {item['price']['product']}"
+            description=f"{quantity} x {item['price']['product']}"
             + (" (proration)" if proration else ""),
             discount_amounts=[],
             discountable=not proration,
@@ -484,7 +484,10 @@ def list_subscriptions(store: Store, params: Params) -> JSONObject:
     if params.has("customer"):
         found = [sub for sub in found if sub["customer"] == params.text("customer")]
     return paginate(
-        found, "/v1/subscriptions", params.integer("limit", minimum=1), params.text("starting_after")
+        found,
+        "/v1/subscriptions",
+        params.integer("limit", minimum=1),
+        params.text("starting_after"),
     )
 
 

@@ -124,9 +124,7 @@ def expire_session(store: Store, session_id: str, context: RequestContext) -> JS
     return session
 
 
-def complete_session(
-    store: Store, session_id: str, payment_method: str, email: str
-) -> JSONObject:
+def complete_session(store: Store, session_id: str, payment_method: str, email: str) -> JSONObject:
     """The customer pays on the hosted page: what Stripe then does, and its events."""
     context = RequestContext()
     session = _open(store, session_id, "completed")

@@ -3,7 +3,6 @@
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -13,18 +12,18 @@ from typing import Self
 import httpx
 import uvicorn
 
+from roadmap_shared.testing.private_servers import free_port
 from roadmap_shared.testing.stripe_double import billing, checkout, refunds
-from roadmap_shared.testing.stripe_double.app import FailureRule, Gateway, RecordedRequest, build_app
+from roadmap_shared.testing.stripe_double.app import (
+    FailureRule,
+    Gateway,
+    RecordedRequest,
+    build_app,
+)
 from roadmap_shared.testing.stripe_double.store import RequestContext, Store
 from roadmap_shared.testing.stripe_double.templates import JSONObject
 
 STARTUP_SECONDS = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class StripeDouble:
@@ -41,7 +40,7 @@ class StripeDouble:
     def __init__(self, *, hang_seconds: float = 5.0) -> None:
         self.store = Store()
         self._gateway = Gateway(self.store, hang_seconds=hang_seconds)
-        self._port = _free_port()
+        self._port = free_port()
         self._server = uvicorn.Server(
             uvicorn.Config(
                 build_app(self._gateway),

@@ -3,6 +3,7 @@
 read with the checks Stripe applies (unknown, missing and malformed parameters)."""
 
 import re
+from itertools import pairwise
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,14 +19,15 @@ def decode_form(body: str) -> dict[str, Any]:
         head, _, rest = name.partition("[")
         steps = [head, *_BRACKETS.findall("[" + rest)] if rest else [head]
         node: dict[str, Any] = root
-        for step, following in zip(steps, steps[1:], strict=False):
+        for step, following in pairwise(steps):
             node = node.setdefault(step, {})
             if following == "":  # `e[]=x`: a list appended to in order
                 node.setdefault("", []).append(value)
                 break
         else:
             node[steps[-1]] = value
-    return _lists(root)
+    decoded: dict[str, Any] = _lists(root)
+    return decoded
 
 
 def _lists(node: Any) -> Any:

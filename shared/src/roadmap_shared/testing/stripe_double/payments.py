@@ -184,7 +184,9 @@ def confirm_payment_intent(
 ) -> JSONObject:
     params.allow("payment_method", "return_url", "off_session", "receipt_email")
     intent = store.get("payment_intent", intent_id)
-    return confirm(store, intent, params.text("payment_method") or intent["payment_method"], context)
+    return confirm(
+        store, intent, params.text("payment_method") or intent["payment_method"], context
+    )
 
 
 def confirm(
@@ -197,8 +199,7 @@ def confirm(
         )
     if intent["status"] not in CONFIRMABLE:
         raise unexpected_state(
-            "You cannot confirm this PaymentIntent because it has a status of "
-            f"{intent['status']}."
+            f"You cannot confirm this PaymentIntent because it has a status of {intent['status']}."
         )
     if payment_method is None:
         raise unexpected_state(

@@ -24,7 +24,8 @@ def _retrieve(object_type: str) -> Handler:
 def _list_events(store: Store, _: str, params: Params, __: RequestContext) -> JSONObject:
     params.allow("type", "types", "limit", "starting_after", "created")
     found = store.event_log[::-1]
-    wanted = params.strings("types") or ([params.text("type")] if params.has("type") else [])
+    one_type = params.text("type")
+    wanted = params.strings("types") or ([one_type] if one_type is not None else [])
     if wanted:
         found = [event for event in found if event["type"] in wanted]
     return paginate(
@@ -58,7 +59,8 @@ ROUTES = [
     _route("POST", "/v1/prices", lambda s, _, p, __: catalog.create_price(s, p)),
     _route("GET", "/v1/prices", lambda s, _, p, __: catalog.list_prices(s, p)),
     _route("GET", "/v1/prices/{id}", _retrieve("price")),
-    _route("POST", "/v1/payment_intents", lambda s, _, p, c: payments.create_payment_intent(s, p, c)),
+    _route("POST", "/v1/payment_intents",
+           lambda s, _, p, c: payments.create_payment_intent(s, p, c)),
     _route("GET", "/v1/payment_intents/{id}", _retrieve("payment_intent")),
     _route("POST", "/v1/payment_intents/{id}/confirm", payments.confirm_payment_intent),
     _route("POST", "/v1/payment_intents/{id}/cancel", payments.cancel_payment_intent),

@@ -63,8 +63,10 @@ def blank(object_type: str) -> JSONObject:
     """A new object of this type: Stripe's keys, every value null (nested objects too,
     since Stripe sends null for an optional object that does not apply), lists empty,
     `metadata` empty, `livemode` false."""
-    obj = {key: None if isinstance(value, dict) else _blank(value) for key, value in
-           example(object_type).items()}
+    obj = {
+        key: None if isinstance(value, dict) else _blank(value)
+        for key, value in example(object_type).items()
+    }
     obj["object"] = object_type
     if "metadata" in obj:
         obj["metadata"] = {}
