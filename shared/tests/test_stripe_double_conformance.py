@@ -188,10 +188,13 @@ def served() -> Any:
                 response = http.get(path.format(obj["id"]))
                 assert response.status_code == 200, response.text
                 objects.append(response.json())
-            expanded = http.get(
-                "/v1/payment_intents", params={"expand[]": "data.latest_charge"}
-            )  # not served: a list of intents is not among the double's endpoints
-            assert expanded.status_code == 404
+            # Expanded ids become whole objects, which must match their own type's example.
+            for obj in double.store.all("payment_intent"):
+                expanded = http.get(
+                    f"/v1/payment_intents/{obj['id']}",
+                    params={"expand[]": ["latest_charge", "customer"]},
+                )
+                objects.append(expanded.json())
             lists = [
                 http.get(path).json()
                 for path in ("/v1/events", "/v1/balance_transactions", "/v1/invoices")
@@ -201,6 +204,11 @@ def served() -> Any:
 
 def test_every_served_type_is_produced(served: Any) -> None:
     assert types_within(served["objects"]) >= set(SERVED_TYPES)
+
+
+def test_expanded_fields_are_served_as_objects(served: Any) -> None:
+    intents = [obj for obj in served["objects"] if obj["object"] == "payment_intent"]
+    assert any(isinstance(intent["latest_charge"], dict) for intent in intents)
 
 
 def test_every_state_change_is_recorded_as_an_event(served: Any) -> None:
