@@ -116,6 +116,20 @@ def test_the_same_key_with_other_parameters_is_an_idempotency_error(
     assert raised.value.http_status == 400
 
 
+def test_a_request_refused_for_its_parameters_leaves_its_key_free(
+    client: stripe.StripeClient,
+) -> None:
+    """Stripe saves a result only once the endpoint started executing."""
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.payment_intents.create(
+            params={"amount": 10, "currency": "usd"}, options={"idempotency_key": "order-2"}
+        )
+    intent = client.v1.payment_intents.create(
+        params={"amount": 1000, "currency": "usd"}, options={"idempotency_key": "order-2"}
+    )
+    assert intent.amount == 1000
+
+
 def test_a_decline_is_replayed_too(
     client: stripe.StripeClient, stripe_double: StripeDouble
 ) -> None:
