@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from roadmap_shared.testing import localstripe_server
 from roadmap_shared.testing.private_servers import free_port, wait_until_listening
 
 STOP_SECONDS = 10
@@ -16,7 +17,7 @@ def localstripe() -> Iterator[str]:
     """Yields the base URL of a fresh localstripe, e.g. `http://127.0.0.1:40123`."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own module, a fixed command
-        [sys.executable, "-m", "roadmap_shared.testing.localstripe_server", "--port", str(port)],
+        [sys.executable, "-m", localstripe_server.__name__, "--port", str(port)],
         stdout=subprocess.DEVNULL,  # its access log; errors still reach stderr
     )
     try:

@@ -11,11 +11,13 @@ imported by application code:
 
 import argparse
 
-from aiohttp import web
-from localstripe import resources, server
-
 
 def main() -> None:
+    # Imported here, in the separate process only: importing this module (as
+    # `roadmap_shared.testing.localstripe` does, to name it) loads nothing of localstripe.
+    from aiohttp import web  # noqa: PLC0415
+    from localstripe import resources, server  # noqa: PLC0415
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     port = parser.parse_args().port

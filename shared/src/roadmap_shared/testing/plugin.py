@@ -12,8 +12,6 @@ connections must see (those requests, a worker); both empty the tables afterward
 Helpers: `query_counter()` counts SQL statements; `alembic_config` drives migrations.
 Fault tests: `private_postgres` and `private_redis` are servers of the test module's own,
 to kill, hang and bring back (see `roadmap_shared.testing.private_servers`).
-Stripe: `stripe_double` is a fresh Stripe test double for the test (see
-`roadmap_shared.testing.stripe_double`); `localstripe_url` is localstripe's address.
 """
 
 import os
@@ -44,7 +42,6 @@ from roadmap_shared.testing.databases import (
     drop_database,
     run_alembic,
 )
-from roadmap_shared.testing.localstripe import localstripe
 from roadmap_shared.testing.private_servers import PrivatePostgres, PrivateRedis
 from roadmap_shared.testing.queries import QueryLog, count_queries
 from roadmap_shared.testing.services import (
@@ -54,7 +51,6 @@ from roadmap_shared.testing.services import (
     Service,
     ServiceNotFound,
 )
-from roadmap_shared.testing.stripe_double import StripeDouble
 
 BASE_URL = "http://testserver"
 
@@ -327,23 +323,6 @@ def private_redis() -> Iterator[PrivateRedis]:
     `.paused()` as for `private_postgres`."""
     with PrivateRedis() as server:
         yield server
-
-
-# --- Stripe ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def stripe_double() -> Iterator[StripeDouble]:
-    """A fresh, empty Stripe double on loopback (`.base_url`), with its test controls."""
-    with StripeDouble() as double:
-        yield double
-
-
-@pytest.fixture(scope="module")
-def localstripe_url() -> Iterator[str]:
-    """The base URL of localstripe, a Stripe emulator run for this test module alone."""
-    with localstripe() as url:
-        yield url
 
 
 def pytest_configure(config: pytest.Config) -> None:
