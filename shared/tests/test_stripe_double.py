@@ -193,6 +193,20 @@ def test_a_card_that_needs_authentication_requires_action(client: stripe.StripeC
     assert intent.next_action is not None
 
 
+@pytest.mark.parametrize(
+    ("succeeds", "status"), [(True, "succeeded"), (False, "requires_payment_method")]
+)
+def test_authentication_settles_an_intent_that_requires_action(
+    client: stripe.StripeClient, stripe_double: StripeDouble, succeeds: bool, status: str
+) -> None:
+    intent = client.v1.payment_intents.create(
+        params={"amount": 1000, "currency": "usd",
+                "payment_method": "pm_card_authenticationRequired", "confirm": True}
+    )  # fmt: skip
+    stripe_double.authenticate(intent.id, succeeds=succeeds)
+    assert client.v1.payment_intents.retrieve(intent.id).status == status
+
+
 def test_a_succeeded_intent_cannot_be_confirmed_or_canceled(client: stripe.StripeClient) -> None:
     intent = paid_intent(client)
     for attempt in (client.v1.payment_intents.confirm, client.v1.payment_intents.cancel):

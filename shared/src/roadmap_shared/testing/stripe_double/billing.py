@@ -273,8 +273,7 @@ def _invoice(
                 ),
                 type="subscription_details",
             ),
-            period_end=first["current_period_end"] if billing_reason != "subscription_cycle"
-            else first["current_period_start"],
+            period_end=first["current_period_end"],
             period_start=first["current_period_start"],
             post_payment_credit_notes_amount=0,
             pre_payment_credit_notes_amount=0,

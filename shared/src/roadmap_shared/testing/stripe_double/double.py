@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 
 from roadmap_shared.testing.private_servers import free_port
-from roadmap_shared.testing.stripe_double import billing, checkout, refunds
+from roadmap_shared.testing.stripe_double import billing, checkout, payments, refunds
 from roadmap_shared.testing.stripe_double.app import (
     FailureRule,
     Gateway,
@@ -128,7 +128,8 @@ class StripeDouble:
         payment_method: str = "pm_card_visa",
         email: str = "customer@example.com",
     ) -> JSONObject:
-        """The customer pays on the hosted page (a declining card leaves it open)."""
+        """The customer pays on the hosted page. A declining card raises the decline
+        (`StripeError`, 402) and leaves the session open, as the page would."""
         with self.store.lock:
             return checkout.complete_session(self.store, session_id, payment_method, email)
 
@@ -141,6 +142,14 @@ class StripeDouble:
         """As `pay_next_invoice`, with the card declined: the subscription goes past due."""
         with self.store.lock:
             return billing.next_invoice(self.store, subscription_id, pays=False)
+
+    def authenticate(self, payment_intent_id: str, *, succeeds: bool = True) -> JSONObject:
+        """The customer completes 3-D Secure (or fails it) for an intent in
+        `requires_action`: it then succeeds (or needs another payment method)."""
+        with self.store.lock:
+            return payments.authenticate(
+                self.store, payment_intent_id, succeeds=succeeds, context=RequestContext()
+            )
 
     def open_dispute(
         self, charge_id: str, *, reason: str = "fraudulent", amount: int | None = None

@@ -215,6 +215,21 @@ def confirm(
     return settle(store, intent, card, context)
 
 
+def authenticate(
+    store: Store, intent_id: str, *, succeeds: bool, context: RequestContext
+) -> JSONObject:
+    """The customer passes (or fails) 3-D Secure for an intent that requires action."""
+    intent = store.get("payment_intent", intent_id)
+    if intent["status"] != "requires_action":
+        raise ValueError(f"{intent_id} is {intent['status']}, not requires_action")
+    if succeeds:
+        return settle(store, intent, card_for(intent["payment_method"]), context)
+    intent.update(status="requires_payment_method", next_action=None,
+                  last_payment_error={"type": "card_error"})  # fmt: skip
+    store.emit("payment_intent.payment_failed", intent, context)
+    return intent
+
+
 def settle(store: Store, intent: JSONObject, card: TestCard, context: RequestContext) -> JSONObject:
     """Charges the card: the intent succeeds, or fails with Stripe's decline (402)."""
     charge = store.add(new_charge(store, intent, card))
