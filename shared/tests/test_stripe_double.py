@@ -326,8 +326,8 @@ def test_a_conflict_is_retried_too(stripe_double: StripeDouble) -> None:
 
 
 def test_a_timeout_after_the_effect_is_retried_into_a_replay() -> None:
-    with StripeDouble(hang_seconds=2) as double:
-        client = client_for(double.base_url, retries=1, timeout=0.5)
+    with StripeDouble(hang_seconds=3) as double:
+        client = client_for(double.base_url, retries=1, timeout=1)
         double.fail_next("POST", "/v1/refunds", timeout=True)
         intent = paid_intent(client)
         refund = client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 400})
