@@ -2,6 +2,10 @@ import pytest
 from fastapi import FastAPI
 
 from roadmap_shared.settings import AppSettings, Environment
+from roadmap_shared.testing.stripe_fixtures import (  # noqa: F401  (pytest collects them)
+    localstripe_url,
+    stripe_double,
+)
 from tests.sample_app.main import build_app
 
 ALLOWED_ORIGIN = "https://app.example.com"

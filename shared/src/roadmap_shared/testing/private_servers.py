@@ -31,7 +31,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_until_listening(port: int, process: "subprocess.Popen[bytes] | None" = None) -> None:
+def wait_until_listening(port: int, process: "subprocess.Popen[bytes] | None" = None) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -128,7 +128,7 @@ class PrivateRedis(_PrivateServer):
         command += ["--save", "", "--appendonly", "no"]
         # Fixed program, arguments we built: nothing here comes from outside.
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
-        _wait_until_listening(self.port, self._process)
+        wait_until_listening(self.port, self._process)
 
     def stop(self) -> None:
         """Kills the server (SIGKILL); `start` brings it back, empty, on the same port."""
@@ -170,7 +170,7 @@ class PrivatePostgres(_PrivateServer):
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self._directory} -F"
         log = str(self._directory / "server.log")
         self._run("pg_ctl", "start", "-w", "-D", str(self._data), "-l", log, "-o", options)
-        _wait_until_listening(self.port)
+        wait_until_listening(self.port)
 
     def stop(self) -> None:
         """Kills the server at once (immediate shutdown); `start` brings it back."""
