@@ -11,9 +11,9 @@ from fastapi import FastAPI, Request
 from stripe.params import SubscriptionCreateParams
 
 from roadmap_shared.settings import AppSettings, Environment
+from roadmap_shared.testing.live_server import live_server
 from roadmap_shared.testing.stripe_double import StripeDouble
 from roadmap_shared.testing.stripe_double.params import decode_form
-from tests.live_server import live_server
 from tests.stripe_clients import client_for
 
 

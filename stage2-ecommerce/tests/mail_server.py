@@ -12,7 +12,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthenticatorType, AuthResult, Envelope, LoginPassword, Session
 
-from roadmap_shared.testing.live_server import free_port
+from roadmap_shared.testing.private_servers import free_port
 
 
 @dataclass(frozen=True)

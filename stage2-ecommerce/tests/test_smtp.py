@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
-from roadmap_shared.testing.live_server import free_port
+from roadmap_shared.testing.private_servers import free_port
 from shop.jobs.mail import MailDeliveryError, MailRejected
 from shop.jobs.smtp import SmtpMailer
 from tests.mail_server import Mailbox, accept_only, smtp_server

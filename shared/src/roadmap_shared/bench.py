@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from roadmap_shared.testing.live_server import free_port
+from roadmap_shared.testing.private_servers import free_port
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
 WARM_UP_REQUESTS = 50

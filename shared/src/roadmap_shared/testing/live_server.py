@@ -19,18 +19,11 @@ from fastapi import FastAPI
 
 from roadmap_shared.serve import uvicorn_options
 from roadmap_shared.settings import AppSettings
+from roadmap_shared.testing.private_servers import free_port
 
 STARTUP_SECONDS = 10
 # Only bounds a test that would otherwise hang; the server is expected to answer long before.
 READ_TIMEOUT_SECONDS = 10
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (the server binds it a moment later)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

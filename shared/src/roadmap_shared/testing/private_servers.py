@@ -26,6 +26,7 @@ POSTGRES_OS_USER = "postgres"
 
 
 def free_port() -> int:
+    """A port nothing listens on right now (the server binds it a moment later)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
