@@ -20,7 +20,7 @@ TODO = (
 )
 
 
-async def listed(client: AsyncClient, **params: object) -> list[dict[str, Any]]:
+async def listed(client: AsyncClient, **params: str) -> list[dict[str, Any]]:
     response = await client.get("/products", params=params)
     assert response.status_code == 200, f"{TODO}: {response.text}"
     items: list[dict[str, Any]] = response.json()["items"]
