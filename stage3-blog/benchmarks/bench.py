@@ -5,8 +5,8 @@ tags) twice: with the caches off, so every read goes to PostgreSQL, then on. Eac
 is a ratio to `/healthz` of the same server in the same run, with the server's CPU
 milliseconds per request.
 
-Uses the services the tests use (TEST_POSTGRES_URL, TEST_REDIS_URL); finishes in well
-under 90 seconds and drops its database at the end.
+Uses the services the tests use (TEST_POSTGRES_URL, TEST_REDIS_URL); takes a few minutes
+and drops its database at the end.
 """
 
 import asyncio
