@@ -10,7 +10,7 @@ import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -87,6 +87,11 @@ async def client(
         AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as http,
     ):
         yield http
+    # These requests committed for real: leave the table as the next test expects it.
+    cleanup = Database(database_url)
+    async with cleanup.engine.begin() as connection:
+        await connection.execute(delete(Note))
+    await cleanup.dispose()
 
 
 async def test_a_read_sends_its_statement_and_nothing_else(client: AsyncClient, wire: Wire) -> None:
