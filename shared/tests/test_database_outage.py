@@ -22,9 +22,9 @@ from tests.sample_app.models import Base
 
 CONNECT_TIMEOUT_SECONDS = 1.0
 STATEMENT_TIMEOUT_SECONDS = 1.0
-# A hung server costs at most: the pre-ping and the statement (each the statement timeout
-# plus the client's grace), a new connection, and the rollback. Far below "as long as it
-# hangs", which here is forever.
+# A hung server costs at most: the statement (the statement timeout plus the client's
+# grace), a new connection, and the rollback, with room for one more statement. Far below
+# "as long as it hangs", which here is forever.
 WORST_CASE_SECONDS = (
     3 * (STATEMENT_TIMEOUT_SECONDS + CLIENT_TIMEOUT_GRACE_SECONDS) + CONNECT_TIMEOUT_SECONDS
 )

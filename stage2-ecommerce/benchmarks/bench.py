@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert, select
 
-from roadmap_shared.bench import Request, Result, measure, print_section, running_server
+from roadmap_shared.bench import Request, Result, Server, measure, print_section, served
 from roadmap_shared.database import Database
 from roadmap_shared.settings import Environment
 from roadmap_shared.testing.databases import migrated_database
@@ -110,10 +110,10 @@ async def prepare_buyers(settings: Settings) -> tuple[list[dict[str, str]], list
     return [headers(u) for u in users[:BUYERS]], [headers(u) for u in users[BUYERS:]]
 
 
-async def catalogue(base_url: str, ids: list[int], label: str) -> list[Result]:
+async def catalogue(server: Server, ids: list[int], label: str) -> list[Result]:
     lists = itertools.cycle([*(f"/products?page={n}" for n in range(1, 6)), "/products?q=wool"])
     details = itertools.cycle([f"/products/{product_id}" for product_id in ids])
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         # Warm up: connections, and (when caching) every key the runs will read.
         for path in [*itertools.islice(lists, 6), *itertools.islice(details, len(ids))]:
             await client.get(path)
@@ -124,6 +124,7 @@ async def catalogue(base_url: str, ids: list[int], label: str) -> list[Result]:
                 lambda c: c.get(next(lists)),
                 total=300,
                 concurrency=CONCURRENCY,
+                cpu=server.cpu_seconds,
             ),
             await measure(
                 client,
@@ -131,14 +132,20 @@ async def catalogue(base_url: str, ids: list[int], label: str) -> list[Result]:
                 lambda c: c.get(next(details)),
                 total=600,
                 concurrency=CONCURRENCY,
+                cpu=server.cpu_seconds,
             ),
         ]
 
 
-async def baseline(base_url: str) -> Result:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+async def baseline(server: Server) -> Result:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         return await measure(
-            client, "GET /healthz", lambda c: c.get("/healthz"), total=1000, concurrency=CONCURRENCY
+            client,
+            "GET /healthz",
+            lambda c: c.get("/healthz"),
+            total=1000,
+            concurrency=CONCURRENCY,
+            cpu=server.cpu_seconds,
         )
 
 
@@ -152,9 +159,9 @@ def checkout_as(buyers: Iterator[dict[str, str]]) -> Request:
 
 
 async def checkouts(
-    base_url: str, hot_buyers: list[dict[str, str]], spread_buyers: list[dict[str, str]]
+    server: Server, hot_buyers: list[dict[str, str]], spread_buyers: list[dict[str, str]]
 ) -> list[Result]:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         return [
             await measure(
                 client,
@@ -162,6 +169,7 @@ async def checkouts(
                 checkout_as(iter(hot_buyers)),
                 total=BUYERS,
                 concurrency=CONCURRENCY,
+                cpu=server.cpu_seconds,
             ),
             await measure(
                 client,
@@ -169,6 +177,7 @@ async def checkouts(
                 checkout_as(iter(spread_buyers)),
                 total=BUYERS,
                 concurrency=CONCURRENCY,
+                cpu=server.cpu_seconds,
             ),
         ]
 
@@ -183,7 +192,7 @@ def main() -> None:
         env = {
             "SHOP_ENVIRONMENT": Environment.DEVELOPMENT.value,
             "SHOP_DATABASE_URL": database_url,
-            "SHOP_REDIS_URL": f"{redis}/3",
+            "SHOP_REDIS_URL": os.environ.get("BENCH_REDIS_URL", f"{redis}/3"),
             # A namespace of its own: no key from an earlier run (or the tests) is ever read.
             "SHOP_CACHE_NAMESPACE": f"bench-{uuid.uuid4().hex[:8]}",
             "SHOP_MEDIA_DIR": media,
@@ -194,13 +203,13 @@ def main() -> None:
         ids = asyncio.run(product_ids(settings))
         hot_buyers, spread_buyers = asyncio.run(prepare_buyers(settings))
 
-        with running_server(APP, {**env, "SHOP_CACHE_ENABLED": "false"}) as base_url:
-            cold_base = asyncio.run(baseline(base_url))
-            cold = asyncio.run(catalogue(base_url, ids, "cold"))
-        with running_server(APP, env) as base_url:
-            base = asyncio.run(baseline(base_url))
-            cached = asyncio.run(catalogue(base_url, ids, "cached"))
-            bought = asyncio.run(checkouts(base_url, hot_buyers, spread_buyers))
+        with served(APP, {**env, "SHOP_CACHE_TTL_SECONDS": "0"}) as server:
+            cold_base = asyncio.run(baseline(server))
+            cold = asyncio.run(catalogue(server, ids, "cold"))
+        with served(APP, env) as server:
+            base = asyncio.run(baseline(server))
+            cached = asyncio.run(catalogue(server, ids, "cached"))
+            bought = asyncio.run(checkouts(server, hot_buyers, spread_buyers))
 
     print_section(
         "stage-2-ecommerce: catalogue, cache off (every read hits PostgreSQL)", cold, cold_base

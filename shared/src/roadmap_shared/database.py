@@ -3,6 +3,19 @@ declarative base with a naming convention and timestamp columns.
 
 A request's session commits when the handler returns and rolls back when it raises, before
 the response is sent, so a client never sees success for a write that was not committed.
+
+Every round trip to PostgreSQL costs the request latency and the app CPU (a send, a wake-up,
+a parse), so the session sends nothing the request did not ask for:
+
+- No ping before each checkout. asyncpg notices by itself when the server closes a
+  connection (a restart, `pg_terminate_backend`, an idle timeout): such a connection is
+  dropped at checkout and another one taken, with no round trip. A connection that dies
+  mid-request fails that request with a 503 (`roadmap_shared.outages`), and the pool then
+  replaces every connection opened before the failure.
+- No transaction for a read. A GET or HEAD request's statements run in autocommit: under
+  PostgreSQL's default isolation (READ COMMITTED) every statement takes its own snapshot
+  even inside a transaction, so BEGIN and COMMIT would add two round trips and no
+  consistency. Writes keep BEGIN ... COMMIT around the whole request.
 """
 
 from collections.abc import AsyncIterator
@@ -10,9 +23,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, func, text
+from sqlalchemy import DateTime, MetaData, event, func, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from roadmap_shared.after_commit import run_pending_effects
 from roadmap_shared.settings import (
@@ -59,6 +75,46 @@ class TimestampMixin:
 # The server cancels a slow statement itself and keeps the connection; the client's own
 # timer, this much later, catches a server that does not answer at all.
 CLIENT_TIMEOUT_GRACE_SECONDS = 1.0
+# Connections are replaced at checkout once this old: a server-side backend's memory (its
+# caches of plans and catalogue rows) only grows, and a new connection follows a changed
+# DNS name after a failover. Once per half hour per connection costs nothing measurable.
+POOL_RECYCLE_SECONDS = 1800
+# Safe methods (RFC 9110) only read: their sessions run without BEGIN and COMMIT.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
+class ReadOnlyRequestError(RuntimeError):
+    """A GET or HEAD handler tried to write. Its statements run in autocommit, so each
+    write would commit on its own, and a failure halfway would leave half of them."""
+
+
+class ReadSession(Session):
+    """The session of a GET or HEAD request: it refuses to write (`ReadOnlyRequestError`)."""
+
+
+@event.listens_for(ReadSession, "do_orm_execute")
+def _refuse_write_statements(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlyRequestError("a GET or HEAD request must not write")
+
+
+@event.listens_for(ReadSession, "before_flush")
+def _refuse_flushes(session: Session, *_: object) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlyRequestError("a GET or HEAD request must not write")
+
+
+def _refuse_closed_connection(
+    dbapi_connection: DBAPIConnection,
+    _record: ConnectionPoolEntry,
+    _proxy: PoolProxiedConnection,
+) -> None:
+    """At checkout: a connection the server has closed is thrown away and the pool takes
+    another (`DisconnectionError` asks it to). asyncpg saw the close when it happened, so
+    asking costs no round trip, unlike `pool_pre_ping`, which sent three (BEGIN; ;ROLLBACK)
+    before every request."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 class Database:
@@ -85,7 +141,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=pool_timeout_seconds,
-            pool_pre_ping=True,
+            pool_recycle=POOL_RECYCLE_SECONDS,
             # asyncpg's options: the first two are client-side timers, the server setting
             # makes PostgreSQL cancel the statement (and free its locks) by itself.
             connect_args={
@@ -96,8 +152,15 @@ class Database:
                 },
             },
         )
+        event.listen(self.engine.sync_engine, "checkout", _refuse_closed_connection)
         # Objects stay readable after commit, so a handler can return what it just saved.
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The same pool; each statement commits by itself, so no BEGIN/COMMIT is sent.
+        self.read_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            sync_session_class=ReadSession,
+            expire_on_commit=False,
+        )
 
     @classmethod
     def from_settings(
@@ -123,9 +186,16 @@ class Database:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session; the app keeps its `Database` in `app.state.database`.
 
-    What services registered with `after_commit` runs once the commit has succeeded; an
-    exception skips it, and the session (with what was registered) is thrown away."""
+    A GET or HEAD reads without a transaction (see the module's docstring). Any other
+    request runs in one transaction; what services registered with `after_commit` runs
+    once the commit has succeeded; an exception skips it, and the session (with what was
+    registered) is thrown away."""
     database: Database = request.app.state.database
+    if request.method in READ_ONLY_METHODS:
+        async with database.read_sessionmaker() as session:
+            yield session
+            await run_pending_effects(session)
+        return
     async with database.sessionmaker() as session:
         async with session.begin():
             yield session

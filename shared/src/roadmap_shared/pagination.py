@@ -36,7 +36,7 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.size
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = (
         DEFAULT_PAGE_SIZE

@@ -50,7 +50,7 @@ get_app_settings = app_state_getter("settings", Settings)
 get_hashing_slots = app_state_getter("hashing_slots", asyncio.Semaphore)
 
 
-def get_email_outbox(request: Request) -> EmailOutbox:
+async def get_email_outbox(request: Request) -> EmailOutbox:
     outbox: EmailOutbox = request.app.state.email_outbox
     return outbox
 

@@ -33,7 +33,7 @@ get_app_settings = app_state_getter("settings", Settings)
 get_catalog_cache = app_state_getter("catalog_cache", CatalogCache)
 
 
-def get_storage(request: Request) -> ImageStorage:
+async def get_storage(request: Request) -> ImageStorage:
     # Written out: `ImageStorage` is a Protocol, which `app_state_getter` cannot take.
     storage: ImageStorage = request.app.state.storage
     return storage

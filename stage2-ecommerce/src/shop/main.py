@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = storage
     cache = (
         Cache(resources.redis, namespace=settings.cache_namespace, breaker=resources.redis_breaker)
-        if settings.cache_enabled
+        if settings.cache_ttl_seconds
         else None
     )
     app.state.catalog_cache = CatalogCache(cache, ttl_seconds=settings.cache_ttl_seconds)

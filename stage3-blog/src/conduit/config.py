@@ -35,8 +35,9 @@ class Settings(TokenSettings, DatabaseSettings):
 
     # How long anonymous article lists and the tag list may be served from Redis. Writes
     # invalidate them at once; the TTL only bounds staleness when an invalidation is lost.
-    article_list_cache_seconds: int = Field(default=30, gt=0)
-    tags_cache_seconds: int = Field(default=300, gt=0)
+    # 0 turns that cache off: every read goes to PostgreSQL (to measure it, or to debug).
+    article_list_cache_seconds: int = Field(default=30, ge=0)
+    tags_cache_seconds: int = Field(default=300, ge=0)
 
 
 @lru_cache

@@ -1,11 +1,32 @@
-"""The catalogue's SQL: listing with filters and full-text search, the category tree."""
+"""The catalogue's SQL: listing with filters and full-text search, the category tree.
+
+The public reads (a page of products, one product) return rows, not ORM objects, and
+PostgreSQL nests each product's variants and images into JSON arrays itself
+(`json_agg(json_build_object(...))` in a subquery per product): one statement and one
+round trip for a whole page, and nothing for the ORM to build, track and link. The admin
+reads and every write load `Product` objects, where tracking changes is the point.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple, TypedDict
 
-from sqlalchemy import CTE, ColumnElement, Select, cast, func, literal, select, update
-from sqlalchemy.dialects.postgresql import REGCONFIG, insert
+from sqlalchemy import (
+    CTE,
+    JSON,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects.postgresql import REGCONFIG, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -86,6 +107,93 @@ async def is_in_subtree(session: AsyncSession, *, root_id: int, candidate_id: in
 # --- products -------------------------------------------------------------------------
 
 
+class VariantFields(TypedDict):
+    """A variant as public responses show it, built by PostgreSQL (`_variants_json`)."""
+
+    id: int
+    sku: str
+    name: str
+    price: dict[str, Any]  # {"amount": 1999, "currency": "EUR"}
+    in_stock: bool
+
+
+class ImageFields(TypedDict):
+    """An image as stored; the response turns `storage_key` into a URL."""
+
+    id: int
+    storage_key: str
+    width: int
+    height: int
+    alt_text: str
+
+
+class ProductRow(NamedTuple):
+    id: int
+    name: str
+    description: str
+    category_id: int
+    created_at: datetime
+    updated_at: datetime
+    variants: list[VariantFields]  # by id
+    images: list[ImageFields]  # in gallery order
+
+
+def _json_array(element: ColumnElement[Any], *order_by: Any, where: ColumnElement[bool]) -> Any:
+    """`[element, ...]` of the rows matching `where`, in order; `[]` when there are none
+    (`json_agg` of no rows is NULL)."""
+    aggregated = func.json_agg(aggregate_order_by(element, *order_by))
+    return (
+        select(func.coalesce(aggregated, text("'[]'::json")))
+        .where(where)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+
+
+def _variants_json() -> ScalarSelect[Any]:
+    variant = func.json_build_object(
+        "id", Variant.id,
+        "sku", Variant.sku,
+        "name", Variant.name,
+        "price", func.json_build_object(
+            "amount", Variant.price_amount, "currency", Variant.currency
+        ),
+        # Customers see whether a variant is in stock, never how many are left.
+        "in_stock", Variant.stock > 0,
+    )  # fmt: skip
+    result: ScalarSelect[Any] = _json_array(
+        variant, Variant.id, where=Variant.product_id == Product.id
+    )
+    return result
+
+
+def _images_json() -> ScalarSelect[Any]:
+    image = func.json_build_object(
+        "id", ProductImage.id,
+        "storage_key", ProductImage.storage_key,
+        "width", ProductImage.width,
+        "height", ProductImage.height,
+        "alt_text", ProductImage.alt_text,
+    )  # fmt: skip
+    result: ScalarSelect[Any] = _json_array(
+        image, ProductImage.position, ProductImage.id, where=ProductImage.product_id == Product.id
+    )
+    return result
+
+
+def _product_rows() -> Select[*tuple[Any, ...]]:
+    return select(
+        Product.id,
+        Product.name,
+        Product.description,
+        Product.category_id,
+        Product.created_at,
+        Product.updated_at,
+        type_coerce(_variants_json(), JSON),
+        type_coerce(_images_json(), JSON),
+    )
+
+
 def _with_variants_and_images(query: Select[Product]) -> Select[Product]:
     # One extra query per relationship for the whole page (`WHERE product_id IN (...)`),
     # whatever the page size: no N+1.
@@ -101,9 +209,16 @@ async def get_product(
     return await session.scalar(query)
 
 
+async def get_public_product(session: AsyncSession, product_id: int) -> ProductRow | None:
+    """A product of the catalogue (not archived) as its page shows it, in one statement."""
+    query = _product_rows().where(Product.id == product_id, Product.archived_at.is_(None))
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else ProductRow(*row)
+
+
 async def list_products(
     session: AsyncSession, filters: ProductFilters, page: PageParams
-) -> tuple[Sequence[Product], int]:
+) -> tuple[list[ProductRow], int]:
     """A page of catalogue products (not archived, with at least one variant) and the
     number of products matching `filters` in all."""
     # Per product: its lowest price and whether any variant is in stock, to filter and
@@ -118,7 +233,7 @@ async def list_products(
         .subquery("summary")
     )
     query = (
-        select(Product)
+        _product_rows()
         .join(summary, summary.c.product_id == Product.id)
         .where(Product.archived_at.is_(None))
     )
@@ -136,7 +251,8 @@ async def list_products(
     if filters.in_stock is not None:
         query = query.where(summary.c.in_stock.is_(filters.in_stock))
 
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    counted = query.with_only_columns(Product.id, maintain_column_froms=True)
+    total = await session.scalar(select(func.count()).select_from(counted.subquery())) or 0
 
     # Every ordering ends with the primary key, so pages are stable when values tie.
     orderings: dict[ProductSort, list[ColumnElement[Any]]] = {
@@ -153,8 +269,7 @@ async def list_products(
     else:
         order_by = orderings.get(filters.sort, orderings[ProductSort.NEWEST])
     query = query.order_by(*order_by).limit(page.size).offset(page.offset)
-    products = (await session.scalars(_with_variants_and_images(query))).all()
-    return products, total
+    return [ProductRow(*row) for row in await session.execute(query)], total
 
 
 async def add_variants_unless_sku_taken(

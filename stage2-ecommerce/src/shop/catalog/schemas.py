@@ -2,10 +2,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from roadmap_shared.fields import StoredBigId, StoredText
 from shop.catalog.ordering import ProductSort
+from shop.catalog.repository import ImageFields, ProductRow
 from shop.models import Category, Product, ProductImage, Variant
 from shop.models.catalog import MAX_STOCK
 from shop.schemas import Money
@@ -201,16 +202,6 @@ class ProductQuery(BaseModel):
 ImageUrl = Callable[[str], str]  # storage key -> URL (the storage decides)
 
 
-def variant_public(variant: Variant) -> VariantPublic:
-    return VariantPublic(
-        id=variant.id,
-        sku=variant.sku,
-        name=variant.name,
-        price=Money(amount=variant.price_amount, currency=variant.currency),
-        in_stock=variant.stock > 0,
-    )
-
-
 def variant_admin_public(variant: Variant) -> VariantAdminPublic:
     return VariantAdminPublic(
         id=variant.id,
@@ -232,28 +223,43 @@ def image_public(image: ProductImage, image_url: ImageUrl) -> ImagePublic:
     )
 
 
-def product_summary(product: Product, image_url: ImageUrl) -> ProductSummary:
-    cheapest = min(product.variants, key=lambda variant: variant.price_amount)
+# PostgreSQL built each variant in `VariantPublic`'s shape; pydantic checks it.
+_public_variants = TypeAdapter(list[VariantPublic])
+
+
+def _stored_image_public(image: ImageFields, image_url: ImageUrl) -> ImagePublic:
+    return ImagePublic(
+        id=image["id"],
+        url=image_url(image["storage_key"]),
+        width=image["width"],
+        height=image["height"],
+        alt_text=image["alt_text"],
+    )
+
+
+def product_summary(product: ProductRow, image_url: ImageUrl) -> ProductSummary:
+    variants = _public_variants.validate_python(product.variants)
+    cheapest = min(variants, key=lambda variant: variant.price.amount)
     return ProductSummary(
         id=product.id,
         name=product.name,
         category_id=product.category_id,
-        price_from=Money(amount=cheapest.price_amount, currency=cheapest.currency),
-        in_stock=any(variant.stock > 0 for variant in product.variants),
-        variants=[variant_public(variant) for variant in product.variants],
-        images=[image_public(image, image_url) for image in product.images],
+        price_from=cheapest.price,
+        in_stock=any(variant.in_stock for variant in variants),
+        variants=variants,
+        images=[_stored_image_public(image, image_url) for image in product.images],
         created_at=product.created_at,
     )
 
 
-def product_detail(product: Product, image_url: ImageUrl) -> ProductDetail:
+def product_detail(product: ProductRow, image_url: ImageUrl) -> ProductDetail:
     return ProductDetail(
         id=product.id,
         name=product.name,
         description=product.description,
         category_id=product.category_id,
-        variants=[variant_public(variant) for variant in product.variants],
-        images=[image_public(image, image_url) for image in product.images],
+        variants=_public_variants.validate_python(product.variants),
+        images=[_stored_image_public(image, image_url) for image in product.images],
         created_at=product.created_at,
         updated_at=product.updated_at,
     )

@@ -24,7 +24,7 @@ from roadmap_shared.errors import (
 from roadmap_shared.pagination import PageParams
 from shop.catalog import repository
 from shop.catalog.cache import CatalogCache
-from shop.catalog.repository import ProductFilters
+from shop.catalog.repository import ProductFilters, ProductRow
 from shop.catalog.schemas import (
     CategoryCreate,
     CategoryUpdate,
@@ -93,12 +93,12 @@ async def update_category(
 
 async def list_products(
     session: AsyncSession, filters: ProductFilters, page: PageParams
-) -> tuple[Sequence[Product], int]:
+) -> tuple[list[ProductRow], int]:
     return await repository.list_products(session, filters, page)
 
 
-async def get_public_product(session: AsyncSession, product_id: int) -> Product:
-    product = await repository.get_product(session, product_id)
+async def get_public_product(session: AsyncSession, product_id: int) -> ProductRow:
+    product = await repository.get_public_product(session, product_id)
     if product is None:
         raise NotFound("No such product")
     return product

@@ -4,10 +4,11 @@ the request's `Idempotency-Key`, claimed."""
 from typing import Annotated, Any
 
 from fastapi import Depends, Header
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.fields import BigIdPath
 from shop.dependencies import CurrentUser, SessionDep
-from shop.models import Order
+from shop.models import Order, User
 from shop.orders import idempotency, service
 
 IdempotencyKeyHeader = Annotated[
@@ -37,9 +38,7 @@ class Idempotency:
     first request, to be replayed, or claims it; `remember` stores this request's response
     in the same transaction as its effects. Without a key both do nothing."""
 
-    def __init__(
-        self, session: SessionDep, user: CurrentUser, key: IdempotencyKeyHeader = None
-    ) -> None:
+    def __init__(self, session: AsyncSession, user: User, key: str | None) -> None:
         self._session = session
         self._user_id = user.id
         self._key = key
@@ -66,4 +65,12 @@ class Idempotency:
             )
 
 
-IdempotencyDep = Annotated[Idempotency, Depends()]
+async def get_idempotency(
+    session: SessionDep, user: CurrentUser, key: IdempotencyKeyHeader = None
+) -> Idempotency:
+    # A coroutine, not `Depends()` on the class: FastAPI would call the class in a worker
+    # thread (see `roadmap_shared.dependencies`).
+    return Idempotency(session, user, key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

@@ -53,7 +53,7 @@ class ContentCache:
 
     async def article_list(self, filters: ArticleFilters, page: Paging, load: Loader) -> bytes:
         """The anonymous article list for these filters and this page, as JSON bytes."""
-        if not is_cached(filters, page):
+        if not self._list_ttl or not is_cached(filters, page):  # a TTL of 0: cache off
             return await load()
         # The key names everything the page depends on, and nothing else. Hashed, so a
         # key's length does not grow with what a client puts in the query.
@@ -64,6 +64,8 @@ class ContentCache:
         )
 
     async def tags(self, load: Loader) -> bytes:
+        if not self._tags_ttl:
+            return await load()
         return await self._cache.get_or_load(TAGS_KEY, load, ttl_seconds=self._tags_ttl)
 
     def forget_article_lists(self, session: AsyncSession) -> None:

@@ -17,7 +17,7 @@ from conduit.constraints import violated_unique_constraint
 from conduit.errors import invalid, not_found, not_owner
 from conduit.models import Article as ArticleRecord
 from conduit.models import User
-from conduit.profiles.service import profile_of
+from conduit.profiles.schemas import Profile
 from conduit.tags.repository import set_article_tags
 from roadmap_shared.database import utcnow
 
@@ -28,23 +28,42 @@ class NoFreeSlug(RuntimeError):
     """Every candidate slug was taken: practically impossible, so a 500 is right."""
 
 
+def _author(row: ArticleRow) -> Profile:
+    return Profile(
+        username=row.author_username,
+        bio=row.author_bio,
+        image=row.author_image,
+        following=row.following,
+    )
+
+
 def to_summary(row: ArticleRow) -> ArticleSummary:
-    article = row.article
     return ArticleSummary(
-        slug=article.slug,
-        title=article.title,
-        description=article.description,
-        tag_list=[tag.name for tag in article.tags],
-        created_at=article.created_at,
-        updated_at=article.updated_at,
+        slug=row.slug,
+        title=row.title,
+        description=row.description,
+        tag_list=row.tag_list,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
         favorited=row.favorited,
         favorites_count=row.favorites_count,
-        author=profile_of(article.author, following=row.following),
+        author=_author(row),
     )
 
 
 def to_schema(row: ArticleRow) -> Article:
-    return Article(**dict(to_summary(row)), body=row.article.body)
+    return Article(
+        slug=row.slug,
+        title=row.title,
+        description=row.description,
+        body=row.body if row.body is not None else "",  # `get_row` always selects it
+        tag_list=row.tag_list,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        favorited=row.favorited,
+        favorites_count=row.favorites_count,
+        author=_author(row),
+    )
 
 
 async def list_articles(
@@ -64,12 +83,8 @@ async def list_articles(
     )
 
 
-async def get_article(
-    session: AsyncSession, slug: str, viewer: User | None, *, refresh: bool = False
-) -> Article:
-    row = await repository.get_row(
-        session, slug, viewer_id=viewer.id if viewer else None, refresh=refresh
-    )
+async def get_article(session: AsyncSession, slug: str, viewer: User | None) -> Article:
+    row = await repository.get_row(session, slug, viewer_id=viewer.id if viewer else None)
     if row is None:
         raise not_found("article")
     return to_schema(row)
@@ -119,7 +134,7 @@ async def update(
     if slugs.slugify(article.title) != slugs.slugify(old_title):
         article.slug = await _move_to_free_slug(session, article)
     cache.forget_articles_and_tags(session)
-    return await get_article(session, article.slug, user, refresh=True)
+    return await get_article(session, article.slug, user)
 
 
 async def delete(session: AsyncSession, cache: ContentCache, slug: str, user: User) -> None:

@@ -1,26 +1,44 @@
-"""SQL for comments."""
+"""SQL for comments.
 
-from typing import Any, NamedTuple
+Reads select columns, not ORM objects, straight into the response (as the article reads
+do: see `articles/repository.py`); deleting loads the `Comment` it checks and deletes."""
 
-from sqlalchemy import delete, select
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager
 
-from conduit.models import Comment
+from conduit.models import Comment, User
 from conduit.profiles.repository import follows
 
 
 class CommentRow(NamedTuple):
-    comment: Comment
+    """One comment as responses show it, in the order `_comments()` selects it."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    body: str
+    author_username: str
+    author_bio: str | None
+    author_image: str | None
     following: bool
 
 
-def _comments(viewer_id: int | None) -> Any:
-    return (
-        select(Comment, follows(viewer_id, Comment.author_id).label("following"))
-        .join(Comment.author)
-        .options(contains_eager(Comment.author))
-    )
+def _comments(
+    viewer_id: int | None,
+) -> Select[int, datetime, datetime, str, str, str | None, str | None, bool]:
+    return select(
+        Comment.id,
+        Comment.created_at,
+        Comment.updated_at,
+        Comment.body,
+        User.username,
+        User.bio,
+        User.image,
+        follows(viewer_id, Comment.author_id),
+    ).join(User, User.id == Comment.author_id)
 
 
 async def for_article(

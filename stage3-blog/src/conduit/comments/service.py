@@ -9,17 +9,21 @@ from conduit.comments.schemas import Comment, NewComment
 from conduit.errors import not_found, not_owner
 from conduit.models import Article, User
 from conduit.models import Comment as CommentRecord
-from conduit.profiles.service import profile_of
+from conduit.profiles.schemas import Profile
 
 
 def to_schema(row: CommentRow) -> Comment:
-    comment = row.comment
     return Comment(
-        id=comment.id,
-        created_at=comment.created_at,
-        updated_at=comment.updated_at,
-        body=comment.body,
-        author=profile_of(comment.author, following=row.following),
+        id=row.id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        body=row.body,
+        author=Profile(
+            username=row.author_username,
+            bio=row.author_bio,
+            image=row.author_image,
+            following=row.following,
+        ),
     )
 
 

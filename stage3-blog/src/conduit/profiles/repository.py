@@ -1,10 +1,19 @@
-"""SQL for follows."""
+"""SQL for profiles and follows."""
+
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, delete, exists, false, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conduit.models import Follow
+from conduit.models import Follow, User
+
+
+class ProfileRow(NamedTuple):
+    username: str
+    bio: str | None
+    image: str | None
+    following: bool
 
 
 def follows(viewer_id: int | None, author_id: ColumnExpressionArgument[int]) -> ColumnElement[bool]:
@@ -13,6 +22,18 @@ def follows(viewer_id: int | None, author_id: ColumnExpressionArgument[int]) -> 
     if viewer_id is None:
         return false()
     return exists().where(Follow.follower_id == viewer_id, Follow.followee_id == author_id)
+
+
+async def profile_row(
+    session: AsyncSession, username: str, *, viewer_id: int | None
+) -> ProfileRow | None:
+    """A user as `viewer_id` sees them, in one statement: columns, not a `User` object,
+    since the response needs nothing else (see `articles/repository.py`)."""
+    query = select(User.username, User.bio, User.image, follows(viewer_id, User.id)).where(
+        User.username == username
+    )
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else ProfileRow(*row)
 
 
 async def is_following(session: AsyncSession, follower_id: int, followee_id: int) -> bool:

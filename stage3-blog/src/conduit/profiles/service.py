@@ -21,9 +21,10 @@ async def find_user(session: AsyncSession, username: str) -> User:
 
 
 async def get_profile(session: AsyncSession, username: str, viewer: User | None) -> Profile:
-    user = await find_user(session, username)
-    following = viewer is not None and await repository.is_following(session, viewer.id, user.id)
-    return profile_of(user, following=following)
+    row = await repository.profile_row(session, username, viewer_id=viewer.id if viewer else None)
+    if row is None:
+        raise not_found("profile")
+    return Profile(username=row.username, bio=row.bio, image=row.image, following=row.following)
 
 
 async def follow(session: AsyncSession, username: str, follower: User) -> Profile:
