@@ -9,7 +9,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import stripe
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.stripe_gateway import StripeGateway
+from billing.webhooks import handlers
 
 from tests.conftest import WEBHOOK_SECRET
 
@@ -100,3 +105,48 @@ async def deliver(
     headers = {"Content-Type": "application/json"}
     headers["Stripe-Signature"] = signature if signature is not None else stripe_signature(payload)
     return await client.post("/webhooks/stripe", content=payload, headers=headers)
+
+
+async def confirm_with_card(
+    stripe_client: stripe.StripeClient, payment_intent_id: str, card: str = "pm_card_visa"
+) -> dict[str, Any]:
+    """What Stripe.js does in the customer's browser: attach a card and confirm."""
+    await stripe_client.v1.payment_intents.update_async(
+        payment_intent_id, {"payment_method": card}
+    )
+    intent = await stripe_client.v1.payment_intents.confirm_async(payment_intent_id)
+    return intent.to_dict()
+
+
+async def start_payment(
+    client: AsyncClient, tenant: Tenant, product: str = "credits_100"
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/organizations/{tenant.id}/payments", json={"product": product}, headers=tenant.owner
+    )
+    assert response.status_code == 201, response.text
+    payment: dict[str, Any] = response.json()
+    return payment
+
+
+async def paid_payment(
+    client: AsyncClient,
+    stripe_client: stripe.StripeClient,
+    session: AsyncSession,
+    gateway: StripeGateway,
+    tenant: Tenant,
+    product: str = "credits_100",
+) -> dict[str, Any]:
+    """A payment confirmed with a card at the emulator, then fulfilled the only way a
+    payment is: by handling Stripe's `payment_intent.succeeded`. The handler runs in the
+    test's own transaction here; the inbox's mechanics have tests of their own."""
+    payment = await start_payment(client, tenant, product)
+    intent = await confirm_with_card(stripe_client, payment["stripe_payment_intent_id"])
+    event = json.loads(stripe_event("payment_intent.succeeded", intent))
+    await handlers.handle(session, gateway, event)
+    response = await client.get(
+        f"/organizations/{tenant.id}/payments/{payment['id']}", headers=tenant.owner
+    )
+    assert response.json()["status"] == "succeeded", response.text
+    fulfilled: dict[str, Any] = response.json()
+    return fulfilled

@@ -30,6 +30,7 @@ class PaymentPublic(BaseModel):
     amount_captured: int
     amount_refunded: int
     credits_granted: int
+    stripe_payment_intent_id: str | None
     created_at: datetime
 
 
