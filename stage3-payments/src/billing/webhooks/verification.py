@@ -42,8 +42,10 @@ def verified_event(
             )
         except stripe.SignatureVerificationError:
             continue  # perhaps signed with the other secret of a rotation
-        except ValueError as malformed:  # signed correctly, but not JSON
-            raise BadRequest("The event is not valid JSON") from malformed
+        except (ValueError, AttributeError) as malformed:
+            # Signed correctly (the signature is checked first), but not JSON (ValueError)
+            # or JSON that is not an object (the SDK's AttributeError): not an event.
+            raise BadRequest("The payload is not a Stripe event") from malformed
         return _envelope(payload)
     raise BadRequest("The signature does not match, or is too old")
 
