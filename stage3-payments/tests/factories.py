@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.stripe_gateway import StripeGateway
 from billing.webhooks import handlers
-
 from tests.conftest import WEBHOOK_SECRET
 
 PASSWORD = "correct horse battery staple"
@@ -78,7 +77,9 @@ async def new_tenant(client: AsyncClient, name: str = "Acme") -> Tenant:
 # --- Stripe events --------------------------------------------------------------------
 
 
-def stripe_signature(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+def stripe_signature(
+    payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None
+) -> str:
     """`Stripe-Signature` as Stripe computes it: HMAC-SHA256 over `"{t}.{payload}"`."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     signed = f"{timestamp}.".encode() + payload
@@ -99,9 +100,7 @@ def stripe_event(
     return json.dumps(event).encode()
 
 
-async def deliver(
-    client: AsyncClient, payload: bytes, *, signature: str | None = None
-) -> Any:
+async def deliver(client: AsyncClient, payload: bytes, *, signature: str | None = None) -> Any:
     headers = {"Content-Type": "application/json"}
     headers["Stripe-Signature"] = signature if signature is not None else stripe_signature(payload)
     return await client.post("/webhooks/stripe", content=payload, headers=headers)
@@ -111,9 +110,7 @@ async def confirm_with_card(
     stripe_client: stripe.StripeClient, payment_intent_id: str, card: str = "pm_card_visa"
 ) -> dict[str, Any]:
     """What Stripe.js does in the customer's browser: attach a card and confirm."""
-    await stripe_client.v1.payment_intents.update_async(
-        payment_intent_id, {"payment_method": card}
-    )
+    await stripe_client.v1.payment_intents.update_async(payment_intent_id, {"payment_method": card})
     intent = await stripe_client.v1.payment_intents.confirm_async(payment_intent_id)
     return intent.to_dict()
 
@@ -131,6 +128,7 @@ async def start_payment(
 
 async def paid_payment(
     client: AsyncClient,
+    *,
     stripe_client: stripe.StripeClient,
     session: AsyncSession,
     gateway: StripeGateway,

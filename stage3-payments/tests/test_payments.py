@@ -131,7 +131,13 @@ async def test_a_late_failure_event_does_not_undo_a_success(
     app: FastAPI,
 ) -> None:
     tenant = await new_tenant(client)
-    paid = await paid_payment(client, stripe_client, db_session, gateway_of(app), tenant)
+    paid = await paid_payment(
+        client,
+        stripe_client=stripe_client,
+        session=db_session,
+        gateway=gateway_of(app),
+        tenant=tenant,
+    )
     intent = await stripe_client.v1.payment_intents.retrieve_async(paid["stripe_payment_intent_id"])
     for type_ in ("payment_intent.payment_failed", "payment_intent.canceled"):
         stale = {**intent.to_dict(), "status": "requires_payment_method"}
@@ -150,7 +156,13 @@ async def test_handling_success_twice_grants_credits_once(
     app: FastAPI,
 ) -> None:
     tenant = await new_tenant(client)
-    paid = await paid_payment(client, stripe_client, db_session, gateway_of(app), tenant)
+    paid = await paid_payment(
+        client,
+        stripe_client=stripe_client,
+        session=db_session,
+        gateway=gateway_of(app),
+        tenant=tenant,
+    )
     intent = await stripe_client.v1.payment_intents.retrieve_async(paid["stripe_payment_intent_id"])
     # Stripe may send the same news again under a new event id.
     await handlers.handle(

@@ -36,7 +36,11 @@ async def paid(
 ) -> tuple[Tenant, dict[str, Any]]:
     tenant = await new_tenant(client)
     payment = await paid_payment(
-        client, stripe_client, db_session, app.state.stripe_gateway, tenant
+        client,
+        stripe_client=stripe_client,
+        session=db_session,
+        gateway=app.state.stripe_gateway,
+        tenant=tenant,
     )
     return tenant, payment
 
@@ -118,7 +122,7 @@ async def test_the_database_refuses_refunds_above_the_captured_amount(
     db_session: AsyncSession, paid: tuple[Tenant, dict[str, Any]]
 ) -> None:
     """Whatever the code does: the CHECK constraint is the last word."""
-    tenant, payment = paid
+    _, payment = paid
     await db_session.execute(text("RESET ROLE"))
     with pytest.raises(IntegrityError, match="refunds_within_captured"):
         async with db_session.begin_nested():

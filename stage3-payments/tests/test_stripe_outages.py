@@ -27,6 +27,7 @@ from billing.stripe_gateway import BadGateway, StripeGateway
 from roadmap_shared.errors import ServiceUnavailable
 from tests.factories import new_tenant
 
+
 @dataclass
 class FailingStripe:
     base_url: str
@@ -138,7 +139,9 @@ async def test_paying_while_stripe_is_down_is_a_503_and_leaves_nothing(
 ) -> None:
     tenant = await new_tenant(client)
     response = await client.post(
-        f"/organizations/{tenant.id}/payments", json={"product": "credits_100"}, headers=tenant.owner
+        f"/organizations/{tenant.id}/payments",
+        json={"product": "credits_100"},
+        headers=tenant.owner,
     )
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"

@@ -66,7 +66,10 @@ async def test_without_a_tenant_nothing_is_visible(
     await _two_tenants_with_payments(client)
     await db_session.execute(text(f"SET LOCAL ROLE {TENANT_ROLE}"))
     await db_session.execute(
-        text("SELECT set_config('app.organization_id', '', true), set_config('app.user_id', '', true)")
+        text(
+            "SELECT set_config('app.organization_id', '', true), "
+            "set_config('app.user_id', '', true)"
+        )
     )
     for table in TENANT_TABLES:
         count = await db_session.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
@@ -95,7 +98,7 @@ async def test_writing_a_row_for_another_tenant_is_refused(
 async def test_an_update_without_the_filter_touches_only_the_current_tenant(
     client: AsyncClient, db_session: AsyncSession
 ) -> None:
-    first, second = await _two_tenants_with_payments(client)
+    first, _ = await _two_tenants_with_payments(client)
     await act_for_organization(db_session, first)
     result = await db_session.execute(text("UPDATE payments SET status = 'canceled'"))
     assert getattr(result, "rowcount", None) == 1

@@ -3,7 +3,7 @@
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -77,7 +77,7 @@ async def test_the_previous_secret_is_accepted_during_a_rotation(
     assert await stored_events(db_session) == 1
 
 
-BAD_SIGNATURES = {
+BAD_SIGNATURES: dict[str, Callable[[bytes], str]] = {
     "missing": lambda payload: "",
     "garbage": lambda payload: "not a signature",
     "wrong secret": lambda payload: stripe_signature(payload, "whsec_someone_else"),
@@ -174,6 +174,7 @@ async def test_ten_simultaneous_deliveries_store_one_event_with_one_effect(
 
 @pytest.mark.slow
 async def test_a_failing_event_is_retried_with_backoff_then_given_up(
+    *,
     committing_client: AsyncClient,
     stripe_client: stripe.StripeClient,
     database: Database,
@@ -200,7 +201,7 @@ async def test_a_failing_event_is_retried_with_backoff_then_given_up(
         await process_due_events(database, broken, unreachable)
         row = await inbox_row(database, event_id)
         assert (row.status, row.attempts) == (InboxStatus.PENDING, 1)
-        assert row.last_error and "ServiceUnavailable" in row.last_error
+        assert "ServiceUnavailable" in (row.last_error or "")
         assert row.next_attempt_at >= before + timedelta(seconds=60)
         # Not due yet: a run now leaves it alone.
         assert await process_due_events(database, broken, unreachable) == 0
@@ -281,7 +282,5 @@ async def test_claiming_skips_events_another_worker_holds(
         )
         async with database.sessionmaker() as other, other.begin():
             assert list(await inbox.claim(other, now=utcnow(), limit=10)) == ["evt_free"]
-    await committed_session.execute(
-        update(WebhookEvent).values(status=InboxStatus.PROCESSED)
-    )
+    await committed_session.execute(update(WebhookEvent).values(status=InboxStatus.PROCESSED))
     await committed_session.commit()
