@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import stripe
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select, text, update
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.models import Organization, Subscription, SubscriptionStatus
 from billing.subscriptions.entitlements import entitlements_for
 from billing.webhooks import handlers
-from tests.factories import Tenant, new_tenant, stripe_event
+from tests.factories import Tenant, new_tenant, paid_payment, stripe_event
 
 GRACE = timedelta(days=7)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -235,3 +236,36 @@ async def test_the_plan_limits_projects_and_an_upgrade_lifts_the_limit(
     assert (await client.post(url, json={"name": "Two"}, headers=tenant.member)).status_code == 201
     listed = await client.get(url, headers=tenant.member)
     assert [project["name"] for project in listed.json()] == ["One", "Two"]
+
+
+async def test_a_dispute_freezes_the_paid_plan(
+    client: AsyncClient,
+    db_session: AsyncSession,
+    app: FastAPI,
+    stripe_client: stripe.StripeClient,
+) -> None:
+    tenant = await new_tenant(client)
+    await handle(
+        db_session,
+        app,
+        "customer.subscription.created",
+        subscription_object(tenant),
+        int(time.time()),
+    )
+    paid = await paid_payment(
+        client,
+        stripe_client=stripe_client,
+        session=db_session,
+        gateway=app.state.stripe_gateway,
+        tenant=tenant,
+    )
+    assert (await entitlements(client, tenant))["suspended"] is False
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "amount": 1_000,
+        "payment_intent": paid["stripe_payment_intent_id"],
+    }
+    await handle(db_session, app, "charge.dispute.created", dispute, int(time.time()))
+    granted = await entitlements(client, tenant)
+    assert (granted["plan"], granted["max_projects"], granted["suspended"]) == ("pro", 1, True)
