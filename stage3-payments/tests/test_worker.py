@@ -1,6 +1,5 @@
 """The worker's wiring: its jobs run the inbox with the resources it opens at start-up."""
 
-
 import stripe
 from httpx import AsyncClient
 
