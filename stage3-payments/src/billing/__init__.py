@@ -1,0 +1,1 @@
+"""Stage 3: Stripe payments, refunds and multi-tenant subscriptions."""
