@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,6 +125,24 @@ async def test_a_nul_character_anywhere_is_a_client_error_not_a_crash(
 async def test_a_body_that_is_not_json_is_a_422_in_the_spec_shape(client: AsyncClient) -> None:
     response = await client.post(
         "/api/users", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"body": ["is not valid JSON"]}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"user": ' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than the parser recurses
+        b'{"user": "\xff"}',  # not UTF-8
+    ],
+)
+async def test_json_the_parser_cannot_read_is_a_422_in_the_spec_shape(
+    client: AsyncClient, body: bytes
+) -> None:
+    response = await client.post(
+        "/api/users", content=body, headers={"Content-Type": "application/json"}
     )
 
     assert response.status_code == 422
