@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.config import Settings
@@ -173,3 +173,26 @@ async def test_the_document_refuses_the_blank_text_the_api_refuses(client: Async
         assert re.search(pattern, " a ")
         assert not re.search(pattern, "a\x00")
     assert all(not blank.strip() for blank in blanks)  # what the API strips
+
+
+@pytest.mark.parametrize("padding", [" ", "\x1c", "\u3000"])  # all whitespace to str.strip()
+async def test_a_length_limit_counts_the_text_as_sent_as_the_document_says(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings, padding: str
+) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    limit = schemas["NewArticle"]["properties"]["title"]["maxLength"]
+    headers = auth(settings, await make_user(db_session, "writer"))
+
+    async def post_title(title: str) -> Response:
+        article = {"title": title, "description": "d", "body": "b"}
+        return await client.post("/api/articles", json={"article": article}, headers=headers)
+
+    over = await post_title(padding + "x" * limit)
+    within = await post_title(padding + "x" * (limit - 1))
+    blank = await post_title(padding)
+
+    assert over.status_code == 422
+    assert over.json() == {"errors": {"title": [f"is too long (maximum is {limit} characters)"]}}
+    assert within.status_code == 201
+    assert within.json()["article"]["title"] == "x" * (limit - 1)  # stored trimmed
+    assert blank.json() == {"errors": {"title": ["can't be blank"]}}
