@@ -206,7 +206,11 @@ async def test_openapi_documents_the_problem_shape(client: AsyncClient) -> None:
     assert "Problem" in schema["components"]["schemas"]
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     unprocessable = schema["paths"]["/notes"]["post"]["responses"]["422"]
-    assert unprocessable["content"][PROBLEM]["schema"]["$ref"] == "#/components/schemas/Problem"
+    reference = unprocessable["content"][PROBLEM]["schema"]["$ref"]
+    assert reference == "#/components/schemas/UnprocessableContentProblem"
+    assert schema["paths"]["/notes"]["post"]["responses"]["default"]["content"][PROBLEM][
+        "schema"
+    ] == {"$ref": "#/components/schemas/Problem"}
 
 
 async def test_access_log_is_json_with_the_request_id(

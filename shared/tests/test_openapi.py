@@ -9,6 +9,7 @@ from httpx import ASGITransport, AsyncClient
 from pydantic import BaseModel, Field
 
 from roadmap_shared.app import create_app
+from roadmap_shared.errors import NotFound, problem_responses
 from roadmap_shared.fields import MAX_INT32, MAX_INT64, MIN_INT64, BigIdPath, StoredBigId, StoredId
 from roadmap_shared.settings import AppSettings
 
@@ -85,3 +86,33 @@ async def test_the_documented_bound_is_accepted_and_one_past_it_is_a_422(
     operation = (await document(client))["paths"]["/accounts/{account_id}/transfers"]["post"]
     assert response.status_code == status
     assert "422" in operation["responses"]
+
+
+async def test_each_error_status_has_its_own_problem_schema(settings: AppSettings) -> None:
+    errors = APIRouter()
+
+    @errors.get("/orders/{order_id}", responses=problem_responses(404, 409))
+    async def get_order(order_id: BigIdPath) -> dict[str, int]:
+        raise NotFound("no such order")
+
+    app = create_app(settings, title="Problems", routers=[errors])
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        schema = await document(client)
+        not_found = await client.get("/orders/1")
+
+    responses = schema["paths"]["/orders/{order_id}"]["get"]["responses"]
+    references = {
+        status: response["content"]["application/problem+json"]["schema"]["$ref"]
+        for status, response in responses.items()
+        if status != "200"
+    }
+    assert references == {
+        "404": "#/components/schemas/NotFoundProblem",
+        "409": "#/components/schemas/ConflictProblem",
+        "422": "#/components/schemas/UnprocessableContentProblem",
+        "default": "#/components/schemas/Problem",
+    }
+    not_found_schema = schema["components"]["schemas"]["NotFoundProblem"]
+    assert not_found_schema["allOf"] == [{"$ref": "#/components/schemas/Problem"}]
+    assert not_found_schema["properties"]["status"] == {"const": 404}
+    assert not_found.json()["status"] == 404

@@ -67,7 +67,9 @@ async def test_the_openapi_document_shows_each_error_shape_where_it_applies(
         return str(next(iter(content.values()))["schema"]["$ref"])
 
     assert invalid_body("/api/users", "post").endswith("/GenericErrorModel")
-    assert invalid_body("/admin/users/{username}/role", "put").endswith("/Problem")
+    assert invalid_body("/admin/users/{username}/role", "put").endswith(
+        "/UnprocessableContentProblem"
+    )
 
 
 async def test_every_api_operation_documents_its_spec_errors_as_json(client: AsyncClient) -> None:

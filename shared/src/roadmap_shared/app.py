@@ -21,6 +21,7 @@ from roadmap_shared.errors import (
     REQUEST_ID_HEADER,
     install_error_handlers,
     problem_response,
+    status_title,
 )
 from roadmap_shared.fields import MAX_INT64, MIN_INT64
 from roadmap_shared.logging import configure_logging
@@ -184,17 +185,49 @@ def _openapi_with_problem_details(app: FastAPI) -> dict[str, Any]:
     components.pop("ValidationError", None)
     components.setdefault("FieldError", _FIELD_ERROR_SCHEMA)
     components.setdefault("Problem", _PROBLEM_SCHEMA)
-    problem_content = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    problem_content = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": _PROBLEM_REF}}}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
             if "422" in responses:
                 responses["422"] = {"description": "Validation error", "content": problem_content}
+            _one_problem_schema_per_status(responses, components)
             responses.setdefault(
                 "default", {"description": "Any other error", "content": problem_content}
             )
     app.openapi_schema = schema
     return schema
+
+
+_PROBLEM_REF = "#/components/schemas/Problem"
+
+
+def _one_problem_schema_per_status(responses: dict[str, Any], components: dict[str, Any]) -> None:
+    """Each error status an operation lists gets its own schema (`NotFoundProblem`: a
+    Problem whose `status` is 404), so the document says which error a client gets, and
+    a checker can tell a body that names another status from a right one."""
+    for code, response in responses.items():
+        content = response.get("content", {})
+        if not (code.isdigit() and int(code) >= 400) or content.get(PROBLEM_CONTENT_TYPE) != {
+            "schema": {"$ref": _PROBLEM_REF}
+        }:
+            continue
+        title = status_title(int(code))
+        name = re.sub(r"[^A-Za-z]", "", title) + "Problem"
+        components.setdefault(
+            name,
+            {
+                "title": name,
+                "description": f"{code} {title}: problem details.",
+                "allOf": [{"$ref": _PROBLEM_REF}],
+                "properties": {"status": {"const": int(code)}},
+            },
+        )
+        # A new object: the same content object may be shared with other responses.
+        response["content"] = {
+            **content,
+            PROBLEM_CONTENT_TYPE: {"schema": {"$ref": f"#/components/schemas/{name}"}},
+        }
 
 
 # The largest integer a float (a double) holds exactly; past it, floats skip integers.
