@@ -166,6 +166,10 @@ STAGES = {
                 "POST /admin/categories": (422,),
                 "POST /admin/products": (422,),
                 "POST /admin/variants/{variant_id}/stock-adjustments": (422,),
+                # The image's type (415 unless JPEG, PNG or WebP) and its pixels (422 when
+                # too small, too large or corrupt) are read from its bytes, which the
+                # document can only call binary.
+                "POST /admin/product-images": (415, 422),
             },
             settings={"SHOP_LOGIN_ATTEMPTS_PER_MINUTE": UNLIMITED},
         ),
