@@ -164,7 +164,9 @@ STAGES = {
                 "GET /products": (422,),
                 # A parent or category id that names no category; a stock change of zero.
                 "POST /admin/categories": (422,),
+                "PATCH /admin/categories/{category_id}": (422,),
                 "POST /admin/products": (422,),
+                "PATCH /admin/products/{product_id}": (422,),
                 "POST /admin/variants/{variant_id}/stock-adjustments": (422,),
                 # The image's type (415 unless JPEG, PNG or WebP) and its pixels (422 when
                 # too small, too large or corrupt) are read from its bytes, which the
