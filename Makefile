@@ -124,7 +124,7 @@ coverage: install ## Every suite with coverage: HTML in .test-results/coverage/,
 
 # make fuzz: schemathesis (every check) against every stage's OpenAPI document, on real
 # servers, anonymous and signed in. Minutes, so not part of `make test`. FUZZ_STAGES= picks
-# stages; FUZZ_MAX_EXAMPLES and FUZZ_MAX_SECONDS bound each run (see scripts/fuzz.py).
+# stages; FUZZ_MAX_EXAMPLES and FUZZ_MAX_SECONDS bound each run, FUZZ_SEED picks its cases.
 .PHONY: fuzz
 fuzz: install ## Fuzz every stage's API from its OpenAPI document (schemathesis)
 	UV=$(UV) $(UV) run --locked python scripts/fuzz.py $(FUZZ_STAGES)

@@ -9,8 +9,9 @@ from httpx import ASGITransport, AsyncClient
 
 from roadmap_shared.app import create_app
 from roadmap_shared.middleware import SECURITY_HEADERS
-from roadmap_shared.settings import AppSettings
+from roadmap_shared.settings import AppSettings, Environment
 from tests.conftest import ALLOWED_ORIGIN
+from tests.sample_app.main import build_app
 
 PROBLEM = "application/problem+json"
 
@@ -205,7 +206,11 @@ async def test_openapi_documents_the_problem_shape(client: AsyncClient) -> None:
     assert "Problem" in schema["components"]["schemas"]
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     unprocessable = schema["paths"]["/notes"]["post"]["responses"]["422"]
-    assert unprocessable["content"][PROBLEM]["schema"]["$ref"] == "#/components/schemas/Problem"
+    reference = unprocessable["content"][PROBLEM]["schema"]["$ref"]
+    assert reference == "#/components/schemas/UnprocessableContentProblem"
+    assert schema["paths"]["/notes"]["post"]["responses"]["default"]["content"][PROBLEM][
+        "schema"
+    ] == {"$ref": "#/components/schemas/Problem"}
 
 
 async def test_access_log_is_json_with_the_request_id(
@@ -236,3 +241,27 @@ async def test_head_is_answered_like_get_without_a_body(client: AsyncClient) -> 
     assert head.content == b""
     assert head.headers["content-length"] == get.headers["content-length"]
     assert head.headers["content-type"] == get.headers["content-type"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"text": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+        (b'{"text": "\xff"}', "not UTF-8 text"),
+        (b'{"text": 1' + b"0" * 5000 + b"}", "a value too long to read"),
+    ],
+)
+async def test_json_the_parser_cannot_read_is_a_422_problem_not_a_400(
+    body: bytes, reason: str, database_url: str
+) -> None:
+    settings = AppSettings(environment=Environment.TEST, max_body_bytes=64 * 1024)
+    app = build_app(settings, database_url)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.post(
+            "/notes", content=body, headers={"content-type": "application/json"}
+        )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    [error] = response.json()["errors"]
+    assert error == {"loc": ["body"], "msg": f"JSON decode error: {reason}", "type": "json_invalid"}

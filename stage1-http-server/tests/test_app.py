@@ -79,7 +79,10 @@ async def test_the_api_is_documented_with_problem_responses(client: AsyncClient)
     assert {"404", "409", "412", "422", "428"} <= set(patch["responses"])
     assert "if-match" in {parameter["name"].lower() for parameter in patch["parameters"]}
     problem = patch["responses"]["412"]["content"]["application/problem+json"]
-    assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert problem["schema"] == {"$ref": "#/components/schemas/PreconditionFailedProblem"}
+    assert schema["components"]["schemas"]["PreconditionFailedProblem"]["allOf"] == [
+        {"$ref": "#/components/schemas/Problem"}
+    ]
 
 
 async def test_health_answers_without_touching_the_data_file(client: AsyncClient) -> None:

@@ -137,6 +137,7 @@ async def test_sorting_by_author_and_by_id_descending(client: AsyncClient) -> No
         ("size=0", "size"),
         ("page=0", "page"),
         ("year_from=soon", "year_from"),
+        (f"year_to={2**63}", "year_to"),  # past int64, the bound the document states
         ("q=", "q"),
         ("q=" + "x" * 101, "q"),
     ],

@@ -38,6 +38,22 @@ async def test_a_short_password_or_bad_email_is_refused(client: AsyncClient) -> 
     assert not_email.status_code == 422
 
 
+@pytest.mark.parametrize("email", ["grace@shop.test", "grace@mail.invalid", "grace@printer.local"])
+async def test_an_address_no_mail_can_reach_is_refused_as_the_document_says(
+    client: AsyncClient, email: str
+) -> None:
+    registered = await client.post("/auth/register", json={**NEW_USER, "email": email})
+    logged_in = await client.post("/auth/login", json={"email": email, "password": PASSWORD})
+
+    document = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    top_level_domain = email.rsplit(".", 1)[1]
+    for response, schema in ((registered, "RegisterRequest"), (logged_in, "LoginRequest")):
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "email"]
+        description = document[schema]["properties"]["email"]["description"]
+        assert f"`.{top_level_domain}`" in description
+
+
 async def test_a_registered_user_logs_in_and_sees_themselves(client: AsyncClient) -> None:
     await client.post("/auth/register", json=NEW_USER)
 

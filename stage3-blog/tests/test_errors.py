@@ -2,7 +2,8 @@
 
 import re
 
-from httpx import AsyncClient
+import pytest
+from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.config import Settings
@@ -66,7 +67,9 @@ async def test_the_openapi_document_shows_each_error_shape_where_it_applies(
         return str(next(iter(content.values()))["schema"]["$ref"])
 
     assert invalid_body("/api/users", "post").endswith("/GenericErrorModel")
-    assert invalid_body("/admin/users/{username}/role", "put").endswith("/Problem")
+    assert invalid_body("/admin/users/{username}/role", "put").endswith(
+        "/UnprocessableContentProblem"
+    )
 
 
 async def test_every_api_operation_documents_its_spec_errors_as_json(client: AsyncClient) -> None:
@@ -130,6 +133,24 @@ async def test_a_body_that_is_not_json_is_a_422_in_the_spec_shape(client: AsyncC
     assert response.json() == {"errors": {"body": ["is not valid JSON"]}}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"user": ' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than the parser recurses
+        b'{"user": "\xff"}',  # not UTF-8
+    ],
+)
+async def test_json_the_parser_cannot_read_is_a_422_in_the_spec_shape(
+    client: AsyncClient, body: bytes
+) -> None:
+    response = await client.post(
+        "/api/users", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"body": ["is not valid JSON"]}}
+
+
 async def test_a_query_string_too_long_is_named_in_characters(client: AsyncClient) -> None:
     # `Query(max_length=...)` on an optional text reports a generic "too_long": for a
     # string the message is about characters, not items.
@@ -154,3 +175,26 @@ async def test_the_document_refuses_the_blank_text_the_api_refuses(client: Async
         assert re.search(pattern, " a ")
         assert not re.search(pattern, "a\x00")
     assert all(not blank.strip() for blank in blanks)  # what the API strips
+
+
+@pytest.mark.parametrize("padding", [" ", "\x1c", "\u3000"])  # all whitespace to str.strip()
+async def test_a_length_limit_counts_the_text_as_sent_as_the_document_says(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings, padding: str
+) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    limit = schemas["NewArticle"]["properties"]["title"]["maxLength"]
+    headers = auth(settings, await make_user(db_session, "writer"))
+
+    async def post_title(title: str) -> Response:
+        article = {"title": title, "description": "d", "body": "b"}
+        return await client.post("/api/articles", json={"article": article}, headers=headers)
+
+    over = await post_title(padding + "x" * limit)
+    within = await post_title(padding + "x" * (limit - 1))
+    blank = await post_title(padding)
+
+    assert over.status_code == 422
+    assert over.json() == {"errors": {"title": [f"is too long (maximum is {limit} characters)"]}}
+    assert within.status_code == 201
+    assert within.json()["article"]["title"] == "x" * (limit - 1)  # stored trimmed
+    assert blank.json() == {"errors": {"title": ["can't be blank"]}}

@@ -1,5 +1,6 @@
 """Registration, login and the current user, as the RealWorld spec defines them."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -61,6 +62,19 @@ async def test_missing_and_invalid_fields_are_reported_per_field(client: AsyncCl
             "password": ["is too short (minimum is 8 characters)"],
         }
     }
+
+
+async def test_a_username_is_checked_as_sent_as_the_document_pattern_says(
+    client: AsyncClient,
+) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    pattern = schemas["NewUser"]["properties"]["username"]["pattern"]
+
+    response = await client.post("/api/users", json=registration(username=" jake"))
+
+    assert re.search(pattern, " jake") is None
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"username": ["is invalid"]}}
 
 
 @pytest.mark.parametrize("blank", ["", "   ", None])

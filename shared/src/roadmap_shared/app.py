@@ -21,7 +21,9 @@ from roadmap_shared.errors import (
     REQUEST_ID_HEADER,
     install_error_handlers,
     problem_response,
+    status_title,
 )
+from roadmap_shared.fields import MAX_INT64, MIN_INT64
 from roadmap_shared.logging import configure_logging
 from roadmap_shared.metrics import install_metrics
 from roadmap_shared.middleware import (
@@ -177,22 +179,91 @@ def _openapi_with_problem_details(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
+    _restore_integer_bounds(schema)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     components.setdefault("FieldError", _FIELD_ERROR_SCHEMA)
     components.setdefault("Problem", _PROBLEM_SCHEMA)
-    problem_content = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    problem_content = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": _PROBLEM_REF}}}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
             if "422" in responses:
                 responses["422"] = {"description": "Validation error", "content": problem_content}
+            _one_problem_schema_per_status(responses, components)
             responses.setdefault(
                 "default", {"description": "Any other error", "content": problem_content}
             )
     app.openapi_schema = schema
     return schema
+
+
+_PROBLEM_REF = "#/components/schemas/Problem"
+
+
+def _one_problem_schema_per_status(responses: dict[str, Any], components: dict[str, Any]) -> None:
+    """Each error status an operation lists gets its own schema (`NotFoundProblem`: a
+    Problem whose `status` is 404), so the document says which error a client gets, and
+    a checker can tell a body that names another status from a right one."""
+    for code, response in responses.items():
+        content = response.get("content", {})
+        if not (code.isdigit() and int(code) >= 400) or content.get(PROBLEM_CONTENT_TYPE) != {
+            "schema": {"$ref": _PROBLEM_REF}
+        }:
+            continue
+        title = status_title(int(code))
+        name = re.sub(r"[^A-Za-z]", "", title) + "Problem"
+        components.setdefault(
+            name,
+            {
+                "title": name,
+                "description": f"{code} {title}: problem details.",
+                "allOf": [{"$ref": _PROBLEM_REF}],
+                "properties": {"status": {"const": int(code)}},
+            },
+        )
+        # A new object: the same content object may be shared with other responses.
+        response["content"] = {
+            **content,
+            PROBLEM_CONTENT_TYPE: {"schema": {"$ref": f"#/components/schemas/{name}"}},
+        }
+
+
+# The largest integer a float (a double) holds exactly; past it, floats skip integers.
+_LARGEST_EXACT_FLOAT_INTEGER = 2**53
+
+
+def _restore_integer_bounds(node: Any) -> None:
+    """Gives every `integer` schema the exact bounds its type declares.
+
+    FastAPI passes the document through models whose `minimum` and `maximum` are floats,
+    and a float cannot hold 2**63 - 1: a `bigint` id's maximum came out as 2**63, one past
+    what the server accepts, so a client (or a fuzzer) trusting the document was refused.
+    Below 2**53 a float is exact; above it, the only bounds any type here declares are
+    the ends of int64 (`roadmap_shared.fields`), which is where such a float is put back.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _restore_integer_bounds(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "integer":
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            if isinstance(node.get(key), float):
+                node[key] = _exact_bound(node[key])
+    for value in node.values():
+        _restore_integer_bounds(value)
+
+
+def _exact_bound(bound: float) -> int:
+    if abs(bound) < _LARGEST_EXACT_FLOAT_INTEGER:
+        return int(bound)
+    exact = min(max(int(bound), MIN_INT64), MAX_INT64)
+    if exact not in (MIN_INT64, MAX_INT64):
+        raise ValueError(f"{bound} is not exact as a float; bound integers to int64 or 2**53")
+    return exact
 
 
 _FIELD_ERROR_SCHEMA = {

@@ -164,6 +164,29 @@ def field_errors(exc: RequestValidationError) -> list[FieldError]:
     ]
 
 
+def unreadable_body(exc: StarletteHTTPException) -> RequestValidationError | None:
+    """The validation error for a JSON body FastAPI could not read, or None.
+
+    FastAPI turns a syntax error into a 422 (`json_invalid`), but any other failure of
+    `json.loads` into a bare 400: JSON nested deeper than the parser recurses, bytes that
+    are not UTF-8, an integer longer than Python converts (4,300 digits). Such a body is
+    just as unreadable, so it gets the same 422, which every operation documents.
+    """
+    cause = exc.__cause__
+    if exc.status_code != HTTPStatus.BAD_REQUEST or not isinstance(
+        cause, RecursionError | ValueError
+    ):
+        return None
+    if isinstance(cause, RecursionError):
+        reason = "JSON decode error: nested too deeply"
+    elif isinstance(cause, UnicodeDecodeError):
+        reason = "JSON decode error: not UTF-8 text"
+    else:
+        reason = "JSON decode error: a value too long to read"
+    error = {"type": "json_invalid", "loc": ("body",), "msg": reason, "input": {}}
+    return RequestValidationError([error])
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route accepts for this path. The router itself names only the
     first route that matched the path, so `GET /books` would hide `POST /books`."""
@@ -195,15 +218,6 @@ def install_error_handlers(app: FastAPI) -> None:
             **exc.extra,
         )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_exception(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # Raised by the framework itself: unknown route (404), wrong method (405), body too
-        # large (413), and so on.
-        headers = dict(exc.headers or {})
-        if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
-            headers["Allow"] = ", ".join(allowed_methods(request))
-        return problem_response(exc.status_code, detail=exc.detail, headers=headers)
-
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return problem_response(
@@ -211,6 +225,17 @@ def install_error_handlers(app: FastAPI) -> None:
             detail="The request is not valid; see `errors`.",
             errors=field_errors(exc),
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_exception(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Raised by the framework itself: unknown route (404), wrong method (405), body too
+        # large (413), and so on.
+        if (unreadable := unreadable_body(exc)) is not None:
+            return await validation_error(request, unreadable)
+        headers = dict(exc.headers or {})
+        if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(exc.status_code, detail=exc.detail, headers=headers)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 MAX_INT32 = 2**31 - 1
+MIN_INT64 = -(2**63)
 MAX_INT64 = 2**63 - 1
 
 

@@ -14,11 +14,13 @@ from books_api.dependencies import JSON_BODY, IfMatchDep, StorageDep
 from books_api.etags import etag_for, if_none_match_holds
 from books_api.schemas import Book, BookIn, BookPatch, BookQuery
 from roadmap_shared.errors import problem_responses
+from roadmap_shared.fields import MAX_INT64
 from roadmap_shared.pagination import Page, PageParamsDep
 
 router = APIRouter(prefix="/books", tags=["books"])
 
-BookId = Annotated[int, Path(ge=1, description="The book's id")]
+# At most int64's maximum, like every integer the API reads: a larger one is a 422.
+BookId = Annotated[int, Path(ge=1, le=MAX_INT64, description="The book's id")]
 
 
 @router.get("", summary="List books, filtered, sorted and paginated")

@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from roadmap_shared.fields import MAX_INT64, MIN_INT64
+
 # Gutenberg's Bible, roughly: the first printed books.
 FIRST_PRINTED_YEAR = 1450
 
@@ -56,7 +58,12 @@ Author = Annotated[
     str, StringConstraints(min_length=1, max_length=200), AfterValidator(without_control_characters)
 ]
 Isbn13 = Annotated[str, StringConstraints(max_length=20), AfterValidator(normalize_isbn13)]
-Year = Annotated[int, Field(ge=FIRST_PRINTED_YEAR), AfterValidator(not_after_next_year)]
+# Every integer the API reads fits in 64 bits, as in every stage, and the document says
+# so: its ceiling is fixed, while the real one (next year) moves with the calendar.
+Year = Annotated[
+    int, Field(ge=FIRST_PRINTED_YEAR, le=MAX_INT64), AfterValidator(not_after_next_year)
+]
+YearFilter = Annotated[int, Field(ge=MIN_INT64, le=MAX_INT64)]
 
 # Strict: a year sent as "1999" is a client bug worth reporting, not something to guess at.
 # extra="forbid": a misspelt field ("autor") is refused instead of silently dropped.
@@ -129,8 +136,8 @@ class BookQuery(BaseModel):
     APIs do; only these are read."""
 
     author: Author | None = Field(default=None, description="Exact author, any letter case")
-    year_from: int | None = Field(default=None, description="Published in or after")
-    year_to: int | None = Field(default=None, description="Published in or before")
+    year_from: YearFilter | None = Field(default=None, description="Published in or after")
+    year_to: YearFilter | None = Field(default=None, description="Published in or before")
     q: str | None = Field(
         default=None, min_length=1, max_length=100, description="Text in the title, any case"
     )

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from roadmap_shared.errors import ProblemError
+from roadmap_shared.errors import ProblemError, unreadable_body
 
 SPEC_PATH_PREFIX = "/api/"
 SPEC_STATUSES = frozenset({401, 403, 404, 409, 422})
@@ -144,6 +144,8 @@ def _in_spec_shape(exc: Exception) -> tuple[int, dict[str, list[str]], Mapping[s
     if isinstance(exc, ProblemError):
         return exc.status, {GENERIC_FIELD: [exc.detail or exc.title]}, exc.headers
     if isinstance(exc, StarletteHTTPException):
+        if (unreadable := unreadable_body(exc)) is not None:
+            return _in_spec_shape(unreadable)
         return exc.status_code, {GENERIC_FIELD: [exc.detail]}, exc.headers
     raise TypeError(f"no spec shape for {type(exc).__name__}")
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     GetJsonSchemaHandler,
@@ -22,7 +23,30 @@ from roadmap_shared.fields import STORABLE, STORABLE_NOT_BLANK, StoredText
 # documented as such. Path and query parameters that are looked up use it too. A type
 # with constraints puts `STORABLE` after them, so that it checks the stripped text.
 Text = StoredText
-__all__ = ["STORABLE", "STORABLE_NOT_BLANK", "PartialUpdate", "SpecModel", "Text", "Timestamp"]
+__all__ = [
+    "STORABLE",
+    "STORABLE_NOT_BLANK",
+    "TRIMMED",
+    "PartialUpdate",
+    "SpecModel",
+    "Text",
+    "Timestamp",
+]
+
+
+def _trimmed(value: str) -> str:
+    trimmed = value.strip()
+    if not trimmed:
+        raise ValueError("can't be blank")
+    return trimmed
+
+
+# Text whose surrounding whitespace is dropped and which must not be blank, after a
+# `Field(max_length=...)`: that limit counts the characters as the client sent them,
+# which is what the document's `maxLength` says, and the stored text, trimmed, is never
+# longer, so a column sized to the limit always holds it. Then `STORABLE_NOT_BLANK`. The
+# trimming is Python's `str.strip()`, the whitespace the not-blank pattern names.
+TRIMMED = AfterValidator(_trimmed)
 
 
 def _spec_timestamp(moment: datetime) -> str:

@@ -2,26 +2,22 @@
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from conduit.profiles.schemas import Profile
-from conduit.schemas import STORABLE_NOT_BLANK, PartialUpdate, SpecModel, Timestamp
+from conduit.schemas import (
+    STORABLE_NOT_BLANK,
+    TRIMMED,
+    PartialUpdate,
+    SpecModel,
+    Timestamp,
+)
 
 # Blank text is refused (422 "can't be blank"); surrounding whitespace is dropped.
-Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STORABLE_NOT_BLANK
-]
-Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), STORABLE_NOT_BLANK
-]
-Body = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000),
-    STORABLE_NOT_BLANK,
-]
-TagName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), STORABLE_NOT_BLANK
-]
+Title = Annotated[str, Field(min_length=1, max_length=200), TRIMMED, STORABLE_NOT_BLANK]
+Description = Annotated[str, Field(min_length=1, max_length=1000), TRIMMED, STORABLE_NOT_BLANK]
+Body = Annotated[str, Field(min_length=1, max_length=100_000), TRIMMED, STORABLE_NOT_BLANK]
+TagName = Annotated[str, Field(min_length=1, max_length=40), TRIMMED, STORABLE_NOT_BLANK]
 TagNames = Annotated[list[TagName], Field(max_length=10)]
 
 

@@ -1,15 +1,11 @@
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field
 
 from conduit.profiles.schemas import Profile
-from conduit.schemas import STORABLE_NOT_BLANK, SpecModel, Timestamp
+from conduit.schemas import STORABLE_NOT_BLANK, TRIMMED, SpecModel, Timestamp
 
-CommentBody = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),
-    STORABLE_NOT_BLANK,
-]
+CommentBody = Annotated[str, Field(min_length=1, max_length=10_000), TRIMMED, STORABLE_NOT_BLANK]
 
 
 class NewComment(SpecModel):

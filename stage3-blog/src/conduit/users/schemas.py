@@ -6,10 +6,9 @@ from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from conduit.schemas import STORABLE, PartialUpdate, SpecModel
 
-# Usernames appear in URLs (/profiles/:username), so they keep to URL-safe characters.
-Username = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.-]{1,40}$")
-]
+# Usernames appear in URLs (/profiles/:username), so they keep to URL-safe characters:
+# checked as sent, so " ada" is refused as the document's pattern says, not trimmed.
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
 # A floor against trivial passwords, a ceiling so hashing cannot be made expensive.
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 Bio = Annotated[str, Field(max_length=1000), STORABLE]
