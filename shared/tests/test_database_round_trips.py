@@ -3,6 +3,7 @@ and COMMIT for a write, never a ping; and a pooled connection the server has clo
 replaced without the client noticing."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -75,11 +76,13 @@ def wire() -> Wire:
     return Wire()
 
 
-@pytest_asyncio.fixture
-async def client(
-    settings: AppSettings, database_url: str, wire: Wire
+@asynccontextmanager
+async def serving(
+    settings: AppSettings, database_url: str, wire: Wire, *, reads_in_transaction: bool = False
 ) -> AsyncIterator[AsyncClient]:
-    database = Database(database_url, pool_size=2, max_overflow=0)
+    database = Database(
+        database_url, pool_size=2, max_overflow=0, reads_in_transaction=reads_in_transaction
+    )
     wire.watch(database)
     app = create_app(settings, title="Wire", routers=[router], resources=AppResources(database))
     async with (
@@ -92,6 +95,14 @@ async def client(
     async with cleanup.engine.begin() as connection:
         await connection.execute(delete(Note))
     await cleanup.dispose()
+
+
+@pytest_asyncio.fixture
+async def client(
+    settings: AppSettings, database_url: str, wire: Wire
+) -> AsyncIterator[AsyncClient]:
+    async with serving(settings, database_url, wire) as http:
+        yield http
 
 
 async def test_a_read_sends_its_statement_and_nothing_else(client: AsyncClient, wire: Wire) -> None:
@@ -110,6 +121,20 @@ async def test_a_write_sends_one_begin_and_one_commit_around_its_statements(
 
     assert (await client.post("/notes")).status_code == 200
     assert wire.sent() == ["BEGIN", "INSERT", "SELECT", "COMMIT"]
+
+
+async def test_an_app_whose_reads_need_a_transaction_can_ask_for_one(
+    settings: AppSettings, database_url: str, wire: Wire
+) -> None:
+    """For transaction-scoped settings (row-level security keys): one BEGIN, and a ROLLBACK
+    that ends it, since a read has nothing to commit."""
+    async with serving(settings, database_url, wire, reads_in_transaction=True) as http:
+        await http.get("/count")
+        wire.sent()
+
+        assert (await http.get("/count")).status_code == 200
+        assert wire.sent() == ["BEGIN", "SELECT", "ROLLBACK"]
+        assert (await http.get("/sneaky-write")).status_code == 500  # still refused
 
 
 async def test_a_read_that_tries_to_write_is_refused_and_writes_nothing(

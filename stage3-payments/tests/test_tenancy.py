@@ -102,3 +102,18 @@ async def test_an_update_without_the_filter_touches_only_the_current_tenant(
     await act_for_organization(db_session, first)
     result = await db_session.execute(text("UPDATE payments SET status = 'canceled'"))
     assert getattr(result, "rowcount", None) == 1
+
+
+async def test_a_read_request_is_scoped_to_its_tenant_in_a_transaction(
+    committing_client: AsyncClient,
+) -> None:
+    """GET requests get a real session (not the test's transaction) here. Were their
+    statements autocommitted, as the other stages' reads are, `SET LOCAL ROLE` and the
+    tenant setting would end with their own statement and the query after them would run
+    with neither: the tenancy functions refuse that, so this read would fail."""
+    tenant = await new_tenant(committing_client)
+    response = await committing_client.get(
+        f"/organizations/{tenant.id}/members", headers=tenant.owner
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()) == 3

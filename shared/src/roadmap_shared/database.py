@@ -135,7 +135,12 @@ class Database:
         connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS,
         statement_timeout_seconds: float = STATEMENT_TIMEOUT_SECONDS,
         pool_timeout_seconds: float = POOL_TIMEOUT_SECONDS,
+        reads_in_transaction: bool = False,
     ) -> None:
+        """`reads_in_transaction`: give GET and HEAD requests a transaction too, for an app
+        whose reads depend on transaction-scoped settings (`SET LOCAL`, `set_config(...,
+        true)`, such as the keys of row-level security policies), which autocommit would
+        forget after each statement."""
         self.engine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -156,20 +161,31 @@ class Database:
         # Objects stay readable after commit, so a handler can return what it just saved.
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # The same pool; each statement commits by itself, so no BEGIN/COMMIT is sent.
+        read_engine = (
+            self.engine
+            if reads_in_transaction
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self.read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            read_engine,
             sync_session_class=ReadSession,
             expire_on_commit=False,
         )
 
     @classmethod
     def from_settings(
-        cls, settings: DatabaseSettings, *, pool_size: int = 10, max_overflow: int = 10
+        cls,
+        settings: DatabaseSettings,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        reads_in_transaction: bool = False,
     ) -> "Database":
         return cls(
             settings.database_url,
             pool_size=pool_size,
             max_overflow=max_overflow,
+            reads_in_transaction=reads_in_transaction,
             connect_timeout_seconds=settings.database_connect_timeout_seconds,
             statement_timeout_seconds=settings.database_statement_timeout_seconds,
             pool_timeout_seconds=settings.database_pool_timeout_seconds,

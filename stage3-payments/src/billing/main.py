@@ -28,7 +28,9 @@ by the worker (`python -m billing.worker`). Sign in with `POST /users/login` and
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    resources = AppResources(Database.from_settings(settings), redis_url=settings.redis_url)
+    # Reads need a transaction too: the tenant's row-level security settings last for one.
+    database = Database.from_settings(settings, reads_in_transaction=True)
+    resources = AppResources(database, redis_url=settings.redis_url)
     gateway = StripeGateway(settings)
     resources.close_at_shutdown(gateway.close)
     app = create_base_app(

@@ -22,10 +22,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 TENANT_ROLE = "billing_tenant"
 
 
+class TenantScopeNeedsTransactionError(RuntimeError):
+    """Under autocommit, `SET LOCAL` and `set_config(..., true)` end with their own
+    statement: the next query would run as the connection's user, with no tenant set."""
+
+
+async def _switch_to_tenant_role(session: AsyncSession) -> None:
+    connection = (await session.connection()).sync_connection
+    assert connection is not None  # noqa: S101  (a connection that was just checked out)
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        raise TenantScopeNeedsTransactionError(
+            "tenant scope needs a transaction: Database(reads_in_transaction=True)"
+        )
+    await session.execute(text(f"SET LOCAL ROLE {TENANT_ROLE}"))
+
+
 async def act_for_organization(
     session: AsyncSession, organization_id: int, *, user_id: int | None = None
 ) -> None:
-    await session.execute(text(f"SET LOCAL ROLE {TENANT_ROLE}"))
+    await _switch_to_tenant_role(session)
     await session.execute(
         text(
             "SELECT set_config('app.organization_id', :organization, true), "
@@ -37,7 +52,7 @@ async def act_for_organization(
 
 async def act_as_user(session: AsyncSession, user_id: int) -> None:
     """Scoped to no organisation: only the user's own memberships are visible."""
-    await session.execute(text(f"SET LOCAL ROLE {TENANT_ROLE}"))
+    await _switch_to_tenant_role(session)
     await session.execute(
         text(
             "SELECT set_config('app.organization_id', '', true), "
