@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
