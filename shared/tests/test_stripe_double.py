@@ -237,6 +237,13 @@ def test_an_amount_below_stripes_minimum_is_refused(client: stripe.StripeClient)
     assert raised.value.code == "amount_too_small"
 
 
+def test_an_amount_of_more_than_eight_digits_is_refused(client: stripe.StripeClient) -> None:
+    client.v1.payment_intents.create(params={"amount": 99_999_999, "currency": "usd"})
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.payment_intents.create(params={"amount": 100_000_000, "currency": "usd"})
+    assert raised.value.code == "amount_too_large"
+
+
 # --- refunds ------------------------------------------------------------------------------
 
 
