@@ -92,10 +92,9 @@ def test_an_unknown_expansion_is_refused_before_anything_happens(
 ) -> None:
     params: Any = {"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa",
                    "confirm": True}  # fmt: skip
+    unknown: Any = {**params, "expand": ["no_such_field"]}
     with pytest.raises(stripe.InvalidRequestError, match="cannot be expanded"):
-        client.v1.payment_intents.create(
-            params={**params, "expand": ["no_such_field"]}, options={"idempotency_key": "pay-1"}
-        )
+        client.v1.payment_intents.create(params=unknown, options={"idempotency_key": "pay-1"})
     assert objects_of(stripe_double, "payment_intent") == []
     assert stripe_double.events() == []
     # Nothing was saved under the key: the corrected request may use it.
