@@ -87,6 +87,21 @@ def test_expand_replaces_an_id_with_the_object(client: stripe.StripeClient) -> N
     assert expanded.latest_charge.amount == 1000
 
 
+def test_an_unknown_expansion_is_refused_before_anything_happens(
+    client: stripe.StripeClient, stripe_double: StripeDouble
+) -> None:
+    params: Any = {"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa",
+                   "confirm": True}  # fmt: skip
+    unknown: Any = {**params, "expand": ["no_such_field"]}
+    with pytest.raises(stripe.InvalidRequestError, match="cannot be expanded"):
+        client.v1.payment_intents.create(params=unknown, options={"idempotency_key": "pay-1"})
+    assert objects_of(stripe_double, "payment_intent") == []
+    assert stripe_double.events() == []
+    # Nothing was saved under the key: the corrected request may use it.
+    paid = client.v1.payment_intents.create(params=params, options={"idempotency_key": "pay-1"})
+    assert paid.status == "succeeded"
+
+
 # --- idempotency --------------------------------------------------------------------------
 
 
@@ -219,6 +234,13 @@ def test_an_amount_below_stripes_minimum_is_refused(client: stripe.StripeClient)
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.payment_intents.create(params={"amount": 49, "currency": "usd"})
     assert raised.value.code == "amount_too_small"
+
+
+def test_an_amount_of_more_than_eight_digits_is_refused(client: stripe.StripeClient) -> None:
+    client.v1.payment_intents.create(params={"amount": 99_999_999, "currency": "usd"})
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.payment_intents.create(params={"amount": 100_000_000, "currency": "usd"})
+    assert raised.value.code == "amount_too_large"
 
 
 # --- refunds ------------------------------------------------------------------------------

@@ -135,10 +135,19 @@ class Gateway:
         handler, object_id = found
         params = Params(values)
         try:
+            paths = params.strings("expand")
+            # Stripe refuses an `expand[]` path before it does anything; the double can only
+            # tell from the result, so it keeps the state to put back.
+            before = self.store.snapshot() if paths else None
             result = handler(self.store, object_id, params, context)
-            return 200, expand(self.store, result, params.strings("expand")), True
         except StripeError as error:
             return error.status, copy.deepcopy(error.response_body()), error.saved
+        try:
+            return 200, expand(self.store, result, paths), True
+        except StripeError as error:
+            if before is not None:
+                self.store.restore(before)
+            return error.status, copy.deepcopy(error.response_body()), False
 
 
 def expand(store: Store, obj: JSONObject, paths: list[str]) -> JSONObject:

@@ -18,6 +18,8 @@ CANCELABLE = (*CONFIRMABLE, "requires_capture", "processing")
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 # Stripe's minimum charge, in the smallest unit, for the currencies that have one of 0.50.
 MINIMUM_AMOUNTS = {"usd": 50, "eur": 50, "gbp": 30, "chf": 50, "cad": 50, "aud": 50}
+# An amount has at most eight digits, whatever the currency ($999,999.99 in dollars).
+MAXIMUM_AMOUNT = 99_999_999
 
 
 def card_for(payment_method: str) -> TestCard:
@@ -101,6 +103,14 @@ def create_payment_intent(store: Store, params: Params, context: RequestContext)
             400,
             f"Amount must be at least {format_money(minimum, money)} {money}",
             code="amount_too_small",
+            param="amount",
+            saved=False,
+        )
+    if amount > MAXIMUM_AMOUNT:
+        raise StripeError(
+            400,
+            f"Amount must be no more than {format_money(MAXIMUM_AMOUNT, money)} {money}",
+            code="amount_too_large",
             param="amount",
             saved=False,
         )

@@ -67,6 +67,15 @@ class Store:
     def now(self) -> int:
         return int(self.clock()) + self.clock_offset
 
+    def snapshot(self) -> Any:
+        """Everything a request can change, copied, for `restore`."""
+        return copy.deepcopy((self.objects, self.event_log, self.hidden, self.clock_offset))
+
+    def restore(self, snapshot: Any) -> None:
+        """Puts back the state `snapshot` copied, as if nothing had happened since (once:
+        the snapshot's objects become the store's)."""
+        self.objects, self.event_log, self.hidden, self.clock_offset = snapshot
+
     def add(self, obj: JSONObject) -> JSONObject:
         self.objects[obj["id"]] = obj
         return obj
