@@ -102,7 +102,9 @@ def refresh(fixtures_path: Path) -> None:
     fixtures = json.loads(fixtures_path.read_text())["resources"]
     document = {
         "source": "Stripe's fixtures3.json (stripe/openapi), the example object of each type",
-        "license": "MIT, Copyright (c) Stripe, Inc.",
+        "license": (
+            "MIT, Copyright (c) Stripe, Inc.: the notice in STRIPE_FIXTURES_LICENSE beside this file"
+        ),
         "resources": {name: fixtures[name] for name in SERVED_TYPES},
     }
     TEMPLATES_FILE.write_text(json.dumps(document, indent=1) + "\n")
