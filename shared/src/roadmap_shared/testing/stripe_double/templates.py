@@ -103,7 +103,8 @@ def refresh(fixtures_path: Path) -> None:
     document = {
         "source": "Stripe's fixtures3.json (stripe/openapi), the example object of each type",
         "license": (
-            "MIT, Copyright (c) Stripe, Inc.: the notice in STRIPE_FIXTURES_LICENSE beside this file"
+            "MIT, Copyright (c) Stripe, Inc.: "
+            "the notice in STRIPE_FIXTURES_LICENSE beside this file"
         ),
         "resources": {name: fixtures[name] for name in SERVED_TYPES},
     }
