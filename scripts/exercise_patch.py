@@ -8,8 +8,9 @@ folder, so that it applies as it is to a fork (`git apply` at the fork's root) a
 `--directory`, to the stage here. To change a solution, or to regenerate one after the
 stage's code moved under it: start from a clean tree, `--apply` it (a 3-way merge, so
 conflicts show as conflict markers), finish the change until `make exercise STAGE=… N=…`
-and `make test-stageN` pass, save it, then discard the stage's changes with
-`git checkout -- STAGE && git clean -fd STAGE/src STAGE/tests` (keeping the patch).
+and `make test-stageN` pass, save it, then discard the stage's other changes, keeping the
+patch: `git checkout -- STAGE/src STAGE/tests` (and any other file the solution touches,
+such as the README or .env.example) `&& git clean -fd STAGE/src STAGE/tests`.
 """
 
 import argparse
