@@ -1,5 +1,3 @@
-from collections.abc import Iterator
-
 import pytest
 import stripe
 from fastapi import FastAPI
@@ -8,7 +6,13 @@ from redis.asyncio import Redis
 from billing.config import Settings
 from billing.main import create_app
 from roadmap_shared.testing.factories import settings_for_tests
-from tests.stripe_server import API_KEY, localstripe
+from roadmap_shared.testing.stripe_fixtures import (  # noqa: F401  (pytest collects them)
+    localstripe_url,
+    stripe_double,
+)
+
+# A test secret key: the stand-ins accept any key of this shape, Stripe would refuse it.
+STRIPE_API_KEY = "sk_test_billing"
 
 WEBHOOK_SECRET = "whsec_test_current_secret_0123456789"
 PREVIOUS_WEBHOOK_SECRET = "whsec_test_previous_secret_0123456789"
@@ -18,7 +22,7 @@ def make_settings(database_url: str, redis_url: str, **overrides: object) -> Set
     values: dict[str, object] = {
         "database_url": database_url,
         "redis_url": redis_url,
-        "stripe_api_key": API_KEY,
+        "stripe_api_key": STRIPE_API_KEY,
         "stripe_webhook_secrets": [WEBHOOK_SECRET, PREVIOUS_WEBHOOK_SECRET],
         "logins_per_minute_per_address": 1000,
         **overrides,
@@ -26,15 +30,11 @@ def make_settings(database_url: str, redis_url: str, **overrides: object) -> Set
     return settings_for_tests(Settings, **values)
 
 
-@pytest.fixture(scope="session")
-def stripe_api_base() -> Iterator[str]:
-    with localstripe() as base:
-        yield base
-
-
-@pytest.fixture(scope="session")
-def settings(database_url: str, redis_url: str, stripe_api_base: str) -> Settings:
-    return make_settings(database_url, redis_url, stripe_api_base=stripe_api_base)
+# Module-scoped, as the localstripe they point at is: each module starts on an empty one.
+# (F811: a fixture imported above is requested by its name, which ruff reads as shadowing.)
+@pytest.fixture(scope="module")
+def settings(database_url: str, redis_url: str, localstripe_url: str) -> Settings:  # noqa: F811
+    return make_settings(database_url, redis_url, stripe_api_base=localstripe_url)
 
 
 @pytest.fixture
@@ -43,12 +43,12 @@ def app(settings: Settings, redis_client: Redis) -> FastAPI:
     return create_app(settings)
 
 
-@pytest.fixture(scope="session")
-def stripe_client(stripe_api_base: str) -> stripe.StripeClient:
+@pytest.fixture(scope="module")
+def stripe_client(localstripe_url: str) -> stripe.StripeClient:  # noqa: F811
     """A client of our own on the emulator, standing in for Stripe.js and the dashboard:
     confirming a payment with a card, reading what Stripe has."""
     return stripe.StripeClient(
-        API_KEY,
-        base_addresses={"api": stripe_api_base},
+        STRIPE_API_KEY,
+        base_addresses={"api": localstripe_url},
         http_client=stripe.HTTPXClient(timeout=10),
     )

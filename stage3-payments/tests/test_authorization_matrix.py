@@ -4,6 +4,9 @@ organisation, a member of another organisation, and someone not signed in.
 Someone outside the organisation gets 404, as if it did not exist; a member who lacks
 the role gets 403; no token at all is 401. `POST /webhooks/stripe` is not here: it is
 authorised by Stripe's signature, not by a user (tests/test_webhooks.py).
+
+Stripe is the shared Stripe double here, since one endpoint opens a Checkout Session (which
+localstripe lacks); the organisation's payment is bought through Checkout.
 """
 
 import json
@@ -12,17 +15,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import stripe
 from fastapi import FastAPI
 from httpx import AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.config import Settings
+from billing.main import create_app
+from billing.stripe_gateway import StripeGateway
 from billing.webhooks import handlers
+from roadmap_shared.testing.stripe_double import StripeDouble
 from tests.factories import (
     PASSWORD,
+    Tenant,
     email_of,
     new_tenant,
-    paid_payment,
     signed_in,
     stripe_event,
     unique_email,
@@ -82,6 +89,12 @@ MATRIX = [
         (201, 201, 403, 404, 401),
         lambda w, c: {"product": "credits_100"},
     ),
+    Case(
+        "POST",
+        "/organizations/{org}/payments/checkout",
+        (201, 201, 403, 404, 401),
+        lambda w, c: {"product": "credits_100"},
+    ),
     Case("GET", "/organizations/{org}/payments", (200, 200, 403, 404, 401)),
     Case("GET", "/organizations/{org}/payments/{payment}", (200, 200, 403, 404, 401)),
     Case(
@@ -120,18 +133,45 @@ def test_the_matrix_covers_every_endpoint(app: FastAPI) -> None:
 
 
 @pytest.fixture
+def app(settings: Settings, stripe_double: StripeDouble, redis_client: Redis) -> FastAPI:
+    return create_app(settings.model_copy(update={"stripe_api_base": stripe_double.base_url}))
+
+
+async def paid_through_checkout(
+    client: AsyncClient,
+    stripe_double: StripeDouble,
+    session: AsyncSession,
+    gateway: StripeGateway,
+    tenant: Tenant,
+) -> dict[str, Any]:
+    """Bought on the hosted page, fulfilled by handling Stripe's `checkout.session.completed`
+    in the test's own transaction (tests/test_checkout.py runs the worker)."""
+    response = await client.post(
+        f"/organizations/{tenant.id}/payments/checkout",
+        json={"product": "credits_100"},
+        headers=tenant.owner,
+    )
+    assert response.status_code == 201, response.text
+    stripe_double.complete_checkout_session(response.json()["stripe_checkout_session_id"])
+    [completed] = stripe_double.events("checkout.session.completed")
+    await handlers.handle(session, gateway, completed)
+    payment = await client.get(
+        f"/organizations/{tenant.id}/payments/{response.json()['id']}", headers=tenant.owner
+    )
+    assert payment.json()["status"] == "succeeded", payment.text
+    paid: dict[str, Any] = payment.json()
+    return paid
+
+
+@pytest.fixture
 async def world(
-    client: AsyncClient, stripe_client: stripe.StripeClient, db_session: AsyncSession, app: FastAPI
+    client: AsyncClient, stripe_double: StripeDouble, db_session: AsyncSession, app: FastAPI
 ) -> World:
     tenant = await new_tenant(client)
     outsider = await signed_in(client)
     await client.post("/organizations", json={"name": "Elsewhere"}, headers=outsider)
-    payment = await paid_payment(
-        client,
-        stripe_client=stripe_client,
-        session=db_session,
-        gateway=app.state.stripe_gateway,
-        tenant=tenant,
+    payment = await paid_through_checkout(
+        client, stripe_double, db_session, app.state.stripe_gateway, tenant
     )
     # A paid plan, so that each caller allowed to create a project is within the limit.
     subscription = {

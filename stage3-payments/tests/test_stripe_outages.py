@@ -1,19 +1,15 @@
 """When Stripe fails: retries with one idempotency key, then a clear problem response.
 
-The stand-in here is a few lines of asyncio on loopback that answer the way a failing
-Stripe would (a 500 with Stripe's error body, a connection closed, no answer at all),
-because the emulator cannot be made to fail. It is replaced by the shared Stripe double
-(`roadmap_shared.testing.stripe_double`) with its failure injection once that exists.
+Stripe's failures are injected into the shared Stripe double (`fail_next`): a 500 has no
+effect; a timeout takes effect and answers too late. The double keeps every request
+(method, path, Idempotency-Key, status, replayed or not) and every event, which is how
+these tests count tries and PaymentIntents.
 """
 
-import asyncio
-import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 import pytest
+import stripe
 from fastapi import FastAPI
 from httpx import AsyncClient
 from redis.asyncio import Redis
@@ -23,108 +19,120 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.config import Settings
 from billing.main import create_app
 from billing.models import Payment
-from billing.stripe_gateway import BadGateway, StripeGateway
+from billing.stripe_gateway import BadGateway, PaymentDeclined, StripeGateway, stripe_errors
 from roadmap_shared.errors import ServiceUnavailable
+from roadmap_shared.testing.stripe_double import StripeDouble
+from tests.conftest import STRIPE_API_KEY
 from tests.factories import new_tenant
 
-
-@dataclass
-class FailingStripe:
-    base_url: str
-    idempotency_keys: list[str] = field(default_factory=list)
+INTENTS = "/v1/payment_intents"
 
 
-async def _read_request(reader: asyncio.StreamReader) -> dict[str, str]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    headers = {}
-    for line in head.decode().split("\r\n")[1:]:
-        if ": " in line:
-            name, value = line.split(": ", 1)
-            headers[name.lower()] = value
-    await reader.readexactly(int(headers.get("content-length", "0")))
-    return headers
-
-
-@asynccontextmanager
-async def failing_stripe(answer: str) -> AsyncIterator[FailingStripe]:
-    server_state = FailingStripe(base_url="")
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        headers = await _read_request(reader)
-        server_state.idempotency_keys.append(headers.get("idempotency-key", ""))
-        if answer == "500":
-            body = json.dumps({"error": {"type": "api_error", "message": "Stripe broke"}})
-            writer.write(
-                b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
-                + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}".encode()
-            )
-            await writer.drain()
-        elif answer == "silence":
-            await asyncio.sleep(5)
-        writer.close()  # "close": the connection ends without an answer
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    server_state.base_url = f"http://127.0.0.1:{port}"
-    try:
-        yield server_state
-    finally:
-        server.close()
-
-
-def gateway_against(base_url: str, settings: Settings, **overrides: object) -> StripeGateway:
-    values = {"stripe_api_base": base_url, "stripe_timeout_seconds": 1.0, **overrides}
+def gateway_against(double: StripeDouble, settings: Settings, **overrides: object) -> StripeGateway:
+    values = {"stripe_api_base": double.base_url, "stripe_timeout_seconds": 1.0, **overrides}
     return StripeGateway(settings.model_copy(update=values))
 
 
-async def create_intent(gateway: StripeGateway) -> None:
+async def create_intent(gateway: StripeGateway) -> stripe.PaymentIntent:
     try:
-        await gateway.create_payment_intent(
+        customer = await gateway.create_customer(
+            name="Acme", organization_id=42, idempotency_key="organization-42-customer"
+        )
+        return await gateway.create_payment_intent(
             amount=1_000,
             currency="eur",
-            customer="cus_test",
-            metadata={},
+            customer=customer,
+            metadata={"payment_id": "42"},
             idempotency_key="payment-42",
         )
     finally:
         await gateway.close()
 
 
-async def test_a_500_is_retried_with_the_same_key_then_is_a_502(settings: Settings) -> None:
-    async with failing_stripe("500") as stripe_server:
-        gateway = gateway_against(stripe_server.base_url, settings, stripe_max_network_retries=2)
-        with pytest.raises(BadGateway) as failed:
-            await create_intent(gateway)
-    assert failed.value.status == 502
-    # Tried once and retried twice (`max_network_retries`), always under our own key, so
-    # a request that did reach Stripe cannot create a second PaymentIntent.
-    assert stripe_server.idempotency_keys == ["payment-42"] * 3
+def intent_requests(double: StripeDouble) -> list[tuple[str | None, int, bool]]:
+    return [
+        (r.idempotency_key, r.status, r.replayed)
+        for r in double.requests
+        if (r.method, r.path) == ("POST", INTENTS)
+    ]
 
 
-async def test_a_dropped_connection_is_retried_then_is_a_503_with_retry_after(
-    settings: Settings,
+async def test_500s_are_retried_with_the_same_key_and_make_one_intent(
+    settings: Settings, stripe_double: StripeDouble
 ) -> None:
-    async with failing_stripe("close") as stripe_server:
-        gateway = gateway_against(stripe_server.base_url, settings, stripe_max_network_retries=1)
-        with pytest.raises(ServiceUnavailable) as failed:
-            await create_intent(gateway)
+    stripe_double.fail_next("POST", INTENTS, status=500, times=2)
+    gateway = gateway_against(stripe_double, settings, stripe_max_network_retries=2)
+
+    intent = await create_intent(gateway)
+
+    assert intent.amount == 1_000
+    assert intent.metadata["payment_id"] == "42"
+    # Two failures, then the retry that works, all under our own key.
+    assert intent_requests(stripe_double) == [
+        ("payment-42", 500, False),
+        ("payment-42", 500, False),
+        ("payment-42", 200, False),
+    ]
+    created = stripe_double.events("payment_intent.created")
+    assert [event["data"]["object"]["id"] for event in created] == [intent.id]
+
+
+async def test_500s_past_the_retries_are_a_502_and_make_no_intent(
+    settings: Settings, stripe_double: StripeDouble
+) -> None:
+    stripe_double.fail_next("POST", INTENTS, status=500, times=3)
+    gateway = gateway_against(stripe_double, settings, stripe_max_network_retries=2)
+
+    with pytest.raises(BadGateway) as failed:
+        await create_intent(gateway)
+
+    assert failed.value.status == 502
+    # Tried once and retried twice (`max_network_retries`), always under our own key.
+    assert intent_requests(stripe_double) == [("payment-42", 500, False)] * 3
+    assert stripe_double.events("payment_intent.created") == []
+
+
+async def test_a_timeout_is_retried_under_the_same_key_then_is_a_503_with_retry_after(
+    settings: Settings, stripe_double: StripeDouble
+) -> None:
+    # Stripe creates the intent, but the answer never arrives in time; nor does the retry's.
+    stripe_double.fail_next("POST", INTENTS, timeout=True, times=2)
+    gateway = gateway_against(
+        stripe_double, settings, stripe_max_network_retries=1, stripe_timeout_seconds=0.3
+    )
+    started = time.monotonic()
+
+    with pytest.raises(ServiceUnavailable) as failed:
+        await create_intent(gateway)
+
+    assert time.monotonic() - started < 3  # our timeout, not Stripe's delay, bounds the wait
     assert failed.value.status == 503
     assert int(failed.value.headers["Retry-After"]) > 0
-    assert stripe_server.idempotency_keys == ["payment-42"] * 2
+    # The retry reused our key, so Stripe replayed the first answer: one intent, not two.
+    assert intent_requests(stripe_double) == [("payment-42", 200, False), ("payment-42", 200, True)]
+    assert len(stripe_double.events("payment_intent.created")) == 1
 
 
-async def test_no_answer_times_out_as_a_503(settings: Settings) -> None:
-    async with failing_stripe("silence") as stripe_server:
-        gateway = gateway_against(
-            stripe_server.base_url,
-            settings,
-            stripe_max_network_retries=0,
-            stripe_timeout_seconds=0.3,
+async def test_a_declined_card_is_a_402_with_stripes_decline_code(
+    stripe_double: StripeDouble,
+) -> None:
+    client = stripe.StripeClient(STRIPE_API_KEY, base_addresses={"api": stripe_double.base_url})
+
+    with pytest.raises(PaymentDeclined) as declined, stripe_errors():
+        await client.v1.payment_intents.create_async(
+            {
+                "amount": 1_000,
+                "currency": "eur",
+                "payment_method": "pm_card_chargeDeclined",
+                "confirm": True,
+            }
         )
-        started = time.monotonic()
-        with pytest.raises(ServiceUnavailable):
-            await create_intent(gateway)
-    assert time.monotonic() - started < 3
+
+    assert declined.value.status == 402
+    assert declined.value.detail == "Your card was declined."
+    assert declined.value.extra == {"decline_code": "card_declined"}
+    assert [r.status for r in stripe_double.requests] == [402]
+    assert stripe_double.events("payment_intent.succeeded") == []
 
 
 @pytest.fixture

@@ -29,6 +29,10 @@ class Settings(TokenSettings, DatabaseSettings):
     # A StripeClient built without this tries once; retries reuse the idempotency key.
     stripe_max_network_retries: int = Field(default=2, ge=0, le=5)
     stripe_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Where Stripe's hosted Checkout page sends the customer back: pages of the front end.
+    # Arriving there proves nothing; the payment is fulfilled by the webhook.
+    checkout_success_url: str = "http://127.0.0.1:3000/payments/done"
+    checkout_cancel_url: str = "http://127.0.0.1:3000/payments/canceled"
     # Signing secrets of the webhook endpoint, newest first: during a rotation both the old
     # and the new secret are accepted. JSON list: PAYMENTS_STRIPE_WEBHOOK_SECRETS='["whsec_.."]'
     stripe_webhook_secrets: list[SecretStr] = Field(

@@ -107,6 +107,48 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
 
+    async def create_checkout_session(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        product_name: str,
+        customer: str,
+        metadata: Mapping[str, str],
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+    ) -> stripe.checkout.Session:
+        with stripe_errors():
+            return await self._client.v1.checkout.sessions.create_async(
+                {
+                    "mode": "payment",
+                    "customer": customer,
+                    # `price_data`: our price, sent with the session, not a Price kept at
+                    # Stripe that could drift from the catalogue.
+                    "line_items": [
+                        {
+                            "price_data": {
+                                "currency": currency,
+                                "unit_amount": amount,
+                                "product_data": {"name": product_name},
+                            },
+                            "quantity": 1,
+                        }
+                    ],
+                    "metadata": dict(metadata),
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                },
+                {"idempotency_key": idempotency_key},
+            )
+
+    async def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+        """The Checkout Session as Stripe has it now, as a plain dict, as for intents."""
+        with stripe_errors():
+            session = await self._client.v1.checkout.sessions.retrieve_async(session_id)
+        return session.to_dict()
+
     async def retrieve_payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
         """The PaymentIntent as Stripe has it now, as a plain dict: optional fields that a
         stand-in leaves out read as missing (`.get`), not as an AttributeError."""

@@ -41,6 +41,9 @@ class Payment(IntegerIdMixin, TenantMixin, TimestampMixin, Base):
     amount_captured: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Set when the payment goes through Stripe's hosted Checkout page; the PaymentIntent id
+    # is then known only once the customer has paid.
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # What the client needs to confirm the payment with Stripe.js; not a secret to us, but
     # only ever shown to the organisation that owns the payment (row-level security).
     client_secret: Mapped[str | None] = mapped_column(String(255))

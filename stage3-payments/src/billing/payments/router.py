@@ -2,12 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from billing.dependencies import SessionDep, StripeGatewayDep
+from billing.dependencies import SessionDep, SettingsDep, StripeGatewayDep
 from billing.organizations import repository as organizations
 from billing.organizations.dependencies import BillingManager
 from billing.payments import repository, service
 from billing.payments.catalogue import PRICES
 from billing.payments.schemas import (
+    CheckoutCreated,
     PaymentCreate,
     PaymentCreated,
     PaymentPublic,
@@ -50,6 +51,30 @@ async def create_payment(
     return PaymentCreated(
         **PaymentPublic.model_validate(payment).model_dump(),
         client_secret=payment.client_secret or "",
+    )
+
+
+@router.post(
+    "/checkout",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start a payment for a product on Stripe's hosted Checkout page",
+    responses=problem_responses(401, 403, 404, *STRIPE_ERRORS),
+)
+async def create_checkout(
+    body: PaymentCreate,
+    manager: BillingManager,
+    session: SessionDep,
+    gateway: StripeGatewayDep,
+    settings: SettingsDep,
+) -> CheckoutCreated:
+    organization = await organizations.get(session, manager.organization_id)
+    if organization is None:
+        raise NotFound("No such organisation")
+    payment, checkout_url = await service.start_checkout(
+        session, gateway, settings, buyer=manager, organization=organization, product=body.product
+    )
+    return CheckoutCreated(
+        **PaymentPublic.model_validate(payment).model_dump(), checkout_url=checkout_url
     )
 
 

@@ -31,6 +31,7 @@ class PaymentPublic(BaseModel):
     amount_refunded: int
     credits_granted: int
     stripe_payment_intent_id: str | None
+    stripe_checkout_session_id: str | None
     created_at: datetime
 
 
@@ -38,6 +39,13 @@ class PaymentCreated(PaymentPublic):
     client_secret: str = Field(
         description="Confirm the payment with Stripe.js using this; fulfilment follows the "
         "provider's webhook, never the client"
+    )
+
+
+class CheckoutCreated(PaymentPublic):
+    checkout_url: str = Field(
+        description="Send the customer to this Stripe page to pay; fulfilment follows the "
+        "provider's webhook, never the customer's return"
     )
 
 

@@ -5,6 +5,12 @@ the amount and currency of our price list. The client confirms it with Stripe.js
 payment counts as paid (and credits are granted) only when the worker processes Stripe's
 verified `payment_intent.succeeded`, never because a client says so.
 
+Paying on Stripe's hosted page (Checkout): the same row first, then a Checkout Session
+with our price and an idempotency key from the row; the client is sent to the session's
+URL. The payment is fulfilled only by the worker, on a verified `checkout.session.completed`
+whose session, read again from Stripe, says paid: never by the customer's return to the
+success URL.
+
 Refunding: the payment's row is locked, its refunded total raised in SQL (a CHECK
 constraint bounds it by the captured amount), then Stripe is asked, in the same
 transaction. Two refunds at once are serialised by the row lock: the second sees the
@@ -14,6 +20,7 @@ first's total and, if it would exceed what was captured, gets 409.
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.config import Settings
 from billing.models import (
     Membership,
     Organization,
@@ -31,6 +38,10 @@ from roadmap_shared.errors import Conflict, NotFound
 
 def payment_idempotency_key(payment: Payment) -> str:
     return f"payment-{payment.id}"
+
+
+def checkout_idempotency_key(payment: Payment) -> str:
+    return f"payment-{payment.id}-checkout"
 
 
 def refund_idempotency_key(refund: Refund) -> str:
@@ -82,6 +93,43 @@ async def start_payment(
     payment.client_secret = intent.client_secret
     await session.flush()
     return payment
+
+
+async def start_checkout(
+    session: AsyncSession,
+    gateway: StripeGateway,
+    settings: Settings,
+    *,
+    buyer: Membership,
+    organization: Organization,
+    product: Product,
+) -> tuple[Payment, str]:
+    """Our payment row and the URL of Stripe's hosted page where the customer pays it."""
+    price = PRICES[product]
+    payment = Payment(
+        organization_id=organization.id,
+        created_by=buyer.user_id,
+        product=product.value,
+        amount=price.amount,
+        currency=price.currency,
+    )
+    session.add(payment)
+    await session.flush()  # the id, and so the idempotency key, exist before the call
+    customer = await ensure_customer(session, gateway, organization)
+    checkout = await gateway.create_checkout_session(
+        amount=price.amount,
+        currency=price.currency,
+        product_name=f"{price.credits} credits",
+        customer=customer,
+        # Read back from the session by the webhook handler, to find our row.
+        metadata={"organization_id": str(organization.id), "payment_id": str(payment.id)},
+        success_url=settings.checkout_success_url,
+        cancel_url=settings.checkout_cancel_url,
+        idempotency_key=checkout_idempotency_key(payment),
+    )
+    payment.stripe_checkout_session_id = checkout.id
+    await session.flush()
+    return payment, str(checkout.url)
 
 
 async def refund(

@@ -1,9 +1,9 @@
 """What each Stripe event changes. Run by the worker, one event per transaction.
 
 Events arrive late, twice and out of order, so no handler trusts the order it sees them in:
-- payments: the handler fetches the PaymentIntent's current state from Stripe and applies
-  that, whatever the event's own copy said; an update that would move a payment backwards
-  (succeeded to failed) matches no row;
+- payments: the handler fetches the PaymentIntent's (or the Checkout Session's) current
+  state from Stripe and applies that, whatever the event's own copy said; an update that
+  would move a payment backwards (succeeded to failed) matches no row;
 - subscriptions: the handler applies the event's copy only if it is newer (`created`)
   than the last event applied to that subscription.
 A handler that raises is retried by the worker with backoff (Stripe down, a bug fixed).
@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.models import Organization, Payment, PaymentStatus, SubscriptionStatus
@@ -45,6 +45,28 @@ async def _organization_of_customer(session: AsyncSession, customer: Any) -> int
 # --- one-off payments -------------------------------------------------------------------
 
 
+UNFINISHED = Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.FAILED])
+
+
+async def _fulfil(
+    session: AsyncSession, ours: ColumnElement[bool], amount_captured: int, **more: Any
+) -> None:
+    product = await session.scalar(select(Payment.product).where(ours))
+    credits = PRICES[Product(product)].credits if product in set(Product) else 0
+    # From unfinished to succeeded once: the credits are granted by the same UPDATE that
+    # moves the status, so a second delivery (or a retry) grants nothing.
+    await session.execute(
+        update(Payment)
+        .where(ours, UNFINISHED)
+        .values(
+            status=PaymentStatus.SUCCEEDED,
+            amount_captured=amount_captured,
+            credits_granted=credits,
+            **more,
+        )
+    )
+
+
 async def sync_payment_intent(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
     intent = await gateway.retrieve_payment_intent(event["data"]["object"]["id"])
     metadata = intent.get("metadata") or {}
@@ -54,30 +76,52 @@ async def sync_payment_intent(session: AsyncSession, gateway: StripeGateway, eve
         return  # not one of ours (another integration on the same account)
     await act_for_organization(session, organization_id)
     ours = (Payment.organization_id == organization_id) & (Payment.id == int(payment_id))
-    unfinished = Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.FAILED])
     if intent.get("status") == "succeeded":
-        product = await session.scalar(select(Payment.product).where(ours))
-        credits = PRICES[Product(product)].credits if product in set(Product) else 0
-        # From unfinished to succeeded once: the credits are granted by the same UPDATE
-        # that moves the status, so a second delivery (or a retry) grants nothing.
-        await session.execute(
-            update(Payment)
-            .where(ours, unfinished)
-            .values(
-                status=PaymentStatus.SUCCEEDED,
-                amount_captured=intent.get("amount_received") or intent["amount"],
-                credits_granted=credits,
-            )
+        await _fulfil(
+            session, ours, amount_captured=intent.get("amount_received") or intent["amount"]
         )
     elif intent.get("status") == "canceled":
         await session.execute(
-            update(Payment).where(ours, unfinished).values(status=PaymentStatus.CANCELED)
+            update(Payment).where(ours, UNFINISHED).values(status=PaymentStatus.CANCELED)
         )
     elif intent.get("status") == "requires_payment_method" and intent.get("last_payment_error"):
         await session.execute(
             update(Payment)
             .where(ours, Payment.status == PaymentStatus.PENDING)
             .values(status=PaymentStatus.FAILED)
+        )
+
+
+async def sync_checkout_session(
+    session: AsyncSession, gateway: StripeGateway, event: Event
+) -> None:
+    checkout = await gateway.retrieve_checkout_session(event["data"]["object"]["id"])
+    metadata = checkout.get("metadata") or {}
+    organization_id = _organization_in(metadata)
+    payment_id = str(metadata.get("payment_id"))
+    if organization_id is None or not payment_id.isdigit():
+        return  # not one of ours
+    await act_for_organization(session, organization_id)
+    # The session we created for this row, not any session whose metadata names it: one
+    # made elsewhere, for a cent, with our ids in its metadata, pays for nothing of ours.
+    ours = (
+        (Payment.organization_id == organization_id)
+        & (Payment.id == int(payment_id))
+        & (Payment.stripe_checkout_session_id == checkout["id"])
+    )
+    if checkout.get("status") == "complete" and checkout.get("payment_status") == "paid":
+        await _fulfil(
+            session,
+            ours,
+            amount_captured=int(checkout["amount_total"]),
+            # Refunds go through the PaymentIntent, which exists only once paid.
+            stripe_payment_intent_id=checkout.get("payment_intent"),
+        )
+    elif checkout.get("status") == "expired":
+        await session.execute(
+            update(Payment)
+            .where(ours, Payment.status == PaymentStatus.PENDING)
+            .values(status=PaymentStatus.CANCELED)
         )
 
 
@@ -147,6 +191,8 @@ HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": sync_payment_intent,
     "payment_intent.payment_failed": sync_payment_intent,
     "payment_intent.canceled": sync_payment_intent,
+    "checkout.session.completed": sync_checkout_session,
+    "checkout.session.expired": sync_checkout_session,
     "charge.dispute.created": freeze_after_dispute,
     "customer.subscription.created": sync_subscription,
     "customer.subscription.updated": sync_subscription,
