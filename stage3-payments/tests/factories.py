@@ -167,7 +167,7 @@ def plan_prices(double: StripeDouble) -> dict[str, str]:
             {
                 "currency": "eur",
                 "unit_amount": amount,
-                "recurring": {"interval": interval},  # type: ignore[typeddict-item]
+                "recurring": {"interval": interval},
                 "product_data": {"name": plan},
             }
         )

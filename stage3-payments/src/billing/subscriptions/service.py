@@ -40,9 +40,13 @@ _ENDED = {SubscriptionStatus.INCOMPLETE_EXPIRED}
 
 
 async def _seats_for(
-    session: AsyncSession, organization_id: int, plan: PaidPlan, requested: int | None,
-    *, default: int = 0,
-) -> int:  # fmt: skip
+    session: AsyncSession,
+    organization_id: int,
+    plan: PaidPlan,
+    requested: int | None,
+    *,
+    default: int = 0,
+) -> int:
     """The quantity to bill: 1 on a flat plan; on team, the seats asked for (or kept), and
     never fewer than the members the organisation has now."""
     if not TERMS[plan].per_seat:
