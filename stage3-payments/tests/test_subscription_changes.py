@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
+from stripe import StripeClient
 
 from billing.config import Settings
 from billing.main import create_app
@@ -21,6 +22,7 @@ from billing.stripe_gateway import StripeGateway
 from billing.subscriptions import service
 from billing.subscriptions.plans import Interval, PaidPlan
 from roadmap_shared.testing.stripe_double import RecordedRequest, StripeDouble
+from tests.conftest import STRIPE_API_KEY
 from tests.factories import (
     Tenant,
     apply_stripe_events,
@@ -156,6 +158,34 @@ async def test_a_double_click_opens_one_checkout_session(
     ]
 
 
+async def test_the_trial_is_given_once_per_organisation(
+    client: AsyncClient,
+    stripe_double: StripeDouble,
+    db_session: AsyncSession,
+    gateway: StripeGateway,
+) -> None:
+    tenant = await new_tenant(client)
+    subscription_id = await subscribe(client, stripe_double, db_session, gateway, tenant)
+    seen = len(stripe_double.events())
+    # Canceled at once (from the dashboard, say): the organisation is back on the free plan.
+    dashboard = StripeClient(STRIPE_API_KEY, base_addresses={"api": stripe_double.base_url})
+    await dashboard.v1.subscriptions.cancel_async(subscription_id)
+    await apply_stripe_events(stripe_double, db_session, gateway, after=seen)
+    assert (await granted(client, tenant))["plan"] == "free"
+
+    again = await client.post(
+        f"/organizations/{tenant.id}/subscription/checkout",
+        json={"plan": "pro"},
+        headers=tenant.owner,
+    )
+
+    assert again.status_code == 201, again.text
+    first, second = [r for r in stripe_double.requests if r.path == "/v1/checkout/sessions"]
+    assert first.params["subscription_data"]["trial_period_days"] == "14"
+    assert "trial_period_days" not in second.params["subscription_data"]
+    assert second.idempotency_key == f"organization-{tenant.id}-subscription-2-pro-month-1"
+
+
 async def test_seats_below_the_member_count_are_refused_before_stripe(
     client: AsyncClient,
     stripe_double: StripeDouble,
@@ -194,7 +224,9 @@ async def test_seats_on_a_flat_plan_are_refused(
     )
     assert refused.status_code == 422
     await subscribe(client, stripe_double, db_session, gateway, tenant)
-    assert (await change(client, tenant, {"seats": 4})).status_code == 409
+    # Not silently dropped from a change that is otherwise valid.
+    assert (await change(client, tenant, {"interval": "year", "seats": 4})).status_code == 409
+    assert changes_at_stripe(stripe_double) == []
     assert (await change(client, tenant, {})).status_code == 422
 
 
