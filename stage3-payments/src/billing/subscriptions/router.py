@@ -33,7 +33,7 @@ async def list_plans() -> list[PlanPublic]:
             trial_days=terms.trial_days,
             per_seat=terms.per_seat,
             max_projects=PLANS[plan.value].max_projects,
-            max_seats=PLANS[plan.value].max_seats,
+            max_seats=None if terms.per_seat else PLANS[plan.value].max_seats,
         )
         for plan, terms in TERMS.items()
     ]

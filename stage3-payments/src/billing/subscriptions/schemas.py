@@ -21,7 +21,7 @@ class PlanPublic(BaseModel):
     trial_days: int
     per_seat: bool
     max_projects: int
-    max_seats: int = Field(description="On the team plan, the seats bought")
+    max_seats: int | None = Field(description="None on the team plan: the seats bought")
 
 
 class SubscriptionCheckoutCreate(BaseModel):
