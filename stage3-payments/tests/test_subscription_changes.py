@@ -21,8 +21,9 @@ from billing.models import Subscription
 from billing.stripe_gateway import StripeGateway
 from billing.subscriptions import service
 from billing.subscriptions.plans import Interval, PaidPlan
+from billing.worker import Context, _shutdown, _startup, process_inbox
 from roadmap_shared.testing.stripe_double import RecordedRequest, StripeDouble
-from tests.conftest import STRIPE_API_KEY
+from tests.conftest import STRIPE_API_KEY, WEBHOOK_SECRET
 from tests.factories import (
     Tenant,
     apply_stripe_events,
@@ -401,11 +402,12 @@ async def test_two_simultaneous_upgrades_change_the_subscription_once(
     stripe_double: StripeDouble,
     committed_session: AsyncSession,
     gateway: StripeGateway,
+    settings_on_double: Settings,
 ) -> None:
     client = committing_client
     tenant = await new_tenant(client)
     await subscribe(client, stripe_double, committed_session, gateway, tenant)
-    await committed_session.commit()
+    seen = len(stripe_double.events())
     updated_before = len(stripe_double.events("customer.subscription.updated"))
 
     responses = await asyncio.gather(
@@ -416,6 +418,24 @@ async def test_two_simultaneous_upgrades_change_the_subscription_once(
     tries = changes_at_stripe(stripe_double)
     assert sorted(r.replayed for r in tries) == [False, True]
     assert len(stripe_double.events("customer.subscription.updated")) == updated_before + 1
+
+    # Granted the way production grants it: Stripe's signed events, stored, then the worker.
+    for event in stripe_double.events()[seen:]:
+        payload, signature = StripeDouble.sign(event, WEBHOOK_SECRET)
+        delivered = await client.post(
+            "/webhooks/stripe",
+            content=payload,
+            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+        )
+        assert delivered.status_code == 200, delivered.text
+    worker: Context = {"settings": settings_on_double}
+    await _startup(worker)
+    try:
+        await process_inbox(worker)
+    finally:
+        await _shutdown(worker)
+    upgraded = await granted(client, tenant)
+    assert (upgraded["plan"], upgraded["max_seats"]) == ("team", 3)  # seats: the members
 
 
 def test_upgrades_are_invoiced_now_and_downgrades_credited() -> None:
