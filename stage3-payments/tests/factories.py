@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.stripe_gateway import StripeGateway
 from billing.webhooks import handlers
-from tests.conftest import WEBHOOK_SECRET
+from roadmap_shared.testing.stripe_double import StripeDouble
+from tests.conftest import STRIPE_API_KEY, WEBHOOK_SECRET
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
@@ -148,3 +149,63 @@ async def paid_payment(
     assert response.json()["status"] == "succeeded", response.text
     fulfilled: dict[str, Any] = response.json()
     return fulfilled
+
+
+# --- subscriptions on the Stripe double -------------------------------------------------
+
+PLAN_AMOUNTS = {"pro_month": 1_900, "pro_year": 19_000, "team_month": 900, "team_year": 9_000}
+
+
+def plan_prices(double: StripeDouble) -> dict[str, str]:
+    """The plans' Prices made at the double, as an operator makes them in the dashboard;
+    the result is what `PAYMENTS_PLAN_PRICES` holds."""
+    client = stripe.StripeClient(STRIPE_API_KEY, base_addresses={"api": double.base_url})
+    prices = {}
+    for key, amount in PLAN_AMOUNTS.items():
+        plan, interval = key.split("_")
+        price = client.v1.prices.create(
+            {
+                "currency": "eur",
+                "unit_amount": amount,
+                "recurring": {"interval": interval},
+                "product_data": {"name": plan},
+            }
+        )
+        prices[key] = price.id
+    return prices
+
+
+async def apply_stripe_events(
+    double: StripeDouble, session: AsyncSession, gateway: StripeGateway, *, after: int = 0
+) -> int:
+    """Handles the double's events from index `after` on, each committed as the worker
+    does (tests/test_worker.py covers the inbox itself); returns the next index."""
+    events = double.events()
+    for event in events[after:]:
+        await handlers.handle(session, gateway, event)
+        await session.commit()
+    return len(events)
+
+
+async def subscribe(
+    client: AsyncClient,
+    double: StripeDouble,
+    session: AsyncSession,
+    gateway: StripeGateway,
+    tenant: Tenant,
+    *,
+    body: dict[str, Any] | None = None,
+) -> str:
+    """A plan bought through the API's Checkout, paid at the double, applied from the
+    events; returns the Stripe subscription's id."""
+    before = len(double.events())
+    response = await client.post(
+        f"/organizations/{tenant.id}/subscription/checkout",
+        json=body or {"plan": "pro"},
+        headers=tenant.owner,
+    )
+    assert response.status_code == 201, response.text
+    completed = double.complete_checkout_session(response.json()["stripe_checkout_session_id"])
+    await apply_stripe_events(double, session, gateway, after=before)
+    subscription_id: str = completed["subscription"]
+    return subscription_id

@@ -5,11 +5,12 @@ Someone outside the organisation gets 404, as if it did not exist; a member who 
 the role gets 403; no token at all is 401. `POST /webhooks/stripe` is not here: it is
 authorised by Stripe's signature, not by a user (tests/test_webhooks.py).
 
-Stripe is the shared Stripe double here, since one endpoint opens a Checkout Session (which
-localstripe lacks); the organisation's payment is bought through Checkout.
+Stripe is the shared Stripe double here, since some endpoints open Checkout Sessions or a
+Billing Portal (which localstripe lacks); the organisation's payment is bought through
+Checkout and its plan subscribed to there. A second organisation of the same people, on
+the free plan, is where a subscription is started.
 """
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +30,11 @@ from tests.factories import (
     PASSWORD,
     Tenant,
     email_of,
+    new_organization,
     new_tenant,
+    plan_prices,
     signed_in,
-    stripe_event,
+    subscribe,
     unique_email,
 )
 
@@ -41,6 +44,7 @@ CALLERS = ("owner", "admin", "member", "outsider", "anonymous")
 @dataclass
 class World:
     organization_id: int
+    free_organization_id: int
     payment_id: int
     headers: dict[str, dict[str, str]]
     candidates: dict[str, str]  # per caller, an account not yet in the organisation
@@ -73,6 +77,7 @@ MATRIX = [
     ),
     Case("GET", "/users/me", (200, 200, 200, 200, 401)),
     Case("GET", "/prices", (200, 200, 200, 200, 200)),
+    Case("GET", "/plans", (200, 200, 200, 200, 200)),
     Case("GET", "/organizations", (200, 200, 200, 200, 401)),
     Case("POST", "/organizations", (201, 201, 201, 201, 401), lambda w, c: {"name": "New"}),
     Case("GET", "/organizations/{org}", (200, 200, 200, 404, 401)),
@@ -104,6 +109,23 @@ MATRIX = [
         lambda w, c: {"amount": 100, "reason": "requested_by_customer"},
     ),
     Case("GET", "/organizations/{org}/entitlements", (200, 200, 200, 404, 401)),
+    Case("GET", "/organizations/{org}/subscription", (200, 200, 200, 404, 401)),
+    # The admin's request is the owner's again (same key): one Checkout Session, one change.
+    Case(
+        "POST",
+        "/organizations/{free_org}/subscription/checkout",
+        (201, 201, 403, 404, 401),
+        lambda w, c: {"plan": "pro"},
+    ),
+    Case(
+        "PATCH",
+        "/organizations/{org}/subscription",
+        (202, 202, 403, 404, 401),
+        lambda w, c: {"interval": "year"},
+    ),
+    Case("POST", "/organizations/{org}/subscription/cancel", (202, 202, 403, 404, 401)),
+    Case("POST", "/organizations/{org}/subscription/resume", (202, 202, 403, 404, 401)),
+    Case("POST", "/organizations/{org}/billing-portal", (201, 201, 403, 404, 401)),
     Case("GET", "/organizations/{org}/projects", (200, 200, 200, 404, 401)),
     Case(
         "POST",
@@ -121,7 +143,11 @@ def test_the_matrix_covers_every_endpoint(app: FastAPI) -> None:
         for method in operations
         if method != "head" and path not in {"/healthz", "/readyz"}  # the shared app's
     }
-    placeholders = {"{org}": "{organization_id}", "{payment}": "{payment_id}"}
+    placeholders = {
+        "{org}": "{organization_id}",
+        "{free_org}": "{organization_id}",
+        "{payment}": "{payment_id}",
+    }
 
     def documented(path: str) -> str:
         for short, full in placeholders.items():
@@ -134,7 +160,11 @@ def test_the_matrix_covers_every_endpoint(app: FastAPI) -> None:
 
 @pytest.fixture
 def app(settings: Settings, stripe_double: StripeDouble, redis_client: Redis) -> FastAPI:
-    return create_app(settings.model_copy(update={"stripe_api_base": stripe_double.base_url}))
+    on_double = {
+        "stripe_api_base": stripe_double.base_url,
+        "plan_prices": plan_prices(stripe_double),
+    }
+    return create_app(settings.model_copy(update=on_double))
 
 
 async def paid_through_checkout(
@@ -174,15 +204,15 @@ async def world(
         client, stripe_double, db_session, app.state.stripe_gateway, tenant
     )
     # A paid plan, so that each caller allowed to create a project is within the limit.
-    subscription = {
-        "id": f"sub_matrix_{tenant.id}",
-        "object": "subscription",
-        "status": "active",
-        "quantity": 1,
-        "metadata": {"organization_id": str(tenant.id), "plan": "pro"},
-    }
-    event = json.loads(stripe_event("customer.subscription.created", subscription))
-    await handlers.handle(db_session, app.state.stripe_gateway, event)
+    await subscribe(client, stripe_double, db_session, app.state.stripe_gateway, tenant)
+    free_organization_id = await new_organization(client, tenant.owner, "Free")
+    for role in ("admin", "member"):
+        response = await client.post(
+            f"/organizations/{free_organization_id}/members",
+            json={"email": await email_of(client, getattr(tenant, role)), "role": role},
+            headers=tenant.owner,
+        )
+        assert response.status_code == 201, response.text
     candidates = {caller: await email_of(client, await signed_in(client)) for caller in CALLERS}
     headers = {
         "owner": tenant.owner,
@@ -191,12 +221,14 @@ async def world(
         "outsider": outsider,
         "anonymous": {},
     }
-    return World(tenant.id, payment["id"], headers, candidates)
+    return World(tenant.id, free_organization_id, payment["id"], headers, candidates)
 
 
 @pytest.mark.parametrize("case", MATRIX, ids=lambda case: f"{case.method} {case.path}")
 async def test_who_may_call_what(client: AsyncClient, world: World, case: Case) -> None:
-    path = case.path.format(org=world.organization_id, payment=world.payment_id)
+    path = case.path.format(
+        org=world.organization_id, free_org=world.free_organization_id, payment=world.payment_id
+    )
     statuses = []
     for caller in CALLERS:
         body = case.body(world, caller)

@@ -3,9 +3,10 @@
 from datetime import timedelta
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from billing.subscriptions.plans import PRICE_KEYS
 from roadmap_shared.security.settings import TokenSettings
 from roadmap_shared.settings import DEVELOPMENT_SECRET, DatabaseSettings
 
@@ -33,6 +34,16 @@ class Settings(TokenSettings, DatabaseSettings):
     # Arriving there proves nothing; the payment is fulfilled by the webhook.
     checkout_success_url: str = "http://127.0.0.1:3000/payments/done"
     checkout_cancel_url: str = "http://127.0.0.1:3000/payments/canceled"
+    # The same for a plan bought on Checkout, and where the Billing Portal's "return" goes.
+    subscription_success_url: str = "http://127.0.0.1:3000/billing/subscribed"
+    subscription_cancel_url: str = "http://127.0.0.1:3000/billing/plans"
+    billing_portal_return_url: str = "http://127.0.0.1:3000/billing"
+    # The Stripe Price of each paid plan and interval (made once in the dashboard; the ids
+    # differ between accounts and between test and live mode). Placeholders in development.
+    # JSON: PAYMENTS_PLAN_PRICES='{"pro_month": "price_..", "pro_year": "price_..", ...}'
+    plan_prices: dict[str, str] = Field(
+        default_factory=lambda: {key: f"price_{key}" for key in sorted(PRICE_KEYS)}
+    )
     # Signing secrets of the webhook endpoint, newest first: during a rotation both the old
     # and the new secret are accepted. JSON list: PAYMENTS_STRIPE_WEBHOOK_SECRETS='["whsec_.."]'
     stripe_webhook_secrets: list[SecretStr] = Field(
@@ -56,6 +67,13 @@ class Settings(TokenSettings, DatabaseSettings):
 
     logins_per_minute_per_address: int = Field(default=20, gt=0)
     logins_per_minute_per_account: int = Field(default=10, gt=0)
+
+    @field_validator("plan_prices")
+    @classmethod
+    def _every_plan_has_a_price(cls, prices: dict[str, str]) -> dict[str, str]:
+        if prices.keys() != PRICE_KEYS:
+            raise ValueError(f"plan_prices needs exactly the keys {sorted(PRICE_KEYS)}")
+        return prices
 
     @property
     def dunning_grace(self) -> timedelta:

@@ -1,5 +1,5 @@
-"""The app factory: accounts, organisations, payments and refunds, entitlements, projects,
-and the Stripe webhook endpoint."""
+"""The app factory: accounts, organisations, payments and refunds, subscriptions and their
+entitlements, projects, and the Stripe webhook endpoint."""
 
 from fastapi import FastAPI
 
@@ -9,6 +9,7 @@ from billing.payments.router import prices_router
 from billing.payments.router import router as payments_router
 from billing.projects.router import router as projects_router
 from billing.stripe_gateway import StripeGateway
+from billing.subscriptions.router import plans_router
 from billing.subscriptions.router import router as subscriptions_router
 from billing.users.router import router as users_router
 from billing.webhooks.router import router as webhooks_router
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             users_router,
             organizations_router,
             prices_router,
+            plans_router,
             payments_router,
             subscriptions_router,
             projects_router,

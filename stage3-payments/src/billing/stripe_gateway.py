@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 import stripe
 
@@ -176,6 +176,89 @@ class StripeGateway:
                 },
                 {"idempotency_key": idempotency_key},
             )
+
+    async def create_subscription_checkout(
+        self,
+        *,
+        price: str,
+        quantity: int,
+        trial_days: int,
+        customer: str,
+        metadata: Mapping[str, str],
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+    ) -> stripe.checkout.Session:
+        """A Checkout Session that starts a subscription to `price` once the customer pays
+        (or, with a trial, once a card is saved). `metadata` is copied to the subscription,
+        where the webhook handlers read which organisation and plan it is."""
+        subscription_data: stripe.params.checkout.SessionCreateParamsSubscriptionData = {
+            "metadata": dict(metadata)
+        }
+        if trial_days > 0:
+            subscription_data["trial_period_days"] = trial_days
+        with stripe_errors():
+            return await self._client.v1.checkout.sessions.create_async(
+                {
+                    "mode": "subscription",
+                    "customer": customer,
+                    "line_items": [{"price": price, "quantity": quantity}],
+                    "subscription_data": subscription_data,
+                    "metadata": dict(metadata),
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                },
+                {"idempotency_key": idempotency_key},
+            )
+
+    async def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
+        with stripe_errors():
+            subscription = await self._client.v1.subscriptions.retrieve_async(subscription_id)
+        return subscription.to_dict()
+
+    async def change_subscription_item(
+        self,
+        subscription_id: str,
+        *,
+        item_id: str,
+        price: str,
+        quantity: int,
+        proration_behavior: Literal["always_invoice", "create_prorations"],
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> None:
+        """Moves the subscription's one item to another Price or quantity. The metadata
+        (plan, interval) changes in the same request, so no event shows one without the
+        other."""
+        with stripe_errors():
+            await self._client.v1.subscriptions.update_async(
+                subscription_id,
+                {
+                    "items": [{"id": item_id, "price": price, "quantity": quantity}],
+                    "proration_behavior": proration_behavior,
+                    "metadata": dict(metadata),
+                },
+                {"idempotency_key": idempotency_key},
+            )
+
+    async def set_cancel_at_period_end(
+        self, subscription_id: str, *, cancel: bool, idempotency_key: str
+    ) -> None:
+        with stripe_errors():
+            await self._client.v1.subscriptions.update_async(
+                subscription_id,
+                {"cancel_at_period_end": cancel},
+                {"idempotency_key": idempotency_key},
+            )
+
+    async def create_billing_portal_session(self, *, customer: str, return_url: str) -> str:
+        """The URL of a short-lived Billing Portal page for the customer. No idempotency
+        key: a second session is harmless, and a replayed one could have expired."""
+        with stripe_errors():
+            portal = await self._client.v1.billing_portal.sessions.create_async(
+                {"customer": customer, "return_url": return_url}
+            )
+        return str(portal.url)
 
     async def close(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]

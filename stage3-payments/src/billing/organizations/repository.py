@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.models import Membership, Organization, Role, User
@@ -41,3 +41,12 @@ async def members(session: AsyncSession, organization_id: int) -> Sequence[Row[U
         .order_by(User.id)
     )
     return result.all()
+
+
+async def member_count(session: AsyncSession, organization_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organization_id == organization_id)
+    )
+    return count or 0

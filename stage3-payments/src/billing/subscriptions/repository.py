@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,6 +9,7 @@ from billing.models import Subscription, SubscriptionStatus
 
 # Statuses that describe the organisation's current plan, newest first.
 _CURRENT = [status for status in SubscriptionStatus if status is not SubscriptionStatus.CANCELED]
+_IN_DUNNING = [SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID]
 
 
 async def current(session: AsyncSession, organization_id: int) -> Subscription | None:
@@ -63,7 +64,13 @@ async def mark_paid(
             Subscription.last_event_created <= event_created,
         )
         .values(
-            status=SubscriptionStatus.ACTIVE, past_due_since=None, last_event_created=event_created
+            # Paid restores a subscription in dunning; a trial's invoice (of 0) stays trialing.
+            status=case(
+                (Subscription.status.in_(_IN_DUNNING), SubscriptionStatus.ACTIVE),
+                else_=Subscription.status,
+            ),
+            past_due_since=None,
+            last_event_created=event_created,
         )
     )
 
@@ -74,3 +81,13 @@ async def freeze_for_dispute(session: AsyncSession, organization_id: int) -> Non
         .where(Subscription.organization_id == organization_id)
         .values(frozen_by_dispute=True)
     )
+
+
+async def count_for(session: AsyncSession, organization_id: int) -> int:
+    """How many subscriptions the organisation has had, ended ones included."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Subscription)
+        .where(Subscription.organization_id == organization_id)
+    )
+    return count or 0

@@ -143,6 +143,15 @@ def _timestamp(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
 
 
+def _seats_and_period(subscription: dict[str, Any]) -> dict[str, Any]:
+    """The quantity paid for and the period's end. Stripe's current API keeps them on the
+    subscription's item (the period moved there in version 2025-03-31.basil); events of
+    older API versions carry them on the subscription itself."""
+    items = (subscription.get("items") or {}).get("data") or []
+    item = items[0] if items and isinstance(items[0], dict) else {}
+    return {key: item.get(key, subscription.get(key)) for key in ("quantity", "current_period_end")}
+
+
 async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
     subscription = event["data"]["object"]
     metadata = subscription.get("metadata") or {}
@@ -153,6 +162,7 @@ async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event
         return
     await act_for_organization(session, organization_id)
     status = subscription.get("status")
+    billed = _seats_and_period(subscription)
     if event["type"] == "customer.subscription.deleted":
         status = SubscriptionStatus.CANCELED.value
     await subscriptions.apply_state(
@@ -164,9 +174,9 @@ async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event
             "plan": metadata.get("plan", "free"),
             "interval": metadata.get("interval", "month"),
             "status": SubscriptionStatus(status),
-            "seats": max(1, int(subscription.get("quantity") or 1)),
+            "seats": max(1, int(billed["quantity"] or 1)),
             "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
-            "current_period_end": _timestamp(subscription.get("current_period_end")),
+            "current_period_end": _timestamp(billed["current_period_end"]),
         },
     )
 
