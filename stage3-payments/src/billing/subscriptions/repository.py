@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,6 +9,8 @@ from billing.models import Subscription, SubscriptionStatus
 
 # Statuses that describe the organisation's current plan, newest first.
 _CURRENT = [status for status in SubscriptionStatus if status is not SubscriptionStatus.CANCELED]
+# Statuses in which the grace period that started with the first failed invoice still runs.
+_OVERDUE = [SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID]
 
 
 async def current(session: AsyncSession, organization_id: int) -> Subscription | None:
@@ -25,7 +27,14 @@ async def apply_state(session: AsyncSession, *, event_created: int, values: dict
     """Inserts or updates our copy, unless it already reflects a newer event: a late
     `customer.subscription.updated` never overwrites what a later one said."""
     statement = insert(Subscription).values(**values, last_event_created=event_created)
-    updated = {name: statement.excluded[name] for name in (*values, "last_event_created")}
+    updated: dict[str, Any] = {
+        name: statement.excluded[name] for name in (*values, "last_event_created")
+    }
+    # A newer state that is not overdue ends the grace period: otherwise a failed invoice's
+    # mark would outlive the invoice paid after it whenever that one arrived too late.
+    updated["past_due_since"] = case(
+        (statement.excluded.status.in_(_OVERDUE), Subscription.past_due_since), else_=None
+    )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[Subscription.stripe_subscription_id],
