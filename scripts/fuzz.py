@@ -5,14 +5,13 @@ Usage: python scripts/fuzz.py [STAGE ...]   (default: every stage below)
 Per stage: a fresh PostgreSQL database migrated to head, the stage served by uvicorn on a
 free loopback port (a stage that pays talks to the shared Stripe double, never to Stripe),
 an ordinary user and a privileged one signed up through the API (an admin, promoted in SQL
-as the seeds say to make a first admin; for billing, the owner of the organisation every
-`{organization_id}` then names), then `schemathesis run` with every check three times:
-anonymous, as the user, as the privileged user. A request the document allows must succeed,
-except where a stage lists a business rule no schema can state (each with its reason, in
-STAGES below) for the operation. Each run is bounded by
-FUZZ_MAX_EXAMPLES (per operation) and FUZZ_MAX_SECONDS, and its cases follow from
-FUZZ_SEED (1), so a failure can be replayed and other seeds explore further. The last
-lines are a table of operations, cases and failures per stage and caller; the exit status
+as the seeds say to make a first admin; for billing, the owner of an organisation), then
+`schemathesis run` with every check three times: anonymous, as the user, as the privileged
+user. A request the document allows must succeed, except where a stage lists a business
+rule no schema can state (each with its reason, in STAGES below) for the operation. Each
+run is bounded by FUZZ_MAX_EXAMPLES (per operation) and FUZZ_MAX_SECONDS, and its cases
+follow from FUZZ_SEED (1), so a failure can be replayed and other seeds explore further.
+The last lines are a table of operations, cases and failures per stage and caller; the exit status
 is non-zero if any run failed. Not part of `make test`: it takes minutes.
 
 Services: TEST_POSTGRES_URL (the server the throwaway databases are created on) and
@@ -84,9 +83,6 @@ class Stage:
             _execute("UPDATE users SET role = 'admin' WHERE email = $1", email, url=database_url)
         )
     )
-    # Path parameters every run uses (schemathesis's `[parameters]`), e.g. the id of the
-    # privileged caller's organisation, so its routes are reached and not only their 404.
-    path_parameters: dict[str, int] = field(default_factory=dict)
     # Served the shared Stripe double at `{env_prefix}STRIPE_API_BASE`: no call leaves the
     # machine, and every payment the fuzzer starts is a real object at the double.
     needs_stripe: bool = False
@@ -243,7 +239,6 @@ STAGES = {
             log_in=_billing_login,
             privileged="owner",
             make_privileged=_billing_owner,
-            path_parameters={"path.organization_id": 1},
             needs_stripe=True,
             business_rules={
                 # An address at a special-use or reserved domain (`.test`, `.invalid`...):
@@ -402,9 +397,6 @@ def callers(stage: Stage, base_url: str, env: dict[str, str]) -> dict[str, str |
 def schemathesis_config(stage: Stage, workdir: Path) -> Path:
     """A schemathesis.toml that accepts each business rule's statuses for its operation."""
     blocks = []
-    if stage.path_parameters:
-        pinned = "".join(f"{json.dumps(k)} = {v}\n" for k, v in stage.path_parameters.items())
-        blocks.append(f"[parameters]\n{pinned}")
     for operation, statuses in stage.business_rules.items():
         expected = json.dumps([*ACCEPTED, *statuses])  # a JSON array is a TOML array
         blocks.append(
