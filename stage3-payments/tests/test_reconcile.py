@@ -135,6 +135,29 @@ async def test_every_kind_of_difference_is_reported(
     assert amounts[dashboard_refund.id] == ("400 EUR succeeded", "-")
 
 
+async def test_a_charge_just_after_the_period_matches_a_payment_started_in_it(
+    client: AsyncClient, at_stripe: stripe.StripeClient, db_session: AsyncSession, app: FastAPI
+) -> None:
+    """The period is yesterday: a payment started a minute before midnight and paid today
+    finds its charge, and a charge made today alone is the next period's."""
+    _, late = await paid(client, at_stripe, db_session, app)
+    await db_session.execute(text("RESET ROLE"))
+    await db_session.execute(
+        update(Payment)
+        .where(Payment.id == late["id"])
+        .values(created_at=TODAY - timedelta(minutes=1))
+    )
+    await at_stripe.v1.payment_intents.create_async(
+        {"amount": 2_000, "currency": "eur", "payment_method": "pm_card_visa", "confirm": True}
+    )
+
+    found = await reconcile.reconcile(
+        db_session, app.state.stripe_gateway, since=TODAY - timedelta(days=1), until=TODAY
+    )
+
+    assert found == []
+
+
 def test_the_command_prints_a_table_and_fails_on_a_difference(
     stripe_double: StripeDouble,
     settings_on_double: Settings,
