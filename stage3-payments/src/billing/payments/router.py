@@ -94,9 +94,7 @@ async def list_payments(
 
 # `:int`: only digits match, so `/payments/checkout` is the checkout route's alone (its
 # `405` then names POST as the one method allowed, not also this GET).
-@router.get(
-    "/{payment_id:int}", summary="One payment", responses=problem_responses(401, 403, 404)
-)
+@router.get("/{payment_id:int}", summary="One payment", responses=problem_responses(401, 403, 404))
 async def get_payment(
     payment_id: BigIdPath, manager: BillingManager, session: SessionDep
 ) -> PaymentPublic:
