@@ -77,35 +77,22 @@ class Difference:
     ours: str
 
 
-def _source_id(transaction: dict[str, Any]) -> str:
-    source = transaction["source"]
-    return str(source["id"] if isinstance(source, dict) else source)
-
-
 def stripe_entry(transaction: dict[str, Any]) -> Entry | None:
-    """The payment or refund a balance transaction records; None for other types."""
-    created = datetime.fromtimestamp(transaction["created"], UTC)
+    """The payment or refund a balance transaction records; None for other types. Amounts
+    and currencies are the charge's and the refund's own (the expanded `source`): the
+    transaction's are in the account's settlement currency, converted."""
     kind = transaction["type"]
+    source = transaction["source"]
+    created = datetime.fromtimestamp(transaction["created"], UTC)
     if kind in CHARGE_TYPES:
-        charge = transaction["source"]
-        intent = charge.get("payment_intent") if isinstance(charge, dict) else None
+        # A charge made without a PaymentIntent (by hand, in the dashboard) goes by its id.
+        key = source["payment_intent"] or source["id"]
         return Entry(
-            "payment",
-            str(intent or _source_id(transaction)),  # a charge made without a PaymentIntent
-            transaction["amount"],
-            transaction["currency"],
-            "succeeded",
-            created,
+            "payment", key, source["amount_captured"], source["currency"], "succeeded", created
         )
     if kind in ("refund", "refund_failure"):
-        return Entry(
-            "refund",
-            _source_id(transaction),
-            abs(transaction["amount"]),
-            transaction["currency"],
-            "succeeded" if kind == "refund" else "failed",
-            created,
-        )
+        status = "succeeded" if kind == "refund" else "failed"
+        return Entry("refund", source["id"], source["amount"], source["currency"], status, created)
     return None
 
 
