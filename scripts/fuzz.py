@@ -11,8 +11,8 @@ user. A request the document allows must succeed, except where a stage lists a b
 rule no schema can state (each with its reason, in STAGES below) for the operation. Each
 run is bounded by FUZZ_MAX_EXAMPLES (per operation) and FUZZ_MAX_SECONDS, and its cases
 follow from FUZZ_SEED (1), so a failure can be replayed and other seeds explore further.
-The last lines are a table of operations, cases and failures per stage and caller; the exit status
-is non-zero if any run failed. Not part of `make test`: it takes minutes.
+The last lines are a table of operations, cases and failures per stage and caller; the
+exit status is non-zero if any run failed. Not part of `make test`: it takes minutes.
 
 Services: TEST_POSTGRES_URL (the server the throwaway databases are created on) and
 TEST_REDIS_URL, plus FUZZ_REDIS_DB (default 15), the Redis logical database to use.
@@ -60,6 +60,12 @@ PASSWORD = "a fuzzing passphrase, long enough"  # noqa: S105 (a throwaway accoun
 ACCEPTED = ["2xx", "3xx", 401, 403, 404, 409, 429, "5xx"]
 
 
+def _promote_to_admin(_: httpx.Client, email: str, database_url: str) -> None:
+    asyncio.run(
+        _execute("UPDATE users SET role = 'admin' WHERE email = $1", email, url=database_url)
+    )
+
+
 @dataclass(frozen=True)
 class Stage:
     folder: str
@@ -78,11 +84,7 @@ class Stage:
     settings: dict[str, str] = field(default_factory=dict)
     # The third caller, and how an account becomes it: (client, email, database URL).
     privileged: str = "admin"
-    make_privileged: Callable[[httpx.Client, str, str], None] = lambda _, email, database_url: (
-        asyncio.run(
-            _execute("UPDATE users SET role = 'admin' WHERE email = $1", email, url=database_url)
-        )
-    )
+    make_privileged: Callable[[httpx.Client, str, str], None] = _promote_to_admin
     # Served the shared Stripe double at `{env_prefix}STRIPE_API_BASE`: no call leaves the
     # machine, and every payment the fuzzer starts is a real object at the double.
     needs_stripe: bool = False
@@ -112,7 +114,7 @@ def _billing_login(client: httpx.Client, email: str) -> str:
 
 
 def _billing_owner(client: httpx.Client, email: str, _: str) -> None:
-    """Creates the organisation (the first, id 1, in the fresh database) it owns."""
+    """Makes the account the owner of an organisation of its own."""
     headers = {"Authorization": _billing_login(client, email)}
     client.post("/organizations", json={"name": "Fuzz"}, headers=headers).raise_for_status()
 
