@@ -29,9 +29,10 @@ help: ## List the targets
 	@echo "  test-stageN      Run one stage group's suites (N = 1 to 4)"
 	@echo
 	@echo "Variables (make <target> NAME=value):"
-	@echo "  STAGE            the stage folder for run, migrate, seed, worker, fork, exercise (default $(STAGE))"
+	@echo "  STAGE            the stage folder for run, migrate, seed, worker, reconcile, fork, exercise (default $(STAGE))"
 	@echo "  PORT             run: listen on this port instead of 8000"
 	@echo "  RELOAD=1         run: restart the server when a file changes"
+	@echo "  SINCE, UNTIL     reconcile: the period, YYYY-MM-DD (UNTIL excluded; default now)"
 	@echo "  FROM             diff: the stage to compare from"
 	@echo "  TO               diff: the stage to compare with"
 	@echo "  COVERAGE=1       test: measure coverage too, and fail a suite below its floor"
@@ -79,6 +80,12 @@ seed: migrate ## Fill the stage's database with realistic demo data
 worker: migrate ## Run the stage's background job worker
 	@$(preflight)
 	$(call in_stage,python -m $(call import_name,$(STAGE)).worker)
+
+.PHONY: reconcile
+reconcile: migrate ## Compare Stripe's ledger with the stage's: make reconcile STAGE=stage3-payments SINCE=2026-12-01
+	@test -n "$(SINCE)" || { echo "usage: make reconcile STAGE=<stage> SINCE=YYYY-MM-DD [UNTIL=YYYY-MM-DD]"; exit 2; }
+	@$(preflight)
+	$(call in_stage,python -m $(call import_name,$(STAGE)).reconcile --since $(SINCE) $(if $(UNTIL),--until $(UNTIL)))
 
 .PHONY: test
 test: install ## Run every suite, each in its own process, and print a summary table [COVERAGE=1]

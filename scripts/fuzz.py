@@ -3,15 +3,16 @@
 Usage: python scripts/fuzz.py [STAGE ...]   (default: every stage below)
 
 Per stage: a fresh PostgreSQL database migrated to head, the stage served by uvicorn on a
-free loopback port, an ordinary user and an admin signed up through the API (the admin
-promoted in SQL, as the seeds say to make a first admin), then `schemathesis run` with
-every check three times: anonymous, as the user, as the admin. A request the document
-allows must succeed, except where a stage lists a business rule no schema can state (each
-with its reason, in STAGES below) for the operation. Each run is bounded by
-FUZZ_MAX_EXAMPLES (per operation) and FUZZ_MAX_SECONDS, and its cases follow from
-FUZZ_SEED (1), so a failure can be replayed and other seeds explore further. The last
-lines are a table of operations, cases and failures per stage and caller; the exit status
-is non-zero if any run failed. Not part of `make test`: it takes minutes.
+free loopback port (a stage that pays talks to the shared Stripe double, never to Stripe),
+an ordinary user and a privileged one signed up through the API (an admin, promoted in SQL
+as the seeds say to make a first admin; for billing, the owner of an organisation), then
+`schemathesis run` with every check three times: anonymous, as the user, as the privileged
+user. A request the document allows must succeed, except where a stage lists a business
+rule no schema can state (each with its reason, in STAGES below) for the operation. Each
+run is bounded by FUZZ_MAX_EXAMPLES (per operation) and FUZZ_MAX_SECONDS, and its cases
+follow from FUZZ_SEED (1), so a failure can be replayed and other seeds explore further.
+The last lines are a table of operations, cases and failures per stage and caller; the
+exit status is non-zero if any run failed. Not part of `make test`: it takes minutes.
 
 Services: TEST_POSTGRES_URL (the server the throwaway databases are created on) and
 TEST_REDIS_URL, plus FUZZ_REDIS_DB (default 15), the Redis logical database to use.
@@ -37,6 +38,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from roadmap_shared.testing.stripe_double import StripeDouble
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / ".fuzz-results"  # schemathesis's output and events, per stage and caller
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -57,6 +60,12 @@ PASSWORD = "a fuzzing passphrase, long enough"  # noqa: S105 (a throwaway accoun
 ACCEPTED = ["2xx", "3xx", 401, 403, 404, 409, 429, "5xx"]
 
 
+def _promote_to_admin(_: httpx.Client, email: str, database_url: str) -> None:
+    asyncio.run(
+        _execute("UPDATE users SET role = 'admin' WHERE email = $1", email, url=database_url)
+    )
+
+
 @dataclass(frozen=True)
 class Stage:
     folder: str
@@ -73,6 +82,12 @@ class Stage:
     log_in: Callable[[httpx.Client, str], str] | None = None
     needs_database: bool = True
     settings: dict[str, str] = field(default_factory=dict)
+    # The third caller, and how an account becomes it: (client, email, database URL).
+    privileged: str = "admin"
+    make_privileged: Callable[[httpx.Client, str, str], None] = _promote_to_admin
+    # Served the shared Stripe double at `{env_prefix}STRIPE_API_BASE`: no call leaves the
+    # machine, and every payment the fuzzer starts is a real object at the double.
+    needs_stripe: bool = False
 
 
 def _bearer_login(client: httpx.Client, email: str) -> str:
@@ -90,6 +105,18 @@ def _conduit_login(client: httpx.Client, email: str) -> str:
 
 def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> None:
     client.post(path, json=body).raise_for_status()
+
+
+def _billing_login(client: httpx.Client, email: str) -> str:
+    response = client.post("/users/login", json={"email": email, "password": PASSWORD})
+    response.raise_for_status()
+    return f"Bearer {response.json()['access_token']}"
+
+
+def _billing_owner(client: httpx.Client, email: str, _: str) -> None:
+    """Makes the account the owner of an organisation of its own."""
+    headers = {"Authorization": _billing_login(client, email)}
+    client.post("/organizations", json={"name": "Fuzz"}, headers=headers).raise_for_status()
 
 
 STAGES = {
@@ -204,6 +231,33 @@ STAGES = {
                 )
             },
         ),
+        Stage(
+            "stage3-payments",
+            "billing",
+            "PAYMENTS_",
+            sign_up=lambda c, email: _post(
+                c, "/users", {"email": email, "name": "Fuzz", "password": PASSWORD}
+            ),
+            log_in=_billing_login,
+            privileged="owner",
+            make_privileged=_billing_owner,
+            needs_stripe=True,
+            business_rules={
+                # An address at a special-use or reserved domain (`.test`, `.invalid`...):
+                # format "email" allows it; email-validator, which decides, does not.
+                "POST /users": (422,),
+                "POST /users/login": (422,),
+                # A member is named by an address, which the same rule applies to.
+                "POST /organizations/{organization_id}/members": (422,),
+                # Stripe's signature over the raw body: no schema can state it.
+                "POST /webhooks/stripe": (400,),
+            },
+            settings={
+                "PAYMENTS_LOGINS_PER_MINUTE_PER_ADDRESS": UNLIMITED,
+                # A key of a test account's shape: the double accepts it, as Stripe would.
+                "PAYMENTS_STRIPE_API_KEY": "sk_test_fuzz",
+            },
+        ),
     ]
 }
 
@@ -254,6 +308,16 @@ def throwaway_database(stage: Stage) -> Iterator[str | None]:
         yield name
     finally:
         asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def stripe_for(stage: Stage) -> Iterator[str | None]:
+    """The address of a Stripe double of the run's own; None if the stage pays nothing."""
+    if not stage.needs_stripe:
+        yield None
+        return
+    with StripeDouble() as double:
+        yield double.base_url
 
 
 def stage_environment(stage: Stage, database: str | None, workdir: Path) -> dict[str, str]:
@@ -313,21 +377,22 @@ def _wait_until_up(base_url: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def callers(stage: Stage, base_url: str, env: dict[str, str]) -> dict[str, str | None]:
-    """The `Authorization` header of each caller: anonymous, an ordinary user, an admin."""
+    """The `Authorization` header of each caller: anonymous, an ordinary user, a
+    privileged one."""
     if stage.sign_up is None or stage.log_in is None:
         return {"anonymous": None}
-    user, admin = (f"fuzz-{role}-{secrets.token_hex(3)}@example.com" for role in ("user", "admin"))
+    user, privileged = (
+        f"fuzz-{role}-{secrets.token_hex(3)}@example.com" for role in ("user", stage.privileged)
+    )
     with httpx.Client(base_url=base_url, timeout=10) as client:
         stage.sign_up(client, user)
-        stage.sign_up(client, admin)
+        stage.sign_up(client, privileged)
         database_url = env[f"{stage.env_prefix}DATABASE_URL"].replace("+asyncpg", "")
-        asyncio.run(
-            _execute("UPDATE users SET role = 'admin' WHERE email = $1", admin, url=database_url)
-        )
+        stage.make_privileged(client, privileged, database_url)
         return {
             "anonymous": None,
             "user": stage.log_in(client, user),
-            "admin": stage.log_in(client, admin),
+            stage.privileged: stage.log_in(client, privileged),
         }
 
 
@@ -395,8 +460,10 @@ def _count(report: Path, result: Result) -> None:
 def run_stage(stage: Stage) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix=f"fuzz-{stage.folder}-") as directory:
         workdir = Path(directory)
-        with throwaway_database(stage) as database:
+        with throwaway_database(stage) as database, stripe_for(stage) as stripe_api:
             env = stage_environment(stage, database, workdir)
+            if stripe_api is not None:
+                env[f"{stage.env_prefix}STRIPE_API_BASE"] = stripe_api
             log = workdir / "server.log"
             try:
                 with running(stage, env, log) as base_url:

@@ -184,3 +184,14 @@ async def test_a_declined_card_from_stripes_wire_is_a_402(
         await stripe_client.v1.payment_intents.confirm_async(intent.id)
     assert declined.value.status == 402
     assert declined.value.extra["decline_code"] == "card_declined"
+
+
+async def test_the_checkout_path_is_not_read_as_a_payment_id(client: AsyncClient) -> None:
+    tenant = await new_tenant(client)
+    url = f"/organizations/{tenant.id}/payments/checkout"
+
+    response = await client.get(url, headers=tenant.owner)
+
+    # Only POST exists at this path: its `405` says so, and no GET of "payment checkout".
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"

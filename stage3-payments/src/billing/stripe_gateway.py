@@ -15,7 +15,7 @@ callers read the few fields they need.
 """
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any, Literal
@@ -259,6 +259,23 @@ class StripeGateway:
                 {"customer": customer, "return_url": return_url}
             )
         return str(portal.url)
+
+    async def balance_transactions(
+        self, *, created_from: int, created_before: int
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every balance transaction created in [created_from, created_before) (Unix
+        seconds), newest first, page after page. `source` is expanded: a charge's names the
+        PaymentIntent our payment row knows."""
+        with stripe_errors():
+            page = await self._client.v1.balance_transactions.list_async(
+                {
+                    "created": {"gte": created_from, "lt": created_before},
+                    "limit": 100,
+                    "expand": ["data.source"],
+                }
+            )
+            async for transaction in page.auto_paging_iter():
+                yield transaction.to_dict()
 
     async def close(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]

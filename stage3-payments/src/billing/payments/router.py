@@ -92,7 +92,9 @@ async def list_payments(
     return [PaymentPublic.model_validate(payment) for payment in payments]
 
 
-@router.get("/{payment_id}", summary="One payment", responses=problem_responses(401, 403, 404))
+# `:int`: only digits match, so `/payments/checkout` is the checkout route's alone (its
+# `405` then names POST as the one method allowed, not also this GET).
+@router.get("/{payment_id:int}", summary="One payment", responses=problem_responses(401, 403, 404))
 async def get_payment(
     payment_id: BigIdPath, manager: BillingManager, session: SessionDep
 ) -> PaymentPublic:

@@ -9,7 +9,8 @@ from billing.models import Subscription, SubscriptionStatus
 
 # Statuses that describe the organisation's current plan, newest first.
 _CURRENT = [status for status in SubscriptionStatus if status is not SubscriptionStatus.CANCELED]
-_IN_DUNNING = [SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID]
+# Statuses in which the grace period that started with the first failed invoice still runs.
+_OVERDUE = [SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID]
 
 
 async def current(session: AsyncSession, organization_id: int) -> Subscription | None:
@@ -26,7 +27,14 @@ async def apply_state(session: AsyncSession, *, event_created: int, values: dict
     """Inserts or updates our copy, unless it already reflects a newer event: a late
     `customer.subscription.updated` never overwrites what a later one said."""
     statement = insert(Subscription).values(**values, last_event_created=event_created)
-    updated = {name: statement.excluded[name] for name in (*values, "last_event_created")}
+    updated: dict[str, Any] = {
+        name: statement.excluded[name] for name in (*values, "last_event_created")
+    }
+    # A newer state that is not overdue ends the grace period: otherwise a failed invoice's
+    # mark would outlive the invoice paid after it whenever that one arrived too late.
+    updated["past_due_since"] = case(
+        (statement.excluded.status.in_(_OVERDUE), Subscription.past_due_since), else_=None
+    )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[Subscription.stripe_subscription_id],
@@ -66,7 +74,7 @@ async def mark_paid(
         .values(
             # Paid restores a subscription in dunning; a trial's invoice (of 0) stays trialing.
             status=case(
-                (Subscription.status.in_(_IN_DUNNING), SubscriptionStatus.ACTIVE),
+                (Subscription.status.in_(_OVERDUE), SubscriptionStatus.ACTIVE),
                 else_=Subscription.status,
             ),
             past_due_since=None,
