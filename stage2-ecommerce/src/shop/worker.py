@@ -23,9 +23,9 @@ from redis.exceptions import RedisError
 
 from roadmap_shared.database import Database
 from roadmap_shared.logging import configure_logging
+from roadmap_shared.mail import Mailer
+from roadmap_shared.smtp import build_mailer
 from shop.config import Settings, get_settings
-from shop.jobs.mail import FileMailer, Mailer
-from shop.jobs.smtp import SmtpMailer
 from shop.jobs.tasks import (
     Context,
     purge_idempotency_keys,
@@ -54,20 +54,6 @@ def deserialize_job(data: bytes) -> dict[str, Any]:
 # expiring a second later); a worker that hangs or dies stops renewing it. (arq's default,
 # an hour, would keep a dead worker looking healthy for most of that hour.)
 HEALTH_CHECK_SECONDS = 10
-
-
-def build_mailer(settings: Settings) -> Mailer:
-    """The one place that picks how email leaves, from `SHOP_MAIL_BACKEND`."""
-    if settings.mail_backend == "smtp":
-        return SmtpMailer(
-            settings.smtp_host,
-            settings.smtp_port,
-            security=settings.smtp_security,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            timeout_seconds=settings.smtp_timeout_seconds,
-        )
-    return FileMailer(settings.mail_dir)
 
 
 async def _startup(ctx: Context) -> None:
