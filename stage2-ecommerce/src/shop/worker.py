@@ -11,7 +11,6 @@ this queue has reported itself alive in the last few seconds, 1 otherwise.
 import argparse
 import asyncio
 import dataclasses
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +21,7 @@ from arq.worker import async_check_health, run_worker
 from redis.exceptions import RedisError
 
 from roadmap_shared.database import Database
+from roadmap_shared.jobs import deserialize_job, serialize_job
 from roadmap_shared.logging import configure_logging
 from roadmap_shared.mail import Mailer
 from roadmap_shared.smtp import build_mailer
@@ -33,22 +33,6 @@ from shop.jobs.tasks import (
     send_low_stock_alert,
     send_order_confirmation,
 )
-
-
-def serialize_job(job: dict[str, Any]) -> bytes:
-    # arq pickles by default, and unpickling runs code: anyone who could write to Redis
-    # could run code in the worker. JSON carries only data.
-    return json.dumps(job, default=str).encode()
-
-
-def deserialize_job(data: bytes) -> dict[str, Any]:
-    job: dict[str, Any] = json.loads(data)
-    return job
-
-
-# Anything else that enqueues to this queue must use the same pair:
-# `arq.create_pool(..., job_serializer=serialize_job, job_deserializer=deserialize_job)`.
-
 
 # While it runs, the worker rewrites a key in Redis this often (`<queue>:health-check`,
 # expiring a second later); a worker that hangs or dies stops renewing it. (arq's default,
