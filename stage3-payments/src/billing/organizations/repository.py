@@ -41,3 +41,14 @@ async def members(session: AsyncSession, organization_id: int) -> Sequence[Row[U
         .order_by(User.id)
     )
     return result.all()
+
+
+async def owner_emails(session: AsyncSession, organization_id: int) -> list[str]:
+    """Where billing news goes: every owner of the organisation."""
+    result = await session.scalars(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == organization_id, Membership.role == Role.OWNER)
+        .order_by(User.id)
+    )
+    return list(result.all())
