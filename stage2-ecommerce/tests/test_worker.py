@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from roadmap_shared.jobs import deserialize_job, serialize_job
 from roadmap_shared.mail import FileMailer, MailDeliveryError, Mailer
 from roadmap_shared.outbox import publish_pending
 from roadmap_shared.testing.mail_server import Mailbox, smtp_server
@@ -26,7 +27,7 @@ from roadmap_shared.testing.redis_down import UNREACHABLE_REDIS_URL
 from shop import outbox
 from shop.config import Settings
 from shop.models import OutboxMessage, Role
-from shop.worker import deserialize_job, is_worker_alive, serialize_job, worker_options
+from shop.worker import is_worker_alive, worker_options
 from tests.conftest import make_settings
 from tests.factories import CHECKOUT, auth, make_product, make_user, put_in_cart, variants_of
 
