@@ -271,6 +271,8 @@ async def refund(
     metadata = {"organization_id": str(reserved.organization_id), "refund_id": str(reserved.id)}
     if note:
         metadata["note"] = note
+    # Stripe unavailable or silent (503): the refund stays pending, its amount reserved,
+    # until its `refund.updated` or `charge.refunded` settles it (webhooks.handlers).
     try:
         stripe_refund = await gateway.create_refund(
             payment_intent=payment_intent,
@@ -286,7 +288,6 @@ async def refund(
             await act_for_organization(own, reserved.organization_id)
             await settlement.fail_refund(own, reserved.id)
         raise
-    # Not answered (503): the refund stays pending, reserved, until its event settles it.
     await settlement.settle_refund(session, reserved.id, stripe_refund.to_dict())
     settled = await session.get(Refund, reserved.id, populate_existing=True)
     assert settled is not None  # noqa: S101  (committed by _reserve_refund)

@@ -215,7 +215,8 @@ async def freeze_after_dispute(session: AsyncSession, gateway: StripeGateway, ev
         return
     await act_for_organization(session, organization_id)
     await subscriptions.freeze_for_dispute(session, organization_id)
-    # The inbox handles each event once, and Stripe sends one `created` per dispute.
+    # The inbox handles each event once, and Stripe sends one `created` per dispute. An
+    # intent of ours without a payment id (none yet) is told as "a payment" (id 0).
     payment_id = str(metadata.get("payment_id"))
     _tell_owners(
         session,
