@@ -5,12 +5,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from shop.jobs.mail import FileMailer
-from shop.jobs.smtp import SmtpMailer
+from roadmap_shared.mail import FileMailer
+from roadmap_shared.smtp import SmtpMailer, build_mailer
 from shop.storage.factory import build_storage
 from shop.storage.local import LocalImageStorage
 from shop.storage.s3 import S3ImageStorage
-from shop.worker import build_mailer
 from tests.conftest import make_settings
 
 S3_KEYS = {"s3_access_key": "shop", "s3_secret_key": SecretStr("a-real-secret")}

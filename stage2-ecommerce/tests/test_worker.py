@@ -19,16 +19,17 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from roadmap_shared.jobs import deserialize_job, serialize_job
+from roadmap_shared.mail import FileMailer, MailDeliveryError, Mailer
+from roadmap_shared.outbox import publish_pending
+from roadmap_shared.testing.mail_server import Mailbox, smtp_server
 from roadmap_shared.testing.redis_down import UNREACHABLE_REDIS_URL
 from shop import outbox
 from shop.config import Settings
-from shop.jobs import relay
-from shop.jobs.mail import FileMailer, MailDeliveryError, Mailer
 from shop.models import OutboxMessage, Role
-from shop.worker import deserialize_job, is_worker_alive, serialize_job, worker_options
+from shop.worker import is_worker_alive, worker_options
 from tests.conftest import make_settings
 from tests.factories import CHECKOUT, auth, make_product, make_user, put_in_cart, variants_of
-from tests.mail_server import Mailbox, smtp_server
 
 pytestmark = pytest.mark.slow
 
@@ -100,12 +101,12 @@ async def test_the_relay_cannot_see_a_message_until_its_transaction_commits(
         await writer.flush()  # written, not committed
 
         async with reader.begin():
-            before_commit = await relay.publish_pending(reader, queue)
+            before_commit = await publish_pending(reader, queue, OutboxMessage)
         await writer.commit()
         async with reader.begin():
-            after_commit = await relay.publish_pending(reader, queue)
+            after_commit = await publish_pending(reader, queue, OutboxMessage)
         async with reader.begin():
-            again = await relay.publish_pending(reader, queue)
+            again = await publish_pending(reader, queue, OutboxMessage)
             await reader.execute(delete(OutboxMessage))  # this test committed for real
 
     assert (before_commit, after_commit, again) == (0, 1, 0)

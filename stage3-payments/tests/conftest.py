@@ -1,9 +1,15 @@
+from collections.abc import AsyncIterator
+
 import pytest
+import pytest_asyncio
 import stripe
 from fastapi import FastAPI
+from httpx import AsyncClient
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from billing.config import Settings
+from billing.dependencies import get_own_transactions
 from billing.main import create_app
 from roadmap_shared.testing.factories import settings_for_tests
 from roadmap_shared.testing.stripe_fixtures import (  # noqa: F401  (pytest collects them)
@@ -42,6 +48,23 @@ def settings(database_url: str, redis_url: str, localstripe_url: str) -> Setting
 def app(settings: Settings, redis_client: Redis) -> FastAPI:
     # `redis_client` empties the suite's Redis database first: no spent rate limit leaks.
     return create_app(settings)
+
+
+@pytest_asyncio.fixture
+async def client(
+    client: AsyncClient, app: FastAPI, db_session: AsyncSession
+) -> AsyncIterator[AsyncClient]:
+    """The harness's client, whose requests share the test's transaction; the sessions the
+    app opens of its own (to commit a row before calling Stripe) join it too, as
+    savepoints, instead of committing on another connection what this one cannot see.
+    What those commits guarantee is tested with `committing_client`."""
+    connection = db_session.bind
+    assert isinstance(connection, AsyncConnection)
+    app.dependency_overrides[get_own_transactions] = lambda: async_sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    yield client
+    app.dependency_overrides.pop(get_own_transactions, None)
 
 
 @pytest.fixture(scope="module")

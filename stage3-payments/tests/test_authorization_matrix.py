@@ -102,6 +102,8 @@ MATRIX = [
     ),
     Case("GET", "/organizations/{org}/payments", (200, 200, 403, 404, 401)),
     Case("GET", "/organizations/{org}/payments/{payment}", (200, 200, 403, 404, 401)),
+    # The world's payment was paid through Checkout: nothing to resume, once authorised.
+    Case("POST", "/organizations/{org}/payments/{payment}/intent", (409, 409, 403, 404, 401)),
     Case(
         "POST",
         "/organizations/{org}/payments/{payment}/refunds",

@@ -14,9 +14,12 @@ import stripe
 from fastapi import FastAPI
 from httpx import AsyncClient
 from redis.asyncio import Redis
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.config import Settings
 from billing.main import create_app
+from billing.models import OutboxMessage
 from billing.worker import Context, _shutdown, _startup, process_inbox
 from roadmap_shared.testing.stripe_double import StripeDouble
 from tests.conftest import STRIPE_API_KEY, WEBHOOK_SECRET
@@ -92,6 +95,8 @@ async def test_a_checkout_session_carries_our_price_and_our_row(
     }
     [create] = [r for r in stripe_double.requests if r.path == "/v1/checkout/sessions"]
     assert create.idempotency_key == f"payment-{payment['id']}-checkout"
+    # And onto the PaymentIntent the session makes once paid (disputes name only that).
+    assert create.params["payment_intent_data"] == {"metadata": session["metadata"]}
 
 
 async def test_the_completed_event_fulfils_once_through_the_worker(
@@ -203,3 +208,122 @@ async def test_an_expired_session_cancels_the_payment(
 
     canceled = await payment_now(client, tenant, payment)
     assert (canceled["status"], canceled["credits_granted"]) == ("canceled", 0)
+
+
+async def outbox(session: AsyncSession) -> list[tuple[str, dict[str, Any]]]:
+    """What the owners will be told, as committed."""
+    await session.execute(text("RESET ROLE"))
+    rows = await session.execute(
+        select(OutboxMessage.task, OutboxMessage.payload).order_by(OutboxMessage.id)
+    )
+    return [(task, payload) for task, payload in rows.all()]
+
+
+def event_of(type_: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"evt_{type_}_{obj['id']}",
+        "object": "event",
+        "type": type_,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+async def test_a_dispute_of_a_checkout_payment_finds_our_payment_and_alerts_the_owners(
+    committing_client: AsyncClient,
+    stripe_double: StripeDouble,
+    settings_on_double: Settings,
+    db_session: AsyncSession,
+) -> None:
+    """A dispute names only the PaymentIntent, which Checkout makes: our ids reach it through
+    the session's `payment_intent_data.metadata`."""
+    client = committing_client
+    tenant = await new_tenant(client)
+    payment = await start_checkout(client, tenant)
+    stripe_double.complete_checkout_session(payment["stripe_checkout_session_id"])
+    [completed] = stripe_double.events("checkout.session.completed")
+    assert await deliver(client, completed) == 200
+    assert await run_worker(settings_on_double) == 1
+    intent = stripe_double.get(
+        (await payment_now(client, tenant, payment))["stripe_payment_intent_id"]
+    )
+    assert intent["metadata"] == {
+        "organization_id": str(tenant.id),
+        "payment_id": str(payment["id"]),
+    }
+
+    dispute = stripe_double.open_dispute(intent["latest_charge"])
+    [opened] = stripe_double.events("charge.dispute.created")
+    assert await deliver(client, opened) == 200
+    assert await run_worker(settings_on_double) == 1
+
+    ids = {"organization_id": tenant.id, "payment_id": payment["id"]}
+    assert await outbox(db_session) == [
+        ("send_payment_receipt", ids),
+        ("send_dispute_alert", {**ids, "dispute_id": dispute["id"]}),
+    ]
+
+
+async def test_an_intent_event_of_a_checkout_payment_leaves_it_to_the_session(
+    committing_client: AsyncClient, stripe_double: StripeDouble, settings_on_double: Settings
+) -> None:
+    """The intent's `succeeded` may come first: the session's event, which checks the very
+    session and records the intent that refunds need, still settles the payment."""
+    client = committing_client
+    tenant = await new_tenant(client)
+    payment = await start_checkout(client, tenant)
+    stripe_double.complete_checkout_session(payment["stripe_checkout_session_id"])
+    [succeeded] = stripe_double.events("payment_intent.succeeded")
+    [completed] = stripe_double.events("checkout.session.completed")
+
+    assert await deliver(client, succeeded) == 200
+    assert await run_worker(settings_on_double) == 1
+    assert (await payment_now(client, tenant, payment))["status"] == "pending"
+    assert await deliver(client, completed) == 200
+    assert await run_worker(settings_on_double) == 1
+
+    paid = await payment_now(client, tenant, payment)
+    assert paid["status"] == "succeeded"
+    assert paid["stripe_payment_intent_id"] == succeeded["data"]["object"]["id"]
+
+
+async def test_a_delayed_payment_that_succeeds_fulfils_the_payment(
+    committing_client: AsyncClient, stripe_double: StripeDouble, settings_on_double: Settings
+) -> None:
+    client = committing_client
+    tenant = await new_tenant(client)
+    payment = await start_checkout(client, tenant)
+    paid_session = stripe_double.complete_checkout_session(payment["stripe_checkout_session_id"])
+
+    event = event_of("checkout.session.async_payment_succeeded", paid_session)
+    assert await deliver(client, event) == 200
+    assert await run_worker(settings_on_double) == 1
+
+    paid = await payment_now(client, tenant, payment)
+    assert (paid["status"], paid["credits_granted"]) == ("succeeded", 500)
+
+
+async def test_a_delayed_payment_that_fails_fails_the_payment_and_tells_the_owners(
+    committing_client: AsyncClient,
+    stripe_double: StripeDouble,
+    settings_on_double: Settings,
+    db_session: AsyncSession,
+) -> None:
+    client = committing_client
+    tenant = await new_tenant(client)
+    payment = await start_checkout(client, tenant)
+    # As Stripe has a session whose bank debit failed after the customer completed it (the
+    # double has no delayed payment methods): complete, and never paid.
+    session = stripe_double.get(payment["stripe_checkout_session_id"])
+    with stripe_double.store.lock:
+        session.update(status="complete", url=None)
+    event = event_of("checkout.session.async_payment_failed", session)
+
+    for _ in range(2):  # delivered twice, with a retry of its handling between
+        assert await deliver(client, {**event, "id": f"{event['id']}_{_}"}) == 200
+        assert await run_worker(settings_on_double) == 1
+
+    failed = await payment_now(client, tenant, payment)
+    assert (failed["status"], failed["credits_granted"]) == ("failed", 0)
+    ids = {"organization_id": tenant.id, "payment_id": payment["id"]}
+    assert await outbox(db_session) == [("send_payment_failed", ids)]

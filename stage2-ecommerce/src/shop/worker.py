@@ -11,7 +11,6 @@ this queue has reported itself alive in the last few seconds, 1 otherwise.
 import argparse
 import asyncio
 import dataclasses
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,10 +21,11 @@ from arq.worker import async_check_health, run_worker
 from redis.exceptions import RedisError
 
 from roadmap_shared.database import Database
+from roadmap_shared.jobs import deserialize_job, serialize_job
 from roadmap_shared.logging import configure_logging
+from roadmap_shared.mail import Mailer
+from roadmap_shared.smtp import build_mailer
 from shop.config import Settings, get_settings
-from shop.jobs.mail import FileMailer, Mailer
-from shop.jobs.smtp import SmtpMailer
 from shop.jobs.tasks import (
     Context,
     purge_idempotency_keys,
@@ -34,40 +34,10 @@ from shop.jobs.tasks import (
     send_order_confirmation,
 )
 
-
-def serialize_job(job: dict[str, Any]) -> bytes:
-    # arq pickles by default, and unpickling runs code: anyone who could write to Redis
-    # could run code in the worker. JSON carries only data.
-    return json.dumps(job, default=str).encode()
-
-
-def deserialize_job(data: bytes) -> dict[str, Any]:
-    job: dict[str, Any] = json.loads(data)
-    return job
-
-
-# Anything else that enqueues to this queue must use the same pair:
-# `arq.create_pool(..., job_serializer=serialize_job, job_deserializer=deserialize_job)`.
-
-
 # While it runs, the worker rewrites a key in Redis this often (`<queue>:health-check`,
 # expiring a second later); a worker that hangs or dies stops renewing it. (arq's default,
 # an hour, would keep a dead worker looking healthy for most of that hour.)
 HEALTH_CHECK_SECONDS = 10
-
-
-def build_mailer(settings: Settings) -> Mailer:
-    """The one place that picks how email leaves, from `SHOP_MAIL_BACKEND`."""
-    if settings.mail_backend == "smtp":
-        return SmtpMailer(
-            settings.smtp_host,
-            settings.smtp_port,
-            security=settings.smtp_security,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            timeout_seconds=settings.smtp_timeout_seconds,
-        )
-    return FileMailer(settings.mail_dir)
 
 
 async def _startup(ctx: Context) -> None:

@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from billing.subscriptions.plans import PRICE_KEYS
@@ -62,6 +64,23 @@ class Settings(TokenSettings, DatabaseSettings):
     inbox_stuck_after_seconds: int = Field(default=300, gt=0)
     inbox_retention_days: int = Field(default=30, gt=0)
 
+    # Emails to owners (receipts, failed payments, disputes), through the outbox: written
+    # to files in mail_dir, or sent through an SMTP server (roadmap_shared.smtp).
+    mail_backend: Literal["file", "smtp"] = "file"
+    mail_from: str = "Billing <billing@saas.example>"
+    mail_dir: Path = Path("var/mail")
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    # starttls: upgrade a plain connection (port 587); tls: TLS from the first byte (465);
+    # none: plain text, for a relay on the same host or a development catcher only.
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""  # empty: do not log in
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # An email job that fails for a passing reason is retried after base, 2 x base, ...
+    job_retry_base_seconds: float = Field(default=5.0, gt=0)
+    job_max_tries: int = Field(default=5, ge=1)
+
     # Dunning: how long a past-due subscription keeps its plan before it is suspended.
     dunning_grace_days: int = Field(default=7, ge=0)
 
@@ -74,6 +93,24 @@ class Settings(TokenSettings, DatabaseSettings):
         if prices.keys() != PRICE_KEYS:
             raise ValueError(f"plan_prices needs exactly the keys {sorted(PRICE_KEYS)}")
         return prices
+
+    @field_validator("smtp_password", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        # `PAYMENTS_SMTP_PASSWORD=`, as in .env.example, means no password, not an empty one.
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _smtp_login_is_encrypted(self) -> Self:
+        if self.smtp_username:
+            if self.smtp_password is None:
+                raise ValueError("PAYMENTS_SMTP_USERNAME is set but PAYMENTS_SMTP_PASSWORD is not")
+            if self.smtp_security == "none":
+                raise ValueError(
+                    "PAYMENTS_SMTP_USERNAME needs PAYMENTS_SMTP_SECURITY=starttls or tls: "
+                    "the password must not cross the network in plain text"
+                )
+        return self
 
     @property
     def dunning_grace(self) -> timedelta:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.config import Settings
 from billing.models import User
@@ -25,6 +26,7 @@ from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, InvalidToken, subj
 __all__ = [
     "ClientAddress",
     "CurrentUser",
+    "OwnTransactionsDep",
     "RateLimiterDep",
     "SessionDep",
     "SettingsDep",
@@ -37,6 +39,16 @@ get_stripe_gateway = app_state_getter("stripe_gateway", StripeGateway)
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StripeGatewayDep = Annotated[StripeGateway, Depends(get_stripe_gateway)]
+
+
+async def get_own_transactions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Sessions apart from the request's, for what must be committed before the request
+    ends: our payment or refund row, before Stripe is asked to act on it."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.database.sessionmaker
+    return sessionmaker
+
+
+OwnTransactionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_own_transactions)]
 
 # Declares the scheme in OpenAPI (the "Authorize" button in /docs); the header itself is
 # read and checked by `credentials_from_header`, which answers 401 the same way everywhere.

@@ -43,6 +43,12 @@ class BadGateway(ProblemError):
     status = HTTPStatus.BAD_GATEWAY
 
 
+class StripeRefused(BadGateway):
+    """502, when Stripe said no to the request itself (a 4xx): nothing was created there,
+    so what we reserved for it can be given back. (After a 5xx or no answer at all, it may
+    have been: only Stripe's later word settles it.)"""
+
+
 @contextmanager
 def stripe_errors() -> Iterator[None]:
     """Translates Stripe's exceptions raised inside the block into problem responses."""
@@ -60,6 +66,9 @@ def stripe_errors() -> Iterator[None]:
             "The payment provider is unavailable; try again shortly",
             retry_after_seconds=RETRY_AFTER_SECONDS,
         ) from unavailable
+    except stripe.InvalidRequestError as refused:
+        logger.error("Stripe refused a request: %s", refused)
+        raise StripeRefused("The payment provider refused the request") from refused
     except stripe.StripeError as refused:
         # An invalid request, bad credentials or a 5xx from Stripe: not the client's fault.
         logger.error("Stripe refused a request: %s", refused)
@@ -115,6 +124,7 @@ class StripeGateway:
         product_name: str,
         customer: str,
         metadata: Mapping[str, str],
+        payment_intent_metadata: Mapping[str, str],
         success_url: str,
         cancel_url: str,
         idempotency_key: str,
@@ -137,6 +147,9 @@ class StripeGateway:
                         }
                     ],
                     "metadata": dict(metadata),
+                    # Copied onto the PaymentIntent that the session makes once paid: what
+                    # later names only the intent (a dispute, a refund) still finds our row.
+                    "payment_intent_data": {"metadata": dict(payment_intent_metadata)},
                     "success_url": success_url,
                     "cancel_url": cancel_url,
                 },
@@ -165,14 +178,15 @@ class StripeGateway:
         metadata: Mapping[str, str],
         idempotency_key: str,
     ) -> stripe.Refund:
-        # The reason travels in metadata: Stripe's own `reason` parameter is not accepted by
-        # the emulator the tests run against (see the README's "Not yet built").
+        """`reason` is one of Stripe's own (`duplicate`, `fraudulent`,
+        `requested_by_customer`); anything of ours travels in `metadata`."""
         with stripe_errors():
             return await self._client.v1.refunds.create_async(
                 {
                     "payment_intent": payment_intent,
                     "amount": amount,
-                    "metadata": {**metadata, "reason": reason},
+                    "reason": reason,
+                    "metadata": dict(metadata),
                 },
                 {"idempotency_key": idempotency_key},
             )
@@ -276,6 +290,20 @@ class StripeGateway:
             )
             async for transaction in page.auto_paging_iter():
                 yield transaction.to_dict()
+
+
+    async def retrieve_refund(self, refund_id: str) -> dict[str, Any]:
+        """The refund as Stripe has it now, as a plain dict."""
+        with stripe_errors():
+            refund = await self._client.v1.refunds.retrieve_async(refund_id)
+        return refund.to_dict()
+
+    async def list_refunds(self, charge_id: str) -> list[dict[str, Any]]:
+        """Every refund of the charge as Stripe has them now (failed ones included, which
+        the charge's own copy leaves out)."""
+        with stripe_errors():
+            page = await self._client.v1.refunds.list_async({"charge": charge_id, "limit": 100})
+            return [refund.to_dict() async for refund in page.auto_paging_iter()]
 
     async def close(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]

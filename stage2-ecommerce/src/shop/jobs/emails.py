@@ -1,24 +1,10 @@
 """The emails the shop sends, built from database rows. Plain text, on purpose."""
 
 from email.message import EmailMessage
-from email.utils import parseaddr
 
+from roadmap_shared.mail import compose
 from shop.models import Order, User, Variant
 from shop.money import format_amount
-
-
-def _message(
-    *, sender: str, to: list[str], subject: str, message_id: str, body: str
-) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
-    # A fixed id per logical email: mail servers and our FileMailer deduplicate on it.
-    domain = parseaddr(sender)[1].partition("@")[2] or "shop.invalid"
-    message["Message-ID"] = f"<{message_id}@{domain}>"
-    message.set_content(body)
-    return message
 
 
 def order_confirmation(order: Order, customer: User, *, sender: str) -> EmailMessage:
@@ -42,7 +28,7 @@ def order_confirmation(order: Order, customer: User, *, sender: str) -> EmailMes
             "We will write again when it ships.",
         ]
     )
-    return _message(
+    return compose(
         sender=sender,
         to=[customer.email],
         subject=f"Your order #{order.id} is confirmed",
@@ -58,7 +44,7 @@ def low_stock_alert(
         f"{product_name} ({variant.sku}) is down to {stock_left} after a sale.\n"
         f"Restock it: POST /admin/variants/{variant.id}/stock-adjustments"
     )
-    return _message(
+    return compose(
         sender=sender,
         to=admins,
         subject=f"Low stock: {variant.sku} ({stock_left} left)",

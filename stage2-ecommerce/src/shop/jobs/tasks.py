@@ -12,12 +12,14 @@ from typing import Any
 
 from arq import Retry
 
+from roadmap_shared import outbox
 from roadmap_shared.database import Database
+from roadmap_shared.mail import MailDeliveryError, Mailer
 from shop.accounts import repository as users
 from shop.catalog import repository as catalog
 from shop.config import Settings
-from shop.jobs import emails, relay
-from shop.jobs.mail import MailDeliveryError, Mailer
+from shop.jobs import emails
+from shop.models import OutboxMessage
 from shop.orders import idempotency
 from shop.orders import repository as orders
 
@@ -76,7 +78,7 @@ async def send_low_stock_alert(ctx: Context, variant_id: int, stock_left: int) -
 async def relay_outbox(ctx: Context) -> int:
     database: Database = ctx["database"]
     async with database.sessionmaker() as session, session.begin():
-        return await relay.publish_pending(session, ctx["redis"])
+        return await outbox.publish_pending(session, ctx["redis"], OutboxMessage)
 
 
 async def purge_idempotency_keys(ctx: Context) -> int:

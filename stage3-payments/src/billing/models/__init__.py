@@ -2,6 +2,7 @@
 
 from billing.models.accounts import User
 from billing.models.base import Base
+from billing.models.outbox import OutboxMessage
 from billing.models.payments import Payment, PaymentStatus, Refund, RefundReason, RefundStatus
 from billing.models.subscriptions import Project, Subscription, SubscriptionStatus
 from billing.models.tenants import Membership, Organization, Role
@@ -16,6 +17,7 @@ __all__ = [
     "InboxStatus",
     "Membership",
     "Organization",
+    "OutboxMessage",
     "Payment",
     "PaymentStatus",
     "Project",

@@ -41,6 +41,11 @@ class Payment(IntegerIdMixin, TenantMixin, TimestampMixin, Base):
     amount_captured: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The Idempotency-Key of the call that creates the PaymentIntent (or Checkout Session),
+    # derived from our id and committed with the row before that call: a request that
+    # failed after Stripe acted is retried with this same key, and Stripe answers with the
+    # object it already made instead of making a second one.
+    stripe_idempotency_key: Mapped[str | None] = mapped_column(String(255))
     # Set when the payment goes through Stripe's hosted Checkout page; the PaymentIntent id
     # is then known only once the customer has paid.
     stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -53,6 +58,8 @@ class Payment(IntegerIdMixin, TenantMixin, TimestampMixin, Base):
 
 
 class RefundStatus(StrEnum):
+    # The amount is reserved on the payment (`amount_refunded`) from the moment the row is
+    # committed, before Stripe is asked; a refund that fails gives it back, once.
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -80,6 +87,8 @@ class Refund(IntegerIdMixin, TenantMixin, TimestampMixin, Base):
     )
     amount: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[RefundReason] = mapped_column(string_enum(RefundReason, "refund_reason"))
+    # Our own words, beside Stripe's reason; sent to Stripe in the refund's metadata.
+    note: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[RefundStatus] = mapped_column(
         string_enum(RefundStatus, "refund_status"), default=RefundStatus.PENDING
     )

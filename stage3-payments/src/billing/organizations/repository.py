@@ -50,3 +50,14 @@ async def member_count(session: AsyncSession, organization_id: int) -> int:
         .where(Membership.organization_id == organization_id)
     )
     return count or 0
+
+
+async def owner_emails(session: AsyncSession, organization_id: int) -> list[str]:
+    """Where billing news goes: every owner of the organisation."""
+    result = await session.scalars(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == organization_id, Membership.role == Role.OWNER)
+        .order_by(User.id)
+    )
+    return list(result.all())

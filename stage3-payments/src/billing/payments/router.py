@@ -2,7 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from billing.dependencies import SessionDep, SettingsDep, StripeGatewayDep
+from billing.dependencies import (
+    OwnTransactionsDep,
+    SessionDep,
+    SettingsDep,
+    StripeGatewayDep,
+)
 from billing.organizations import repository as organizations
 from billing.organizations.dependencies import BillingManager
 from billing.payments import repository, service
@@ -40,13 +45,48 @@ async def list_prices() -> list[PricePublic]:
     responses=problem_responses(401, 403, 404, *STRIPE_ERRORS),
 )
 async def create_payment(
-    body: PaymentCreate, manager: BillingManager, session: SessionDep, gateway: StripeGatewayDep
+    body: PaymentCreate,
+    manager: BillingManager,
+    session: SessionDep,
+    gateway: StripeGatewayDep,
+    transactions: OwnTransactionsDep,
 ) -> PaymentCreated:
     organization = await organizations.get(session, manager.organization_id)
     if organization is None:
         raise NotFound("No such organisation")
     payment = await service.start_payment(
-        session, gateway, buyer=manager, organization=organization, product=body.product
+        session,
+        gateway,
+        transactions,
+        buyer=manager,
+        organization=organization,
+        product=body.product,
+    )
+    return PaymentCreated(
+        **PaymentPublic.model_validate(payment).model_dump(),
+        client_secret=payment.client_secret or "",
+    )
+
+
+@router.post(
+    "/{payment_id}/intent",
+    summary="The client secret of a pending payment; after a failed first try (503), "
+    "asks Stripe again under the same idempotency key",
+    responses=problem_responses(401, 403, 404, 409, *STRIPE_ERRORS),
+)
+async def resume_payment(
+    payment_id: BigIdPath,
+    *,
+    manager: BillingManager,
+    session: SessionDep,
+    gateway: StripeGatewayDep,
+    transactions: OwnTransactionsDep,
+) -> PaymentCreated:
+    organization = await organizations.get(session, manager.organization_id)
+    if organization is None:
+        raise NotFound("No such organisation")
+    payment = await service.resume_payment(
+        session, gateway, transactions, organization=organization, payment_id=payment_id
     )
     return PaymentCreated(
         **PaymentPublic.model_validate(payment).model_dump(),
@@ -62,16 +102,24 @@ async def create_payment(
 )
 async def create_checkout(
     body: PaymentCreate,
+    *,
     manager: BillingManager,
     session: SessionDep,
     gateway: StripeGatewayDep,
+    transactions: OwnTransactionsDep,
     settings: SettingsDep,
 ) -> CheckoutCreated:
     organization = await organizations.get(session, manager.organization_id)
     if organization is None:
         raise NotFound("No such organisation")
     payment, checkout_url = await service.start_checkout(
-        session, gateway, settings, buyer=manager, organization=organization, product=body.product
+        session,
+        gateway,
+        transactions,
+        settings,
+        buyer=manager,
+        organization=organization,
+        product=body.product,
     )
     return CheckoutCreated(
         **PaymentPublic.model_validate(payment).model_dump(), checkout_url=checkout_url
@@ -113,16 +161,20 @@ async def get_payment(
 async def refund_payment(
     payment_id: BigIdPath,
     body: RefundCreate,
+    *,
     manager: BillingManager,
     session: SessionDep,
     gateway: StripeGatewayDep,
+    transactions: OwnTransactionsDep,
 ) -> RefundPublic:
     refund = await service.refund(
         session,
         gateway,
+        transactions,
         requester=manager,
         payment_id=payment_id,
         amount=body.amount,
         reason=body.reason,
+        note=body.note,
     )
     return RefundPublic.model_validate(refund)

@@ -52,7 +52,10 @@ class CheckoutCreated(PaymentPublic):
 class RefundCreate(BaseModel):
     # None: whatever is left to refund.
     amount: int | None = Field(default=None, ge=1, le=MAX_INT64)
+    # One of Stripe's own reasons, passed to Stripe as its `reason`.
     reason: RefundReason
+    # Our own words, if any: kept with the refund, and in its metadata at Stripe.
+    note: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class RefundPublic(BaseModel):
@@ -62,5 +65,6 @@ class RefundPublic(BaseModel):
     payment_id: int
     amount: int
     reason: RefundReason
+    note: str | None
     status: RefundStatus
     created_at: datetime

@@ -1,12 +1,17 @@
 """What each Stripe event changes. Run by the worker, one event per transaction.
 
 Events arrive late, twice and out of order, so no handler trusts the order it sees them in:
-- payments: the handler fetches the PaymentIntent's (or the Checkout Session's) current
-  state from Stripe and applies that, whatever the event's own copy said; an update that
-  would move a payment backwards (succeeded to failed) matches no row;
+- payments and refunds: the handler fetches the PaymentIntent's (the Checkout Session's,
+  the refund's) current state from Stripe and applies that, whatever the event's own copy
+  said; an update that would move a payment backwards (succeeded to failed) matches no row,
+  and a refund is settled by conditional updates that apply once (payments.settlement);
 - subscriptions: the handler applies the event's copy only if it is newer (`created`)
   than the last event applied to that subscription.
 A handler that raises is retried by the worker with backoff (Stripe down, a bug fixed).
+
+What owners must hear of (a receipt, a failed payment, a dispute) is written to the outbox
+in the handler's transaction, and only by the update that made the change: the email
+goes out if and only if the change commits, and once however often the event arrives.
 
 Every handler scopes its transaction to the organisation the object names before touching
 tenant data: the worker is bound by the same row-level security as the API.
@@ -19,11 +24,20 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.models import Organization, Payment, PaymentStatus, SubscriptionStatus
+from billing.models import (
+    Organization,
+    OutboxMessage,
+    Payment,
+    PaymentStatus,
+    Refund,
+    SubscriptionStatus,
+)
+from billing.payments import settlement
 from billing.payments.catalogue import PRICES, Product
 from billing.stripe_gateway import StripeGateway
 from billing.subscriptions import repository as subscriptions
 from billing.tenancy import act_for_organization
+from roadmap_shared import outbox
 
 Event = dict[str, Any]
 Handler = Callable[[AsyncSession, StripeGateway, Event], Awaitable[None]]
@@ -48,14 +62,19 @@ async def _organization_of_customer(session: AsyncSession, customer: Any) -> int
 UNFINISHED = Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.FAILED])
 
 
+def _tell_owners(session: AsyncSession, task: str, **arguments: int | str) -> None:
+    outbox.add(session, OutboxMessage, task, **arguments)
+
+
 async def _fulfil(
     session: AsyncSession, ours: ColumnElement[bool], amount_captured: int, **more: Any
 ) -> None:
     product = await session.scalar(select(Payment.product).where(ours))
     credits = PRICES[Product(product)].credits if product in set(Product) else 0
     # From unfinished to succeeded once: the credits are granted by the same UPDATE that
-    # moves the status, so a second delivery (or a retry) grants nothing.
-    await session.execute(
+    # moves the status, so a second delivery (or a retry) grants nothing, and sends no
+    # second receipt.
+    fulfilled = await session.execute(
         update(Payment)
         .where(ours, UNFINISHED)
         .values(
@@ -64,7 +83,25 @@ async def _fulfil(
             credits_granted=credits,
             **more,
         )
+        .returning(Payment.organization_id, Payment.id)
     )
+    if (row := fulfilled.one_or_none()) is not None:
+        _tell_owners(
+            session, "send_payment_receipt", organization_id=row.organization_id, payment_id=row.id
+        )
+
+
+async def _fail(session: AsyncSession, ours: ColumnElement[bool]) -> None:
+    failed = await session.execute(
+        update(Payment)
+        .where(ours, Payment.status == PaymentStatus.PENDING)
+        .values(status=PaymentStatus.FAILED)
+        .returning(Payment.organization_id, Payment.id)
+    )
+    if (row := failed.one_or_none()) is not None:
+        _tell_owners(
+            session, "send_payment_failed", organization_id=row.organization_id, payment_id=row.id
+        )
 
 
 async def sync_payment_intent(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
@@ -76,6 +113,9 @@ async def sync_payment_intent(session: AsyncSession, gateway: StripeGateway, eve
         return  # not one of ours (another integration on the same account)
     await act_for_organization(session, organization_id)
     ours = (Payment.organization_id == organization_id) & (Payment.id == int(payment_id))
+    # A Checkout payment's intent carries our ids too (for disputes and refunds), but its
+    # row is settled by the session's events, which check that it is the very session.
+    ours &= Payment.stripe_checkout_session_id.is_(None)
     if intent.get("status") == "succeeded":
         await _fulfil(
             session, ours, amount_captured=intent.get("amount_received") or intent["amount"]
@@ -85,11 +125,7 @@ async def sync_payment_intent(session: AsyncSession, gateway: StripeGateway, eve
             update(Payment).where(ours, UNFINISHED).values(status=PaymentStatus.CANCELED)
         )
     elif intent.get("status") == "requires_payment_method" and intent.get("last_payment_error"):
-        await session.execute(
-            update(Payment)
-            .where(ours, Payment.status == PaymentStatus.PENDING)
-            .values(status=PaymentStatus.FAILED)
-        )
+        await _fail(session, ours)
 
 
 async def sync_checkout_session(
@@ -109,7 +145,10 @@ async def sync_checkout_session(
         & (Payment.id == int(payment_id))
         & (Payment.stripe_checkout_session_id == checkout["id"])
     )
-    if checkout.get("status") == "complete" and checkout.get("payment_status") == "paid":
+    completed = checkout.get("status") == "complete"
+    if completed and checkout.get("payment_status") == "paid":
+        # `completed`, or `async_payment_succeeded` for a payment method that settles later
+        # (a bank debit): either way, paid is what Stripe says now.
         await _fulfil(
             session,
             ours,
@@ -117,6 +156,10 @@ async def sync_checkout_session(
             # Refunds go through the PaymentIntent, which exists only once paid.
             stripe_payment_intent_id=checkout.get("payment_intent"),
         )
+    elif completed and event["type"] == "checkout.session.async_payment_failed":
+        # Completed but never paid: the delayed payment failed. A session that failed so
+        # is never paid later (the customer starts another), so this cannot undo a payment.
+        await _fail(session, ours)
     elif checkout.get("status") == "expired":
         await session.execute(
             update(Payment)
@@ -125,15 +168,63 @@ async def sync_checkout_session(
         )
 
 
+async def sync_refunds(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
+    """`refund.updated` names one refund, `charge.refunded` a charge: each refund of ours
+    is read again from Stripe and settled from what Stripe says now."""
+    obj = event["data"]["object"]
+    if event["type"] == "charge.refunded":
+        stripe_refunds = await gateway.list_refunds(obj["id"])
+    else:
+        stripe_refunds = [await gateway.retrieve_refund(obj["id"])]
+    for stripe_refund in stripe_refunds:
+        await _settle_refund(session, stripe_refund)
+
+
+async def _settle_refund(session: AsyncSession, stripe_refund: dict[str, Any]) -> None:
+    metadata = stripe_refund.get("metadata") or {}
+    organization_id = _organization_in(metadata)
+    refund_id = str(metadata.get("refund_id"))
+    if organization_id is None or not refund_id.isdigit():
+        return  # made elsewhere (the dashboard), not through us
+    await act_for_organization(session, organization_id)
+    # The refund we asked for, of that very payment: a refund made elsewhere with our ids
+    # in its metadata settles nothing of ours.
+    ours = await session.scalar(
+        select(Refund.id)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(
+            Refund.organization_id == organization_id,
+            Refund.id == int(refund_id),
+            Payment.stripe_payment_intent_id == stripe_refund.get("payment_intent"),
+            Refund.stripe_refund_id.is_(None) | (Refund.stripe_refund_id == stripe_refund["id"]),
+        )
+    )
+    if ours is not None:
+        await settlement.settle_refund(session, ours, stripe_refund)
+
+
 async def freeze_after_dispute(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
-    payment_intent = event["data"]["object"].get("payment_intent")
+    dispute = event["data"]["object"]
+    payment_intent = dispute.get("payment_intent")
     if not isinstance(payment_intent, str):
         return
     intent = await gateway.retrieve_payment_intent(payment_intent)
-    organization_id = _organization_in(intent.get("metadata") or {})
-    if organization_id is not None:
-        await act_for_organization(session, organization_id)
-        await subscriptions.freeze_for_dispute(session, organization_id)
+    metadata = intent.get("metadata") or {}
+    organization_id = _organization_in(metadata)
+    if organization_id is None:
+        return
+    await act_for_organization(session, organization_id)
+    await subscriptions.freeze_for_dispute(session, organization_id)
+    # The inbox handles each event once, and Stripe sends one `created` per dispute. An
+    # intent of ours without a payment id (none yet) is told as "a payment" (id 0).
+    payment_id = str(metadata.get("payment_id"))
+    _tell_owners(
+        session,
+        "send_dispute_alert",
+        organization_id=organization_id,
+        payment_id=int(payment_id) if payment_id.isdigit() else 0,
+        dispute_id=str(dispute["id"]),
+    )
 
 
 # --- subscriptions ----------------------------------------------------------------------
@@ -203,6 +294,10 @@ HANDLERS: dict[str, Handler] = {
     "payment_intent.canceled": sync_payment_intent,
     "checkout.session.completed": sync_checkout_session,
     "checkout.session.expired": sync_checkout_session,
+    "checkout.session.async_payment_succeeded": sync_checkout_session,
+    "checkout.session.async_payment_failed": sync_checkout_session,
+    "charge.refunded": sync_refunds,
+    "refund.updated": sync_refunds,
     "charge.dispute.created": freeze_after_dispute,
     "customer.subscription.created": sync_subscription,
     "customer.subscription.updated": sync_subscription,

@@ -16,11 +16,12 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Protocol
 
 from pydantic import SecretStr
 
-from shop.jobs.mail import MailDeliveryError, MailRejected
+from roadmap_shared.mail import FileMailer, MailDeliveryError, Mailer, MailRejected
 
 logger = logging.getLogger(__name__)
 
@@ -100,3 +101,38 @@ class SmtpMailer:
         if refused:
             # Delivered to the others; a retry would send them a second copy.
             logger.warning("the mail server refused some recipients: %s", refused)
+
+
+class MailSettings(Protocol):
+    """The settings `build_mailer` reads; each stage's Settings has them, under its prefix."""
+
+    @property
+    def mail_backend(self) -> Literal["file", "smtp"]: ...
+    @property
+    def mail_dir(self) -> Path: ...
+    @property
+    def smtp_host(self) -> str: ...
+    @property
+    def smtp_port(self) -> int: ...
+    @property
+    def smtp_security(self) -> Literal["starttls", "tls", "none"]: ...
+    @property
+    def smtp_username(self) -> str: ...
+    @property
+    def smtp_password(self) -> SecretStr | None: ...
+    @property
+    def smtp_timeout_seconds(self) -> float: ...
+
+
+def build_mailer(settings: MailSettings) -> Mailer:
+    """The one place that picks how email leaves, from the stage's `MAIL_BACKEND`."""
+    if settings.mail_backend == "smtp":
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            timeout_seconds=settings.smtp_timeout_seconds,
+        )
+    return FileMailer(settings.mail_dir)

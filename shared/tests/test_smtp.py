@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
+from roadmap_shared.mail import MailDeliveryError, MailRejected
+from roadmap_shared.smtp import SmtpMailer
+from roadmap_shared.testing.mail_server import Mailbox, accept_only, smtp_server
 from roadmap_shared.testing.private_servers import free_port
-from shop.jobs.mail import MailDeliveryError, MailRejected
-from shop.jobs.smtp import SmtpMailer
-from tests.mail_server import Mailbox, accept_only, smtp_server
 
 
 def a_message(*recipients: str) -> EmailMessage:

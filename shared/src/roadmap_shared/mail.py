@@ -1,15 +1,16 @@
-"""Sending email, behind a small interface so the worker does not care how.
+"""Sending email, behind a small interface so a worker does not care how.
 
 `FileMailer` writes each message as an `.eml` file (RFC 5322, what an SMTP server would
 receive) into a directory: open them with any mail client. It is the development and
-demo mailbox. `SmtpMailer` (shop.jobs.smtp) hands messages to a real mail server.
-`SHOP_MAIL_BACKEND` picks one (shop.worker).
+demo mailbox. `SmtpMailer` (roadmap_shared.smtp) hands messages to a real mail server.
+A stage's `<PREFIX>_MAIL_BACKEND` picks one (`build_mailer`).
 """
 
 import asyncio
 import os
 import re
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -48,3 +49,19 @@ class FileMailer:
             os.replace(partial, path)
         except OSError as exc:  # a full or read-only disk may recover: let the job retry
             raise MailDeliveryError(str(exc)) from exc
+
+
+def compose(
+    *, sender: str, to: list[str], subject: str, message_id: str, body: str
+) -> EmailMessage:
+    """A plain-text message. `message_id` names the logical email (`order-7-confirmation`):
+    fixed, so a job that runs twice sends a message that mail servers and `FileMailer`
+    recognise as the same one."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Subject"] = subject
+    domain = parseaddr(sender)[1].partition("@")[2] or "mail.invalid"
+    message["Message-ID"] = f"<{message_id}@{domain}>"
+    message.set_content(body)
+    return message
