@@ -291,7 +291,6 @@ class StripeGateway:
             async for transaction in page.auto_paging_iter():
                 yield transaction.to_dict()
 
-
     async def retrieve_refund(self, refund_id: str) -> dict[str, Any]:
         """The refund as Stripe has it now, as a plain dict."""
         with stripe_errors():

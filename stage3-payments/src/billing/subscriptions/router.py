@@ -1,6 +1,11 @@
 from fastapi import APIRouter, status
 
-from billing.dependencies import SessionDep, SettingsDep, StripeGatewayDep
+from billing.dependencies import (
+    OwnTransactionsDep,
+    SessionDep,
+    SettingsDep,
+    StripeGatewayDep,
+)
 from billing.organizations import repository as organizations
 from billing.organizations.dependencies import BillingManager, OrgMember
 from billing.subscriptions import repository, service
@@ -67,9 +72,11 @@ async def get_subscription(membership: OrgMember, session: SessionDep) -> Subscr
     responses=problem_responses(401, 403, 404, 409, *STRIPE_ERRORS),
 )
 async def start_subscription_checkout(
+    *,
     body: SubscriptionCheckoutCreate,
     manager: BillingManager,
     session: SessionDep,
+    transactions: OwnTransactionsDep,
     gateway: StripeGatewayDep,
     settings: SettingsDep,
 ) -> SubscriptionCheckoutCreated:
@@ -77,7 +84,7 @@ async def start_subscription_checkout(
     if organization is None:
         raise NotFound("No such organisation")
     session_id, url = await service.start_checkout(
-        session, gateway, settings, organization=organization, request=body
+        session, transactions, gateway, settings, organization=organization, request=body
     )
     return SubscriptionCheckoutCreated(checkout_url=url, stripe_checkout_session_id=session_id)
 

@@ -21,7 +21,7 @@ Idempotency keys come from our own ids and the requested change:
 
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.config import Settings
 from billing.models import Membership, Organization, Subscription, SubscriptionStatus
@@ -91,6 +91,7 @@ def proration_for(
 
 async def start_checkout(
     session: AsyncSession,
+    transactions: async_sessionmaker[AsyncSession],
     gateway: StripeGateway,
     settings: Settings,
     *,
@@ -106,7 +107,7 @@ async def start_checkout(
         )
     seats = await _seats_for(session, organization.id, request.plan, request.seats)
     earlier = await repository.count_for(session, organization.id)
-    customer = await ensure_customer(session, gateway, organization)
+    customer = await ensure_customer(transactions, gateway, organization)
     checkout = await gateway.create_subscription_checkout(
         price=settings.plan_prices[price_key(request.plan, request.interval)],
         quantity=seats,
