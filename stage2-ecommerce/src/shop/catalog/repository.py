@@ -301,9 +301,7 @@ async def list_products(
 ) -> tuple[list[ProductRow], int]:
     """A page of catalogue products (not archived, with at least one variant) and the
     number of products matching `filters` in all."""
-    values = {
-        name: value for name in FILTER_NAMES if (value := getattr(filters, name)) is not None
-    }
+    values = {name: value for name in FILTER_NAMES if (value := getattr(filters, name)) is not None}
     count, page_query = _list_statements(tuple(values), filters.sort)
     connection = await core_connection(session)
     total = await connection.scalar(count, values) or 0
