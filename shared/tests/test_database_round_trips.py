@@ -16,7 +16,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from roadmap_shared.app import create_app
-from roadmap_shared.database import Database, ReadOnlyRequestError, SessionDep
+from roadmap_shared.database import Database, ReadOnlyRequestError, SessionDep, core_connection
 from roadmap_shared.resources import AppResources
 from roadmap_shared.settings import AppSettings
 from tests.sample_app.models import Note
@@ -34,6 +34,20 @@ async def add(session: SessionDep) -> int:
     session.add(Note(text="written"))
     await session.flush()
     return await session.scalar(select(func.count()).select_from(Note)) or 0
+
+
+COUNT_NOTES = select(func.count()).select_from(Note)
+
+
+@router.get("/count-through-core")
+async def count_through_core(session: SessionDep) -> int:
+    return await (await core_connection(session)).scalar(COUNT_NOTES) or 0
+
+
+@router.post("/notes-counted-through-core")
+async def add_and_count_through_core(session: SessionDep) -> int:
+    session.add(Note(text="written"))  # pending: not flushed here
+    return await (await core_connection(session)).scalar(COUNT_NOTES) or 0
 
 
 @router.get("/sneaky-write")
@@ -135,6 +149,30 @@ async def test_an_app_whose_reads_need_a_transaction_can_ask_for_one(
         assert (await http.get("/count")).status_code == 200
         assert wire.sent() == ["BEGIN", "SELECT", "ROLLBACK"]
         assert (await http.get("/sneaky-write")).status_code == 500  # still refused
+
+
+async def test_a_core_read_sends_its_statement_and_nothing_else(
+    client: AsyncClient, wire: Wire
+) -> None:
+    await client.get("/count-through-core")
+    wire.sent()
+
+    assert (await client.get("/count-through-core")).status_code == 200
+    assert wire.sent() == ["SELECT"]
+
+
+async def test_a_core_statement_after_a_change_sees_it_in_the_same_transaction(
+    client: AsyncClient, wire: Wire
+) -> None:
+    """`core_connection` flushes first, as `session.execute` would: the count includes the
+    note just added, and runs inside the request's one transaction."""
+    before = (await client.get("/count")).json()
+    wire.sent()
+
+    response = await client.post("/notes-counted-through-core")
+
+    assert response.json() == before + 1
+    assert wire.sent() == ["BEGIN", "INSERT", "SELECT", "COMMIT"]
 
 
 async def test_a_read_that_tries_to_write_is_refused_and_writes_nothing(

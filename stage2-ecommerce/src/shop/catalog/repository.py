@@ -10,14 +10,20 @@ reads and every write load `Product` objects, where tracking changes is the poin
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple, TypedDict
 
 from sqlalchemy import (
     CTE,
     JSON,
+    BigInteger,
+    Boolean,
     ColumnElement,
+    Integer,
     ScalarSelect,
     Select,
+    String,
+    bindparam,
     cast,
     func,
     literal,
@@ -30,6 +36,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from roadmap_shared.database import core_connection
 from roadmap_shared.pagination import PageParams
 from shop.catalog.ordering import ProductSort
 from shop.models import Category, Product, ProductImage, Variant
@@ -209,18 +216,30 @@ async def get_product(
     return await session.scalar(query)
 
 
+# The public reads' statements are built once (one product) or once per shape of a list
+# request (which filters it sets, and its order), and cached; a request only binds its
+# values, and runs them through Core (`core_connection`). Building a statement this size
+# from Python objects, and SQLAlchemy working out its cache key, cost more CPU than
+# PostgreSQL took to answer it.
+PUBLIC_PRODUCT = _product_rows().where(
+    Product.id == bindparam("product_id", type_=BigInteger), Product.archived_at.is_(None)
+)
+FILTER_NAMES = ("q", "category", "min_price", "max_price", "in_stock")
+
+
 async def get_public_product(session: AsyncSession, product_id: int) -> ProductRow | None:
     """A product of the catalogue (not archived) as its page shows it, in one statement."""
-    query = _product_rows().where(Product.id == product_id, Product.archived_at.is_(None))
-    row = (await session.execute(query)).one_or_none()
+    connection = await core_connection(session)
+    result = await connection.execute(PUBLIC_PRODUCT, {"product_id": product_id})
+    row = result.one_or_none()
     return None if row is None else ProductRow(*row)
 
 
-async def list_products(
-    session: AsyncSession, filters: ProductFilters, page: PageParams
-) -> tuple[list[ProductRow], int]:
-    """A page of catalogue products (not archived, with at least one variant) and the
-    number of products matching `filters` in all."""
+@cache
+def _list_statements(
+    shape: tuple[str, ...], sort: ProductSort
+) -> tuple[Select[int], Select[*tuple[Any, ...]]]:
+    """The count and the page for the filters named in `shape`, in `sort` order."""
     # Per product: its lowest price and whether any variant is in stock, to filter and
     # sort on. Computed by PostgreSQL in one pass over the variants.
     summary = (
@@ -237,22 +256,23 @@ async def list_products(
         .join(summary, summary.c.product_id == Product.id)
         .where(Product.archived_at.is_(None))
     )
-    search = func.websearch_to_tsquery(SEARCH_CONFIG, filters.q) if filters.q else None
-    if search is not None:
+    search = func.websearch_to_tsquery(SEARCH_CONFIG, bindparam("q", type_=String))
+    if "q" in shape:
         # `@@` is answered by the GIN index on the generated `search_vector` column.
         query = query.where(Product.search_vector.op("@@")(search))
-    if filters.category is not None:
-        subtree = subtree_ids(Category.slug == filters.category)
+    if "category" in shape:
+        subtree = subtree_ids(Category.slug == bindparam("category", type_=String))
         query = query.where(Product.category_id.in_(select(subtree.c.id)))
-    if filters.min_price is not None:
-        query = query.where(summary.c.price_from >= filters.min_price)
-    if filters.max_price is not None:
-        query = query.where(summary.c.price_from <= filters.max_price)
-    if filters.in_stock is not None:
-        query = query.where(summary.c.in_stock.is_(filters.in_stock))
+    if "min_price" in shape:
+        query = query.where(summary.c.price_from >= bindparam("min_price", type_=BigInteger))
+    if "max_price" in shape:
+        query = query.where(summary.c.price_from <= bindparam("max_price", type_=BigInteger))
+    if "in_stock" in shape:
+        in_stock = bindparam("in_stock", type_=Boolean)
+        query = query.where(summary.c.in_stock.is_not_distinct_from(in_stock))
 
     counted = query.with_only_columns(Product.id, maintain_column_froms=True)
-    total = await session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    count = select(func.count()).select_from(counted.subquery())
 
     # Every ordering ends with the primary key, so pages are stable when values tie.
     orderings: dict[ProductSort, list[ColumnElement[Any]]] = {
@@ -261,15 +281,34 @@ async def list_products(
         ProductSort.PRICE_DESC: [summary.c.price_from.desc(), Product.id.desc()],
         ProductSort.NAME: [Product.name.asc(), Product.id.asc()],
     }
-    if filters.sort is ProductSort.RELEVANCE and search is not None:
+    if sort is ProductSort.RELEVANCE and "q" in shape:
         order_by: list[ColumnElement[Any]] = [
             func.ts_rank(Product.search_vector, search).desc(),
             Product.id.desc(),
         ]
     else:
-        order_by = orderings.get(filters.sort, orderings[ProductSort.NEWEST])
-    query = query.order_by(*order_by).limit(page.size).offset(page.offset)
-    return [ProductRow(*row) for row in await session.execute(query)], total
+        order_by = orderings.get(sort, orderings[ProductSort.NEWEST])
+    page = (
+        query.order_by(*order_by)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    return count, page
+
+
+async def list_products(
+    session: AsyncSession, filters: ProductFilters, page: PageParams
+) -> tuple[list[ProductRow], int]:
+    """A page of catalogue products (not archived, with at least one variant) and the
+    number of products matching `filters` in all."""
+    values = {name: value for name in FILTER_NAMES if (value := getattr(filters, name)) is not None}
+    count, page_query = _list_statements(tuple(values), filters.sort)
+    connection = await core_connection(session)
+    total = await connection.scalar(count, values) or 0
+    rows = await connection.execute(
+        page_query, {**values, "limit": page.size, "offset": page.offset}
+    )
+    return [ProductRow(*row) for row in rows], total
 
 
 async def add_variants_unless_sku_taken(

@@ -6,7 +6,9 @@ selects all of that in one statement, whatever the page size: the articles joine
 authors, and the tags (an array), the count and the two flags as correlated subqueries.
 A list also counts its matches: two statements for any page, which the N+1 tests check.
 
-Reads select columns, not ORM objects: the rows go straight into the response models
+Reads select columns, not ORM objects, with statements built once (see `_page_statement`)
+and run on the session's connection (`core_connection`), skipping the ORM's
+per-statement work: the rows go straight into the response models
 (`ArticleRow` -> `ArticleSummary`). Loading `Article` and `User` objects would make the ORM
 build, track and link two objects per row, which a response that is thrown away after
 serialising never uses; on a page of 20 that was most of the request's CPU time. Writes
@@ -17,17 +19,20 @@ PostgreSQL computes a SELECT list for every row it reads, including the rows OFF
 so `?offset=5000` would otherwise count favorites for 5,020 articles to show 20.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Label,
     ScalarSelect,
     Select,
     String,
+    bindparam,
     delete,
     exists,
     false,
@@ -41,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.models import Article, Favorite, Follow, Tag, User, article_tags
 from conduit.profiles.repository import follows
+from roadmap_shared.database import core_connection
 
 SEARCH_CONFIGURATION = "english"  # must match the generated column's
 
@@ -73,40 +79,68 @@ class ArticleRow(NamedTuple):
     following: bool
 
 
-def _search_query(text: str) -> ColumnElement[Any]:
+# Statements are built once per shape (which filters a request sets, and whether someone is
+# signed in: at most 2 x 2**5 of them, a handful in practice) and cached; each request only
+# binds its values. Building a statement this size from Python objects, and SQLAlchemy
+# working out its cache key, cost more CPU than PostgreSQL took to answer it.
+VIEWER_ID = bindparam("viewer_id", type_=Integer)
+LIMIT = bindparam("limit", type_=Integer)
+OFFSET = bindparam("offset", type_=Integer)
+SLUG = bindparam("slug", type_=String)
+SEARCH = bindparam("search", type_=String)
+FILTER_NAMES = tuple(field.name for field in fields(ArticleFilters))
+
+
+def _shape(filters: ArticleFilters) -> tuple[str, ...]:
+    """The names of the filters set: what decides the statement, apart from the values."""
+    return tuple(name for name in FILTER_NAMES if getattr(filters, name) is not None)
+
+
+def _values(filters: ArticleFilters) -> dict[str, Any]:
+    return {name: getattr(filters, name) for name in _shape(filters)}
+
+
+def _search_query() -> ColumnElement[Any]:
     # websearch_to_tsquery accepts what people type into search boxes ("dragon -movie",
     # quoted phrases) and never fails to parse, unlike to_tsquery.
-    return func.websearch_to_tsquery(SEARCH_CONFIGURATION, text)
+    return func.websearch_to_tsquery(SEARCH_CONFIGURATION, SEARCH)
 
 
-def _conditions(filters: ArticleFilters) -> list[ColumnElement[bool]]:
+def _conditions(shape: tuple[str, ...]) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if filters.tag is not None:
+    if "tag" in shape:
         tagged = (
             select(article_tags.c.article_id)
             .join(Tag, Tag.id == article_tags.c.tag_id)
-            .where(Tag.name == filters.tag)
+            .where(Tag.name == bindparam("tag", type_=String))
         )
         conditions.append(Article.id.in_(tagged))
-    if filters.author is not None:
-        by_author = select(User.id).where(User.username == filters.author).scalar_subquery()
+    if "author" in shape:
+        by_author = (
+            select(User.id)
+            .where(User.username == bindparam("author", type_=String))
+            .scalar_subquery()
+        )
         conditions.append(Article.author_id == by_author)
-    if filters.favorited_by is not None:
+    if "favorited_by" in shape:
         favorited = (
             select(Favorite.article_id)
             .join(User, User.id == Favorite.user_id)
-            .where(User.username == filters.favorited_by)
+            .where(User.username == bindparam("favorited_by", type_=String))
         )
         conditions.append(Article.id.in_(favorited))
-    if filters.search is not None:
-        conditions.append(Article.search_vector.op("@@")(_search_query(filters.search)))
-    if filters.followed_by is not None:
-        followed = select(Follow.followee_id).where(Follow.follower_id == filters.followed_by)
+    if "search" in shape:
+        conditions.append(Article.search_vector.op("@@")(_search_query()))
+    if "followed_by" in shape:
+        followed = select(Follow.followee_id).where(
+            Follow.follower_id == bindparam("followed_by", type_=Integer)
+        )
         conditions.append(Article.author_id.in_(followed))
     return conditions
 
 
-def _articles(viewer_id: int | None, *, with_body: bool) -> Select[*tuple[Any, ...]]:
+def _articles(*, signed_in: bool, with_body: bool) -> Select[*tuple[Any, ...]]:
+    viewer_id = VIEWER_ID if signed_in else None
     tag_names: ScalarSelect[list[str]] = (
         select(Tag.name)
         .join(article_tags, article_tags.c.tag_id == Tag.id)
@@ -143,13 +177,46 @@ def _articles(viewer_id: int | None, *, with_body: bool) -> Select[*tuple[Any, .
     ).join(User, User.id == Article.author_id)
 
 
-def _rows(result: Any) -> list[ArticleRow]:
-    return [ArticleRow(*row) for row in result.all()]
+@cache
+def _count_statement(shape: tuple[str, ...]) -> Select[int]:
+    return select(func.count()).select_from(Article).where(*_conditions(shape))
+
+
+@cache
+def _page_statement(shape: tuple[str, ...], *, signed_in: bool) -> Select[*tuple[Any, ...]]:
+    """Most recent first (best matches first when searching). The id breaks ties between
+    equal timestamps, so pages never overlap or skip."""
+    sort_keys: list[Label[Any]] = [
+        Article.created_at.label("created_at"),
+        Article.id.label("id"),
+    ]
+    if "search" in shape:
+        rank = func.ts_rank(Article.search_vector, _search_query())
+        sort_keys.insert(0, rank.label("rank"))
+    chosen = (
+        select(*sort_keys)
+        .where(*_conditions(shape))
+        .order_by(*(key.desc() for key in sort_keys))
+        .limit(LIMIT)
+        .offset(OFFSET)
+        .subquery("page")
+    )
+    return (
+        _articles(signed_in=signed_in, with_body=False)
+        .join(chosen, chosen.c.id == Article.id)
+        .order_by(*(chosen.c[key.name].desc() for key in sort_keys))
+    )
+
+
+ONE_ARTICLE = {
+    signed_in: _articles(signed_in=signed_in, with_body=True).where(Article.slug == SLUG)
+    for signed_in in (False, True)
+}
 
 
 async def count(session: AsyncSession, filters: ArticleFilters) -> int:
-    query = select(func.count()).select_from(Article).where(*_conditions(filters))
-    return int(await session.scalar(query) or 0)
+    connection = await core_connection(session)
+    return int(await connection.scalar(_count_statement(_shape(filters)), _values(filters)) or 0)
 
 
 async def page(
@@ -160,37 +227,20 @@ async def page(
     limit: int,
     offset: int,
 ) -> list[ArticleRow]:
-    """One page, most recent first (best matches first when searching). The id breaks
-    ties between equal timestamps, so pages never overlap or skip."""
-    sort_keys: list[Label[Any]] = [
-        Article.created_at.label("created_at"),
-        Article.id.label("id"),
-    ]
-    if filters.search is not None:
-        rank = func.ts_rank(Article.search_vector, _search_query(filters.search))
-        sort_keys.insert(0, rank.label("rank"))
-    chosen = (
-        select(*sort_keys)
-        .where(*_conditions(filters))
-        .order_by(*(key.desc() for key in sort_keys))
-        .limit(limit)
-        .offset(offset)
-        .subquery("page")
-    )
-    query = (
-        _articles(viewer_id, with_body=False)
-        .join(chosen, chosen.c.id == Article.id)
-        .order_by(*(chosen.c[key.name].desc() for key in sort_keys))
-    )
-    return _rows(await session.execute(query))
+    statement = _page_statement(_shape(filters), signed_in=viewer_id is not None)
+    values = {**_values(filters), "viewer_id": viewer_id, "limit": limit, "offset": offset}
+    connection = await core_connection(session)
+    return [ArticleRow(*row) for row in await connection.execute(statement, values)]
 
 
 async def get_row(session: AsyncSession, slug: str, *, viewer_id: int | None) -> ArticleRow | None:
     """One article as a response shows it, with its body. After a write in the same
-    session, the session flushes first, so the row shows the change."""
-    query = _articles(viewer_id, with_body=True).where(Article.slug == slug)
-    rows = _rows(await session.execute(query))
-    return rows[0] if rows else None
+    session, `core_connection` flushes first, so the row shows the change."""
+    connection = await core_connection(session)
+    statement = ONE_ARTICLE[viewer_id is not None]
+    result = await connection.execute(statement, {"slug": slug, "viewer_id": viewer_id})
+    row = result.first()
+    return ArticleRow(*row) if row is not None else None
 
 
 class Lock(Enum):

@@ -16,9 +16,13 @@ class ProfileRow(NamedTuple):
     following: bool
 
 
-def follows(viewer_id: int | None, author_id: ColumnExpressionArgument[int]) -> ColumnElement[bool]:
+def follows(
+    viewer_id: ColumnExpressionArgument[int] | int | None,
+    author_id: ColumnExpressionArgument[int],
+) -> ColumnElement[bool]:
     """A column saying whether the viewer follows `author_id` (always false when anonymous),
-    to select alongside articles or comments in the same query."""
+    to select alongside articles or comments in the same query. `viewer_id` may be a bound
+    parameter, in a statement built once."""
     if viewer_id is None:
         return false()
     return exists().where(Follow.follower_id == viewer_id, Follow.followee_id == author_id)

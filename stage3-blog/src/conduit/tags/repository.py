@@ -2,11 +2,12 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Integer, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.models import Tag, article_tags
+from roadmap_shared.database import core_connection
 
 
 async def set_article_tags(session: AsyncSession, article_id: int, names: Sequence[str]) -> None:
@@ -27,14 +28,18 @@ async def set_article_tags(session: AsyncSession, article_id: int, names: Sequen
     )
 
 
+_uses = func.count(article_tags.c.article_id)
+# Built once, run through Core: see `articles/repository.py`.
+POPULAR = (
+    select(Tag.name)
+    .join(article_tags, article_tags.c.tag_id == Tag.id)
+    .group_by(Tag.id)
+    .order_by(_uses.desc(), Tag.name)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 async def popular(session: AsyncSession, limit: int) -> list[str]:
     """The tags in use, most used first (ties alphabetical), at most `limit`."""
-    uses = func.count(article_tags.c.article_id)
-    query = (
-        select(Tag.name)
-        .join(article_tags, article_tags.c.tag_id == Tag.id)
-        .group_by(Tag.id)
-        .order_by(uses.desc(), Tag.name)
-        .limit(limit)
-    )
-    return list((await session.scalars(query)).all())
+    connection = await core_connection(session)
+    return list((await connection.scalars(POPULAR, {"limit": limit})).all())
