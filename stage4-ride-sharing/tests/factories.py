@@ -5,6 +5,9 @@ import time
 from typing import Any
 
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rides.models import Role, Trip, User
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
@@ -54,3 +57,30 @@ async def requested_trip(client: AsyncClient, rider: dict[str, str]) -> dict[str
     assert response.status_code == 201, response.text
     trip: dict[str, Any] = response.json()
     return trip
+
+
+# --- rows committed directly, for the dispatcher's tests (they need no HTTP) ----------
+
+
+async def committed_users(session: AsyncSession, role: Role, count: int) -> list[int]:
+    users = [
+        User(email=unique_email(role.value), name="Test", password_hash="unused", role=role)
+        for _ in range(count)
+    ]
+    session.add_all(users)
+    await session.commit()
+    return [user.id for user in users]
+
+
+async def committed_trip(session: AsyncSession, rider_id: int) -> int:
+    trip = Trip(
+        rider_id=rider_id,
+        pickup_lat=PICKUP["lat"],
+        pickup_lng=PICKUP["lng"],
+        dropoff_lat=DROPOFF["lat"],
+        dropoff_lng=DROPOFF["lng"],
+        quoted_fare_cents=1000,
+    )
+    session.add(trip)
+    await session.commit()
+    return trip.id

@@ -50,7 +50,8 @@ class TripRequests:
     async def publish(self, trip_id: int) -> None:
         await self._redis.xadd(STREAM, {"trip_id": str(trip_id)})
 
-    async def read(self, consumer: str, *, count: int, block_ms: int) -> list[Entry]:
+    async def read(self, consumer: str, *, count: int, block_ms: int | None) -> list[Entry]:
+        """New entries for `consumer`; waits up to `block_ms` for one (None: not at all)."""
         streams = await self._redis.xreadgroup(
             GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms
         )

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 NO_DRIVER = "No driver accepted this trip. Please try again in a few minutes."
 BATCH = 10
-READ_BLOCK_MS = 400  # below the Redis client's socket timeout
+READ_BLOCK_MS = 250  # below the Redis client's socket timeout
 
 
 def _offered_key(trip_id: int) -> str:
@@ -60,7 +60,7 @@ class Dispatcher:
         while not stop.is_set():
             await self.step(block_ms=READ_BLOCK_MS)
 
-    async def step(self, *, block_ms: int = 0) -> int:
+    async def step(self, *, block_ms: int | None = None) -> int:
         """Takes over abandoned entries, reads new ones and handles them all, side by side;
         returns how many it handled."""
         idle_ms = int(self._settings.lease_seconds * 1000)

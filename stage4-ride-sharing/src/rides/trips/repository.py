@@ -80,4 +80,4 @@ async def pings(session: AsyncSession, trip_id: int) -> list[tuple[float, float]
         .where(TripPing.trip_id == trip_id)
         .order_by(TripPing.recorded_at, TripPing.id)
     )
-    return [(lat, lng) for lat, lng in result.tuples()]
+    return [(lat, lng) for lat, lng in result]

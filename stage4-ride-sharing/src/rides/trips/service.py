@@ -93,11 +93,14 @@ async def advance(
         raise NotFound("No such trip")
     if _repeated(trip, version, to):
         return trip
+    if trip.status not in sources_of(to) or trip.version != version:
+        raise Conflict(f"This trip is {trip.status.value} at version {trip.version}")
     values: dict[str, object] = {}
     if to is TripStatus.IN_PROGRESS:
         values["started_at"] = utcnow()
     elif to is TripStatus.COMPLETED:
         values.update(await _final_fare(session, settings, trip))
+    # Checked again by the UPDATE itself: the driver's other request may have won meanwhile.
     changed = await repository.change(
         session, trip.id, to=to, from_statuses=sources_of(to), version=version, values=values
     )
