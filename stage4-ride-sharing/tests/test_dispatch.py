@@ -34,6 +34,7 @@ def settings(database_url: str, redis_url: str) -> Settings:
 
 @pytest.fixture
 def make_dispatcher(
+    *,
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     redis_client: Redis,
@@ -119,6 +120,7 @@ async def decided(session: AsyncSession, trip_ids: list[int]) -> list[Trip]:
 
 
 async def test_a_trip_goes_to_the_nearest_driver_who_accepts(
+    *,
     committed_session: AsyncSession,
     make_dispatcher: Callable[[str], Dispatcher],
     sessions: async_sessionmaker[AsyncSession],
@@ -132,14 +134,16 @@ async def test_a_trip_goes_to_the_nearest_driver_who_accepts(
     await online(geo, near, north_of(PICKUP, 0.2))
     trip_id = await committed_trip(committed_session, rider)
     await trip_requests.publish(trip_id)
-    async with drivers_answering(sessions, offers, geo, [near, far]), dispatching(
-        make_dispatcher("d1")
+    async with (
+        drivers_answering(sessions, offers, geo, [near, far]),
+        dispatching(make_dispatcher("d1")),
     ):
         [trip] = await decided(committed_session, [trip_id])
     assert (trip.status, trip.driver_id) == (TripStatus.DRIVER_ASSIGNED, near)
 
 
 async def test_after_n_refusals_the_rider_is_told(
+    *,
     committed_session: AsyncSession,
     make_dispatcher: Callable[[str], Dispatcher],
     sessions: async_sessionmaker[AsyncSession],
@@ -153,8 +157,9 @@ async def test_after_n_refusals_the_rider_is_told(
         await online(geo, driver_id, north_of(PICKUP, 0.1 * (number + 1)))
     trip_id = await committed_trip(committed_session, rider)
     await trip_requests.publish(trip_id)
-    async with drivers_answering(sessions, offers, geo, drivers, accept=False) as seen, dispatching(
-        make_dispatcher("d1")
+    async with (
+        drivers_answering(sessions, offers, geo, drivers, accept=False) as seen,
+        dispatching(make_dispatcher("d1")),
     ):
         [trip] = await decided(committed_session, [trip_id])
     assert len(seen) == 3  # max_offers_per_trip, one driver at a time, nearest first
@@ -163,6 +168,7 @@ async def test_after_n_refusals_the_rider_is_told(
 
 
 async def test_with_nobody_near_the_rider_is_told_at_once(
+    *,
     committed_session: AsyncSession,
     make_dispatcher: Callable[[str], Dispatcher],
     geo: GeoIndex,
@@ -179,6 +185,7 @@ async def test_with_nobody_near_the_rider_is_told_at_once(
 
 
 async def test_a_driver_whose_pings_stopped_is_never_offered(
+    *,
     committed_session: AsyncSession,
     make_dispatcher: Callable[[str], Dispatcher],
     sessions: async_sessionmaker[AsyncSession],
@@ -194,8 +201,9 @@ async def test_a_driver_whose_pings_stopped_is_never_offered(
     await online(geo, pinging, north_of(PICKUP, 3))
     trip_id = await committed_trip(committed_session, rider)
     await trip_requests.publish(trip_id)
-    async with drivers_answering(sessions, offers, geo, [silent, pinging]) as seen, dispatching(
-        make_dispatcher("d1")
+    async with (
+        drivers_answering(sessions, offers, geo, [silent, pinging]) as seen,
+        dispatching(make_dispatcher("d1")),
     ):
         [trip] = await decided(committed_session, [trip_id])
     assert trip.driver_id == pinging
@@ -203,6 +211,7 @@ async def test_a_driver_whose_pings_stopped_is_never_offered(
 
 
 async def test_a_dispatcher_killed_holding_the_lease_is_taken_over_once_it_lapses(
+    *,
     committed_session: AsyncSession,
     make_dispatcher: Callable[[str], Dispatcher],
     sessions: async_sessionmaker[AsyncSession],
@@ -218,7 +227,7 @@ async def test_a_dispatcher_killed_holding_the_lease_is_taken_over_once_it_lapse
     trip_id = await committed_trip(committed_session, rider)
     await trip_requests.publish(trip_id)
     # The dead dispatcher read the entry and took the lease, then died: never acknowledged.
-    [entry] = await trip_requests.read("dead", count=1, block_ms=None)
+    assert await trip_requests.read("dead", count=1, block_ms=None)
     assert await trip_lease(redis_client, trip_id, settings.lease_seconds).acquire()
 
     survivor = make_dispatcher("survivor")
@@ -234,6 +243,7 @@ async def test_a_dispatcher_killed_holding_the_lease_is_taken_over_once_it_lapse
 
 
 async def test_concurrent_requests_and_few_drivers_never_double_assign(
+    *,
     committed_session: AsyncSession,
     make_dispatcher: Callable[[str], Dispatcher],
     sessions: async_sessionmaker[AsyncSession],
@@ -247,13 +257,14 @@ async def test_concurrent_requests_and_few_drivers_never_double_assign(
         await online(geo, driver_id, north_of(PICKUP, 0.05 * number))
     trip_ids = [await committed_trip(committed_session, rider) for rider in riders]
     await asyncio.gather(*(trip_requests.publish(trip_id) for trip_id in trip_ids))
-    async with drivers_answering(sessions, offers, geo, drivers), dispatching(
-        make_dispatcher("d1"), make_dispatcher("d2"), make_dispatcher("d3")
+    async with (
+        drivers_answering(sessions, offers, geo, drivers),
+        dispatching(make_dispatcher("d1"), make_dispatcher("d2"), make_dispatcher("d3")),
     ):
         trips = await decided(committed_session, trip_ids)
 
     assigned = [trip for trip in trips if trip.status is TripStatus.DRIVER_ASSIGNED]
-    assert sorted(trip.driver_id for trip in assigned) == sorted(drivers)  # each one trip
+    assert sorted(trip.driver_id or 0 for trip in assigned) == sorted(drivers)  # each one trip
     others = [trip for trip in trips if trip.status is not TripStatus.DRIVER_ASSIGNED]
     assert all(trip.cancelled_by is CancelledBy.DISPATCH for trip in others)
     active_per_driver = await committed_session.execute(

@@ -4,6 +4,7 @@ import time
 
 from redis.asyncio import Redis
 
+from rides.awaited import awaited
 from rides.geo.index import GeoIndex
 from tests.factories import PICKUP, north_of
 
@@ -55,7 +56,7 @@ async def test_a_driver_whose_pings_stopped_is_not_a_candidate(
     assert await nearest_ids(geo) == [2]
     assert await geo.prune() == 1
     assert await geo.last_seen(1) is None
-    assert await redis_client.sismember("rides:geo:default:available", "1") == 0
+    assert await awaited(redis_client.sismember("rides:geo:default:available", "1")) == 0
 
 
 async def test_a_heartbeat_keeps_a_driver_fresh(geo: GeoIndex, redis_client: Redis) -> None:

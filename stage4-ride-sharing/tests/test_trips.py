@@ -69,9 +69,7 @@ async def test_a_requested_trip_waits_for_a_driver(client: AsyncClient) -> None:
 async def test_a_rider_has_one_trip_at_a_time(client: AsyncClient) -> None:
     rider = await signed_in(client)
     await requested_trip(client, rider)
-    again = await client.post(
-        "/trips", json={"pickup": PICKUP, "dropoff": DROPOFF}, headers=rider
-    )
+    again = await client.post("/trips", json={"pickup": PICKUP, "dropoff": DROPOFF}, headers=rider)
     assert again.status_code == 409
 
 
@@ -99,7 +97,9 @@ async def test_a_cancellation_says_who_and_why_and_frees_the_rider(client: Async
     rider = await signed_in(client)
     trip = await requested_trip(client, rider)
     response = await client.post(
-        f"/trips/{trip['id']}/cancel", json={"version": 1, "reason": "changed my mind"}, headers=rider
+        f"/trips/{trip['id']}/cancel",
+        json={"version": 1, "reason": "changed my mind"},
+        headers=rider,
     )
     assert response.status_code == 200, response.text
     cancelled = response.json()

@@ -91,7 +91,8 @@ class DriverConnection:
         finally:
             forward.cancel()
             await asyncio.gather(forward, return_exceptions=True)
-            await pubsub.reset()
+            # redis-py leaves `aclose` unannotated.
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
             # Offline at once: never a candidate again until it pings.
             await self._geo.forget(self.driver_id)
 
