@@ -10,6 +10,7 @@ when the lease has lapsed, and carries on from the drivers already asked.
 
 import asyncio
 import logging
+import time
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 NO_DRIVER = "No driver accepted this trip. Please try again in a few minutes."
 BATCH = 10
 READ_BLOCK_MS = 250  # below the Redis client's socket timeout
+# Each dispatcher writes its name and the time here at every step: the container's health
+# check (`python -m rides.worker --check`) reads it.
+ALIVE_KEY = "rides:dispatchers:alive"
 
 
 def _offered_key(trip_id: int) -> str:
@@ -58,6 +62,7 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event) -> None:
         await self._queue.ensure_group()
         while not stop.is_set():
+            await self._redis.zadd(ALIVE_KEY, {self.name: time.time()})
             await self.step(block_ms=READ_BLOCK_MS)
 
     async def step(self, *, block_ms: int | None = None) -> int:
