@@ -30,11 +30,12 @@ ALIVE_WITHIN_SECONDS = 10
 
 
 def redis_client(settings: Settings) -> Redis:
-    return Redis.from_url(
+    client: Redis = Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
     )
+    return client
 
 
 async def dispatch(settings: Settings) -> None:
