@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from rides.config import Settings
 from rides.dispatch.offers import Offers
 from rides.drivers import protocol
 from rides.geo.index import GeoIndex
+from rides.users.tickets import SOCKET_TICKET_TYPE
 from tests.conftest import make_settings
 from tests.factories import PICKUP, north_of, requested_trip, signed_in, ticket, user_id
 
@@ -71,6 +73,14 @@ async def new_driver(http: AsyncClient) -> tuple[int, str]:
     return await user_id(http, headers), await ticket(http, headers)
 
 
+async def off_the_map(geo: GeoIndex, driver_id: int) -> None:
+    """Waits (boundedly) until the server has forgotten the driver's position."""
+    began = time.monotonic()
+    while await geo.last_seen(driver_id) is not None:
+        assert time.monotonic() - began < FRAME_SECONDS, "still on the map"
+        await asyncio.sleep(0.02)
+
+
 def geo_of(redis_client: Redis, settings: Settings) -> GeoIndex:
     return GeoIndex(redis_client, city=settings.city, stale_after_seconds=30)
 
@@ -116,6 +126,30 @@ async def test_a_riders_access_token_does_not_open_the_driver_socket(
         assert await closed_with(ws) == protocol.UNAUTHENTICATED
 
 
+async def test_a_drivers_access_token_is_not_a_ticket(http: AsyncClient, server: str) -> None:
+    """An access token lives an hour and opens the HTTP API: it stays out of sockets."""
+    driver = await signed_in(http, "driver")
+    async with driver_socket(server) as ws:
+        await ws.send(
+            json.dumps({"type": "auth", "ticket": driver["Authorization"].removeprefix("Bearer ")})
+        )
+        assert await closed_with(ws) == protocol.UNAUTHENTICATED
+
+
+async def test_a_ticket_naming_a_rider_is_refused(
+    http: AsyncClient, server: str, server_settings: Settings
+) -> None:
+    """Only drivers get tickets; should one be signed for a rider all the same, the socket
+    still checks the account's role."""
+    rider_id = await user_id(http, await signed_in(http, "rider"))
+    forged = server_settings.token_codec().encode(
+        subject=str(rider_id), token_type=SOCKET_TICKET_TYPE, lifetime=timedelta(minutes=1)
+    )
+    async with driver_socket(server) as ws:
+        await ws.send(json.dumps({"type": "auth", "ticket": forged.token}))
+        assert await closed_with(ws) == protocol.UNAUTHENTICATED
+
+
 async def test_a_socket_that_never_signs_in_is_closed(server: str) -> None:
     async with driver_socket(server) as ws:
         assert await closed_with(ws) == protocol.UNAUTHENTICATED
@@ -135,11 +169,7 @@ async def test_pings_put_the_driver_on_the_map(
         assert (await receive(ws))["code"] == "invalid_message"
         found = await geo.nearest(PICKUP["lat"], PICKUP["lng"], radii_km=[0.5], count=5)
         assert [candidate.driver_id for candidate in found] == [driver_id]
-    # Gone from the map as soon as the server sees the socket close.
-    began = time.monotonic()
-    while await geo.last_seen(driver_id) is not None:
-        assert time.monotonic() - began < FRAME_SECONDS
-        await asyncio.sleep(0.02)
+    await off_the_map(geo, driver_id)  # as soon as the server sees the socket close
 
 
 @pytest.mark.parametrize(
@@ -266,13 +296,12 @@ async def test_a_reconnecting_driver_gets_the_offer_made_while_away(
 async def test_a_silent_driver_is_closed_and_taken_off_the_map(
     http: AsyncClient, server: str, redis_client: Redis, server_settings: Settings
 ) -> None:
-    _, issued = await new_driver(http)
+    driver_id, issued = await new_driver(http)
     geo = geo_of(redis_client, server_settings)
     async with driver_socket(server, issued) as ws:
         await ping(ws, PICKUP)
         await ws.send(json.dumps({"type": "availability", "available": True}))
-        began = time.monotonic()
         assert await closed_with(ws) == protocol.TIMED_OUT  # 1.5 s without a frame
-        assert time.monotonic() - began >= 1.0
+    await off_the_map(geo, driver_id)
     found = await geo.nearest(PICKUP["lat"], PICKUP["lng"], radii_km=[5.0], count=5)
     assert found == []
