@@ -3,10 +3,15 @@ may see or touch which trip."""
 
 from typing import Any
 
-from httpx import AsyncClient
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rides.main import create_app
 from rides.trips import repository
+from roadmap_shared.database import get_session
+from roadmap_shared.testing.private_servers import free_port
+from tests.conftest import make_settings
 from tests.factories import DROPOFF, PICKUP, requested_trip, signed_in, user_id
 
 
@@ -187,3 +192,22 @@ async def test_a_repeated_move_answers_the_same(
     second = await client.post(path, json=body, headers=driver)
     assert first.status_code == second.status_code == 200
     assert first.json()["version"] == second.json()["version"] == 3
+
+
+async def test_without_redis_a_quote_is_503_not_a_wrong_price(
+    database_url: str, db_session: AsyncSession
+) -> None:
+    """Nothing listens on the port: surge cannot be measured, so no price is given."""
+    down = make_settings(database_url, f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(down)
+    app.dependency_overrides[get_session] = lambda: db_session
+    async with (
+        LifespanManager(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        rider = await signed_in(client)
+        response = await client.post(
+            "/trips/quote", json={"pickup": PICKUP, "dropoff": DROPOFF}, headers=rider
+        )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]

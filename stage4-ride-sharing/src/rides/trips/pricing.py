@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 import h3
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from rides.config import Settings
 from rides.geo.distance import haversine_km
 from rides.geo.index import GeoIndex
+from roadmap_shared.errors import ServiceUnavailable
+from roadmap_shared.outages import RETRY_AFTER_SECONDS
 
 SURGE_RESOLUTION = 8
 DEMAND_WINDOW_SECONDS = 600
@@ -59,6 +62,23 @@ async def surge_for(redis: Redis, geo: GeoIndex, cell: str) -> float:
 
 
 async def estimate(
+    settings: Settings,
+    redis: Redis,
+    geo: GeoIndex,
+    pickup: tuple[float, float],
+    dropoff: tuple[float, float],
+) -> Estimate:
+    """The quote. Surge needs Redis: without it there is no honest price, so 503 (with
+    `Retry-After`) rather than a quote that may be far too low."""
+    try:
+        return await _estimate(settings, redis, geo, pickup, dropoff)
+    except RedisError as down:
+        raise ServiceUnavailable(
+            "Prices cannot be computed right now", retry_after_seconds=RETRY_AFTER_SECONDS
+        ) from down
+
+
+async def _estimate(
     settings: Settings,
     redis: Redis,
     geo: GeoIndex,
