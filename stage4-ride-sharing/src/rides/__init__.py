@@ -1,0 +1,1 @@
+"""Stage 4: ride sharing, a capstone on real-time systems."""

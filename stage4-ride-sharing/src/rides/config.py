@@ -1,0 +1,64 @@
+"""Settings for the ride-sharing API, read from `RIDES_*` environment variables (or `.env`)."""
+
+from datetime import timedelta
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from roadmap_shared.security.settings import TokenSettings
+from roadmap_shared.settings import DatabaseSettings
+
+
+class Settings(TokenSettings, DatabaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RIDES_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/rides"
+    redis_url: str = "redis://127.0.0.1:6379/6"
+
+    jwt_issuer: str = "rides"
+    jwt_audience: str = "rides"
+    access_token_minutes: int = Field(default=60, gt=0)
+    logins_per_minute_per_address: int = Field(default=20, gt=0)
+
+    # The driver socket. Its ticket is a separate, short-lived token: a socket cannot send
+    # an Authorization header from a browser, and a token in the URL ends up in logs.
+    socket_ticket_seconds: int = Field(default=60, gt=0)
+    # How long a new socket may take to send its ticket before it is closed.
+    socket_auth_seconds: float = Field(default=5.0, gt=0)
+    # A driver silent this long is closed and, from then on, never a candidate.
+    heartbeat_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Pings closer together than this are refused (a driver sends one every few seconds).
+    min_ping_interval_seconds: float = Field(default=1.0, ge=0)
+    # Faster than this between two pings is a bad GPS fix or a forged position.
+    max_speed_kmh: float = Field(default=200.0, gt=0)
+    max_frame_bytes: int = Field(default=4096, gt=0)
+
+    # The geo index: the city every position is filed under, and the radii of the search.
+    city: str = "default"
+    search_radii_km: list[float] = Field(default_factory=lambda: [0.5, 1.0, 2.0, 5.0])
+    candidates_per_radius: int = Field(default=10, gt=0)
+
+    # Dispatch: a driver has this long to accept an offer; after this many offers (or
+    # when no driver is near) the trip is cancelled and the rider told so.
+    offer_seconds: float = Field(default=15.0, gt=0)
+    max_offers_per_trip: int = Field(default=5, gt=0)
+    # The dispatcher's lease on a trip outlives one offer, and is renewed at each one.
+    lease_seconds: float = Field(default=20.0, gt=0)
+
+    # Prices, in cents, and the speed a duration estimate assumes.
+    base_fare_cents: int = Field(default=250, ge=0)
+    per_km_cents: int = Field(default=120, ge=0)
+    per_minute_cents: int = Field(default=30, ge=0)
+    average_speed_kmh: float = Field(default=25.0, gt=0)
+
+    @property
+    def socket_ticket_lifetime(self) -> timedelta:
+        return timedelta(seconds=self.socket_ticket_seconds)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,147 @@
+"""The dispatcher: takes trip requests off the stream and finds each a driver.
+
+For each trip, under the trip's lease: the nearest available, fresh drivers who have not
+had this trip yet are offered it one at a time; each has `offer_seconds` to accept. After
+`max_offers_per_trip` offers, or when nobody is near, the trip is cancelled by dispatch
+with a reason the rider reads. The entry is acknowledged only once the trip is decided, so
+a dispatcher that dies mid-trip leaves it pending; another takes it over with `XAUTOCLAIM`
+when the lease has lapsed, and carries on from the drivers already asked.
+"""
+
+import asyncio
+import logging
+import time
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rides.awaited import awaited
+from rides.config import Settings
+from rides.dispatch.lease import Lease, trip_lease
+from rides.dispatch.offers import Offers
+from rides.geo.index import GeoIndex
+from rides.models import CancelledBy, Trip, TripStatus
+from rides.streams import Entry, TripRequests
+from rides.trips import repository as trips
+from roadmap_shared.database import utcnow
+
+logger = logging.getLogger(__name__)
+
+NO_DRIVER = "No driver accepted this trip. Please try again in a few minutes."
+BATCH = 10
+READ_BLOCK_MS = 250  # below the Redis client's socket timeout
+# Each dispatcher writes its name and the time here at every step: the container's health
+# check (`python -m rides.worker --check`) reads it.
+ALIVE_KEY = "rides:dispatchers:alive"
+
+
+def _offered_key(trip_id: int) -> str:
+    return f"rides:trip:{trip_id}:offered"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        geo: GeoIndex,
+        offers: Offers,
+        queue: TripRequests,
+        name: str,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._redis = redis
+        self._geo = geo
+        self._offers = offers
+        self._queue = queue
+        self.name = name
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self._queue.ensure_group()
+        while not stop.is_set():
+            await self._redis.zadd(ALIVE_KEY, {self.name: time.time()})
+            await self.step(block_ms=READ_BLOCK_MS)
+
+    async def step(self, *, block_ms: int | None = None) -> int:
+        """Takes over abandoned entries, reads new ones and handles them all, side by side;
+        returns how many it handled."""
+        idle_ms = int(self._settings.lease_seconds * 1000)
+        entries = await self._queue.claim_abandoned(self.name, idle_ms=idle_ms, count=BATCH)
+        entries += await self._queue.read(self.name, count=BATCH, block_ms=block_ms)
+        await asyncio.gather(*(self.handle(entry) for entry in entries))
+        return len(entries)
+
+    async def handle(self, entry: Entry) -> None:
+        lease = trip_lease(self._redis, entry.trip_id, self._settings.lease_seconds)
+        if not await lease.acquire():
+            # Another dispatcher is on it. The entry stays pending here and is claimed
+            # again later; by then the trip is decided, or that dispatcher is dead.
+            return
+        try:
+            if await self._match(entry.trip_id, lease):
+                await self._queue.ack(entry)
+        finally:
+            await lease.release()
+
+    async def _match(self, trip_id: int, lease: Lease) -> bool:
+        """True once the trip is decided (matched, cancelled, or given up on)."""
+        offered = _offered_key(trip_id)
+        while True:
+            trip = await self._load(trip_id)
+            if trip is None or trip.status is not TripStatus.REQUESTED:
+                return True
+            if await awaited(self._redis.scard(offered)) >= self._settings.max_offers_per_trip:
+                break
+            if not await lease.renew():
+                return False  # the lease lapsed: whoever holds it now carries on
+            answer = await self._offer_to_next(trip, offered)
+            if answer == "none":
+                break
+        await self._give_up(trip_id)
+        return True
+
+    async def _offer_to_next(self, trip: Trip, offered: str) -> str:
+        already = frozenset(int(member) for member in await awaited(self._redis.smembers(offered)))
+        candidates = await self._geo.nearest(
+            trip.pickup_lat,
+            trip.pickup_lng,
+            radii_km=self._settings.search_radii_km,
+            count=self._settings.candidates_per_radius,
+            exclude=already,
+        )
+        for candidate in candidates:
+            if not await awaited(self._redis.sadd(offered, str(candidate.driver_id))):
+                continue  # had this trip already
+            await self._redis.expire(offered, 3600)
+            pickup = (trip.pickup_lat, trip.pickup_lng)
+            offer = await self._offers.make(trip.id, candidate.driver_id, pickup)
+            if offer is None:  # busy with another offer: not counted against this trip
+                await awaited(self._redis.srem(offered, str(candidate.driver_id)))
+                continue
+            answer = await self._offers.wait_for_answer(offer)
+            if answer is None:
+                await self._offers.withdraw(offer)
+            return answer or "expired"
+        return "none"
+
+    async def _load(self, trip_id: int) -> Trip | None:
+        async with self._sessions() as session:
+            return await trips.get(session, trip_id)
+
+    async def _give_up(self, trip_id: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await trips.change(
+                session,
+                trip_id,
+                to=TripStatus.CANCELLED,
+                from_statuses=[TripStatus.REQUESTED],
+                values={
+                    "cancelled_by": CancelledBy.DISPATCH,
+                    "cancel_reason": NO_DRIVER,
+                    "ended_at": utcnow(),
+                },
+            )
+        logger.info("no driver for trip", extra={"trip_id": trip_id})

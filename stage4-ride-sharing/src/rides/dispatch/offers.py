@@ -1,0 +1,120 @@
+"""Offers: a trip proposed to one driver, with a deadline.
+
+An offer lives in Redis for exactly its deadline (`PX`), so an expired offer cannot be
+accepted, on any instance. The driver's pointer to it (`…:driver:<id>:offer`) is taken with
+`NX`: a driver has at most one offer at a time, whichever dispatcher makes it, and a
+driver who reconnects finds the offer still waiting. The offer reaches the driver through
+Redis pub/sub on the driver's channel, which the instance holding the driver's socket
+listens to. The answer comes back on a list the dispatcher waits on.
+"""
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from redis.asyncio import Redis
+
+from rides.awaited import awaited
+from rides.dispatch.lease import RELEASE
+
+Answer = Literal["accepted", "declined"]
+# Redis calls here are bounded by the client's socket timeout (half a second), so a long
+# wait is many short blocking pops.
+POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: str
+    trip_id: int
+    driver_id: int
+    pickup_lat: float
+    pickup_lng: float
+    expires_at: float
+
+    def frame(self) -> dict[str, object]:
+        return {
+            "type": "offer",
+            "offer_id": self.id,
+            "trip_id": self.trip_id,
+            "pickup": {"lat": self.pickup_lat, "lng": self.pickup_lng},
+            "expires_in": round(max(0.0, self.expires_at - time.time()), 1),
+        }
+
+
+def driver_channel(driver_id: int) -> str:
+    return f"rides:driver:{driver_id}"
+
+
+def _offer_key(offer_id: str) -> str:
+    return f"rides:offer:{offer_id}"
+
+
+def _pointer_key(driver_id: int) -> str:
+    return f"rides:driver:{driver_id}:offer"
+
+
+def _answer_key(offer_id: str) -> str:
+    return f"rides:offer:{offer_id}:answer"
+
+
+class Offers:
+    def __init__(self, redis: Redis, *, offer_seconds: float) -> None:
+        self._redis = redis
+        self._release_pointer = redis.register_script(RELEASE)
+        self._ttl_ms = int(offer_seconds * 1000)
+
+    async def make(self, trip_id: int, driver_id: int, pickup: tuple[float, float]) -> Offer | None:
+        """The offer, pushed to the driver; None if the driver already has one."""
+        offer = Offer(
+            id=secrets.token_urlsafe(16),
+            trip_id=trip_id,
+            driver_id=driver_id,
+            pickup_lat=pickup[0],
+            pickup_lng=pickup[1],
+            expires_at=time.time() + self._ttl_ms / 1000,
+        )
+        if not await self._redis.set(_pointer_key(driver_id), offer.id, nx=True, px=self._ttl_ms):
+            return None
+        await self._redis.set(_offer_key(offer.id), json.dumps(asdict(offer)), px=self._ttl_ms)
+        await self._redis.publish(driver_channel(driver_id), json.dumps(offer.frame()))
+        return offer
+
+    async def get(self, offer_id: str) -> Offer | None:
+        stored = await self._redis.get(_offer_key(offer_id))
+        return Offer(**json.loads(stored)) if stored else None
+
+    async def pending_for(self, driver_id: int) -> Offer | None:
+        """The offer waiting for a driver who was away when it was made."""
+        offer_id = await self._redis.get(_pointer_key(driver_id))
+        if offer_id is None:
+            return None
+        return await self.get(offer_id.decode() if isinstance(offer_id, bytes) else offer_id)
+
+    async def answer(self, offer: Offer, answer: Answer) -> None:
+        key = _answer_key(offer.id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, answer)
+            pipe.pexpire(key, self._ttl_ms)
+            await pipe.execute()
+        await self.withdraw(offer)
+
+    async def wait_for_answer(self, offer: Offer) -> Answer | None:
+        """The driver's answer, or None once the offer has expired."""
+        while (left := offer.expires_at - time.time()) > 0:
+            popped = await awaited(
+                # Redis takes a decimal timeout (6.0+); redis-py's annotation says int.
+                self._redis.blpop([_answer_key(offer.id)], timeout=min(POLL_SECONDS, left))  # type: ignore[arg-type]
+            )
+            if popped is not None:
+                value = popped[1]
+                text = value.decode() if isinstance(value, bytes) else value
+                return "accepted" if text == "accepted" else "declined"
+        return None
+
+    async def withdraw(self, offer: Offer) -> None:
+        """The offer is gone; the driver's pointer too, if it still names this offer."""
+        await self._redis.delete(_offer_key(offer.id))
+        await self._release_pointer(keys=[_pointer_key(offer.driver_id)], args=[offer.id])

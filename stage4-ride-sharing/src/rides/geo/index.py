@@ -1,0 +1,132 @@
+"""Where the available drivers are: Redis GEO, with positions that go stale.
+
+Three keys per city:
+- `…:positions`, a GEO set (a sorted set underneath) of every driver's last position;
+- `…:seen`, a sorted set of the same drivers scored by when they last pinged;
+- `…:available`, a set of the drivers who said they take trips.
+
+A GEO member cannot expire on its own, so freshness is kept apart: a search drops the
+candidates not seen for `stale_after` seconds, and `prune` removes them for good.
+Availability is apart too, so a driver toggling it does not rewrite their position.
+"""
+
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from rides.awaited import awaited
+
+
+@dataclass(frozen=True)
+class Candidate:
+    driver_id: int
+    distance_km: float
+
+
+class GeoIndex:
+    def __init__(self, redis: Redis, *, city: str, stale_after_seconds: float) -> None:
+        self._redis = redis
+        prefix = f"rides:geo:{city}"
+        self._positions = f"{prefix}:positions"
+        self._seen = f"{prefix}:seen"
+        self._available = f"{prefix}:available"
+        self._stale_after = stale_after_seconds
+
+    async def record(self, driver_id: int, lat: float, lng: float) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.geoadd(self._positions, (lng, lat, str(driver_id)))
+            pipe.zadd(self._seen, {str(driver_id): time.time()})
+            await pipe.execute()
+
+    async def last_seen(self, driver_id: int) -> tuple[float, float, float] | None:
+        """(lat, lng, when) of the driver's last ping, or None."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.geopos(self._positions, str(driver_id))
+            pipe.zscore(self._seen, str(driver_id))
+            [position], seen = await pipe.execute()
+        if position is None or seen is None:
+            return None
+        lng, lat = position
+        return float(lat), float(lng), float(seen)
+
+    async def touch(self, driver_id: int) -> None:
+        """A heartbeat without a position: the driver is still there."""
+        await self._redis.zadd(self._seen, {str(driver_id): time.time()}, xx=True)
+
+    async def set_available(self, driver_id: int, available: bool) -> None:
+        if available:
+            await awaited(self._redis.sadd(self._available, str(driver_id)))
+        else:
+            await awaited(self._redis.srem(self._available, str(driver_id)))
+
+    async def forget(self, driver_id: int) -> None:
+        """A driver who went offline: no position, not available."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._positions, str(driver_id))
+            pipe.zrem(self._seen, str(driver_id))
+            pipe.srem(self._available, str(driver_id))
+            await pipe.execute()
+
+    async def is_fresh(self, driver_id: int) -> bool:
+        seen = await self._redis.zscore(self._seen, str(driver_id))
+        return seen is not None and seen >= time.time() - self._stale_after
+
+    async def nearest(
+        self,
+        lat: float,
+        lng: float,
+        *,
+        radii_km: list[float],
+        count: int,
+        exclude: frozenset[int] = frozenset(),
+    ) -> list[Candidate]:
+        """The nearest available, fresh drivers, nearest first, from the smallest radius
+        that has any, leaving out `exclude`. Each step asks Redis for at most `count`
+        members, so a search in a dense city costs the same as in an empty one; one wide
+        sorted search would sort every driver within the widest radius."""
+        for radius in radii_km:
+            found = await self._redis.geosearch(
+                self._positions,
+                longitude=lng,
+                latitude=lat,
+                radius=radius,
+                unit="km",
+                sort="ASC",
+                count=count,
+                withdist=True,
+            )
+            nearby = [(int(member), float(d)) for member, d in found]
+            candidates = await self._usable([c for c in nearby if c[0] not in exclude])
+            if candidates:
+                return candidates
+        return []
+
+    async def _usable(self, found: list[tuple[int, float]]) -> list[Candidate]:
+        if not found:
+            return []
+        members = [str(driver_id) for driver_id, _ in found]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.smismember(self._available, members)
+            pipe.zmscore(self._seen, members)
+            available, seen = await pipe.execute()
+        cutoff = time.time() - self._stale_after
+        return [
+            Candidate(driver_id, distance)
+            for (driver_id, distance), is_available, last_seen in zip(
+                found, available, seen, strict=True
+            )
+            if is_available and last_seen is not None and last_seen >= cutoff
+        ]
+
+    async def prune(self) -> int:
+        """Removes the drivers not seen for `stale_after` seconds; returns how many."""
+        cutoff = time.time() - self._stale_after
+        stale = await self._redis.zrangebyscore(self._seen, "-inf", cutoff)
+        if stale:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zrem(self._positions, *stale)
+                pipe.zrem(self._seen, *stale)
+                pipe.srem(self._available, *stale)
+                await pipe.execute()
+        return len(stale)

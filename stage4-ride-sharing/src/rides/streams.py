@@ -1,0 +1,68 @@
+"""The durable queue of trip requests: a Redis stream read by a consumer group.
+
+Why a stream and not `SELECT ... FOR UPDATE SKIP LOCKED` on the trips table: a dispatcher
+holds a trip for up to a minute (15 s per offer, several offers), and SKIP LOCKED would
+keep a transaction (and a pooled connection) open that long per trip. A stream entry is
+delivered to one consumer of the group and stays in its pending list until acknowledged;
+when a dispatcher dies, `XAUTOCLAIM` hands its entries idle longer than the lease to
+another. PostgreSQL still decides every assignment, so the queue only has to lose nothing.
+"""
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+STREAM = "rides:trip-requests"
+GROUP = "dispatchers"
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    trip_id: int
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _entries(raw: list[tuple[bytes | str, dict[bytes | str, bytes | str]]]) -> list[Entry]:
+    entries = []
+    for entry_id, fields in raw:
+        named = {_text(key): _text(value) for key, value in (fields or {}).items()}
+        if "trip_id" in named:  # an entry trimmed from the stream comes back empty
+            entries.append(Entry(_text(entry_id), int(named["trip_id"])))
+    return entries
+
+
+class TripRequests:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def ensure_group(self) -> None:
+        try:
+            await self._redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        except ResponseError as exists:
+            if "BUSYGROUP" not in str(exists):
+                raise
+
+    async def publish(self, trip_id: int) -> None:
+        await self._redis.xadd(STREAM, {"trip_id": str(trip_id)})
+
+    async def read(self, consumer: str, *, count: int, block_ms: int | None) -> list[Entry]:
+        """New entries for `consumer`; waits up to `block_ms` for one (None: not at all)."""
+        streams = await self._redis.xreadgroup(
+            GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms
+        )
+        return [entry for _, raw in streams for entry in _entries(raw)]
+
+    async def claim_abandoned(self, consumer: str, *, idle_ms: int, count: int) -> list[Entry]:
+        """Entries another consumer took and has not acknowledged for `idle_ms`."""
+        _, raw, *_ = await self._redis.xautoclaim(
+            STREAM, GROUP, consumer, min_idle_time=idle_ms, start_id="0-0", count=count
+        )
+        return _entries(raw)
+
+    async def ack(self, entry: Entry) -> None:
+        await self._redis.xack(STREAM, GROUP, entry.id)

@@ -1,0 +1,83 @@
+"""Trips in SQL. Every change is one conditional `UPDATE ... RETURNING`: it applies only
+if the row is still in the status (and at the version) the caller read, so two conflicting
+changes never both apply, without a lock held across a round trip."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rides.models import Trip, TripPing, TripStatus
+
+
+async def get(session: AsyncSession, trip_id: int) -> Trip | None:
+    return await session.get(Trip, trip_id, populate_existing=True)
+
+
+async def change(
+    session: AsyncSession,
+    trip_id: int,
+    *,
+    to: TripStatus,
+    from_statuses: Iterable[TripStatus],
+    version: int | None = None,
+    values: dict[str, Any] | None = None,
+) -> Trip | None:
+    """Moves the trip to `to` if it is in one of `from_statuses` (and at `version`, when
+    given); the updated trip, or None when it was not."""
+    statement = (
+        update(Trip)
+        .where(Trip.id == trip_id, Trip.status.in_(list(from_statuses)))
+        .values(status=to, version=Trip.version + 1, updated_at=func.now(), **(values or {}))
+        .returning(Trip)
+        .execution_options(populate_existing=True)
+    )
+    if version is not None:
+        statement = statement.where(Trip.version == version)
+    changed: Trip | None = (await session.scalars(statement)).one_or_none()
+    return changed
+
+
+async def assign(session: AsyncSession, trip_id: int, driver_id: int) -> Trip | None:
+    """Gives a requested trip to a driver. None if the trip is no longer requested, or if
+    the driver already has an active trip: the partial unique index refuses that, however
+    the dispatcher came to offer it (a lost lease, two dispatchers, a replayed accept)."""
+    try:
+        async with session.begin_nested():
+            return await change(
+                session,
+                trip_id,
+                to=TripStatus.DRIVER_ASSIGNED,
+                from_statuses=[TripStatus.REQUESTED],
+                values={"driver_id": driver_id},
+            )
+    except IntegrityError:
+        return None
+
+
+async def active_for_driver(session: AsyncSession, driver_id: int) -> Trip | None:
+    result = await session.scalars(
+        select(Trip).where(
+            Trip.driver_id == driver_id,
+            Trip.status.in_(
+                [TripStatus.DRIVER_ASSIGNED, TripStatus.ARRIVING, TripStatus.IN_PROGRESS]
+            ),
+        )
+    )
+    return result.one_or_none()
+
+
+async def add_ping(session: AsyncSession, trip_id: int, lat: float, lng: float) -> None:
+    session.add(TripPing(trip_id=trip_id, lat=lat, lng=lng))
+    await session.flush()
+
+
+async def pings(session: AsyncSession, trip_id: int) -> list[tuple[float, float]]:
+    result = await session.execute(
+        select(TripPing.lat, TripPing.lng)
+        .where(TripPing.trip_id == trip_id)
+        .order_by(TripPing.recorded_at, TripPing.id)
+    )
+    return [(lat, lng) for lat, lng in result]

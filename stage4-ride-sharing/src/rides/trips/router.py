@@ -1,0 +1,115 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from rides.dependencies import (
+    CurrentDriver,
+    CurrentRider,
+    CurrentUser,
+    GeoIndexDep,
+    RedisDep,
+    SessionDep,
+    SettingsDep,
+    TripRequestsDep,
+)
+from rides.models import TripStatus
+from rides.trips import pricing, service
+from rides.trips.schemas import CancelRequest, Quote, Transition, TripPublic, TripRequest
+from roadmap_shared.after_commit import after_commit
+from roadmap_shared.dependencies import NO_STORE
+from roadmap_shared.errors import problem_responses
+
+router = APIRouter(prefix="/trips", tags=["trips"], dependencies=[NO_STORE])
+
+TripId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.post(
+    "/quote",
+    summary="Estimate a trip's distance, duration and fare",
+    responses=problem_responses(401, 403),
+)
+async def quote(
+    body: TripRequest, _: CurrentRider, settings: SettingsDep, redis: RedisDep, geo: GeoIndexDep
+) -> Quote:
+    estimate = await pricing.estimate(
+        settings,
+        redis,
+        geo,
+        (body.pickup.lat, body.pickup.lng),
+        (body.dropoff.lat, body.dropoff.lng),
+    )
+    return Quote(**estimate.__dict__)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Request a trip; a driver is sought at once",
+    responses=problem_responses(401, 403, 409),
+)
+async def request_trip(
+    *,
+    body: TripRequest,
+    rider: CurrentRider,
+    session: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
+    geo: GeoIndexDep,
+    queue: TripRequestsDep,
+) -> TripPublic:
+    pickup, dropoff = (body.pickup.lat, body.pickup.lng), (body.dropoff.lat, body.dropoff.lng)
+    estimate = await pricing.estimate(settings, redis, geo, pickup, dropoff)
+    trip = await service.request_trip(
+        session, rider, pickup=pickup, dropoff=dropoff, estimate=estimate
+    )
+
+    # Queued once the trip is committed: a dispatcher faster than our commit would
+    # otherwise read a trip that does not exist yet.
+    async def dispatch() -> None:
+        await queue.publish(trip.id)
+        await pricing.record_demand(redis, *pickup)
+
+    after_commit(session, dispatch)
+    return TripPublic.of(trip)
+
+
+@router.get(
+    "/{trip_id}",
+    summary="A trip, to its rider or its driver",
+    responses=problem_responses(401, 404),
+)
+async def get_trip(trip_id: TripId, user: CurrentUser, session: SessionDep) -> TripPublic:
+    return TripPublic.of(await service.visible_trip(session, trip_id, user))
+
+
+@router.post(
+    "/{trip_id}/cancel",
+    summary="Cancel a trip (its rider, or its driver before pickup)",
+    responses=problem_responses(401, 404, 409),
+)
+async def cancel_trip(
+    trip_id: TripId, body: CancelRequest, user: CurrentUser, session: SessionDep
+) -> TripPublic:
+    trip = await service.visible_trip(session, trip_id, user)
+    cancelled = await service.cancel(session, trip, user, version=body.version, reason=body.reason)
+    return TripPublic.of(cancelled)
+
+
+@router.post(
+    "/{trip_id}/transitions",
+    summary="The driver moves the trip on: arriving, in_progress, completed",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def advance_trip(
+    trip_id: TripId,
+    body: Transition,
+    driver: CurrentDriver,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> TripPublic:
+    trip = await service.visible_trip(session, trip_id, driver)
+    moved = await service.advance(
+        session, settings, trip, driver, to=TripStatus(body.to), version=body.version
+    )
+    return TripPublic.of(moved)

@@ -1,0 +1,307 @@
+"""The driver's WebSocket over a real socket (uvicorn on loopback): the ticket, pings and
+their checks, offers pushed and resumed, accepts, and bad input of every kind answered
+with an error frame or a close code, never a crash."""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from redis.asyncio import Redis
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from rides.config import Settings
+from rides.dispatch.offers import Offers
+from rides.drivers import protocol
+from rides.geo.index import GeoIndex
+from rides.users.tickets import SOCKET_TICKET_TYPE
+from tests.conftest import make_settings
+from tests.factories import PICKUP, north_of, requested_trip, signed_in, ticket, user_id
+
+# Bounds every wait for a frame; the server answers in milliseconds.
+FRAME_SECONDS = 5
+
+
+@pytest.fixture
+def server_settings(database_url: str, redis_url: str) -> Settings:
+    return make_settings(database_url, redis_url, heartbeat_timeout_seconds=1.5, offer_seconds=5.0)
+
+
+@pytest.fixture
+async def http(server: str) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(base_url=f"http://{server}") as client:
+        yield client
+
+
+@asynccontextmanager
+async def driver_socket(server: str, issued: str | None = None) -> AsyncIterator[ClientConnection]:
+    """A socket, signed in with `issued` by a first message if given."""
+    async with connect(f"ws://{server}/drivers/socket", open_timeout=FRAME_SECONDS) as ws:
+        if issued is not None:
+            await ws.send(json.dumps({"type": "auth", "ticket": issued}))
+            assert (await receive(ws))["type"] == "ready"
+        yield ws
+
+
+async def receive(ws: ClientConnection) -> dict[str, Any]:
+    frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), FRAME_SECONDS))
+    return frame
+
+
+async def closed_with(ws: ClientConnection) -> int:
+    """The close code the server sent, once it closes (frames before it are skipped)."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), FRAME_SECONDS)
+    except ConnectionClosed as closed:
+        # No close frame received reads as 1006 (abnormal closure), which no test expects.
+        return closed.rcvd.code if closed.rcvd is not None else 1006
+
+
+async def ping(ws: ClientConnection, point: dict[str, float]) -> None:
+    await ws.send(json.dumps({"type": "ping", **point}))
+
+
+async def new_driver(http: AsyncClient) -> tuple[int, str]:
+    headers = await signed_in(http, "driver")
+    return await user_id(http, headers), await ticket(http, headers)
+
+
+async def off_the_map(geo: GeoIndex, driver_id: int) -> None:
+    """Waits (boundedly) until the server has forgotten the driver's position."""
+    began = time.monotonic()
+    while await geo.last_seen(driver_id) is not None:
+        assert time.monotonic() - began < FRAME_SECONDS, "still on the map"
+        await asyncio.sleep(0.02)
+
+
+def geo_of(redis_client: Redis, settings: Settings) -> GeoIndex:
+    return GeoIndex(redis_client, city=settings.city, stale_after_seconds=30)
+
+
+async def test_a_driver_signs_in_with_a_first_message(http: AsyncClient, server: str) -> None:
+    driver_id, issued = await new_driver(http)
+    async with connect(f"ws://{server}/drivers/socket") as ws:
+        await ws.send(json.dumps({"type": "auth", "ticket": issued}))
+        assert await receive(ws) == {"type": "ready", "driver_id": driver_id}
+
+
+async def test_or_with_the_ticket_as_a_subprotocol(http: AsyncClient, server: str) -> None:
+    driver_id, issued = await new_driver(http)
+    async with connect(
+        f"ws://{server}/drivers/socket",
+        subprotocols=[protocol.SUBPROTOCOL, protocol.TICKET_PREFIX + issued],  # type: ignore[list-item]
+    ) as ws:
+        assert ws.subprotocol == protocol.SUBPROTOCOL
+        assert await receive(ws) == {"type": "ready", "driver_id": driver_id}
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "not json",
+        json.dumps({"type": "ping", "lat": 0, "lng": 0}),
+        json.dumps({"type": "auth", "ticket": "not-a-jwt"}),
+    ],
+)
+async def test_without_a_valid_ticket_first_the_socket_is_closed(server: str, first: str) -> None:
+    async with driver_socket(server) as ws:
+        await ws.send(first)
+        assert await closed_with(ws) == protocol.UNAUTHENTICATED
+
+
+async def test_a_riders_access_token_does_not_open_the_driver_socket(
+    http: AsyncClient, server: str
+) -> None:
+    rider = await signed_in(http, "rider")
+    access_token = rider["Authorization"].removeprefix("Bearer ")
+    async with driver_socket(server) as ws:
+        await ws.send(json.dumps({"type": "auth", "ticket": access_token}))
+        assert await closed_with(ws) == protocol.UNAUTHENTICATED
+
+
+async def test_a_drivers_access_token_is_not_a_ticket(http: AsyncClient, server: str) -> None:
+    """An access token lives an hour and opens the HTTP API: it stays out of sockets."""
+    driver = await signed_in(http, "driver")
+    async with driver_socket(server) as ws:
+        await ws.send(
+            json.dumps({"type": "auth", "ticket": driver["Authorization"].removeprefix("Bearer ")})
+        )
+        assert await closed_with(ws) == protocol.UNAUTHENTICATED
+
+
+async def test_a_ticket_naming_a_rider_is_refused(
+    http: AsyncClient, server: str, server_settings: Settings
+) -> None:
+    """Only drivers get tickets; should one be signed for a rider all the same, the socket
+    still checks the account's role."""
+    rider_id = await user_id(http, await signed_in(http, "rider"))
+    forged = server_settings.token_codec().encode(
+        subject=str(rider_id), token_type=SOCKET_TICKET_TYPE, lifetime=timedelta(minutes=1)
+    )
+    async with driver_socket(server) as ws:
+        await ws.send(json.dumps({"type": "auth", "ticket": forged.token}))
+        assert await closed_with(ws) == protocol.UNAUTHENTICATED
+
+
+async def test_a_socket_that_never_signs_in_is_closed(server: str) -> None:
+    async with driver_socket(server) as ws:
+        assert await closed_with(ws) == protocol.UNAUTHENTICATED
+
+
+async def test_pings_put_the_driver_on_the_map(
+    http: AsyncClient, server: str, redis_client: Redis, server_settings: Settings
+) -> None:
+    driver_id, issued = await new_driver(http)
+    geo = geo_of(redis_client, server_settings)
+    async with driver_socket(server, issued) as ws:
+        await ping(ws, PICKUP)
+        await ws.send(json.dumps({"type": "availability", "available": True}))
+        await ws.send(json.dumps({"type": "heartbeat"}))
+        # Frames are handled in order: once this one is answered, the three above are done.
+        await ws.send("{}")
+        assert (await receive(ws))["code"] == "invalid_message"
+        found = await geo.nearest(PICKUP["lat"], PICKUP["lng"], radii_km=[0.5], count=5)
+        assert [candidate.driver_id for candidate in found] == [driver_id]
+    await off_the_map(geo, driver_id)  # as soon as the server sees the socket close
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{not json", "invalid_message"),
+        (json.dumps({"type": "ping", "lat": 91, "lng": 0}), "invalid_message"),
+        (json.dumps({"type": "ping", "lat": 0, "lng": 180.5}), "invalid_message"),
+        ('{"type": "ping", "lat": NaN, "lng": 0}', "invalid_message"),
+        (json.dumps({"type": "ping", "lat": "north", "lng": 0}), "invalid_message"),
+        (json.dumps({"type": "teleport"}), "invalid_message"),
+        (json.dumps([1, 2, 3]), "invalid_message"),
+        (json.dumps({"type": "accept", "offer_id": "x" * 65}), "invalid_message"),
+        (json.dumps({"type": "accept", "offer_id": "no-such-offer"}), "unknown_offer"),
+        (json.dumps({"type": "auth", "ticket": "again"}), "already_authenticated"),
+    ],
+)
+async def test_bad_frames_get_an_error_frame_and_the_socket_lives_on(
+    http: AsyncClient, server: str, frame: str, code: str
+) -> None:
+    _, issued = await new_driver(http)
+    async with driver_socket(server, issued) as ws:
+        await ws.send(frame)
+        error = await receive(ws)
+        assert (error["type"], error["code"]) == ("error", code)
+        await ws.send(json.dumps({"type": "accept", "offer_id": "still-here"}))
+        assert (await receive(ws))["code"] == "unknown_offer"
+
+
+async def test_a_binary_frame_gets_an_error_frame(http: AsyncClient, server: str) -> None:
+    _, issued = await new_driver(http)
+    async with driver_socket(server, issued) as ws:
+        await ws.send(b"\x00\x01")
+        assert (await receive(ws))["code"] == "text_only"
+
+
+async def test_a_huge_frame_closes_the_socket(http: AsyncClient, server: str) -> None:
+    _, issued = await new_driver(http)
+    async with driver_socket(server, issued) as ws:
+        await ws.send(json.dumps({"type": "heartbeat", "padding": "x" * 10_000}))
+        assert await closed_with(ws) == protocol.MESSAGE_TOO_BIG
+
+
+async def test_a_stream_of_bad_frames_closes_the_socket(http: AsyncClient, server: str) -> None:
+    _, issued = await new_driver(http)
+    async with driver_socket(server, issued) as ws:
+        for _ in range(25):
+            await ws.send("nonsense")
+        assert await closed_with(ws) == protocol.POLICY_VIOLATION
+
+
+async def test_a_jump_no_car_could_make_is_refused(
+    http: AsyncClient, server: str, redis_client: Redis, server_settings: Settings
+) -> None:
+    driver_id, issued = await new_driver(http)
+    async with driver_socket(server, issued) as ws:
+        await ping(ws, PICKUP)
+        await ping(ws, north_of(PICKUP, 50))  # 50 km in a moment
+        assert (await receive(ws))["code"] == "implausible_position"
+        last = await geo_of(redis_client, server_settings).last_seen(driver_id)
+        assert last is not None
+        assert abs(last[0] - PICKUP["lat"]) < 1e-4  # still where it was
+
+
+async def test_another_drivers_offer_cannot_be_accepted(
+    http: AsyncClient, server: str, redis_client: Redis, server_settings: Settings
+) -> None:
+    rider = await signed_in(http, "rider")
+    trip = await requested_trip(http, rider)
+    owner_id, _ = await new_driver(http)
+    _, thief_ticket = await new_driver(http)
+    offers = Offers(redis_client, offer_seconds=5)
+    offer = await offers.make(trip["id"], owner_id, (PICKUP["lat"], PICKUP["lng"]))
+    assert offer is not None
+    async with driver_socket(server, thief_ticket) as ws:
+        await ws.send(json.dumps({"type": "accept", "offer_id": offer.id}))
+        assert (await receive(ws))["code"] == "unknown_offer"
+    assert (await http.get(f"/trips/{trip['id']}", headers=rider)).json()["status"] == "requested"
+
+
+async def test_an_offer_reaches_the_socket_and_accepting_it_assigns_the_trip(
+    http: AsyncClient, server: str, redis_client: Redis
+) -> None:
+    rider = await signed_in(http, "rider")
+    trip = await requested_trip(http, rider)
+    driver_id, issued = await new_driver(http)
+    offers = Offers(redis_client, offer_seconds=5)
+    async with driver_socket(server, issued) as ws:
+        offer = await offers.make(trip["id"], driver_id, (PICKUP["lat"], PICKUP["lng"]))
+        assert offer is not None
+        pushed = await receive(ws)
+        assert (pushed["type"], pushed["offer_id"], pushed["trip_id"]) == (
+            "offer",
+            offer.id,
+            trip["id"],
+        )
+        assert 0 < pushed["expires_in"] <= 5
+        await ws.send(json.dumps({"type": "accept", "offer_id": offer.id}))
+        assert await receive(ws) == {"type": "assigned", "trip_id": trip["id"], "version": 2}
+        # Accepting again: the offer is spent.
+        await ws.send(json.dumps({"type": "accept", "offer_id": offer.id}))
+        assert (await receive(ws))["code"] == "unknown_offer"
+    seen = (await http.get(f"/trips/{trip['id']}", headers=rider)).json()
+    assert (seen["status"], seen["driver_id"]) == ("driver_assigned", driver_id)
+
+
+async def test_a_reconnecting_driver_gets_the_offer_made_while_away(
+    http: AsyncClient, server: str, redis_client: Redis
+) -> None:
+    rider = await signed_in(http, "rider")
+    trip = await requested_trip(http, rider)
+    driver_id, issued = await new_driver(http)
+    offers = Offers(redis_client, offer_seconds=5)
+    offer = await offers.make(trip["id"], driver_id, (PICKUP["lat"], PICKUP["lng"]))
+    assert offer is not None
+    async with driver_socket(server, issued) as ws:
+        pushed = await receive(ws)
+        assert (pushed["type"], pushed["offer_id"]) == ("offer", offer.id)
+        await ws.send(json.dumps({"type": "decline", "offer_id": offer.id}))
+        assert await receive(ws) == {"type": "declined", "offer_id": offer.id}
+    assert await offers.pending_for(driver_id) is None
+
+
+async def test_a_silent_driver_is_closed_and_taken_off_the_map(
+    http: AsyncClient, server: str, redis_client: Redis, server_settings: Settings
+) -> None:
+    driver_id, issued = await new_driver(http)
+    geo = geo_of(redis_client, server_settings)
+    async with driver_socket(server, issued) as ws:
+        await ping(ws, PICKUP)
+        await ws.send(json.dumps({"type": "availability", "available": True}))
+        assert await closed_with(ws) == protocol.TIMED_OUT  # 1.5 s without a frame
+    await off_the_map(geo, driver_id)
+    found = await geo.nearest(PICKUP["lat"], PICKUP["lng"], radii_km=[5.0], count=5)
+    assert found == []
