@@ -18,9 +18,9 @@ from stripe import StripeClient
 from billing.config import Settings
 from billing.main import create_app
 from billing.models import Subscription
+from billing.plans import Interval, PaidPlan
 from billing.stripe_gateway import StripeGateway
 from billing.subscriptions import service
-from billing.subscriptions.plans import Interval, PaidPlan
 from billing.worker import Context, _shutdown, _startup, process_inbox
 from roadmap_shared.testing.stripe_double import RecordedRequest, StripeDouble
 from tests.conftest import STRIPE_API_KEY, WEBHOOK_SECRET

@@ -8,7 +8,7 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from billing.subscriptions.plans import PRICE_KEYS
+from billing.plans import PRICE_KEYS
 from roadmap_shared.security.settings import TokenSettings
 from roadmap_shared.settings import DEVELOPMENT_SECRET, DatabaseSettings
 

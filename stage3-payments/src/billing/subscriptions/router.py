@@ -8,10 +8,10 @@ from billing.dependencies import (
 )
 from billing.organizations import repository as organizations
 from billing.organizations.dependencies import BillingManager, OrgMember
+from billing.plans import TERMS, Interval
 from billing.subscriptions import repository, service
 from billing.subscriptions.dependencies import OrgEntitlements
 from billing.subscriptions.entitlements import PLANS, Entitlements
-from billing.subscriptions.plans import TERMS, Interval
 from billing.subscriptions.schemas import (
     BillingPortalCreated,
     ChangeRequested,

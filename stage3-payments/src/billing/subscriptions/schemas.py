@@ -4,7 +4,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from billing.models import SubscriptionStatus
-from billing.subscriptions.plans import TERMS, Interval, PaidPlan
+from billing.plans import TERMS, Interval, PaidPlan
 
 # Enough for any team this service is sized for; Stripe's own limit is far higher.
 MAX_SEATS = 1_000

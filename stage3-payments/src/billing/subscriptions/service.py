@@ -27,9 +27,9 @@ from billing.config import Settings
 from billing.models import Membership, Organization, Subscription, SubscriptionStatus
 from billing.organizations import repository as organizations
 from billing.payments.service import ensure_customer
+from billing.plans import TERMS, Interval, PaidPlan, price_key
 from billing.stripe_gateway import StripeGateway
 from billing.subscriptions import repository
-from billing.subscriptions.plans import TERMS, Interval, PaidPlan, price_key
 from billing.subscriptions.schemas import SubscriptionChange, SubscriptionCheckoutCreate
 from roadmap_shared.errors import Conflict
 

@@ -3,7 +3,7 @@
 A client names a plan and an interval; the Price sent to Stripe, the trial and who may
 buy seats come from here and from the settings (each Stripe account has its own Price
 ids: `PAYMENTS_PLAN_PRICES`), never from the request. What each plan allows lives with
-the entitlements (`entitlements.PLANS`), the one place it is derived.
+the entitlements (`subscriptions.entitlements.PLANS`), the one place it is derived.
 """
 
 from dataclasses import dataclass
