@@ -5,6 +5,7 @@ import pytest
 from redis.asyncio import Redis
 
 from roadmap_shared.circuit import CircuitBreaker
+from roadmap_shared.errors import TooManyRequests
 from roadmap_shared.ratelimit import (
     LocalRateLimiter,
     RateLimit,
@@ -41,6 +42,23 @@ async def test_concurrent_requests_never_exceed_the_limit(redis_client: Redis) -
     limiter = RateLimiter(redis_client)
     decisions = await asyncio.gather(*(limiter.hit(FIVE_PER_MINUTE, "carol") for _ in range(50)))
     assert sum(d.allowed for d in decisions) == 5
+
+
+async def test_every_policy_counts_and_the_tightest_answers(redis_client: Redis) -> None:
+    limiter = RateLimiter(redis_client)
+    two_per_minute = RateLimit("login-account", limit=2, period_seconds=60)
+    checks = [(FIVE_PER_MINUTE, "address-1"), (two_per_minute, "account-1")]
+
+    first = await limiter.enforce_all(checks)
+    await limiter.enforce_all(checks)
+    with pytest.raises(TooManyRequests) as refused:
+        await limiter.enforce_all(checks)
+
+    assert first.policy == two_per_minute
+    assert first.remaining == 1
+    assert refused.value.headers["RateLimit-Policy"] == '"login-account";q=2;w=60'
+    # The address was counted each time, refused request included.
+    assert (await limiter.hit(FIVE_PER_MINUTE, "address-1")).remaining == 1
 
 
 async def test_an_unreachable_redis_lets_requests_through() -> None:

@@ -25,6 +25,7 @@ def make_settings(database_url: str, redis_url: str, **overrides: object) -> Set
         "stripe_api_key": STRIPE_API_KEY,
         "stripe_webhook_secrets": [WEBHOOK_SECRET, PREVIOUS_WEBHOOK_SECRET],
         "logins_per_minute_per_address": 1000,
+        "logins_per_minute_per_account": 1000,
         **overrides,
     }
     return settings_for_tests(Settings, **values)

@@ -22,7 +22,7 @@ import ipaddress
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -204,3 +204,13 @@ class RateLimiter:
             error.headers.update(decision.headers())
             raise error
         return decision
+
+    async def enforce_all(self, checks: Sequence[tuple[RateLimit, str]]) -> Decision:
+        """Counts the request against every policy (429 from the first one exhausted);
+        returns the decision closest to its limit, whose headers the response should carry.
+
+        A sign-in is counted per account and per address: the first slows many addresses
+        guessing one password, the second one address trying many accounts.
+        """
+        decisions = [await self.enforce(policy, key) for policy, key in checks]
+        return min(decisions, key=lambda decision: decision.remaining)

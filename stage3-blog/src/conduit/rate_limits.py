@@ -9,7 +9,7 @@ key:
 """
 
 from conduit.config import Settings
-from roadmap_shared.ratelimit import Decision, RateLimit, RateLimiter
+from roadmap_shared.ratelimit import RateLimit
 
 MINUTE = 60
 HOUR = 60 * MINUTE
@@ -29,10 +29,3 @@ def login_address_policy(settings: Settings) -> RateLimit:
 
 def registration_policy(settings: Settings) -> RateLimit:
     return RateLimit("registration", settings.registrations_per_hour_per_address, HOUR)
-
-
-async def enforce_all(limiter: RateLimiter, checks: list[tuple[RateLimit, str]]) -> Decision:
-    """Counts the request against every policy (429 from the first one exhausted); returns
-    the decision closest to its limit, whose headers the response should carry."""
-    decisions = [await limiter.enforce(policy, key) for policy, key in checks]
-    return min(decisions, key=lambda decision: decision.remaining)

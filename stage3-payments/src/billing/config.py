@@ -55,6 +55,7 @@ class Settings(TokenSettings, DatabaseSettings):
     dunning_grace_days: int = Field(default=7, ge=0)
 
     logins_per_minute_per_address: int = Field(default=20, gt=0)
+    logins_per_minute_per_account: int = Field(default=10, gt=0)
 
     @property
     def dunning_grace(self) -> timedelta:

@@ -15,7 +15,6 @@ from conduit.dependencies import (
 )
 from conduit.errors import spec_errors
 from conduit.rate_limits import (
-    enforce_all,
     login_account_policy,
     login_address_policy,
     registration_policy,
@@ -40,8 +39,7 @@ async def login(
     codec: TokenCodecDep,
     limiter: RateLimiterDep,
 ) -> UserResponse:
-    decision = await enforce_all(
-        limiter,
+    decision = await limiter.enforce_all(
         [
             (login_address_policy(settings), address),
             (

@@ -12,7 +12,7 @@ from billing.users import service
 from billing.users.schemas import AccessToken, LoginRequest, RegisterRequest, UserPublic
 from roadmap_shared.dependencies import NO_STORE
 from roadmap_shared.errors import problem_responses
-from roadmap_shared.ratelimit import RateLimit
+from roadmap_shared.ratelimit import RateLimit, account_key
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[NO_STORE])
@@ -43,8 +43,17 @@ async def login(
     limiter: RateLimiterDep,
     address: ClientAddress,
 ) -> AccessToken:
-    policy = RateLimit("login", settings.logins_per_minute_per_address, period_seconds=60)
-    await limiter.enforce(policy, address)
+    # Per address (one client trying many accounts) and per account (many addresses
+    # guessing one password), both counted before the password is checked.
+    await limiter.enforce_all(
+        [
+            (RateLimit("login-address", settings.logins_per_minute_per_address, 60), address),
+            (
+                RateLimit("login-account", settings.logins_per_minute_per_account, 60),
+                account_key(body.email, secret=settings.rate_limit_key_secret),
+            ),
+        ]
+    )
     user = await service.authenticate(session, email=body.email, password=body.password)
     lifetime = settings.access_token_lifetime
     issued = codec.encode(subject=str(user.id), token_type=ACCESS_TOKEN_TYPE, lifetime=lifetime)
