@@ -322,6 +322,25 @@ def test_a_dispute_is_an_event_and_a_withdrawal(
     assert raised.value.code == "charge_disputed"
 
 
+def test_a_won_dispute_gives_the_amount_back_a_lost_one_keeps_it(
+    client: stripe.StripeClient, stripe_double: StripeDouble
+) -> None:
+    for won, balance in ((True, 0), (False, -1000)):
+        intent = paid_intent(client)
+        opened = stripe_double.open_dispute(intent.latest_charge)  # type: ignore[arg-type]
+        stripe_double.close_dispute(opened["id"], won=won)
+        [closed] = [
+            event["data"]["object"]
+            for event in stripe_double.events("charge.dispute.closed")
+            if event["data"]["object"]["id"] == opened["id"]
+        ]
+        assert closed["status"] == ("won" if won else "lost")
+        dispute = client.v1.disputes.retrieve(opened["id"])
+        assert sum(txn.amount for txn in dispute.balance_transactions) == balance
+        with pytest.raises(ValueError, match="already"):
+            stripe_double.close_dispute(opened["id"], won=won)
+
+
 # --- failures, retries, one effect --------------------------------------------------------
 
 

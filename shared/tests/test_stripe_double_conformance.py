@@ -40,7 +40,7 @@ EXPECTED_EVENTS = {
     "checkout.session.completed", "checkout.session.expired", "charge.refunded",
     "refund.created", "refund.updated", "customer.subscription.created",
     "customer.subscription.updated", "customer.subscription.deleted", "invoice.paid",
-    "invoice.payment_failed", "charge.dispute.created",
+    "invoice.payment_failed", "charge.dispute.created", "charge.dispute.closed",
 }  # fmt: skip
 
 
@@ -146,7 +146,8 @@ def run_every_flow(double: StripeDouble) -> None:
         params={"amount": 5000, "currency": "usd", "payment_method": "pm_card_visa",
                 "confirm": True}
     )  # fmt: skip
-    double.open_dispute(disputed.latest_charge)  # type: ignore[arg-type]
+    dispute = double.open_dispute(disputed.latest_charge)  # type: ignore[arg-type]
+    double.close_dispute(dispute["id"], won=True)
 
     one_off = client.v1.checkout.sessions.create(
         params={"mode": "payment", "line_items": [{"price": credits_price.id, "quantity": 2}],
