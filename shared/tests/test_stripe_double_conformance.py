@@ -41,6 +41,7 @@ EXPECTED_EVENTS = {
     "refund.created", "refund.updated", "customer.subscription.created",
     "customer.subscription.updated", "customer.subscription.deleted", "invoice.paid",
     "invoice.payment_failed", "charge.dispute.created", "charge.dispute.closed",
+    "payment_intent.amount_capturable_updated", "charge.captured",
 }  # fmt: skip
 
 
@@ -147,6 +148,11 @@ def run_every_flow(double: StripeDouble) -> None:
                 "confirm": True}
     )  # fmt: skip
     dispute = double.open_dispute(disputed.latest_charge)  # type: ignore[arg-type]
+    held = client.v1.payment_intents.create(
+        params={"amount": 5000, "currency": "usd", "payment_method": "pm_card_visa",
+                "confirm": True, "capture_method": "manual"}
+    )  # fmt: skip
+    client.v1.payment_intents.capture(held.id, params={"amount_to_capture": 4000})
     double.close_dispute(dispute["id"], won=True)
 
     one_off = client.v1.checkout.sessions.create(
