@@ -103,12 +103,6 @@ MATRIX = [
         (201, 201, 403, 404, 401),
         lambda w, c: {"amount": 100, "reason": "requested_by_customer"},
     ),
-    # No lost dispute on the world's payment: the owner, the one allowed, gets 409.
-    Case(
-        "POST",
-        "/organizations/{org}/payments/{payment}/dispute/acknowledgement",
-        (409, 403, 403, 404, 401),
-    ),
     Case("GET", "/organizations/{org}/entitlements", (200, 200, 200, 404, 401)),
     Case("GET", "/organizations/{org}/projects", (200, 200, 200, 404, 401)),
     Case(

@@ -156,12 +156,6 @@ class StripeGateway:
             intent = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)
         return intent.to_dict()
 
-    async def retrieve_dispute(self, dispute_id: str) -> dict[str, Any]:
-        """The dispute as Stripe has it now, as a plain dict, as for intents."""
-        with stripe_errors():
-            dispute = await self._client.v1.disputes.retrieve_async(dispute_id)
-        return dispute.to_dict()
-
     async def create_refund(
         self,
         *,

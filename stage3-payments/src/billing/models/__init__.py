@@ -2,14 +2,7 @@
 
 from billing.models.accounts import User
 from billing.models.base import Base
-from billing.models.payments import (
-    DisputeStatus,
-    Payment,
-    PaymentStatus,
-    Refund,
-    RefundReason,
-    RefundStatus,
-)
+from billing.models.payments import Payment, PaymentStatus, Refund, RefundReason, RefundStatus
 from billing.models.subscriptions import Project, Subscription, SubscriptionStatus
 from billing.models.tenants import Membership, Organization, Role
 from billing.models.webhooks import InboxStatus, WebhookEvent
@@ -20,7 +13,6 @@ TENANT_TABLES = ("memberships", "payments", "refunds", "subscriptions", "project
 __all__ = [
     "TENANT_TABLES",
     "Base",
-    "DisputeStatus",
     "InboxStatus",
     "Membership",
     "Organization",

@@ -1,7 +1,6 @@
-from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import Base, IntegerIdMixin, TenantMixin, string_enum
@@ -14,13 +13,6 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
-
-
-class DisputeStatus(StrEnum):
-    # Stripe's many open statuses (needs_response, under_review, ...) are one to us.
-    OPEN = "open"
-    WON = "won"
-    LOST = "lost"
 
 
 class Payment(IntegerIdMixin, TenantMixin, TimestampMixin, Base):
@@ -58,14 +50,6 @@ class Payment(IntegerIdMixin, TenantMixin, TimestampMixin, Base):
     # Credits granted once the payment succeeded; 0 until then. Granted exactly once: the
     # handler moves `status` from pending to succeeded and grants in the same UPDATE.
     credits_granted: Mapped[int] = mapped_column(BigInteger, default=0)
-    # A charge is disputed at most once. Open, or lost and not yet acknowledged by an owner,
-    # it freezes the organisation's plan (see subscriptions.repository.refreeze).
-    dispute_status: Mapped[DisputeStatus | None] = mapped_column(
-        string_enum(DisputeStatus, "dispute_status")
-    )
-    # What a lost dispute took back; set by the same UPDATE that records the loss.
-    amount_lost: Mapped[int] = mapped_column(BigInteger, default=0)
-    loss_acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RefundStatus(StrEnum):

@@ -3,7 +3,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from billing.dependencies import SessionDep, SettingsDep, StripeGatewayDep
-from billing.models import Role
 from billing.organizations import repository as organizations
 from billing.organizations.dependencies import BillingManager
 from billing.payments import repository, service
@@ -17,7 +16,7 @@ from billing.payments.schemas import (
     RefundCreate,
     RefundPublic,
 )
-from roadmap_shared.errors import Forbidden, NotFound, problem_responses
+from roadmap_shared.errors import NotFound, problem_responses
 from roadmap_shared.fields import BigIdPath
 
 prices_router = APIRouter(prefix="/prices", tags=["payments"])
@@ -125,17 +124,3 @@ async def refund_payment(
         reason=body.reason,
     )
     return RefundPublic.model_validate(refund)
-
-
-@router.post(
-    "/{payment_id}/dispute/acknowledgement",
-    summary="Acknowledge a lost dispute, which unfreezes the plan (owners)",
-    responses=problem_responses(401, 403, 404, 409),
-)
-async def acknowledge_lost_dispute(
-    payment_id: BigIdPath, manager: BillingManager, session: SessionDep
-) -> PaymentPublic:
-    if manager.role is not Role.OWNER:
-        raise Forbidden("Only the organisation's owners may acknowledge a lost dispute")
-    payment = await service.acknowledge_loss(session, owner=manager, payment_id=payment_id)
-    return PaymentPublic.model_validate(payment)

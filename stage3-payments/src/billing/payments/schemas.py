@@ -2,7 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from billing.models import DisputeStatus, PaymentStatus, RefundReason, RefundStatus
+from billing.models import PaymentStatus, RefundReason, RefundStatus
 from billing.payments.catalogue import Product
 from roadmap_shared.fields import MAX_INT64
 
@@ -30,8 +30,6 @@ class PaymentPublic(BaseModel):
     amount_captured: int
     amount_refunded: int
     credits_granted: int
-    dispute_status: DisputeStatus | None
-    amount_lost: int
     stripe_payment_intent_id: str | None
     stripe_checkout_session_id: str | None
     created_at: datetime

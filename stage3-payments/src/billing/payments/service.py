@@ -17,13 +17,11 @@ transaction. Two refunds at once are serialised by the row lock: the second sees
 first's total and, if it would exceed what was captured, gets 409.
 """
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.config import Settings
 from billing.models import (
-    DisputeStatus,
     Membership,
     Organization,
     Payment,
@@ -35,8 +33,6 @@ from billing.models import (
 from billing.payments import repository
 from billing.payments.catalogue import PRICES, Product
 from billing.stripe_gateway import StripeGateway
-from billing.subscriptions import repository as subscriptions
-from roadmap_shared.database import utcnow
 from roadmap_shared.errors import Conflict, NotFound
 
 
@@ -181,25 +177,3 @@ async def refund(
         refund.status = RefundStatus.SUCCEEDED
     await session.flush()
     return refund
-
-
-async def acknowledge_loss(session: AsyncSession, *, owner: Membership, payment_id: int) -> Payment:
-    """An owner has seen the lost dispute: it no longer freezes the plan (once)."""
-    ours = (Payment.organization_id == owner.organization_id) & (Payment.id == payment_id)
-    acknowledged = await session.scalar(
-        update(Payment)
-        .where(
-            ours,
-            Payment.dispute_status == DisputeStatus.LOST,
-            Payment.loss_acknowledged_at.is_(None),
-        )
-        .values(loss_acknowledged_at=utcnow())
-        .returning(Payment.id)
-    )
-    payment = await repository.get(session, owner.organization_id, payment_id)
-    if payment is None:
-        raise NotFound("No such payment")
-    if acknowledged is None:
-        raise Conflict("This payment has no lost dispute left to acknowledge")
-    await subscriptions.refreeze(session, owner.organization_id)
-    return payment

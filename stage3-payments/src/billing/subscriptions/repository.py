@@ -1,11 +1,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.models import DisputeStatus, Payment, Subscription, SubscriptionStatus
+from billing.models import Subscription, SubscriptionStatus
 
 # Statuses that describe the organisation's current plan, newest first.
 _CURRENT = [status for status in SubscriptionStatus if status is not SubscriptionStatus.CANCELED]
@@ -68,30 +68,9 @@ async def mark_paid(
     )
 
 
-async def refreeze(session: AsyncSession, organization_id: int) -> None:
-    """Frozen while one of the organisation's disputes is open, or lost and not yet
-    acknowledged: derived from every payment, so the order of the events does not matter.
-
-    The subscriptions' rows are locked first, and the disputes read by a later statement
-    (a new snapshot): two transactions changing two disputes take turns here, and the
-    second sees the first's committed change, not the state before it."""
-    await session.execute(
-        select(Subscription.id)
-        .where(Subscription.organization_id == organization_id)
-        .with_for_update()
-    )
-    unsettled = exists().where(
-        Payment.organization_id == organization_id,
-        or_(
-            Payment.dispute_status == DisputeStatus.OPEN,
-            and_(
-                Payment.dispute_status == DisputeStatus.LOST,
-                Payment.loss_acknowledged_at.is_(None),
-            ),
-        ),
-    )
+async def freeze_for_dispute(session: AsyncSession, organization_id: int) -> None:
     await session.execute(
         update(Subscription)
         .where(Subscription.organization_id == organization_id)
-        .values(frozen_by_dispute=unsettled)
+        .values(frozen_by_dispute=True)
     )

@@ -19,13 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.models import (
-    DisputeStatus,
-    Organization,
-    Payment,
-    PaymentStatus,
-    SubscriptionStatus,
-)
+from billing.models import Organization, Payment, PaymentStatus, SubscriptionStatus
 from billing.payments.catalogue import PRICES, Product
 from billing.stripe_gateway import StripeGateway
 from billing.subscriptions import repository as subscriptions
@@ -131,54 +125,15 @@ async def sync_checkout_session(
         )
 
 
-async def _disputed_payment(
-    session: AsyncSession, gateway: StripeGateway, payment_intent: Any
-) -> tuple[int, ColumnElement[bool]] | None:
-    """The organisation and our payment a dispute is about, from the PaymentIntent."""
+async def freeze_after_dispute(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
+    payment_intent = event["data"]["object"].get("payment_intent")
     if not isinstance(payment_intent, str):
-        return None
+        return
     intent = await gateway.retrieve_payment_intent(payment_intent)
     organization_id = _organization_in(intent.get("metadata") or {})
-    if organization_id is None:
-        return None
-    await act_for_organization(session, organization_id)
-    ours = (Payment.organization_id == organization_id) & (
-        Payment.stripe_payment_intent_id == payment_intent
-    )
-    return organization_id, ours
-
-
-async def freeze_after_dispute(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
-    disputed = await _disputed_payment(
-        session, gateway, event["data"]["object"].get("payment_intent")
-    )
-    if disputed is None:
-        return
-    organization_id, ours = disputed
-    # Opened only if never disputed: a dispute whose closing arrived first stays closed.
-    await session.execute(
-        update(Payment)
-        .where(ours, Payment.dispute_status.is_(None))
-        .values(dispute_status=DisputeStatus.OPEN)
-    )
-    await subscriptions.refreeze(session, organization_id)
-
-
-async def settle_dispute(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
-    dispute = await gateway.retrieve_dispute(event["data"]["object"]["id"])
-    if dispute.get("status") not in (DisputeStatus.WON, DisputeStatus.LOST):
-        return  # not decided yet, whatever the event's copy said
-    disputed = await _disputed_payment(session, gateway, dispute.get("payment_intent"))
-    if disputed is None:
-        return
-    organization_id, ours = disputed
-    outcome = DisputeStatus(dispute["status"])
-    lost = int(dispute["amount"]) if outcome is DisputeStatus.LOST else 0
-    # Set, not added: a second delivery of the news writes the same values again.
-    await session.execute(
-        update(Payment).where(ours).values(dispute_status=outcome, amount_lost=lost)
-    )
-    await subscriptions.refreeze(session, organization_id)
+    if organization_id is not None:
+        await act_for_organization(session, organization_id)
+        await subscriptions.freeze_for_dispute(session, organization_id)
 
 
 # --- subscriptions ----------------------------------------------------------------------
@@ -239,7 +194,6 @@ HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": sync_checkout_session,
     "checkout.session.expired": sync_checkout_session,
     "charge.dispute.created": freeze_after_dispute,
-    "charge.dispute.closed": settle_dispute,
     "customer.subscription.created": sync_subscription,
     "customer.subscription.updated": sync_subscription,
     "customer.subscription.deleted": sync_subscription,
