@@ -74,7 +74,9 @@ async def test_only_owners_and_admins_of_the_organisation_see_them(
 
     refused = {
         "a member": (await client.get(url, headers=tenant.member)).status_code,
-        "another organisation's owner": (await client.get(url, headers=elsewhere.owner)).status_code,
+        "another organisation's owner": (
+            await client.get(url, headers=elsewhere.owner)
+        ).status_code,
         "someone not signed in": (await client.get(url)).status_code,
     }
     assert refused == {

@@ -4,20 +4,14 @@ Every event goes the way Stripe's do: signed, through `POST /webhooks/stripe`, h
 the worker, against the shared Stripe double (where disputes are opened and decided). The
 worker runs on its own connections, so these tests commit (`committing_client`)."""
 
-import time
-from typing import Any
-
 import pytest
-import stripe
 from fastapi import FastAPI
 from httpx import AsyncClient
 from redis.asyncio import Redis
 
 from billing.config import Settings
 from billing.main import create_app
-from billing.worker import Context, _shutdown, _startup, process_inbox
-from roadmap_shared.testing.stripe_double import StripeDouble
-from tests.conftest import STRIPE_API_KEY, WEBHOOK_SECRET
+from tests.exercises.stripe_side import StripeSide
 from tests.factories import Tenant, new_tenant
 
 pytestmark = pytest.mark.exercise
@@ -30,97 +24,8 @@ TODO = (
 
 
 @pytest.fixture
-def settings_on_double(settings: Settings, stripe_double: StripeDouble) -> Settings:
-    return settings.model_copy(update={"stripe_api_base": stripe_double.base_url})
-
-
-@pytest.fixture
 def app(settings_on_double: Settings, redis_client: Redis) -> FastAPI:
     return create_app(settings_on_double)
-
-
-class Stripe:
-    """Stripe's side, as the tests drive it: events delivered signed, then the worker."""
-
-    def __init__(self, client: AsyncClient, double: StripeDouble, settings: Settings) -> None:
-        self.client, self.double, self.settings = client, double, settings
-
-    async def deliver(self, event: dict[str, Any]) -> None:
-        payload, signature = StripeDouble.sign(event, WEBHOOK_SECRET)
-        response = await self.client.post(
-            "/webhooks/stripe",
-            content=payload,
-            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
-        )
-        assert response.status_code == 200, response.text
-
-    async def run_worker(self) -> None:
-        ctx: Context = {"settings": self.settings}
-        await _startup(ctx)
-        try:
-            await process_inbox(ctx)
-        finally:
-            await _shutdown(ctx)
-
-    def last_event(self, event_type: str, object_id: str) -> dict[str, Any]:
-        return next(
-            event
-            for event in reversed(self.double.events(event_type))
-            if event["data"]["object"]["id"] == object_id
-        )
-
-    async def pay(self, tenant: Tenant) -> dict[str, Any]:
-        """A payment confirmed with a card, fulfilled by the worker."""
-        response = await self.client.post(
-            f"/organizations/{tenant.id}/payments",
-            json={"product": "credits_500"},
-            headers=tenant.owner,
-        )
-        assert response.status_code == 201, response.text
-        intent_id = response.json()["stripe_payment_intent_id"]
-        customer = stripe.StripeClient(STRIPE_API_KEY, base_addresses={"api": self.double.base_url})
-        await customer.v1.payment_intents.confirm_async(
-            intent_id, {"payment_method": "pm_card_visa"}
-        )
-        await self.deliver(self.last_event("payment_intent.succeeded", intent_id))
-        await self.run_worker()
-        return await self.payment(tenant, response.json()["id"])
-
-    async def payment(self, tenant: Tenant, payment_id: int) -> dict[str, Any]:
-        url = f"/organizations/{tenant.id}/payments/{payment_id}"
-        response = await self.client.get(url, headers=tenant.owner)
-        assert response.status_code == 200, response.text
-        payment: dict[str, Any] = response.json()
-        return payment
-
-    def open_dispute(self, payment: dict[str, Any]) -> dict[str, Any]:
-        charge = self.double.get(payment["stripe_payment_intent_id"])["latest_charge"]
-        return self.double.open_dispute(charge)
-
-    async def subscribe(self, tenant: Tenant) -> None:
-        subscription = {
-            "id": f"sub_disputes_{tenant.id}",
-            "object": "subscription",
-            "status": "active",
-            "quantity": 1,
-            "metadata": {"organization_id": str(tenant.id), "plan": "pro"},
-        }
-        event = {
-            "id": f"evt_subscribed_{tenant.id}_{time.monotonic_ns()}",
-            "object": "event",
-            "type": "customer.subscription.created",
-            "created": int(time.time()),
-            "data": {"object": subscription},
-        }
-        await self.deliver(event)
-        await self.run_worker()
-
-
-@pytest.fixture
-def at_stripe(
-    committing_client: AsyncClient, stripe_double: StripeDouble, settings_on_double: Settings
-) -> Stripe:
-    return Stripe(committing_client, stripe_double, settings_on_double)
 
 
 async def suspended(client: AsyncClient, tenant: Tenant) -> bool:
@@ -130,7 +35,7 @@ async def suspended(client: AsyncClient, tenant: Tenant) -> bool:
 
 
 async def test_a_won_dispute_lifts_the_freeze_once_no_other_is_open(
-    committing_client: AsyncClient, at_stripe: Stripe
+    committing_client: AsyncClient, at_stripe: StripeSide
 ) -> None:
     client = committing_client
     tenant = await new_tenant(client)
@@ -153,7 +58,7 @@ async def test_a_won_dispute_lifts_the_freeze_once_no_other_is_open(
 
 
 async def test_a_lost_dispute_is_recorded_once_and_frozen_until_an_owner_acknowledges(
-    committing_client: AsyncClient, at_stripe: Stripe
+    committing_client: AsyncClient, at_stripe: StripeSide
 ) -> None:
     client = committing_client
     tenant = await new_tenant(client)
@@ -188,7 +93,7 @@ async def test_a_lost_dispute_is_recorded_once_and_frozen_until_an_owner_acknowl
 
 
 async def test_a_dispute_closed_before_its_creation_arrives_freezes_nothing(
-    committing_client: AsyncClient, at_stripe: Stripe
+    committing_client: AsyncClient, at_stripe: StripeSide
 ) -> None:
     client = committing_client
     tenant = await new_tenant(client)
