@@ -44,6 +44,13 @@ class StripeSide:
             if event["data"]["object"]["id"] == object_id
         )
 
+    async def confirm_with_card(self, payment: dict[str, Any]) -> None:
+        """What Stripe.js does in the customer's browser."""
+        customer = stripe.StripeClient(STRIPE_API_KEY, base_addresses={"api": self.double.base_url})
+        await customer.v1.payment_intents.confirm_async(
+            payment["stripe_payment_intent_id"], {"payment_method": "pm_card_visa"}
+        )
+
     async def pay(self, tenant: Tenant) -> dict[str, Any]:
         """A payment confirmed with a card, fulfilled by the worker."""
         response = await self.client.post(
@@ -52,14 +59,13 @@ class StripeSide:
             headers=tenant.owner,
         )
         assert response.status_code == 201, response.text
-        intent_id = response.json()["stripe_payment_intent_id"]
-        customer = stripe.StripeClient(STRIPE_API_KEY, base_addresses={"api": self.double.base_url})
-        await customer.v1.payment_intents.confirm_async(
-            intent_id, {"payment_method": "pm_card_visa"}
+        payment: dict[str, Any] = response.json()
+        await self.confirm_with_card(payment)
+        await self.deliver(
+            self.last_event("payment_intent.succeeded", payment["stripe_payment_intent_id"])
         )
-        await self.deliver(self.last_event("payment_intent.succeeded", intent_id))
         await self.run_worker()
-        return await self.payment(tenant, response.json()["id"])
+        return await self.payment(tenant, payment["id"])
 
     async def payment(self, tenant: Tenant, payment_id: int) -> dict[str, Any]:
         url = f"/organizations/{tenant.id}/payments/{payment_id}"
