@@ -6,7 +6,6 @@ and the worker commit for real (`committing_client`, `committed_session`)."""
 
 import asyncio
 import importlib
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -143,8 +142,11 @@ async def test_the_worker_cancels_authorisations_older_than_the_setting(
     days = settings_on_double.model_dump().get("authorisation_days")
     assert isinstance(days, int), f"{TODO}: a setting `authorisation_days`"
     await committed_session.execute(
-        text("UPDATE payments SET created_at = created_at - :age WHERE id = :id"),
-        {"age": timedelta(days=days, hours=1), "id": old["id"]},
+        text(
+            "UPDATE payments SET created_at = created_at - make_interval(hours => :hours) "
+            "WHERE id = :id"
+        ),
+        {"hours": days * 24 + 1, "id": old["id"]},
     )
     await committed_session.commit()
 
