@@ -90,6 +90,10 @@ async def test_two_captures_at_once_one_succeeds_one_is_409(
     client = committing_client
     tenant = await new_tenant(client)
     held = await authorised(at_stripe, tenant)
+    # Stripe answers the first capture slowly (it takes effect at once): the second arrives
+    # while it is still being made.
+    intent_path = f"/v1/payment_intents/{held['stripe_payment_intent_id']}"
+    at_stripe.double.fail_next("POST", f"{intent_path}/capture", timeout=True)
 
     responses = await asyncio.gather(
         client.post(capture_url(tenant, held), json={}, headers=tenant.owner),
@@ -98,7 +102,7 @@ async def test_two_captures_at_once_one_succeeds_one_is_409(
 
     assert sorted(r.status_code for r in responses) == [200, 409], TODO
     captures = [r for r in at_stripe.double.requests if r.path.endswith("/capture")]
-    assert len(captures) == 1, f"{TODO}: the second one never reaches Stripe"
+    assert len(captures) == 1, f"{TODO}: the second never reaches Stripe"
     again = await client.post(capture_url(tenant, held), json={}, headers=tenant.owner)
     assert again.status_code == 409, f"{TODO}: captured once"
 
