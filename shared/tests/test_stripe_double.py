@@ -322,6 +322,63 @@ def test_a_dispute_is_an_event_and_a_withdrawal(
     assert raised.value.code == "charge_disputed"
 
 
+def test_an_authorisation_is_held_then_captured_once_in_part(
+    client: stripe.StripeClient, stripe_double: StripeDouble
+) -> None:
+    held = client.v1.payment_intents.create(
+        params={"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa",
+                "confirm": True, "capture_method": "manual"}
+    )  # fmt: skip
+    assert (held.status, held.amount_capturable, held.amount_received) == (
+        "requires_capture",
+        1000,
+        0,
+    )
+    assert stripe_double.events()[-1]["type"] == "payment_intent.amount_capturable_updated"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.payment_intents.capture(held.id, params={"amount_to_capture": 1001})
+    captured = client.v1.payment_intents.capture(held.id, params={"amount_to_capture": 600})
+    assert (captured.status, captured.amount_capturable, captured.amount_received) == (
+        "succeeded",
+        0,
+        600,
+    )
+    charge = client.v1.charges.retrieve(captured.latest_charge)  # type: ignore[arg-type]
+    assert (charge.captured, charge.amount_captured) == (True, 600)
+    assert stripe_double.events()[-1]["type"] == "payment_intent.succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as twice:
+        client.v1.payment_intents.capture(held.id)
+    assert twice.value.code == "payment_intent_unexpected_state"
+
+
+def test_an_authorisation_canceled_releases_the_hold(client: stripe.StripeClient) -> None:
+    held = client.v1.payment_intents.create(
+        params={"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa",
+                "confirm": True, "capture_method": "manual"}
+    )  # fmt: skip
+    canceled = client.v1.payment_intents.cancel(held.id)
+    assert (canceled.status, canceled.amount_capturable) == ("canceled", 0)
+
+
+def test_a_won_dispute_gives_the_amount_back_a_lost_one_keeps_it(
+    client: stripe.StripeClient, stripe_double: StripeDouble
+) -> None:
+    for won, balance in ((True, 0), (False, -1000)):
+        intent = paid_intent(client)
+        opened = stripe_double.open_dispute(intent.latest_charge)  # type: ignore[arg-type]
+        stripe_double.close_dispute(opened["id"], won=won)
+        [closed] = [
+            event["data"]["object"]
+            for event in stripe_double.events("charge.dispute.closed")
+            if event["data"]["object"]["id"] == opened["id"]
+        ]
+        assert closed["status"] == ("won" if won else "lost")
+        dispute = client.v1.disputes.retrieve(opened["id"])
+        assert sum(txn.amount for txn in dispute.balance_transactions) == balance
+        with pytest.raises(ValueError, match="already"):
+            stripe_double.close_dispute(opened["id"], won=won)
+
+
 # --- failures, retries, one effect --------------------------------------------------------
 
 

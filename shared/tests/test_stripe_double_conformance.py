@@ -40,7 +40,8 @@ EXPECTED_EVENTS = {
     "checkout.session.completed", "checkout.session.expired", "charge.refunded",
     "refund.created", "refund.updated", "customer.subscription.created",
     "customer.subscription.updated", "customer.subscription.deleted", "invoice.paid",
-    "invoice.payment_failed", "charge.dispute.created",
+    "invoice.payment_failed", "charge.dispute.created", "charge.dispute.closed",
+    "payment_intent.amount_capturable_updated", "charge.captured",
 }  # fmt: skip
 
 
@@ -146,7 +147,13 @@ def run_every_flow(double: StripeDouble) -> None:
         params={"amount": 5000, "currency": "usd", "payment_method": "pm_card_visa",
                 "confirm": True}
     )  # fmt: skip
-    double.open_dispute(disputed.latest_charge)  # type: ignore[arg-type]
+    dispute = double.open_dispute(disputed.latest_charge)  # type: ignore[arg-type]
+    held = client.v1.payment_intents.create(
+        params={"amount": 5000, "currency": "usd", "payment_method": "pm_card_visa",
+                "confirm": True, "capture_method": "manual"}
+    )  # fmt: skip
+    client.v1.payment_intents.capture(held.id, params={"amount_to_capture": 4000})
+    double.close_dispute(dispute["id"], won=True)
 
     one_off = client.v1.checkout.sessions.create(
         params={"mode": "payment", "line_items": [{"price": credits_price.id, "quantity": 2}],

@@ -157,6 +157,13 @@ class StripeDouble:
         with self.store.lock:
             return refunds.open_dispute(self.store, charge_id, reason, amount, RequestContext())
 
+    def close_dispute(self, dispute_id: str, *, won: bool) -> JSONObject:
+        """The dispute is decided, for us (`won`) or for the cardholder."""
+        with self.store.lock:
+            return refunds.close_dispute(
+                self.store, dispute_id, "won" if won else "lost", RequestContext()
+            )
+
     def fail_refund(self, refund_id: str) -> JSONObject:
         with self.store.lock:
             return refunds.fail_refund(self.store, refund_id, RequestContext())

@@ -15,6 +15,7 @@ from roadmap_shared.testing.stripe_double.templates import (
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 CANCELABLE = (*CONFIRMABLE, "requires_capture", "processing")
+CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 # Stripe's minimum charge, in the smallest unit, for the currencies that have one of 0.50.
 MINIMUM_AMOUNTS = {"usd": 50, "eur": 50, "gbp": 30, "chf": 50, "cad": 50, "aud": 50}
@@ -94,6 +95,7 @@ def create_payment_intent(store: Store, params: Params, context: RequestContext)
         "amount", "currency", "customer", "description", "metadata", "payment_method",
         "payment_method_types", "automatic_payment_methods", "confirm", "receipt_email",
         "return_url", "off_session", "setup_future_usage", "statement_descriptor_suffix",
+        "capture_method",
     )  # fmt: skip
     amount = params.integer("amount", required=True, minimum=1) or 0
     money = currency(params) or ""
@@ -130,7 +132,7 @@ def create_payment_intent(store: Store, params: Params, context: RequestContext)
             automatic_payment_methods=None
             if automatic is None
             else part("payment_intent", "automatic_payment_methods", enabled=automatic),
-            capture_method="automatic",
+            capture_method=params.choice("capture_method", CAPTURE_METHODS) or "automatic",
             client_secret=f"{intent_id}_secret_{new_id('', 25)}",
             confirmation_method="automatic",
             created=store.now(),
@@ -261,17 +263,61 @@ def settle(store: Store, intent: JSONObject, card: TestCard, context: RequestCon
                 "payment_intent": intent,
             },
         )
+    if intent["capture_method"] == "manual":
+        # Authorised only: the amount is held on the card until captured or canceled.
+        charge.update(captured=False, amount_captured=0)
+        intent.update(
+            status="requires_capture", amount_capturable=intent["amount"], last_payment_error=None
+        )
+        store.emit("charge.succeeded", charge, context)
+        store.emit("payment_intent.amount_capturable_updated", intent, context)
+        return intent
+    charge["balance_transaction"] = charged(store, charge, charge["amount"])
+    intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None)
+    store.emit("charge.succeeded", charge, context)
+    store.emit("payment_intent.succeeded", intent, context)
+    return intent
+
+
+def charged(store: Store, charge: JSONObject, amount: int) -> str:
+    """The balance transaction of money taken; returns its id."""
     txn = balance_transaction(
         store,
-        amount=charge["amount"],
+        amount=amount,
         currency=charge["currency"],
         source=charge["id"],
         kind="charge",
         description=charge["description"],
     )
-    charge["balance_transaction"] = txn["id"]
-    intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None)
-    store.emit("charge.succeeded", charge, context)
+    return str(txn["id"])
+
+
+def capture_payment_intent(
+    store: Store, intent_id: str, params: Params, context: RequestContext
+) -> JSONObject:
+    """Takes all or part of an authorised amount; the rest is released to the customer."""
+    params.allow("amount_to_capture")
+    intent = store.get("payment_intent", intent_id)
+    if intent["status"] != "requires_capture":
+        raise unexpected_state(
+            "This PaymentIntent could not be captured because it has a status of "
+            f"{intent['status']}. Only a PaymentIntent with one of the following statuses may "
+            "be captured: requires_capture."
+        )
+    amount = params.integer("amount_to_capture", minimum=1) or intent["amount_capturable"]
+    if amount > intent["amount_capturable"]:
+        raise invalid(
+            "The amount to capture must be less than or equal to the amount capturable "
+            f"({intent['amount_capturable']}).",
+            param="amount_to_capture",
+            code="amount_too_large",
+        )
+    charge = store.get("charge", intent["latest_charge"])
+    charge.update(
+        captured=True, amount_captured=amount, balance_transaction=charged(store, charge, amount)
+    )
+    intent.update(status="succeeded", amount_capturable=0, amount_received=amount)
+    store.emit("charge.captured", charge, context)
     store.emit("payment_intent.succeeded", intent, context)
     return intent
 
@@ -346,7 +392,11 @@ def cancel_payment_intent(
             "requires_action, processing."
         )
     intent.update(
-        status="canceled", canceled_at=store.now(), cancellation_reason=reason, next_action=None
+        status="canceled",
+        canceled_at=store.now(),
+        cancellation_reason=reason,
+        next_action=None,
+        amount_capturable=0,  # an authorisation's hold is released
     )
     store.emit("payment_intent.canceled", intent, context)
     return intent

@@ -9,6 +9,7 @@ from roadmap_shared.testing.stripe_double.templates import JSONObject, blank, pa
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 DISPUTE_REASONS = ("fraudulent", "duplicate", "product_not_received", "general")
+DISPUTE_OUTCOMES = ("won", "lost")
 
 
 def refundable_charge(store: Store, params: Params) -> JSONObject:
@@ -198,4 +199,29 @@ def open_dispute(
     )
     charge["disputed"] = True
     store.emit("charge.dispute.created", dispute, context)
+    return dispute
+
+
+def close_dispute(
+    store: Store, dispute_id: str, outcome: str, context: RequestContext
+) -> JSONObject:
+    """The card network decides. Won: the withdrawn amount comes back (a second balance
+    transaction); lost: it stays withdrawn. Either way the dispute is final."""
+    dispute = store.get("dispute", dispute_id)
+    if outcome not in DISPUTE_OUTCOMES:
+        raise ValueError(f"a dispute ends {' or '.join(DISPUTE_OUTCOMES)}")
+    if dispute["status"] in DISPUTE_OUTCOMES:
+        raise ValueError(f"dispute {dispute_id} is already {dispute['status']}")
+    if outcome == "won":
+        reinstated = balance_transaction(
+            store,
+            amount=dispute["amount"],
+            currency=dispute["currency"],
+            source=dispute_id,
+            kind="adjustment",
+            description=f"Chargeback reversal for {dispute['charge']}",
+        )
+        dispute["balance_transactions"] = [*dispute["balance_transactions"], reinstated]
+    dispute["status"] = outcome
+    store.emit("charge.dispute.closed", dispute, context)
     return dispute

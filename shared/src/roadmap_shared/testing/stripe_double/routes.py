@@ -64,6 +64,7 @@ ROUTES = [
     _route("GET", "/v1/payment_intents/{id}", _retrieve("payment_intent")),
     _route("POST", "/v1/payment_intents/{id}/confirm", payments.confirm_payment_intent),
     _route("POST", "/v1/payment_intents/{id}/cancel", payments.cancel_payment_intent),
+    _route("POST", "/v1/payment_intents/{id}/capture", payments.capture_payment_intent),
     _route("GET", "/v1/charges", lambda s, _, p, __: payments.list_charges(s, p)),
     _route("GET", "/v1/charges/{id}", _retrieve("charge")),
     _route("POST", "/v1/refunds", lambda s, _, p, c: refunds.create_refund(s, p, c)),
