@@ -40,7 +40,11 @@ CHECKOUT = {
         "country": "DE",
     }
 }
-CONCURRENCY = 20
+# As many clients as the server's pool keeps connections (`Database`'s `pool_size`, 10).
+# With more, the pool opens overflow connections for the excess and closes each one it
+# gets back while 10 are idle, so connections churn as the load swings, and the run would
+# measure connecting to PostgreSQL more than the code.
+CONCURRENCY = 10
 BUYERS = 200
 
 

@@ -1,10 +1,14 @@
 """The public catalogue: listing, filters, sorting, full-text search, product detail."""
 
+from typing import Any
+
 from httpx import AsyncClient
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import make_category, make_product
+from shop.catalog.schemas import ImagePublic, ProductDetail, ProductSummary, VariantPublic
+from tests.factories import image_bytes, make_category, make_product, upload
 
 
 def names(response_json: dict[str, object]) -> list[str]:
@@ -178,6 +182,31 @@ async def test_a_product_detail_shows_variants_but_not_exact_stock(
         (900, True),
         (1100, False),
     ]
+
+
+def assert_shaped_as(model: type[BaseModel], body: dict[str, Any]) -> None:
+    """`body` has exactly `model`'s fields (no more, no fewer) and validates as it."""
+    assert set(body) == set(model.model_fields)
+    model.model_validate(body)
+
+
+async def test_list_items_and_details_are_shaped_as_their_documented_models(
+    client: AsyncClient, db_session: AsyncSession, admin: dict[str, str]
+) -> None:
+    # The public reads build their JSON without the response models (catalog/schemas.py):
+    # this is what holds them to the models the OpenAPI document shows.
+    product = await make_product(db_session, prices_and_stock=[(900, 2), (1100, 0)])
+    assert (await upload(client, product.id, image_bytes(), admin)).status_code == 201
+
+    [item] = (await client.get("/products")).json()["items"]
+    detail = (await client.get(f"/products/{product.id}")).json()
+
+    for body, model in ((item, ProductSummary), (detail, ProductDetail)):
+        assert_shaped_as(model, body)
+        for variant in body["variants"]:
+            assert_shaped_as(VariantPublic, variant)
+        [image] = body["images"]
+        assert_shaped_as(ImagePublic, image)
 
 
 async def test_an_archived_or_unknown_product_is_404(

@@ -1,7 +1,8 @@
 """The dependencies handlers declare, as `Annotated` aliases defined once.
 
 Who is asking, from least to most trusted:
-- `Viewer`: the signed-in user, or None for anonymous reads (a bad token is still a 401).
+- `ViewerId`: the signed-in user's id, or None for anonymous reads (a bad token is still a
+  401). Only reads take it.
 - `CurrentUser`: signed in; 401 otherwise.
 - `Writer`: signed in, not suspended (403), and within the write rate limit (429).
 - `Staff`: a writer who is a moderator or an admin (403 otherwise).
@@ -32,6 +33,7 @@ from roadmap_shared.security.tokens import (
     ACCESS_TOKEN_TYPE,
     INTEGER_MAX,
     InvalidToken,
+    TokenCodec,
     subject_user_id,
 )
 
@@ -45,7 +47,7 @@ __all__ = [
     "SessionDep",
     "Staff",
     "TokenCodecDep",
-    "Viewer",
+    "ViewerId",
     "Writer",
 ]
 
@@ -66,35 +68,52 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ContentCacheDep = Annotated[ContentCache, Depends(get_content_cache)]
 
 
-async def get_viewer(
-    session: SessionDep,
-    codec: TokenCodecDep,
-    authorization: Annotated[str | None, Depends(_authorization_header)] = None,
-) -> User | None:
+def _token_user_id(codec: TokenCodec, authorization: str | None) -> int | None:
+    """The user id a valid access token names; None without a token, 401 for a bad one."""
     if authorization is None:
         return None
     try:
         token = credentials_from_header(authorization, scheme=TOKEN_SCHEME)
         claims = codec.decode(token, expected_type=ACCESS_TOKEN_TYPE)
-        user_id = subject_user_id(claims, largest=INTEGER_MAX)  # users.id is an INTEGER
+        return subject_user_id(claims, largest=INTEGER_MAX)  # users.id is an INTEGER
     except (Unauthorized, InvalidToken) as exc:
         raise unauthorized("token", "is invalid or expired") from exc
-    user = await users.get_by_id(session, user_id)
-    if user is None:  # the account was deleted after the token was issued
-        raise unauthorized("token", "is invalid or expired")
-    return user
 
 
-Viewer = Annotated[User | None, Depends(get_viewer)]
-# `openapi_extra` of the routes a `Viewer` reads: the token is optional there. FastAPI
+async def get_viewer_id(
+    session: SessionDep,
+    codec: TokenCodecDep,
+    authorization: Annotated[str | None, Depends(_authorization_header)] = None,
+) -> int | None:
+    """Who is reading, for the personal flags of a read (`favorited`, `following`): their
+    id is all a read needs, so it checks that the account still exists (`users.exists`, a
+    statement built once and run through Core) instead of loading a `User` object, which
+    the ORM would build and track for nothing."""
+    user_id = _token_user_id(codec, authorization)
+    if user_id is not None and not await users.exists(session, user_id):
+        raise unauthorized("token", "is invalid or expired")  # deleted since it was issued
+    return user_id
+
+
+ViewerId = Annotated[int | None, Depends(get_viewer_id)]
+# `openapi_extra` of the routes a `ViewerId` reads: the token is optional there. FastAPI
 # appends this to the requirement the header declares: "Token, or nothing" (`{}`).
 TOKEN_OPTIONAL: dict[str, Any] = {"security": [{}]}
 
 
-async def get_current_user(viewer: Viewer) -> User:
-    if viewer is None:
+async def get_current_user(
+    session: SessionDep,
+    codec: TokenCodecDep,
+    authorization: Annotated[str | None, Depends(_authorization_header)] = None,
+) -> User:
+    """The signed-in user as a `User`, whose role and suspension writes check."""
+    user_id = _token_user_id(codec, authorization)
+    if user_id is None:
         raise unauthorized("token", "is missing")
-    return viewer
+    user = await users.get_by_id(session, user_id)
+    if user is None:  # the account was deleted after the token was issued
+        raise unauthorized("token", "is invalid or expired")
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

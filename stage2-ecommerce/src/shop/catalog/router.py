@@ -2,10 +2,11 @@
 
 import json
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 
 from roadmap_shared.errors import problem_responses
 from roadmap_shared.fields import BigIdPath
@@ -26,6 +27,8 @@ from shop.dependencies import CatalogCacheDep, SessionDep, StorageDep
 router = APIRouter(tags=["catalogue"])
 
 _category_tree = TypeAdapter(list[CategoryNode])
+# A page whose items are `product_summary`'s dicts, serialised as they are (see schemas).
+_SummaryPage = Page[dict[str, Any]]
 JSON = "application/json"
 
 
@@ -64,7 +67,7 @@ async def list_products(
     async def load() -> bytes:
         products, total = await service.list_products(session, filters, page)
         items = [product_summary(product, storage.url) for product in products]
-        return Page.of(items, total=total, params=page).model_dump_json().encode()
+        return _SummaryPage.of(items, total=total, params=page).model_dump_json().encode()
 
     # The cache key is every input of the query, in a fixed order.
     query_key = json.dumps({**asdict(filters), **page.model_dump()}, sort_keys=True)
@@ -82,7 +85,7 @@ async def get_product(
 ) -> Response:
     async def load() -> bytes:
         product = await service.get_public_product(session, product_id)
-        return product_detail(product, storage.url).model_dump_json().encode()
+        return to_json(product_detail(product, storage.url))
 
     # A 404 raised inside `load` is not cached: the exception passes through the cache.
     return Response(await cache.product_detail(product_id, load), media_type=JSON)

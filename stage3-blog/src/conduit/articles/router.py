@@ -18,7 +18,7 @@ from conduit.dependencies import (
     ContentCacheDep,
     CurrentUser,
     SessionDep,
-    Viewer,
+    ViewerId,
     Writer,
 )
 from conduit.errors import spec_errors
@@ -55,7 +55,7 @@ register_url_convertor("slug", ArticleSlug())
 async def list_articles(
     *,
     session: SessionDep,
-    viewer: Viewer,
+    viewer_id: ViewerId,
     page: PagingDep,
     cache: ContentCacheDep,
     tag: Annotated[Text | None, Query(max_length=40)] = None,
@@ -75,11 +75,11 @@ async def list_articles(
 
     async def load() -> bytes:
         articles = await service.list_articles(
-            session, filters, viewer=viewer, limit=page.limit, offset=page.offset
+            session, filters, viewer_id=viewer_id, limit=page.limit, offset=page.offset
         )
         return articles.model_dump_json(by_alias=True).encode()
 
-    if viewer is not None:  # personal flags: never cached
+    if viewer_id is not None:  # personal flags: never cached
         return Response(await load(), media_type="application/json")
     return Response(await cache.article_list(filters, page, load), media_type="application/json")
 
@@ -89,7 +89,7 @@ async def feed(session: SessionDep, user: CurrentUser, page: PagingDep) -> Artic
     return await service.list_articles(
         session,
         ArticleFilters(followed_by=user.id),
-        viewer=user,
+        viewer_id=user.id,
         limit=page.limit,
         offset=page.offset,
     )
@@ -101,8 +101,8 @@ async def feed(session: SessionDep, user: CurrentUser, page: PagingDep) -> Artic
     responses=spec_errors(404),
     openapi_extra=TOKEN_OPTIONAL,
 )
-async def get_article(slug: Text, session: SessionDep, viewer: Viewer) -> ArticleResponse:
-    return ArticleResponse(article=await service.get_article(session, slug, viewer))
+async def get_article(slug: Text, session: SessionDep, viewer_id: ViewerId) -> ArticleResponse:
+    return ArticleResponse(article=await service.get_article(session, slug, viewer_id))
 
 
 @router.post("", status_code=201, summary="Create an article", responses=spec_errors(403))

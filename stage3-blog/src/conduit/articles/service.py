@@ -70,21 +70,19 @@ async def list_articles(
     session: AsyncSession,
     filters: ArticleFilters,
     *,
-    viewer: User | None,
+    viewer_id: int | None,
     limit: int,
     offset: int,
 ) -> ArticleList:
-    rows = await repository.page(
-        session, filters, viewer_id=viewer.id if viewer else None, limit=limit, offset=offset
-    )
+    rows = await repository.page(session, filters, viewer_id=viewer_id, limit=limit, offset=offset)
     return ArticleList(
         articles=[to_summary(row) for row in rows],
         articles_count=await repository.count(session, filters),
     )
 
 
-async def get_article(session: AsyncSession, slug: str, viewer: User | None) -> Article:
-    row = await repository.get_row(session, slug, viewer_id=viewer.id if viewer else None)
+async def get_article(session: AsyncSession, slug: str, viewer_id: int | None) -> Article:
+    row = await repository.get_row(session, slug, viewer_id=viewer_id)
     if row is None:
         raise not_found("article")
     return to_schema(row)
@@ -106,7 +104,7 @@ async def create(
     article = await _insert_with_free_slug(session, author, new)
     await set_article_tags(session, article.id, new.tag_list)
     cache.forget_articles_and_tags(session)
-    return await get_article(session, article.slug, author)
+    return await get_article(session, article.slug, author.id)
 
 
 async def update(
@@ -134,7 +132,7 @@ async def update(
     if slugs.slugify(article.title) != slugs.slugify(old_title):
         article.slug = await _move_to_free_slug(session, article)
     cache.forget_articles_and_tags(session)
-    return await get_article(session, article.slug, user)
+    return await get_article(session, article.slug, user.id)
 
 
 async def delete(session: AsyncSession, cache: ContentCache, slug: str, user: User) -> None:
@@ -149,14 +147,14 @@ async def favorite(session: AsyncSession, cache: ContentCache, slug: str, user: 
     article = await find(session, slug, lock=repository.Lock.KEY_SHARE)
     await repository.favorite(session, user.id, article.id)
     cache.forget_article_lists(session)  # favoritesCount is in cached lists
-    return await get_article(session, slug, user)
+    return await get_article(session, slug, user.id)
 
 
 async def unfavorite(session: AsyncSession, cache: ContentCache, slug: str, user: User) -> Article:
     article = await find(session, slug, lock=repository.Lock.KEY_SHARE)
     await repository.unfavorite(session, user.id, article.id)
     cache.forget_article_lists(session)
-    return await get_article(session, slug, user)
+    return await get_article(session, slug, user.id)
 
 
 async def _insert_with_free_slug(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from conduit.articles.dependencies import ArticleKeptForWriting, ValidArticle
 from conduit.comments import service
 from conduit.comments.schemas import CommentList, CommentResponse, NewCommentRequest
-from conduit.dependencies import TOKEN_OPTIONAL, SessionDep, Viewer, Writer
+from conduit.dependencies import TOKEN_OPTIONAL, SessionDep, ViewerId, Writer
 from conduit.errors import spec_errors
 from conduit.paging import Offset
 from roadmap_shared.fields import IdPath
@@ -27,13 +27,13 @@ async def list_comments(
     *,
     article: ValidArticle,
     session: SessionDep,
-    viewer: Viewer,
+    viewer_id: ViewerId,
     # Not in the spec, which returns every comment; a list must have a bound. Clients
     # that send neither get the newest 100.
     limit: Annotated[int, Query(ge=1, le=MAX_COMMENTS)] = MAX_COMMENTS,
     offset: Offset = 0,
 ) -> CommentList:
-    comments = await service.list_comments(session, article, viewer, limit=limit, offset=offset)
+    comments = await service.list_comments(session, article, viewer_id, limit=limit, offset=offset)
     return CommentList(comments=comments)
 
 

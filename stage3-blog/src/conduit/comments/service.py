@@ -28,10 +28,10 @@ def to_schema(row: CommentRow) -> Comment:
 
 
 async def list_comments(
-    session: AsyncSession, article: Article, viewer: User | None, *, limit: int, offset: int
+    session: AsyncSession, article: Article, viewer_id: int | None, *, limit: int, offset: int
 ) -> list[Comment]:
     rows = await repository.for_article(
-        session, article.id, viewer_id=viewer.id if viewer else None, limit=limit, offset=offset
+        session, article.id, viewer_id=viewer_id, limit=limit, offset=offset
     )
     return [to_schema(row) for row in rows]
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from conduit.dependencies import TOKEN_OPTIONAL, SessionDep, Viewer, Writer
+from conduit.dependencies import TOKEN_OPTIONAL, SessionDep, ViewerId, Writer
 from conduit.errors import spec_errors
 from conduit.profiles import service
 from conduit.profiles.schemas import ProfileResponse
@@ -17,8 +17,8 @@ router = APIRouter(prefix="/profiles", tags=["Profile"])
     responses=spec_errors(404),
     openapi_extra=TOKEN_OPTIONAL,
 )
-async def get_profile(username: Text, session: SessionDep, viewer: Viewer) -> ProfileResponse:
-    return ProfileResponse(profile=await service.get_profile(session, username, viewer))
+async def get_profile(username: Text, session: SessionDep, viewer_id: ViewerId) -> ProfileResponse:
+    return ProfileResponse(profile=await service.get_profile(session, username, viewer_id))
 
 
 @router.post("/{username}/follow", summary="Follow a user", responses=spec_errors(403, 404))

@@ -20,8 +20,8 @@ async def find_user(session: AsyncSession, username: str) -> User:
     return user
 
 
-async def get_profile(session: AsyncSession, username: str, viewer: User | None) -> Profile:
-    row = await repository.profile_row(session, username, viewer_id=viewer.id if viewer else None)
+async def get_profile(session: AsyncSession, username: str, viewer_id: int | None) -> Profile:
+    row = await repository.profile_row(session, username, viewer_id=viewer_id)
     if row is None:
         raise not_found("profile")
     return Profile(username=row.username, bio=row.bio, image=row.image, following=row.following)

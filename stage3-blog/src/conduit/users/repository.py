@@ -1,13 +1,22 @@
 """SQL for users. Functions take the request's session; none of them commits."""
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.models import User
+from roadmap_shared.database import core_connection
+
+# Built once: every signed-in read runs it (see `conduit.dependencies.get_viewer_id`).
+USER_EXISTS = select(User.id).where(User.id == bindparam("user_id", type_=Integer))
 
 
 async def get_by_id(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
+
+
+async def exists(session: AsyncSession, user_id: int) -> bool:
+    connection = await core_connection(session)
+    return await connection.scalar(USER_EXISTS, {"user_id": user_id}) is not None
 
 
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
