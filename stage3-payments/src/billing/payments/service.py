@@ -232,6 +232,10 @@ async def _reserve_refund(
         refunded = payment.amount_captured - payment.amount_refunded if amount is None else amount
         if refunded <= 0:
             raise Conflict("Nothing is left to refund")
+        # More than the whole charge is refused here: added to the refunded total, an amount
+        # near the schema's limit would overflow the bigint before the CHECK could judge it.
+        if refunded > payment.amount_captured:
+            raise Conflict("The refunds would exceed what was captured")
         try:
             async with session.begin_nested():
                 await repository.add_refunded(session, payment.id, refunded)
