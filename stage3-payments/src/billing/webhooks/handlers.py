@@ -116,9 +116,21 @@ async def sync_payment_intent(session: AsyncSession, gateway: StripeGateway, eve
     # A Checkout payment's intent carries our ids too (for disputes and refunds), but its
     # row is settled by the session's events, which check that it is the very session.
     ours &= Payment.stripe_checkout_session_id.is_(None)
+    # The intent made for this row, not any intent whose metadata names it: the one the row
+    # records or, if the answer that named it was lost, one for our very amount and
+    # currency. One made elsewhere, for a cent, with our ids in its metadata, pays nothing.
+    ours &= (Payment.stripe_payment_intent_id == intent["id"]) | (
+        Payment.stripe_payment_intent_id.is_(None)
+        & (Payment.amount == intent.get("amount"))
+        & (Payment.currency == intent.get("currency"))
+    )
     if intent.get("status") == "succeeded":
         await _fulfil(
-            session, ours, amount_captured=intent.get("amount_received") or intent["amount"]
+            session,
+            ours,
+            amount_captured=intent.get("amount_received") or intent["amount"],
+            # Recorded if the answer that named it was lost: refunds go through it.
+            stripe_payment_intent_id=intent["id"],
         )
     elif intent.get("status") == "canceled":
         await session.execute(
