@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.models import Organization, Subscription, SubscriptionStatus
+from billing.models import Organization, OutboxMessage, Subscription, SubscriptionStatus
 from billing.subscriptions.entitlements import entitlements_for
 from billing.webhooks import handlers
-from tests.factories import Tenant, new_tenant, paid_payment, stripe_event
+from tests.factories import Tenant, confirm_with_card, new_tenant, paid_payment, stripe_event
 
 GRACE = timedelta(days=7)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -306,3 +306,35 @@ async def test_a_dispute_freezes_the_paid_plan(
     await handle(db_session, app, "charge.dispute.created", dispute, int(time.time()))
     granted = await entitlements(client, tenant)
     assert (granted["plan"], granted["max_projects"], granted["suspended"]) == ("pro", 1, True)
+
+
+async def test_a_dispute_of_an_intent_we_did_not_make_freezes_nothing(
+    client: AsyncClient,
+    db_session: AsyncSession,
+    app: FastAPI,
+    stripe_client: stripe.StripeClient,
+) -> None:
+    """An intent made elsewhere on the account, whose metadata names an organisation of
+    ours, is disputed: that organisation paid nothing through it, so it keeps its plan and
+    its owners are told nothing."""
+    tenant = await new_tenant(client)
+    await handle(
+        db_session,
+        app,
+        "customer.subscription.created",
+        subscription_object(tenant),
+        int(time.time()),
+    )
+    elsewhere = await stripe_client.v1.payment_intents.create_async(
+        {"amount": 1_000, "currency": "eur", "metadata": {"organization_id": str(tenant.id)}}
+    )
+    await confirm_with_card(stripe_client, elsewhere.id)
+    dispute = {"id": "dp_elsewhere", "object": "dispute", "payment_intent": elsewhere.id}
+    await handle(db_session, app, "charge.dispute.created", dispute, int(time.time()))
+
+    assert (await entitlements(client, tenant))["suspended"] is False
+    await db_session.execute(text("RESET ROLE"))
+    alerts = await db_session.scalars(
+        select(OutboxMessage).where(OutboxMessage.task == "send_dispute_alert")
+    )
+    assert [m.payload for m in alerts if m.payload["organization_id"] == tenant.id] == []

@@ -226,15 +226,23 @@ async def freeze_after_dispute(session: AsyncSession, gateway: StripeGateway, ev
     if organization_id is None:
         return
     await act_for_organization(session, organization_id)
+    # A payment of ours that this very intent paid: an intent made elsewhere, whose metadata
+    # names one of our organisations, freezes nothing and alerts no one.
+    payment_id = await session.scalar(
+        select(Payment.id).where(
+            Payment.organization_id == organization_id,
+            Payment.stripe_payment_intent_id == payment_intent,
+        )
+    )
+    if payment_id is None:
+        return
     await subscriptions.freeze_for_dispute(session, organization_id)
-    # The inbox handles each event once, and Stripe sends one `created` per dispute. An
-    # intent of ours without a payment id (none yet) is told as "a payment" (id 0).
-    payment_id = str(metadata.get("payment_id"))
+    # The inbox handles each event once, and Stripe sends one `created` per dispute.
     _tell_owners(
         session,
         "send_dispute_alert",
         organization_id=organization_id,
-        payment_id=int(payment_id) if payment_id.isdigit() else 0,
+        payment_id=payment_id,
         dispute_id=str(dispute["id"]),
     )
 
