@@ -116,6 +116,15 @@ async def give_customer(session: AsyncSession, tenant: Tenant) -> None:
     )
 
 
+async def customer_of(session: AsyncSession, tenant: Tenant) -> str:
+    await session.execute(text("RESET ROLE"))
+    customer = await session.scalar(
+        select(Organization.stripe_customer_id).where(Organization.id == tenant.id)
+    )
+    assert customer is not None
+    return customer
+
+
 async def stored(session: AsyncSession, tenant: Tenant) -> Subscription:
     await session.execute(text("RESET ROLE"))
     session.expire_all()
@@ -200,6 +209,7 @@ async def test_a_deleted_subscription_stays_deleted_whatever_arrives_late(
     client: AsyncClient, db_session: AsyncSession, app: FastAPI
 ) -> None:
     tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
     base = int(time.time())
     await handle(
         db_session, app, "customer.subscription.deleted", subscription_object(tenant), base + 5
@@ -256,6 +266,7 @@ async def test_the_plan_limits_projects_and_an_upgrade_lifts_the_limit(
     client: AsyncClient, db_session: AsyncSession, app: FastAPI
 ) -> None:
     tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
     url = f"/organizations/{tenant.id}/projects"
     first = await client.post(url, json={"name": "One"}, headers=tenant.member)
     assert first.status_code == 201, first.text
@@ -282,19 +293,21 @@ async def test_a_dispute_freezes_the_paid_plan(
     stripe_client: stripe.StripeClient,
 ) -> None:
     tenant = await new_tenant(client)
-    await handle(
-        db_session,
-        app,
-        "customer.subscription.created",
-        subscription_object(tenant),
-        int(time.time()),
-    )
+    # The payment first: it makes the organisation's customer at the emulator, which the
+    # subscription then belongs to.
     paid = await paid_payment(
         client,
         stripe_client=stripe_client,
         session=db_session,
         gateway=app.state.stripe_gateway,
         tenant=tenant,
+    )
+    await handle(
+        db_session,
+        app,
+        "customer.subscription.created",
+        subscription_object(tenant, customer=await customer_of(db_session, tenant)),
+        int(time.time()),
     )
     assert (await entitlements(client, tenant))["suspended"] is False
     dispute = {
@@ -318,6 +331,7 @@ async def test_a_dispute_of_an_intent_we_did_not_make_freezes_nothing(
     ours, is disputed: that organisation paid nothing through it, so it keeps its plan and
     its owners are told nothing."""
     tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
     await handle(
         db_session,
         app,
@@ -332,9 +346,31 @@ async def test_a_dispute_of_an_intent_we_did_not_make_freezes_nothing(
     dispute = {"id": "dp_elsewhere", "object": "dispute", "payment_intent": elsewhere.id}
     await handle(db_session, app, "charge.dispute.created", dispute, int(time.time()))
 
-    assert (await entitlements(client, tenant))["suspended"] is False
+    granted = await entitlements(client, tenant)
+    assert (granted["plan"], granted["suspended"]) == ("pro", False)
     await db_session.execute(text("RESET ROLE"))
     alerts = await db_session.scalars(
         select(OutboxMessage).where(OutboxMessage.task == "send_dispute_alert")
     )
     assert [m.payload for m in alerts if m.payload["organization_id"] == tenant.id] == []
+
+
+async def test_a_subscription_naming_another_organisation_grants_it_nothing(
+    client: AsyncClient, db_session: AsyncSession, app: FastAPI
+) -> None:
+    """The organisation is the one whose Stripe customer pays: a subscription of A's
+    customer whose metadata names B (made in the dashboard, or by another integration)
+    gives B no plan; nor does one of a customer we do not know."""
+    payer, other = await new_tenant(client, "Payer"), await new_tenant(client, "Other")
+    await give_customer(db_session, payer)
+    await give_customer(db_session, other)
+    metadata = {"organization_id": str(other.id), "plan": "team", "interval": "month"}
+    for customer in (f"cus_org_{payer.id}", "cus_unknown"):
+        await handle(
+            db_session,
+            app,
+            "customer.subscription.created",
+            subscription_object(other, id=f"sub_{customer}", customer=customer, metadata=metadata),
+            int(time.time()),
+        )
+    assert (await entitlements(client, other))["plan"] == "free"

@@ -266,10 +266,11 @@ def _seats_and_period(subscription: dict[str, Any]) -> dict[str, Any]:
 async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
     subscription = event["data"]["object"]
     metadata = subscription.get("metadata") or {}
-    organization_id = _organization_in(metadata) or await _organization_of_customer(
-        session, subscription.get("customer")
-    )
-    if organization_id is None:
+    # The organisation whose Stripe customer pays, the link our rows hold: metadata naming
+    # another organisation (a subscription made in the dashboard, or by another
+    # integration), or a customer we do not know, grants nothing to anyone.
+    organization_id = await _organization_of_customer(session, subscription.get("customer"))
+    if organization_id is None or _organization_in(metadata) not in (None, organization_id):
         return
     await act_for_organization(session, organization_id)
     status = subscription.get("status")
