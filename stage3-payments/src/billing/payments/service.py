@@ -168,6 +168,9 @@ async def resume_payment(
         raise Conflict("Only a pending payment made with Stripe.js can be resumed")
     if payment.client_secret is not None:
         return payment
+    if payment.stripe_idempotency_key is None:
+        # A row never sent to Stripe (seeded): there is no first request to retry.
+        raise Conflict("This payment was never sent to Stripe: start a new one")
     customer = await ensure_customer(transactions, gateway, organization)
     return await _create_intent(session, gateway, customer, payment)
 
