@@ -374,3 +374,34 @@ async def test_a_subscription_naming_another_organisation_grants_it_nothing(
             int(time.time()),
         )
     assert (await entitlements(client, other))["plan"] == "free"
+
+
+async def test_an_invoice_of_the_current_api_version_starts_dunning(
+    client: AsyncClient, db_session: AsyncSession, app: FastAPI
+) -> None:
+    """Since Stripe's API version 2025-03-31.basil, an invoice names its subscription only
+    under `parent.subscription_details`: the top-level `subscription` is gone."""
+    tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
+    base = int(time.time())
+    await handle(
+        db_session,
+        app,
+        "customer.subscription.created",
+        subscription_object(tenant),
+        base - 30 * 86400,
+    )
+    invoice = {
+        "id": "in_basil",
+        "object": "invoice",
+        "customer": f"cus_org_{tenant.id}",
+        "parent": {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": f"sub_{tenant.id}", "metadata": {}},
+        },
+    }
+    await handle(db_session, app, "invoice.payment_failed", invoice, base - 86400)
+
+    row = await stored(db_session, tenant)
+    assert row.status is SubscriptionStatus.PAST_DUE
+    assert row.past_due_since is not None

@@ -293,9 +293,19 @@ async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event
     )
 
 
+def _subscription_of_invoice(invoice: dict[str, Any]) -> Any:
+    """Where the invoice names its subscription: under `parent` since API version
+    2025-03-31.basil (the version our SDK pins), at the top in events of older versions."""
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    if isinstance(details, dict) and details.get("subscription"):
+        return details["subscription"]
+    return invoice.get("subscription")
+
+
 async def sync_invoice(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
     invoice = event["data"]["object"]
-    subscription_id = invoice.get("subscription")
+    subscription_id = _subscription_of_invoice(invoice)
     organization_id = await _organization_of_customer(session, invoice.get("customer"))
     if not isinstance(subscription_id, str) or organization_id is None:
         return
