@@ -164,13 +164,14 @@ async def resume_payment(
     payment = await repository.lock(session, organization.id, payment_id)
     if payment is None:
         raise NotFound("No such payment")
-    if payment.status is not PaymentStatus.PENDING or payment.stripe_checkout_session_id:
+    # The key tells how the payment was started, even when the answer that would have
+    # named its Checkout Session was lost: a Checkout row's key is a Session's, which Stripe
+    # refuses on another endpoint; a seeded row has none, as it was never sent to Stripe.
+    started_with_stripe_js = payment.stripe_idempotency_key == payment_idempotency_key(payment.id)
+    if payment.status is not PaymentStatus.PENDING or not started_with_stripe_js:
         raise Conflict("Only a pending payment made with Stripe.js can be resumed")
     if payment.client_secret is not None:
         return payment
-    if payment.stripe_idempotency_key is None:
-        # A row never sent to Stripe (seeded): there is no first request to retry.
-        raise Conflict("This payment was never sent to Stripe: start a new one")
     customer = await ensure_customer(transactions, gateway, organization)
     return await _create_intent(session, gateway, customer, payment)
 
