@@ -405,3 +405,27 @@ async def test_an_invoice_of_the_current_api_version_starts_dunning(
     row = await stored(db_session, tenant)
     assert row.status is SubscriptionStatus.PAST_DUE
     assert row.past_due_since is not None
+
+
+async def test_a_subscription_whose_metadata_is_not_ours_grants_nothing_and_breaks_nothing(
+    client: AsyncClient, db_session: AsyncSession, app: FastAPI
+) -> None:
+    """Metadata written elsewhere (the dashboard): a plan or an interval we do not sell is
+    the free plan, and changing it is a 409, not a 500."""
+    tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
+    for created, metadata in enumerate(
+        [{"plan": "pro", "interval": "fortnight"}, {"plan": "enterprise", "interval": "month"}]
+    ):
+        await handle(
+            db_session,
+            app,
+            "customer.subscription.updated",
+            subscription_object(tenant, metadata={"organization_id": str(tenant.id), **metadata}),
+            int(time.time()) + created,
+        )
+        assert (await entitlements(client, tenant))["plan"] == "free"
+        changed = await client.patch(
+            f"/organizations/{tenant.id}/subscription", json={"plan": "team"}, headers=tenant.owner
+        )
+        assert changed.status_code == 409, changed.text

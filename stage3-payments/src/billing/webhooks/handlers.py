@@ -36,6 +36,7 @@ from billing.payments import settlement
 from billing.payments.catalogue import PRICES, Product
 from billing.stripe_gateway import StripeGateway
 from billing.subscriptions import repository as subscriptions
+from billing.subscriptions.plans import Interval, PaidPlan
 from billing.tenancy import act_for_organization
 from roadmap_shared import outbox
 
@@ -275,6 +276,11 @@ async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event
     await act_for_organization(session, organization_id)
     status = subscription.get("status")
     billed = _seats_and_period(subscription)
+    # Only a plan and an interval we sell, as our requests write them: metadata written
+    # elsewhere (the dashboard) grants nothing, rather than a plan no code path knows.
+    plan, interval = metadata.get("plan"), metadata.get("interval", Interval.MONTH.value)
+    if plan not in set(PaidPlan) or interval not in set(Interval):
+        plan, interval = "free", Interval.MONTH.value
     if event["type"] == "customer.subscription.deleted":
         status = SubscriptionStatus.CANCELED.value
     await subscriptions.apply_state(
@@ -283,8 +289,8 @@ async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event
         values={
             "organization_id": organization_id,
             "stripe_subscription_id": subscription["id"],
-            "plan": metadata.get("plan", "free"),
-            "interval": metadata.get("interval", "month"),
+            "plan": plan,
+            "interval": interval,
             "status": SubscriptionStatus(status),
             "seats": max(1, int(billed["quantity"] or 1)),
             "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
