@@ -4,6 +4,7 @@ mail server says "later". The mail server is a real one (aiosmtpd) on loopback.
 """
 
 from collections.abc import AsyncIterator, Iterator
+from email.message import EmailMessage
 
 import pytest
 import pytest_asyncio
@@ -17,10 +18,12 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.config import Settings
+from billing.emails.jobs import send_payment_failed
 from billing.main import create_app
 from billing.models import OutboxMessage
 from billing.worker import worker_options
 from roadmap_shared import outbox
+from roadmap_shared.database import Database
 from roadmap_shared.jobs import deserialize_job, serialize_job
 from roadmap_shared.testing.mail_server import Mailbox, smtp_server
 from roadmap_shared.testing.stripe_double import StripeDouble
@@ -177,3 +180,28 @@ async def test_the_worker_sends_the_receipt_to_the_owners_once_after_a_retry(
     assert "dp_test_1" in alert.message.get_content()
     assert worker.jobs_failed == 0
     assert (again.jobs_complete, len(mailbox.received)) == (1, 2)  # the relay alone
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        self.sent.append(message)
+
+
+async def test_a_failure_notice_is_not_sent_once_the_payment_went_through(
+    committing_client: AsyncClient,
+    stripe_client: stripe.StripeClient,
+    settings_on_double: Settings,
+) -> None:
+    """A declined card, then another that works, before the worker sends the first notice:
+    the owners get the receipt, not also "nothing was charged" for a payment that was."""
+    tenant, payment = await paid_payment(committing_client, stripe_client, settings_on_double)
+    mailer, database = _Recorder(), Database(settings_on_double.database_url)
+    ctx = {"settings": settings_on_double, "database": database, "mailer": mailer, "job_try": 1}
+    try:
+        await send_payment_failed(ctx, organization_id=tenant.id, payment_id=payment["id"])
+    finally:
+        await database.dispose()
+    assert mailer.sent == []

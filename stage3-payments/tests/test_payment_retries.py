@@ -95,3 +95,33 @@ async def test_a_payment_that_is_not_pending_cannot_be_resumed(
     )
     assert (unknown.status_code, of_checkout.status_code) == (404, 409)
     assert of_checkout.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_checkout_whose_answer_was_lost_is_not_resumed_as_an_intent(
+    committing_client: AsyncClient, stripe_double: StripeDouble, db_session: AsyncSession
+) -> None:
+    """A Checkout Session made at Stripe whose answer was lost leaves a pending row with no
+    session id: it was keyed for a session, and resuming it as a PaymentIntent would send
+    that key to another endpoint (or make a second way to pay the same row)."""
+    client = committing_client
+    tenant = await new_tenant(client)
+    stripe_double.fail_next("POST", "/v1/checkout/sessions", timeout=True)
+    lost = await client.post(
+        f"/organizations/{tenant.id}/payments/checkout",
+        json={"product": "credits_100"},
+        headers=tenant.owner,
+    )
+    assert lost.status_code == 503
+    await db_session.execute(text("RESET ROLE"))
+    [payment] = (await db_session.scalars(select(Payment))).all()
+    assert (payment.stripe_checkout_session_id, payment.stripe_idempotency_key) == (
+        None,
+        f"payment-{payment.id}-checkout",
+    )
+
+    resumed = await client.post(
+        f"/organizations/{tenant.id}/payments/{payment.id}/intent", headers=tenant.owner
+    )
+
+    assert resumed.status_code == 409, resumed.text
+    assert not [r for r in stripe_double.requests if (r.method, r.path) == ("POST", INTENTS)]

@@ -195,3 +195,31 @@ async def test_the_checkout_path_is_not_read_as_a_payment_id(client: AsyncClient
     # Only POST exists at this path: its `405` says so, and no GET of "payment checkout".
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+
+
+async def test_an_intent_we_did_not_create_for_the_payment_fulfils_nothing(
+    client: AsyncClient,
+    stripe_client: stripe.StripeClient,
+    db_session: AsyncSession,
+    app: FastAPI,
+) -> None:
+    """Someone with the account's key (another integration, the dashboard) makes a one-cent
+    intent whose metadata names our pending payment, and pays it: our payment is not the
+    intent's, so it stays pending and grants nothing."""
+    tenant = await new_tenant(client)
+    payment = await start_payment(client, tenant, "credits_500")
+    cheap = await stripe_client.v1.payment_intents.create_async(
+        {
+            "amount": 50,
+            "currency": "eur",
+            "metadata": {"organization_id": str(tenant.id), "payment_id": str(payment["id"])},
+        }
+    )
+    paid = await confirm_with_card(stripe_client, cheap.id)
+    await handlers.handle(
+        db_session, gateway_of(app), json.loads(stripe_event("payment_intent.succeeded", paid))
+    )
+    response = await client.get(
+        f"/organizations/{tenant.id}/payments/{payment['id']}", headers=tenant.owner
+    )
+    assert (response.json()["status"], response.json()["credits_granted"]) == ("pending", 0)

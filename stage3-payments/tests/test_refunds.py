@@ -162,6 +162,27 @@ async def test_more_than_what_is_left_is_a_conflict(
     assert [refund.amount for refund in at_stripe.data] == [700]
 
 
+async def test_a_refund_too_large_for_the_total_is_a_conflict_not_a_500(
+    client: AsyncClient, paid: tuple[Tenant, dict[str, Any]]
+) -> None:
+    # The largest amount the schema accepts, on a payment already partly refunded: the new
+    # total would not fit in a bigint, which must still read as "too much", not a crash.
+    tenant, payment = paid
+    first = await client.post(
+        refunds_url(tenant, payment),
+        json={"amount": 300, "reason": "requested_by_customer"},
+        headers=tenant.owner,
+    )
+    assert first.status_code == 201, first.text
+    huge = await client.post(
+        refunds_url(tenant, payment),
+        json={"amount": 2**63 - 1, "reason": "requested_by_customer"},
+        headers=tenant.owner,
+    )
+    assert huge.status_code == 409, huge.text
+    assert huge.headers["content-type"] == "application/problem+json"
+
+
 async def test_a_payment_that_did_not_succeed_cannot_be_refunded(client: AsyncClient) -> None:
     tenant = await new_tenant(client)
     payment = await start_payment(client, tenant)

@@ -1,8 +1,9 @@
+from httpx import AsyncClient
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.models import Membership, Payment, Refund, User
-from billing.seed import ACCOUNTS, ORGANIZATIONS, seed
+from billing.models import Membership, Payment, PaymentStatus, Refund, User
+from billing.seed import ACCOUNTS, ORGANIZATIONS, PASSWORD, seed
 
 
 async def count(session: AsyncSession, model: type[object]) -> int:
@@ -31,3 +32,30 @@ async def test_the_seed_fills_an_empty_database_and_is_safe_to_run_again(
     # Nothing at Stripe: no seeded row names a Stripe object.
     named = select(func.count()).where(Payment.stripe_payment_intent_id.is_not(None))
     assert await db_session.scalar(named) == 0
+
+
+async def test_a_seeded_pending_payment_cannot_be_resumed(
+    client: AsyncClient, db_session: AsyncSession
+) -> None:
+    """Seeded payments were never sent to Stripe and have no idempotency key: resuming one
+    is a 409 (as refunding one is), not a 500."""
+    await seed(db_session, payments_per_organization=10)
+    await db_session.execute(text("RESET ROLE"))
+    pending = (
+        await db_session.scalars(select(Payment).where(Payment.status == PaymentStatus.PENDING))
+    ).first()
+    assert pending is not None
+    owner_email = await db_session.scalar(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == pending.organization_id, Membership.role == "owner")
+    )
+    login = await client.post("/users/login", json={"email": owner_email, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+    resumed = await client.post(
+        f"/organizations/{pending.organization_id}/payments/{pending.id}/intent", headers=headers
+    )
+
+    assert resumed.status_code == 409, resumed.text
+    assert resumed.headers["content-type"] == "application/problem+json"

@@ -361,6 +361,44 @@ async def test_cancel_at_period_end_then_resume(
     ]
 
 
+async def test_a_change_reversed_before_its_event_is_a_conflict_not_a_replay(
+    client: AsyncClient,
+    stripe_double: StripeDouble,
+    db_session: AsyncSession,
+    gateway: StripeGateway,
+) -> None:
+    """Cancel, resume, cancel again, all before Stripe's first event is applied: the key's
+    version has not moved, so the third request would replay the first one's answer (202)
+    and change nothing, leaving a subscription that renews after the owner cancelled it.
+    Instead, a change that is not the one in flight waits for it: 409."""
+    tenant = await new_tenant(client)
+    await subscribe(client, stripe_double, db_session, gateway, tenant)
+    seen = len(stripe_double.events())
+
+    def url(action: str) -> str:
+        return f"/organizations/{tenant.id}/subscription/{action}"
+
+    assert (await client.post(url("cancel"), headers=tenant.owner)).status_code == 202
+    early = await client.post(url("resume"), headers=tenant.owner)
+    assert early.status_code == 409, early.text
+    assert early.headers["content-type"] == "application/problem+json"
+    also = await change(client, tenant, {"interval": "year"})
+    assert also.status_code == 202, also.text  # another kind of change is not held up
+
+    seen = await apply_stripe_events(stripe_double, db_session, gateway, after=seen)
+    assert (await client.post(url("resume"), headers=tenant.owner)).status_code == 202
+    assert (await client.post(url("cancel"), headers=tenant.owner)).status_code == 409
+    await apply_stripe_events(stripe_double, db_session, gateway, after=seen)
+    assert (await client.post(url("cancel"), headers=tenant.owner)).status_code == 202
+    assert [r.params.get("cancel_at_period_end") for r in changes_at_stripe(stripe_double)] == [
+        "true",
+        None,
+        "false",
+        "true",
+    ]
+    assert not any(r.replayed for r in changes_at_stripe(stripe_double))
+
+
 async def test_a_free_organisation_has_nothing_to_change(
     client: AsyncClient, stripe_double: StripeDouble
 ) -> None:

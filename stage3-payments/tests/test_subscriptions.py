@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.models import Organization, Subscription, SubscriptionStatus
+from billing.models import Organization, OutboxMessage, Subscription, SubscriptionStatus
 from billing.subscriptions.entitlements import entitlements_for
 from billing.webhooks import handlers
-from tests.factories import Tenant, new_tenant, paid_payment, stripe_event
+from tests.factories import Tenant, confirm_with_card, new_tenant, paid_payment, stripe_event
 
 GRACE = timedelta(days=7)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -116,6 +116,15 @@ async def give_customer(session: AsyncSession, tenant: Tenant) -> None:
     )
 
 
+async def customer_of(session: AsyncSession, tenant: Tenant) -> str:
+    await session.execute(text("RESET ROLE"))
+    customer = await session.scalar(
+        select(Organization.stripe_customer_id).where(Organization.id == tenant.id)
+    )
+    assert customer is not None
+    return customer
+
+
 async def stored(session: AsyncSession, tenant: Tenant) -> Subscription:
     await session.execute(text("RESET ROLE"))
     session.expire_all()
@@ -200,6 +209,7 @@ async def test_a_deleted_subscription_stays_deleted_whatever_arrives_late(
     client: AsyncClient, db_session: AsyncSession, app: FastAPI
 ) -> None:
     tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
     base = int(time.time())
     await handle(
         db_session, app, "customer.subscription.deleted", subscription_object(tenant), base + 5
@@ -256,6 +266,7 @@ async def test_the_plan_limits_projects_and_an_upgrade_lifts_the_limit(
     client: AsyncClient, db_session: AsyncSession, app: FastAPI
 ) -> None:
     tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
     url = f"/organizations/{tenant.id}/projects"
     first = await client.post(url, json={"name": "One"}, headers=tenant.member)
     assert first.status_code == 201, first.text
@@ -282,19 +293,21 @@ async def test_a_dispute_freezes_the_paid_plan(
     stripe_client: stripe.StripeClient,
 ) -> None:
     tenant = await new_tenant(client)
-    await handle(
-        db_session,
-        app,
-        "customer.subscription.created",
-        subscription_object(tenant),
-        int(time.time()),
-    )
+    # The payment first: it makes the organisation's customer at the emulator, which the
+    # subscription then belongs to.
     paid = await paid_payment(
         client,
         stripe_client=stripe_client,
         session=db_session,
         gateway=app.state.stripe_gateway,
         tenant=tenant,
+    )
+    await handle(
+        db_session,
+        app,
+        "customer.subscription.created",
+        subscription_object(tenant, customer=await customer_of(db_session, tenant)),
+        int(time.time()),
     )
     assert (await entitlements(client, tenant))["suspended"] is False
     dispute = {
@@ -306,3 +319,113 @@ async def test_a_dispute_freezes_the_paid_plan(
     await handle(db_session, app, "charge.dispute.created", dispute, int(time.time()))
     granted = await entitlements(client, tenant)
     assert (granted["plan"], granted["max_projects"], granted["suspended"]) == ("pro", 1, True)
+
+
+async def test_a_dispute_of_an_intent_we_did_not_make_freezes_nothing(
+    client: AsyncClient,
+    db_session: AsyncSession,
+    app: FastAPI,
+    stripe_client: stripe.StripeClient,
+) -> None:
+    """An intent made elsewhere on the account, whose metadata names an organisation of
+    ours, is disputed: that organisation paid nothing through it, so it keeps its plan and
+    its owners are told nothing."""
+    tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
+    await handle(
+        db_session,
+        app,
+        "customer.subscription.created",
+        subscription_object(tenant),
+        int(time.time()),
+    )
+    elsewhere = await stripe_client.v1.payment_intents.create_async(
+        {"amount": 1_000, "currency": "eur", "metadata": {"organization_id": str(tenant.id)}}
+    )
+    await confirm_with_card(stripe_client, elsewhere.id)
+    dispute = {"id": "dp_elsewhere", "object": "dispute", "payment_intent": elsewhere.id}
+    await handle(db_session, app, "charge.dispute.created", dispute, int(time.time()))
+
+    granted = await entitlements(client, tenant)
+    assert (granted["plan"], granted["suspended"]) == ("pro", False)
+    await db_session.execute(text("RESET ROLE"))
+    alerts = await db_session.scalars(
+        select(OutboxMessage).where(OutboxMessage.task == "send_dispute_alert")
+    )
+    assert [m.payload for m in alerts if m.payload["organization_id"] == tenant.id] == []
+
+
+async def test_a_subscription_naming_another_organisation_grants_it_nothing(
+    client: AsyncClient, db_session: AsyncSession, app: FastAPI
+) -> None:
+    """The organisation is the one whose Stripe customer pays: a subscription of A's
+    customer whose metadata names B (made in the dashboard, or by another integration)
+    gives B no plan; nor does one of a customer we do not know."""
+    payer, other = await new_tenant(client, "Payer"), await new_tenant(client, "Other")
+    await give_customer(db_session, payer)
+    await give_customer(db_session, other)
+    metadata = {"organization_id": str(other.id), "plan": "team", "interval": "month"}
+    for customer in (f"cus_org_{payer.id}", "cus_unknown"):
+        await handle(
+            db_session,
+            app,
+            "customer.subscription.created",
+            subscription_object(other, id=f"sub_{customer}", customer=customer, metadata=metadata),
+            int(time.time()),
+        )
+    assert (await entitlements(client, other))["plan"] == "free"
+
+
+async def test_an_invoice_of_the_current_api_version_starts_dunning(
+    client: AsyncClient, db_session: AsyncSession, app: FastAPI
+) -> None:
+    """Since Stripe's API version 2025-03-31.basil, an invoice names its subscription only
+    under `parent.subscription_details`: the top-level `subscription` is gone."""
+    tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
+    base = int(time.time())
+    await handle(
+        db_session,
+        app,
+        "customer.subscription.created",
+        subscription_object(tenant),
+        base - 30 * 86400,
+    )
+    invoice = {
+        "id": "in_basil",
+        "object": "invoice",
+        "customer": f"cus_org_{tenant.id}",
+        "parent": {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": f"sub_{tenant.id}", "metadata": {}},
+        },
+    }
+    await handle(db_session, app, "invoice.payment_failed", invoice, base - 86400)
+
+    row = await stored(db_session, tenant)
+    assert row.status is SubscriptionStatus.PAST_DUE
+    assert row.past_due_since is not None
+
+
+async def test_a_subscription_whose_metadata_is_not_ours_grants_nothing_and_breaks_nothing(
+    client: AsyncClient, db_session: AsyncSession, app: FastAPI
+) -> None:
+    """Metadata written elsewhere (the dashboard): a plan or an interval we do not sell is
+    the free plan, and changing it is a 409, not a 500."""
+    tenant = await new_tenant(client)
+    await give_customer(db_session, tenant)
+    for created, metadata in enumerate(
+        [{"plan": "pro", "interval": "fortnight"}, {"plan": "enterprise", "interval": "month"}]
+    ):
+        await handle(
+            db_session,
+            app,
+            "customer.subscription.updated",
+            subscription_object(tenant, metadata={"organization_id": str(tenant.id), **metadata}),
+            int(time.time()) + created,
+        )
+        assert (await entitlements(client, tenant))["plan"] == "free"
+        changed = await client.patch(
+            f"/organizations/{tenant.id}/subscription", json={"plan": "team"}, headers=tenant.owner
+        )
+        assert changed.status_code == 409, changed.text

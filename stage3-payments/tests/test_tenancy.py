@@ -1,15 +1,26 @@
 """Row-level security: a query that forgets its tenant filter returns only the current
 organisation's rows, or none; never another organisation's."""
 
-import pytest
-from httpx import AsyncClient
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+import json
+from collections.abc import AsyncIterator
+from typing import Any
 
+import pytest
+import stripe
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from billing.config import Settings
+from billing.dependencies import get_own_transactions
 from billing.models import TENANT_TABLES
+from billing.stripe_gateway import StripeGateway
 from billing.tenancy import TENANT_ROLE, act_for_organization
-from tests.factories import new_tenant, start_payment
+from billing.webhooks import handlers
+from roadmap_shared.database import Database
+from tests.factories import confirm_with_card, new_tenant, start_payment, stripe_event
 
 
 async def _two_tenants_with_payments(client: AsyncClient) -> tuple[int, int]:
@@ -117,3 +128,56 @@ async def test_a_read_request_is_scoped_to_its_tenant_in_a_transaction(
     )
     assert response.status_code == 200, response.text
     assert len(response.json()) == 3
+
+
+@pytest.fixture
+async def own_transactions_bound_by_rls(app: FastAPI, database_url: str) -> AsyncIterator[None]:
+    """The app's own transactions (a row committed before Stripe is called) on connections
+    that start as the tenant role, as a deployment whose user is not a superuser would: a
+    transaction that forgot to name its organisation can then write no tenant row. (The
+    test database's superuser would bypass row-level security and hide the omission.)"""
+    engine = create_async_engine(database_url)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _as_tenant_role(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET ROLE {TENANT_ROLE}")
+        cursor.close()
+
+    app.dependency_overrides[get_own_transactions] = lambda: async_sessionmaker(
+        engine, expire_on_commit=False
+    )
+    yield
+    app.dependency_overrides.pop(get_own_transactions, None)
+    await engine.dispose()
+
+
+@pytest.mark.usefixtures("own_transactions_bound_by_rls")
+async def test_the_apps_own_transactions_name_their_organisation(
+    committing_client: AsyncClient,
+    stripe_client: stripe.StripeClient,
+    settings: Settings,
+) -> None:
+    client = committing_client
+    tenant = await new_tenant(client)
+    payment = await start_payment(client, tenant)
+    payment_url = f"/organizations/{tenant.id}/payments/{payment['id']}"
+    assert (await client.get(payment_url, headers=tenant.owner)).status_code == 200
+    paid = await confirm_with_card(stripe_client, payment["stripe_payment_intent_id"])
+    database, gateway = Database(settings.database_url), StripeGateway(settings)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            event = json.loads(stripe_event("payment_intent.succeeded", paid))
+            await handlers.handle(session, gateway, event)
+    finally:
+        await gateway.close()
+        await database.dispose()
+
+    # The refund is reserved in a transaction of its own; localstripe refuses Stripe's
+    # `reason` parameter, so the amount is given back in another one.
+    refused = await client.post(
+        f"{payment_url}/refunds", json={"reason": "duplicate"}, headers=tenant.owner
+    )
+    assert refused.status_code == 502, refused.text
+    after = (await client.get(payment_url, headers=tenant.owner)).json()
+    assert (after["status"], after["amount_refunded"]) == ("succeeded", 0)

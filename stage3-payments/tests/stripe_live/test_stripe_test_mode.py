@@ -11,10 +11,10 @@ import pytest
 import stripe
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.models import Subscription, SubscriptionStatus
+from billing.models import Organization, Subscription, SubscriptionStatus
 from billing.stripe_gateway import BadGateway
 from billing.webhooks import handlers
 from tests.factories import Tenant, new_tenant, start_payment, stripe_event
@@ -120,6 +120,14 @@ async def test_a_subscription_created_at_stripe_is_applied_then_canceled(
 ) -> None:
     tenant = await new_tenant(client)
     customer = await stripe_client.v1.customers.create_async({"name": "Live test"})
+    # The organisation's customer, as a first payment records it: the subscription's events
+    # are applied to the organisation whose customer pays.
+    await db_session.execute(text("RESET ROLE"))
+    await db_session.execute(
+        update(Organization)
+        .where(Organization.id == tenant.id)
+        .values(stripe_customer_id=customer.id)
+    )
     card = await stripe_client.v1.payment_methods.attach_async(
         "pm_card_visa", {"customer": customer.id}
     )

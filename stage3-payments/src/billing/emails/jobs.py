@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.config import Settings
 from billing.emails import messages
-from billing.models import Organization, OutboxMessage
+from billing.models import Organization, OutboxMessage, PaymentStatus
 from billing.organizations import repository as organizations
 from billing.payments import repository as payments
 from billing.tenancy import act_for_organization
@@ -51,7 +51,7 @@ async def _to_owners(ctx: Context, organization_id: int, build: Compose) -> str:
         owners = await organizations.owner_emails(session, organization_id)
         message = await build(session, organization, owners) if organization else None
     if message is None or not owners:
-        return "skipped: no such payment or organisation, or no owner to tell"
+        return "skipped: nothing to tell (no such payment or organisation, paid since, no owner)"
     await _deliver(ctx, message)
     return f"sent to {len(owners)} owner(s)"
 
@@ -77,7 +77,9 @@ async def send_payment_failed(ctx: Context, organization_id: int, payment_id: in
         session: AsyncSession, organization: Organization, owners: list[str]
     ) -> EmailMessage | None:
         payment = await payments.get(session, organization_id, payment_id)
-        if payment is None:
+        # Paid with another card before this job ran: the receipt says so, and a notice
+        # that "nothing was charged" would be false.
+        if payment is None or payment.status is PaymentStatus.SUCCEEDED:
             return None
         return messages.payment_failed(payment, organization, owners=owners, sender=sender)
 

@@ -164,7 +164,11 @@ async def resume_payment(
     payment = await repository.lock(session, organization.id, payment_id)
     if payment is None:
         raise NotFound("No such payment")
-    if payment.status is not PaymentStatus.PENDING or payment.stripe_checkout_session_id:
+    # The key tells how the payment was started, even when the answer that would have
+    # named its Checkout Session was lost: a Checkout row's key is a Session's, which Stripe
+    # refuses on another endpoint; a seeded row has none, as it was never sent to Stripe.
+    started_with_stripe_js = payment.stripe_idempotency_key == payment_idempotency_key(payment.id)
+    if payment.status is not PaymentStatus.PENDING or not started_with_stripe_js:
         raise Conflict("Only a pending payment made with Stripe.js can be resumed")
     if payment.client_secret is not None:
         return payment
@@ -232,6 +236,10 @@ async def _reserve_refund(
         refunded = payment.amount_captured - payment.amount_refunded if amount is None else amount
         if refunded <= 0:
             raise Conflict("Nothing is left to refund")
+        # More than the whole charge is refused here: added to the refunded total, an amount
+        # near the schema's limit would overflow the bigint before the CHECK could judge it.
+        if refunded > payment.amount_captured:
+            raise Conflict("The refunds would exceed what was captured")
         try:
             async with session.begin_nested():
                 await repository.add_refunded(session, payment.id, refunded)

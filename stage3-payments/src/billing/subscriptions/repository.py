@@ -32,6 +32,9 @@ async def apply_state(session: AsyncSession, *, event_created: int, values: dict
     }
     # A newer state that is not overdue ends the grace period: otherwise a failed invoice's
     # mark would outlive the invoice paid after it whenever that one arrived too late.
+    # Every applied event moves it, even within one second of the last (`created` does not):
+    # a change's idempotency key is made from it (subscriptions.service).
+    updated["updated_at"] = func.clock_timestamp()
     updated["past_due_since"] = case(
         (statement.excluded.status.in_(_OVERDUE), Subscription.past_due_since), else_=None
     )

@@ -10,13 +10,14 @@ Checkout, changes nothing here until the event says so.
 Idempotency keys come from our own ids and the requested change:
 - `organization-<id>-subscription-<n>-<plan>-<interval>-<seats>` for the n-th checkout,
   so a double click opens one Checkout Session;
-- `subscription-<id>-v<version>-<change>` for a change, where the version is the `created`
-  of the newest Stripe event applied to our copy. A retry (the SDK's, or the client's after
-  a 503) and two identical requests at once send the same key: Stripe changes the
-  subscription once. Once the change's event is applied, the version moves on, so the same
-  change asked again later is a new request. (A change reversed and asked again before
-  Stripe's first event arrives replays Stripe's first answer: the event then shows the
-  state Stripe has, and the client asks again.)
+- `subscription-<id>-v<version>-<change>` for a change, where the version is when our copy
+  last changed (to the microsecond: every Stripe event applied moves it). A retry (the
+  SDK's, or the client's after a 503) and two identical requests at once send the same key:
+  Stripe changes the subscription once. Once the change's event is applied, the version
+  moves on, so the same change asked again later is a new request. Until then, a change
+  of the same kind that is not the one Stripe already has (a resume right after a cancel)
+  is a 409: asked again under the same version, it would reuse an earlier request's key
+  and get that request's answer back, with nothing changed.
 """
 
 from typing import Literal
@@ -158,9 +159,16 @@ async def change_plan(
     requested = f"{plan.value}-{interval.value}-{seats}"
     # The item's id, and the check that Stripe still has the subscription, from Stripe now.
     at_stripe = await gateway.retrieve_subscription(subscription.stripe_subscription_id)
+    item = at_stripe["items"]["data"][0]
+    metadata = at_stripe.get("metadata") or {}
+    _refuse_while_in_flight(
+        ours=(subscription.plan, subscription.interval, subscription.seats),
+        at_stripe=(metadata.get("plan"), metadata.get("interval"), item.get("quantity")),
+        requested=(plan.value, interval.value, seats),
+    )
     await gateway.change_subscription_item(
         subscription.stripe_subscription_id,
-        item_id=at_stripe["items"]["data"][0]["id"],
+        item_id=item["id"],
         price=settings.plan_prices[price_key(plan, interval)],
         quantity=seats,
         proration_behavior=proration_for(subscription, plan, interval, seats),
@@ -176,6 +184,12 @@ async def set_cancel_at_period_end(
     """Cancel at the period's end (paid time is kept), or resume a cancellation asked for."""
     subscription = await _paid_subscription(session, manager.organization_id)
     requested = "cancel-at-period-end" if cancel else "resume"
+    at_stripe = await gateway.retrieve_subscription(subscription.stripe_subscription_id)
+    _refuse_while_in_flight(
+        ours=subscription.cancel_at_period_end,
+        at_stripe=bool(at_stripe.get("cancel_at_period_end")),
+        requested=cancel,
+    )
     await gateway.set_cancel_at_period_end(
         subscription.stripe_subscription_id,
         cancel=cancel,
@@ -184,8 +198,25 @@ async def set_cancel_at_period_end(
     return subscription, requested
 
 
+def _refuse_while_in_flight(*, ours: object, at_stripe: object, requested: object) -> None:
+    """409 while Stripe has a change our copy has not caught up with, unless it is the one
+    asked for now. The key's version moves only when an event is applied, so a change
+    reversed and asked again in between (cancel, resume, cancel) would reuse the first
+    request's key: Stripe would replay its first answer, change nothing, and the client
+    would be told 202 for a cancellation that never happened."""
+    if at_stripe not in (ours, requested):
+        raise Conflict(
+            "An earlier change is still being applied at Stripe: try again once the "
+            "subscription shows it"
+        )
+
+
 def _change_key(subscription: Subscription, requested: str) -> str:
-    return f"subscription-{subscription.id}-v{subscription.last_event_created}-{requested}"
+    # The version: when our copy last changed, to the microsecond. Stripe's `created` has
+    # whole seconds, so events applied within one second would leave it where it was, and
+    # cancel, resume, cancel again would replay the first cancellation's answer.
+    version = round(subscription.updated_at.timestamp() * 1_000_000)
+    return f"subscription-{subscription.id}-v{version}-{requested}"
 
 
 async def billing_portal_url(

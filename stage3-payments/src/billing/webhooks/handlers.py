@@ -36,6 +36,7 @@ from billing.payments import settlement
 from billing.payments.catalogue import PRICES, Product
 from billing.stripe_gateway import StripeGateway
 from billing.subscriptions import repository as subscriptions
+from billing.subscriptions.plans import Interval, PaidPlan
 from billing.tenancy import act_for_organization
 from roadmap_shared import outbox
 
@@ -116,9 +117,21 @@ async def sync_payment_intent(session: AsyncSession, gateway: StripeGateway, eve
     # A Checkout payment's intent carries our ids too (for disputes and refunds), but its
     # row is settled by the session's events, which check that it is the very session.
     ours &= Payment.stripe_checkout_session_id.is_(None)
+    # The intent made for this row, not any intent whose metadata names it: the one the row
+    # records or, if the answer that named it was lost, one for our very amount and
+    # currency. One made elsewhere, for a cent, with our ids in its metadata, pays nothing.
+    ours &= (Payment.stripe_payment_intent_id == intent["id"]) | (
+        Payment.stripe_payment_intent_id.is_(None)
+        & (Payment.amount == intent.get("amount"))
+        & (Payment.currency == intent.get("currency"))
+    )
     if intent.get("status") == "succeeded":
         await _fulfil(
-            session, ours, amount_captured=intent.get("amount_received") or intent["amount"]
+            session,
+            ours,
+            amount_captured=intent.get("amount_received") or intent["amount"],
+            # Recorded if the answer that named it was lost: refunds go through it.
+            stripe_payment_intent_id=intent["id"],
         )
     elif intent.get("status") == "canceled":
         await session.execute(
@@ -214,15 +227,23 @@ async def freeze_after_dispute(session: AsyncSession, gateway: StripeGateway, ev
     if organization_id is None:
         return
     await act_for_organization(session, organization_id)
+    # A payment of ours that this very intent paid: an intent made elsewhere, whose metadata
+    # names one of our organisations, freezes nothing and alerts no one.
+    payment_id = await session.scalar(
+        select(Payment.id).where(
+            Payment.organization_id == organization_id,
+            Payment.stripe_payment_intent_id == payment_intent,
+        )
+    )
+    if payment_id is None:
+        return
     await subscriptions.freeze_for_dispute(session, organization_id)
-    # The inbox handles each event once, and Stripe sends one `created` per dispute. An
-    # intent of ours without a payment id (none yet) is told as "a payment" (id 0).
-    payment_id = str(metadata.get("payment_id"))
+    # The inbox handles each event once, and Stripe sends one `created` per dispute.
     _tell_owners(
         session,
         "send_dispute_alert",
         organization_id=organization_id,
-        payment_id=int(payment_id) if payment_id.isdigit() else 0,
+        payment_id=payment_id,
         dispute_id=str(dispute["id"]),
     )
 
@@ -246,14 +267,20 @@ def _seats_and_period(subscription: dict[str, Any]) -> dict[str, Any]:
 async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
     subscription = event["data"]["object"]
     metadata = subscription.get("metadata") or {}
-    organization_id = _organization_in(metadata) or await _organization_of_customer(
-        session, subscription.get("customer")
-    )
-    if organization_id is None:
+    # The organisation whose Stripe customer pays, the link our rows hold: metadata naming
+    # another organisation (a subscription made in the dashboard, or by another
+    # integration), or a customer we do not know, grants nothing to anyone.
+    organization_id = await _organization_of_customer(session, subscription.get("customer"))
+    if organization_id is None or _organization_in(metadata) not in (None, organization_id):
         return
     await act_for_organization(session, organization_id)
     status = subscription.get("status")
     billed = _seats_and_period(subscription)
+    # Only a plan and an interval we sell, as our requests write them: metadata written
+    # elsewhere (the dashboard) grants nothing, rather than a plan no code path knows.
+    plan, interval = metadata.get("plan"), metadata.get("interval", Interval.MONTH.value)
+    if plan not in set(PaidPlan) or interval not in set(Interval):
+        plan, interval = "free", Interval.MONTH.value
     if event["type"] == "customer.subscription.deleted":
         status = SubscriptionStatus.CANCELED.value
     await subscriptions.apply_state(
@@ -262,8 +289,8 @@ async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event
         values={
             "organization_id": organization_id,
             "stripe_subscription_id": subscription["id"],
-            "plan": metadata.get("plan", "free"),
-            "interval": metadata.get("interval", "month"),
+            "plan": plan,
+            "interval": interval,
             "status": SubscriptionStatus(status),
             "seats": max(1, int(billed["quantity"] or 1)),
             "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
@@ -272,9 +299,19 @@ async def sync_subscription(session: AsyncSession, gateway: StripeGateway, event
     )
 
 
+def _subscription_of_invoice(invoice: dict[str, Any]) -> Any:
+    """Where the invoice names its subscription: under `parent` since API version
+    2025-03-31.basil (the version our SDK pins), at the top in events of older versions."""
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    if isinstance(details, dict) and details.get("subscription"):
+        return details["subscription"]
+    return invoice.get("subscription")
+
+
 async def sync_invoice(session: AsyncSession, gateway: StripeGateway, event: Event) -> None:
     invoice = event["data"]["object"]
-    subscription_id = invoice.get("subscription")
+    subscription_id = _subscription_of_invoice(invoice)
     organization_id = await _organization_of_customer(session, invoice.get("customer"))
     if not isinstance(subscription_id, str) or organization_id is None:
         return
