@@ -34,9 +34,9 @@ from billing.models import (
 )
 from billing.payments import settlement
 from billing.payments.catalogue import PRICES, Product
+from billing.plans import Interval, PaidPlan
 from billing.stripe_gateway import StripeGateway
 from billing.subscriptions import repository as subscriptions
-from billing.subscriptions.plans import Interval, PaidPlan
 from billing.tenancy import act_for_organization
 from roadmap_shared import outbox
 
