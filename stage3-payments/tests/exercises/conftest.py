@@ -7,11 +7,17 @@ from httpx import AsyncClient
 from billing.config import Settings
 from roadmap_shared.testing.stripe_double import StripeDouble
 from tests.exercises.stripe_side import StripeSide
+from tests.factories import plan_prices
 
 
 @pytest.fixture
 def settings_on_double(settings: Settings, stripe_double: StripeDouble) -> Settings:
-    return settings.model_copy(update={"stripe_api_base": stripe_double.base_url})
+    return settings.model_copy(
+        update={
+            "stripe_api_base": stripe_double.base_url,
+            "plan_prices": plan_prices(stripe_double),
+        }
+    )
 
 
 @pytest.fixture

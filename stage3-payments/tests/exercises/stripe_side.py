@@ -1,7 +1,6 @@
 """Stripe's side of the exercises that run on the shared Stripe double: events delivered
 signed through the real endpoint, the worker run once, and what the customer does."""
 
-import time
 from typing import Any
 
 import stripe
@@ -79,19 +78,16 @@ class StripeSide:
         return self.double.open_dispute(charge)
 
     async def subscribe(self, tenant: Tenant) -> None:
-        subscription = {
-            "id": f"sub_disputes_{tenant.id}",
-            "object": "subscription",
-            "status": "active",
-            "quantity": 1,
-            "metadata": {"organization_id": str(tenant.id), "plan": "pro"},
-        }
-        event = {
-            "id": f"evt_subscribed_{tenant.id}_{time.monotonic_ns()}",
-            "object": "event",
-            "type": "customer.subscription.created",
-            "created": int(time.time()),
-            "data": {"object": subscription},
-        }
-        await self.deliver(event)
+        """The pro plan bought through the API's Checkout, paid at Stripe, applied by the
+        worker from the events Stripe sends."""
+        before = len(self.double.events())
+        response = await self.client.post(
+            f"/organizations/{tenant.id}/subscription/checkout",
+            json={"plan": "pro"},
+            headers=tenant.owner,
+        )
+        assert response.status_code == 201, response.text
+        self.double.complete_checkout_session(response.json()["stripe_checkout_session_id"])
+        for event in self.double.events()[before:]:
+            await self.deliver(event)
         await self.run_worker()
