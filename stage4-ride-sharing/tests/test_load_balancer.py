@@ -139,9 +139,10 @@ async def test_an_offer_reaches_a_driver_whose_socket_nginx_gave_to_the_other_in
                     break
                 assert response.status_code == 201, response.text
                 cancel = {"version": response.json()["version"], "reason": "wrong instance"}
-                await through_nginx.post(
+                cancelled = await through_nginx.post(
                     f"/trips/{response.json()['id']}/cancel", json=cancel, headers=rider
                 )
+                assert cancelled.status_code == 200, cancelled.text
             assert response.status_code == 201, response.text
             assert {socket_on, response.headers[UPSTREAM_HEADER]} == {server, instance_b}
             trip_id = response.json()["id"]
