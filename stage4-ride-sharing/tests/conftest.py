@@ -58,6 +58,13 @@ def server(
 
 
 @pytest.fixture
+def instance_b(server_settings: Settings, server: str) -> Iterator[str]:
+    """A second instance of the app, beside `server` (instance A), sharing its services."""
+    with live_server(create_app(server_settings), server_settings) as port:
+        yield f"127.0.0.1:{port}"
+
+
+@pytest.fixture
 def sessions(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that really commit, each on its own connection, as the dispatcher uses."""
     return async_sessionmaker(db_engine, expire_on_commit=False)

@@ -179,6 +179,8 @@ async def test_pings_put_the_driver_on_the_map(
         (json.dumps({"type": "ping", "lat": 91, "lng": 0}), "invalid_message"),
         (json.dumps({"type": "ping", "lat": 0, "lng": 180.5}), "invalid_message"),
         ('{"type": "ping", "lat": NaN, "lng": 0}', "invalid_message"),
+        (json.dumps({"type": "ping", "lat": 86, "lng": 0}), "invalid_message"),
+        (json.dumps({"type": "ping", "lat": True, "lng": 0}), "invalid_message"),
         (json.dumps({"type": "ping", "lat": "north", "lng": 0}), "invalid_message"),
         (json.dumps({"type": "teleport"}), "invalid_message"),
         (json.dumps([1, 2, 3]), "invalid_message"),

@@ -3,6 +3,7 @@ may see or touch which trip."""
 
 from typing import Any
 
+import pytest
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,13 +55,45 @@ async def test_demand_without_supply_raises_the_surge(client: AsyncClient) -> No
     assert quotes[-1] > 1.0
 
 
-async def test_impossible_coordinates_are_422(client: AsyncClient) -> None:
+@pytest.mark.parametrize("path", ["/trips/quote", "/trips"])
+async def test_impossible_coordinates_are_422(client: AsyncClient, path: str) -> None:
     rider = await signed_in(client)
-    for pickup in [{"lat": 91, "lng": 0}, {"lat": 0, "lng": -181}, {"lat": "north", "lng": 0}]:
+    for pickup in [
+        {"lat": 91, "lng": 0},
+        {"lat": 0, "lng": -181},
+        {"lat": "north", "lng": 0},
+        {"lat": False, "lng": 0},  # not the number 0
+        {"lat": 86, "lng": 0},  # beyond what Redis GEO can index
+        {"lat": 85.0511, "lng": 0},  # within it, but not the centre of its H3 cell
+    ]:
         response = await client.post(
-            "/trips", json={"pickup": pickup, "dropoff": DROPOFF}, headers=rider
+            path, json={"pickup": pickup, "dropoff": DROPOFF}, headers=rider
         )
         assert response.status_code == 422, pickup
+
+
+async def test_whole_numbers_are_coordinates_too(client: AsyncClient) -> None:
+    rider = await signed_in(client)
+    response = await client.post(
+        "/trips/quote", json={"pickup": {"lat": 48, "lng": 2}, "dropoff": DROPOFF}, headers=rider
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_version_beyond_the_column_is_422(client: AsyncClient) -> None:
+    rider = await signed_in(client)
+    trip = await requested_trip(client, rider)
+    response = await client.post(
+        f"/trips/{trip['id']}/cancel", json={"version": 2**31, "reason": "x"}, headers=rider
+    )
+    assert response.status_code == 422, response.text
+
+
+async def test_the_quote_route_allows_post_alone(client: AsyncClient) -> None:
+    """`/trips/quote` is not a trip id: GET on it is not allowed, rather than a 422."""
+    response = await client.get("/trips/quote")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
 
 
 async def test_a_requested_trip_waits_for_a_driver(client: AsyncClient) -> None:

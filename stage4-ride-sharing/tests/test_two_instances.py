@@ -1,14 +1,11 @@
 """End to end across two app instances, over real HTTP and a real WebSocket: the driver's
 socket is held by instance A, the rider talks to instance B, a dispatcher runs apart, and
 the offer still reaches the driver (Redis pub/sub), whose accept assigns the trip once.
-(Behind a load balancer the two would share one address; nothing here depends on which
-instance a request reaches.)"""
+(test_load_balancer.py puts nginx in front of the two, so that they share one address.)"""
 
 import asyncio
 import json
-from collections.abc import Iterator
 
-import pytest
 from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,18 +15,9 @@ from rides.config import Settings
 from rides.dispatch.dispatcher import Dispatcher
 from rides.dispatch.offers import Offers
 from rides.geo.index import GeoIndex
-from rides.main import create_app
 from rides.streams import TripRequests
-from roadmap_shared.testing.live_server import live_server
 from tests.factories import DROPOFF, PICKUP, signed_in, ticket, user_id
 from tests.test_driver_socket import FRAME_SECONDS, receive
-
-
-@pytest.fixture
-def instance_b(server_settings: Settings, server: str) -> Iterator[str]:
-    """A second instance of the app, beside `server` (instance A), sharing its services."""
-    with live_server(create_app(server_settings), server_settings) as port:
-        yield f"127.0.0.1:{port}"
 
 
 async def test_an_offer_made_for_a_trip_requested_on_b_reaches_a_driver_on_a(

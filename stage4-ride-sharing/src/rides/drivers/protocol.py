@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from rides.geo.coordinates import Latitude, Longitude
+
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -21,8 +23,8 @@ class Auth(Message):
 
 class Ping(Message):
     type: Literal["ping"]
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lng: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: Latitude
+    lng: Longitude
 
 
 class Heartbeat(Message):

@@ -74,8 +74,10 @@ async def request_trip(
     return TripPublic.of(trip)
 
 
+# `:int`: only digits match, so `/trips/quote` is the quote route's alone (its `405` then
+# names POST as the one method allowed, not also this GET).
 @router.get(
-    "/{trip_id}",
+    "/{trip_id:int}",
     summary="A trip, to its rider or its driver",
     responses=problem_responses(401, 404),
 )

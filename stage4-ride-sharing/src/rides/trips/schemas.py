@@ -3,16 +3,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rides.geo.coordinates import Latitude, Longitude
 from rides.models import CancelledBy, Trip, TripStatus
-from roadmap_shared.fields import StoredText
-
-Latitude = Field(ge=-90, le=90)
-Longitude = Field(ge=-180, le=180)
+from roadmap_shared.fields import MAX_INT32, StoredText
 
 
 class Point(BaseModel):
-    lat: float = Latitude
-    lng: float = Longitude
+    lat: Latitude
+    lng: Longitude
 
 
 class TripRequest(BaseModel):
@@ -29,13 +27,17 @@ class Quote(BaseModel):
 
 
 class CancelRequest(BaseModel):
-    version: int = Field(ge=1, description="The version of the trip the caller last saw")
+    version: int = Field(
+        ge=1, le=MAX_INT32, description="The version of the trip the caller last saw"
+    )
     reason: StoredText = Field(min_length=1, max_length=200)
 
 
 class Transition(BaseModel):
     to: Literal["arriving", "in_progress", "completed"]
-    version: int = Field(ge=1, description="The version of the trip the caller last saw")
+    version: int = Field(
+        ge=1, le=MAX_INT32, description="The version of the trip the caller last saw"
+    )
 
 
 class TripPublic(BaseModel):
