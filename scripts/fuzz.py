@@ -37,6 +37,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import stripe
 
 from roadmap_shared.testing.stripe_double import StripeDouble
 
@@ -88,6 +89,9 @@ class Stage:
     # Served the shared Stripe double at `{env_prefix}STRIPE_API_BASE`: no call leaves the
     # machine, and every payment the fuzzer starts is a real object at the double.
     needs_stripe: bool = False
+    # What the operator makes at Stripe before the stage can sell (its Prices), made at the
+    # double; returns the settings that name them.
+    stripe_setup: Callable[[str], dict[str, str]] | None = None
 
 
 def _bearer_login(client: httpx.Client, email: str) -> str:
@@ -117,6 +121,24 @@ def _billing_owner(client: httpx.Client, email: str, _: str) -> None:
     """Makes the account the owner of an organisation of its own."""
     headers = {"Authorization": _billing_login(client, email)}
     client.post("/organizations", json={"name": "Fuzz"}, headers=headers).raise_for_status()
+
+
+def _billing_plan_prices(stripe_api: str) -> dict[str, str]:
+    """The plans' Prices, made at the double as an operator makes them in the dashboard."""
+    client = stripe.StripeClient("sk_test_fuzz", base_addresses={"api": stripe_api})
+    prices = {
+        f"{plan}_{interval}": client.v1.prices.create(
+            {
+                "currency": "eur",
+                "unit_amount": 1_000,
+                "recurring": {"interval": interval},
+                "product_data": {"name": plan},
+            }
+        ).id
+        for plan in ("pro", "team")
+        for interval in ("month", "year")
+    }
+    return {"PAYMENTS_PLAN_PRICES": json.dumps(prices)}
 
 
 def _rides_driver(_: httpx.Client, email: str, database_url: str) -> None:
@@ -250,6 +272,7 @@ STAGES = {
             privileged="owner",
             make_privileged=_billing_owner,
             needs_stripe=True,
+            stripe_setup=_billing_plan_prices,
             business_rules={
                 # An address at a special-use or reserved domain (`.test`, `.invalid`...):
                 # format "email" allows it; email-validator, which decides, does not.
@@ -259,6 +282,10 @@ STAGES = {
                 "POST /organizations/{organization_id}/members": (422,),
                 # Stripe's signature over the raw body: no schema can state it.
                 "POST /webhooks/stripe": (400,),
+                # Seats are the team plan's alone; the schema lets any plan name them.
+                "POST /organizations/{organization_id}/subscription/checkout": (422,),
+                # A change names at least one of plan, interval, seats: each may be null.
+                "PATCH /organizations/{organization_id}/subscription": (422,),
             },
             settings={
                 "PAYMENTS_LOGINS_PER_MINUTE_PER_ADDRESS": UNLIMITED,
@@ -494,6 +521,8 @@ def run_stage(stage: Stage) -> list[Result]:
             env = stage_environment(stage, database, workdir)
             if stripe_api is not None:
                 env[f"{stage.env_prefix}STRIPE_API_BASE"] = stripe_api
+                if stage.stripe_setup is not None:
+                    env.update(stage.stripe_setup(stripe_api))
             log = workdir / "server.log"
             try:
                 with running(stage, env, log) as base_url:
