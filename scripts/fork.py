@@ -206,7 +206,13 @@ def compose_file(stage: Path) -> str:
             service["volumes"] = ["postgres-data:/var/lib/postgresql/data"]
         chosen[name] = service
     for name, service in own.items():
-        chosen[name] = {**service, "build": {"context": ".", "dockerfile": "Dockerfile"}}
+        chosen[name] = dict(service)
+        if "build" in service:  # a service from an image (a load balancer) keeps it
+            chosen[name]["build"] = {"context": ".", "dockerfile": "Dockerfile"}
+        if "volumes" in service:  # files of the stage's folder are at the fork's root
+            chosen[name]["volumes"] = [
+                volume.replace(f"./{stage.name}/", "./", 1) for volume in service["volumes"]
+            ]
     volumes = {
         volume.split(":")[0]
         for service in chosen.values()
