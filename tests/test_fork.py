@@ -93,6 +93,8 @@ def test_the_container_files_build_from_the_fork_root(forked: tuple[Path, Path])
     assert builds
     assert all(build == {"context": ".", "dockerfile": "Dockerfile"} for build in builds)
     for service in compose["services"].values():
+        # A service from an image (a load balancer) is not built from the stage's Dockerfile.
+        assert not ("image" in service and "build" in service), service
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             assert not source.startswith(".") or (project / source).exists(), volume
