@@ -43,8 +43,9 @@ async def user_id(client: AsyncClient, headers: dict[str, str]) -> int:
     return me
 
 
-async def ticket(client: AsyncClient, driver: dict[str, str]) -> str:
-    response = await client.post("/users/me/socket-ticket", headers=driver)
+async def ticket(client: AsyncClient, user: dict[str, str]) -> str:
+    """A socket ticket for the signed-in user (`user` is its headers), driver or rider."""
+    response = await client.post("/users/me/socket-ticket", headers=user)
     assert response.status_code == 200, response.text
     issued: str = response.json()["ticket"]
     return issued

@@ -5,6 +5,7 @@ rider requesting twice at once. Real concurrent transactions, each on its own co
 import asyncio
 
 from httpx import AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rides.dispatch import answers
@@ -22,6 +23,7 @@ async def test_of_a_thousand_concurrent_accepts_of_one_offer_exactly_one_wins(
     sessions: async_sessionmaker[AsyncSession],
     offers: Offers,
     geo: GeoIndex,
+    redis_client: Redis,
 ) -> None:
     """The driver's app retries, the network duplicates, other drivers forge the offer's id."""
     [rider] = await committed_users(committed_session, Role.RIDER, 1)
@@ -35,7 +37,9 @@ async def test_of_a_thousand_concurrent_accepts_of_one_offer_exactly_one_wins(
     async def accept(driver_id: int) -> str:
         async with gate:
             try:
-                await answers.accept(sessions, offers, geo, offer_id=offer.id, driver_id=driver_id)
+                await answers.accept(
+                    sessions, offers, geo, redis_client, offer_id=offer.id, driver_id=driver_id
+                )
             except answers.OfferRefused as refused:
                 return refused.code
             return "won"

@@ -66,6 +66,7 @@ async def drivers_answering(
     sessions: async_sessionmaker[AsyncSession],
     offers: Offers,
     geo: GeoIndex,
+    redis: Redis,
     driver_ids: list[int],
     *,
     accept: bool = True,
@@ -81,7 +82,12 @@ async def drivers_answering(
                 with contextlib.suppress(answers.OfferRefused):
                     if accept:
                         await answers.accept(
-                            sessions, offers, geo, offer_id=offer.id, driver_id=driver_id
+                            sessions,
+                            offers,
+                            geo,
+                            redis,
+                            offer_id=offer.id,
+                            driver_id=driver_id,
                         )
                     else:
                         await answers.decline(offers, offer_id=offer.id, driver_id=driver_id)
@@ -126,6 +132,7 @@ async def test_a_trip_goes_to_the_nearest_driver_who_accepts(
     sessions: async_sessionmaker[AsyncSession],
     offers: Offers,
     geo: GeoIndex,
+    redis_client: Redis,
     trip_requests: TripRequests,
 ) -> None:
     [rider] = await committed_users(committed_session, Role.RIDER, 1)
@@ -135,7 +142,7 @@ async def test_a_trip_goes_to_the_nearest_driver_who_accepts(
     trip_id = await committed_trip(committed_session, rider)
     await trip_requests.publish(trip_id)
     async with (
-        drivers_answering(sessions, offers, geo, [near, far]),
+        drivers_answering(sessions, offers, geo, redis_client, [near, far]),
         dispatching(make_dispatcher("d1")),
     ):
         [trip] = await decided(committed_session, [trip_id])
@@ -149,6 +156,7 @@ async def test_after_n_refusals_the_rider_is_told(
     sessions: async_sessionmaker[AsyncSession],
     offers: Offers,
     geo: GeoIndex,
+    redis_client: Redis,
     trip_requests: TripRequests,
 ) -> None:
     [rider] = await committed_users(committed_session, Role.RIDER, 1)
@@ -158,7 +166,7 @@ async def test_after_n_refusals_the_rider_is_told(
     trip_id = await committed_trip(committed_session, rider)
     await trip_requests.publish(trip_id)
     async with (
-        drivers_answering(sessions, offers, geo, drivers, accept=False) as seen,
+        drivers_answering(sessions, offers, geo, redis_client, drivers, accept=False) as seen,
         dispatching(make_dispatcher("d1")),
     ):
         [trip] = await decided(committed_session, [trip_id])
@@ -202,7 +210,7 @@ async def test_a_driver_whose_pings_stopped_is_never_offered(
     trip_id = await committed_trip(committed_session, rider)
     await trip_requests.publish(trip_id)
     async with (
-        drivers_answering(sessions, offers, geo, [silent, pinging]) as seen,
+        drivers_answering(sessions, offers, geo, redis_client, [silent, pinging]) as seen,
         dispatching(make_dispatcher("d1")),
     ):
         [trip] = await decided(committed_session, [trip_id])
@@ -231,7 +239,7 @@ async def test_a_dispatcher_killed_holding_the_lease_is_taken_over_once_it_lapse
     assert await trip_lease(redis_client, trip_id, settings.lease_seconds).acquire()
 
     survivor = make_dispatcher("survivor")
-    async with drivers_answering(sessions, offers, geo, [driver]) as seen:
+    async with drivers_answering(sessions, offers, geo, redis_client, [driver]) as seen:
         await survivor.step()  # too early: the entry is not idle long enough, the lease held
         assert seen == []
         async with dispatching(survivor):
@@ -249,6 +257,7 @@ async def test_concurrent_requests_and_few_drivers_never_double_assign(
     sessions: async_sessionmaker[AsyncSession],
     offers: Offers,
     geo: GeoIndex,
+    redis_client: Redis,
     trip_requests: TripRequests,
 ) -> None:
     riders = await committed_users(committed_session, Role.RIDER, 40)
@@ -258,7 +267,7 @@ async def test_concurrent_requests_and_few_drivers_never_double_assign(
     trip_ids = [await committed_trip(committed_session, rider) for rider in riders]
     await asyncio.gather(*(trip_requests.publish(trip_id) for trip_id in trip_ids))
     async with (
-        drivers_answering(sessions, offers, geo, drivers),
+        drivers_answering(sessions, offers, geo, redis_client, drivers),
         dispatching(make_dispatcher("d1"), make_dispatcher("d2"), make_dispatcher("d3")),
     ):
         trips = await decided(committed_session, trip_ids)

@@ -1,5 +1,6 @@
 """Accounts with a role: a rider and a driver sign up, sign in, and stay in their lane."""
 
+import pytest
 from httpx import AsyncClient
 
 from tests.factories import PASSWORD, signed_in, unique_email
@@ -32,12 +33,12 @@ async def test_a_wrong_password_is_401(client: AsyncClient) -> None:
     assert wrong.status_code == 401
 
 
-async def test_only_a_driver_gets_a_socket_ticket(client: AsyncClient) -> None:
-    rider = await signed_in(client, "rider")
-    assert (await client.post("/users/me/socket-ticket", headers=rider)).status_code == 403
+@pytest.mark.parametrize("role", ["rider", "driver"])
+async def test_a_signed_in_user_gets_a_socket_ticket(client: AsyncClient, role: str) -> None:
+    """Which socket it opens is the account's role: a driver's, the driver socket."""
     assert (await client.post("/users/me/socket-ticket")).status_code == 401
-    driver = await signed_in(client, "driver")
-    response = await client.post("/users/me/socket-ticket", headers=driver)
+    user = await signed_in(client, role)
+    response = await client.post("/users/me/socket-ticket", headers=user)
     assert response.status_code == 200
     assert response.json()["expires_in"] == 60
 

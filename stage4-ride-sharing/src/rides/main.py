@@ -1,5 +1,5 @@
-"""The app factory: accounts, trips (quote, request, cancel, the driver's moves) and the
-driver socket. The dispatcher runs apart (`python -m rides.worker`)."""
+"""The app factory: accounts, trips (quote, request, cancel, the driver's moves), the
+driver socket and the rider socket. The dispatcher runs apart (`python -m rides.worker`)."""
 
 from fastapi import FastAPI
 
@@ -7,6 +7,7 @@ from rides.config import Settings, get_settings
 from rides.dispatch.offers import Offers
 from rides.drivers.router import router as drivers_router
 from rides.geo.index import GeoIndex
+from rides.riders.router import router as riders_router
 from rides.streams import TripRequests
 from rides.trips.router import router as trips_router
 from rides.users.router import router as users_router
@@ -18,8 +19,10 @@ from roadmap_shared.resources import AppResources
 DESCRIPTION = """
 Ride sharing. Riders ask for a quote and request a trip; drivers stream their position over
 the WebSocket `/drivers/socket` and receive offers there; a dispatcher offers each trip to
-the nearest available driver, one at a time. Sign up as a rider or a driver with
-`POST /users`, sign in with `POST /users/login` and send `Authorization: Bearer <token>`.
+the nearest available driver, one at a time. A rider follows the trip over the WebSocket
+`/riders/socket`: its state at every change, and the driver's position. Sign up as a rider
+or a driver with `POST /users`, sign in with `POST /users/login` and send
+`Authorization: Bearer <token>`.
 """
 
 
@@ -31,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Rides",
         description=DESCRIPTION,
-        routers=[users_router, trips_router, drivers_router],
+        routers=[users_router, trips_router, drivers_router, riders_router],
         resources=resources,
     )
     redis = resources.redis

@@ -5,12 +5,14 @@ only if it is still requested and the driver has no other active trip, whatever 
 import time
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rides.dispatch.offers import Offer, Offers
 from rides.geo.index import GeoIndex
 from rides.models import Trip
 from rides.trips import repository as trips
+from rides.trips import updates
 
 
 class OfferRefused(Exception):
@@ -42,6 +44,7 @@ async def accept(
     sessions: async_sessionmaker[AsyncSession],
     offers: Offers,
     geo: GeoIndex,
+    redis: Redis,
     *,
     offer_id: str,
     driver_id: int,
@@ -51,6 +54,7 @@ async def accept(
         trip = await trips.assign(session, offer.trip_id, driver_id)
     if trip is None:
         raise OfferRefused("trip_unavailable", "This trip was cancelled or taken")
+    await updates.publish_state(redis, trip)  # committed: the block above has ended
     await offers.answer(offer, "accepted")
     await geo.set_available(driver_id, False)  # busy until the trip ends
     return Accepted(trip)

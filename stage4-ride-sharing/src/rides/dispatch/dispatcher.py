@@ -23,6 +23,7 @@ from rides.geo.index import GeoIndex
 from rides.models import CancelledBy, Trip, TripStatus
 from rides.streams import Entry, TripRequests
 from rides.trips import repository as trips
+from rides.trips import updates
 from roadmap_shared.database import utcnow
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class Dispatcher:
 
     async def _give_up(self, trip_id: int) -> None:
         async with self._sessions() as session, session.begin():
-            await trips.change(
+            cancelled = await trips.change(
                 session,
                 trip_id,
                 to=TripStatus.CANCELLED,
@@ -144,4 +145,6 @@ class Dispatcher:
                     "ended_at": utcnow(),
                 },
             )
+        if cancelled is not None:  # None: the rider cancelled first, and was told then
+            await updates.publish_state(self._redis, cancelled)
         logger.info("no driver for trip", extra={"trip_id": trip_id})

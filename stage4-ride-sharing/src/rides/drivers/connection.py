@@ -1,14 +1,12 @@
 """One driver's socket, from its ticket to its close.
 
-Two loops run side by side: one reads the driver's frames (with the heartbeat timeout as
-its deadline), one forwards what Redis pub/sub brings on the driver's channel (offers
-made by a dispatcher on any instance). Whatever a frame holds, the answer is an error
-frame or a close code: a handler that raised would end every other driver's day too.
+Two loops run side by side (`rides.sockets.connection`): one reads the driver's frames,
+one forwards what Redis pub/sub brings on the driver's channel (offers made by a
+dispatcher on any instance). Each ping also reaches the rider of the driver's active trip,
+on the trip's channel (`rides.trips.updates`).
 """
 
 import asyncio
-import json
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,7 +15,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from rides.config import Settings
 from rides.dispatch import answers
@@ -26,26 +24,12 @@ from rides.drivers import protocol
 from rides.geo.distance import haversine_km
 from rides.geo.index import GeoIndex
 from rides.models import TripStatus
+from rides.sockets.connection import SocketConnection, stop_forwarding
 from rides.trips import repository as trips
-
-logger = logging.getLogger(__name__)
-
-# Bad frames a driver may send before the socket is closed: a client that keeps sending
-# them is broken or probing, and each costs a parse and an answer.
-MAX_BAD_FRAMES = 20
-PUBSUB_POLL_SECONDS = 0.25  # below the Redis client's socket timeout
+from rides.trips import updates
 
 
-class Closed(Exception):
-    """Ends the connection with a close code."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
-
-class DriverConnection:
+class DriverConnection(SocketConnection):
     def __init__(
         self,
         websocket: WebSocket,
@@ -57,62 +41,31 @@ class DriverConnection:
         offers: Offers,
         sessions: async_sessionmaker[AsyncSession],
     ) -> None:
-        self._ws = websocket
+        super().__init__(websocket, settings=settings)
         self.driver_id = driver_id
-        self._settings = settings
         self._redis = redis
         self._geo = geo
         self._offers = offers
         self._sessions = sessions
-        self._send_lock = asyncio.Lock()
         self._sent_offers: set[str] = set()
         self._last_ping_at = 0.0
-        self._bad_frames = 0
+        self._pubsub: PubSub | None = None
+        self._forwarding: asyncio.Task[None] | None = None
 
-    async def send(self, frame: dict[str, Any]) -> None:
-        async with self._send_lock:
-            await self._ws.send_json(frame)
+    async def _opened(self) -> None:
+        self._pubsub = self._redis.pubsub()
+        await self._pubsub.subscribe(driver_channel(self.driver_id))
+        self._forwarding = asyncio.create_task(self._forward(self._pubsub))
+        await self.send({"type": "ready", "driver_id": self.driver_id})
+        # Subscribed first, then the pending offer: one made in between arrives both
+        # ways, and `_deliver` sends it once.
+        if (offer := await self._offers.pending_for(self.driver_id)) is not None:
+            await self._deliver(offer.frame())
 
-    async def run(self) -> None:
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(driver_channel(self.driver_id))
-        forward = asyncio.create_task(self._forward(pubsub))
-        try:
-            await self.send({"type": "ready", "driver_id": self.driver_id})
-            # Subscribed first, then the pending offer: one made in between arrives both
-            # ways, and `_deliver` sends it once.
-            if (offer := await self._offers.pending_for(self.driver_id)) is not None:
-                await self._deliver(offer.frame())
-            await self._read()
-        except Closed as closed:
-            await self._ws.close(closed.code, closed.reason)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            forward.cancel()
-            await asyncio.gather(forward, return_exceptions=True)
-            # redis-py leaves `aclose` unannotated.
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
-            # Offline at once: never a candidate again until it pings.
-            await self._geo.forget(self.driver_id)
-
-    async def _read(self) -> None:
-        while True:
-            try:
-                message = await asyncio.wait_for(
-                    self._ws.receive(), self._settings.heartbeat_timeout_seconds
-                )
-            except TimeoutError:
-                raise Closed(protocol.TIMED_OUT, "No heartbeat") from None
-            if message["type"] == "websocket.disconnect":
-                return
-            text = message.get("text")
-            if text is None:
-                await self._bad("text_only", "Send JSON in text frames")
-            elif len(text.encode()) > self._settings.max_frame_bytes:
-                raise Closed(protocol.MESSAGE_TOO_BIG, "Frame too large")
-            else:
-                await self._handle(text)
+    async def _closed(self) -> None:
+        await stop_forwarding(self._forwarding, self._pubsub)
+        # Offline at once: never a candidate again until it pings.
+        await self._geo.forget(self.driver_id)
 
     async def _handle(self, text: str) -> None:
         try:
@@ -132,12 +85,6 @@ class DriverConnection:
         }
         await handlers[type(message)](message)
 
-    async def _bad(self, code: str, detail: str) -> None:
-        self._bad_frames += 1
-        if self._bad_frames > MAX_BAD_FRAMES:
-            raise Closed(protocol.POLICY_VIOLATION, "Too many invalid messages")
-        await self.send(protocol.error(code, detail))
-
     async def _ping(self, ping: protocol.Ping) -> None:
         now = time.time()
         if now - self._last_ping_at < self._settings.min_ping_interval_seconds:
@@ -149,7 +96,7 @@ class DriverConnection:
             return
         self._last_ping_at = now
         await self._geo.record(self.driver_id, ping.lat, ping.lng)
-        await self._keep_trip_history(ping)
+        await self._on_trip(ping)
 
     def _implausible(
         self, last: tuple[float, float, float], ping: protocol.Ping, now: float
@@ -161,11 +108,15 @@ class DriverConnection:
         # two pings a moment apart is not a car at 1,000 km/h.
         return distance > 0.05 and distance > self._settings.max_speed_kmh * hours
 
-    async def _keep_trip_history(self, ping: protocol.Ping) -> None:
+    async def _on_trip(self, ping: protocol.Ping) -> None:
+        """The ping joins the trip's history once the rider is on board, and reaches the
+        rider's socket from assignment to the end."""
         async with self._sessions() as session, session.begin():
             trip = await trips.active_for_driver(session, self.driver_id)
             if trip is not None and trip.status is TripStatus.IN_PROGRESS:
                 await trips.add_ping(session, trip.id, ping.lat, ping.lng)
+        if trip is not None:
+            await updates.publish_position(self._redis, trip.id, ping.lat, ping.lng)
 
     async def _heartbeat(self, _: protocol.Heartbeat) -> None:
         await self._geo.touch(self.driver_id)
@@ -179,6 +130,7 @@ class DriverConnection:
                 self._sessions,
                 self._offers,
                 self._geo,
+                self._redis,
                 offer_id=message.offer_id,
                 driver_id=self.driver_id,
             )
@@ -198,14 +150,6 @@ class DriverConnection:
 
     async def _auth_again(self, _: protocol.Auth) -> None:
         await self._bad("already_authenticated", "This socket is already signed in")
-
-    async def _forward(self, pubsub: PubSub) -> None:
-        while True:
-            message = await pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=PUBSUB_POLL_SECONDS
-            )
-            if message is not None:
-                await self._deliver(json.loads(message["data"]))
 
     async def _deliver(self, frame: dict[str, Any]) -> None:
         offer_id = frame.get("offer_id")

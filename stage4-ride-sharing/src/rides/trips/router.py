@@ -1,3 +1,4 @@
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
@@ -13,7 +14,7 @@ from rides.dependencies import (
     TripRequestsDep,
 )
 from rides.models import TripStatus
-from rides.trips import pricing, service
+from rides.trips import pricing, service, updates
 from rides.trips.schemas import CancelRequest, Quote, Transition, TripPublic, TripRequest
 from roadmap_shared.after_commit import after_commit
 from roadmap_shared.dependencies import NO_STORE
@@ -68,6 +69,7 @@ async def request_trip(
     # otherwise read a trip that does not exist yet.
     async def dispatch() -> None:
         await queue.publish(trip.id)
+        await updates.publish_state(redis, trip)
         await pricing.record_demand(redis, *pickup)
 
     after_commit(session, dispatch)
@@ -91,10 +93,11 @@ async def get_trip(trip_id: TripId, user: CurrentUser, session: SessionDep) -> T
     responses=problem_responses(401, 404, 409),
 )
 async def cancel_trip(
-    trip_id: TripId, body: CancelRequest, user: CurrentUser, session: SessionDep
+    trip_id: TripId, body: CancelRequest, user: CurrentUser, session: SessionDep, redis: RedisDep
 ) -> TripPublic:
     trip = await service.visible_trip(session, trip_id, user)
     cancelled = await service.cancel(session, trip, user, version=body.version, reason=body.reason)
+    after_commit(session, partial(updates.publish_state, redis, cancelled))
     return TripPublic.of(cancelled)
 
 
@@ -104,14 +107,17 @@ async def cancel_trip(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def advance_trip(
+    *,
     trip_id: TripId,
     body: Transition,
     driver: CurrentDriver,
     session: SessionDep,
     settings: SettingsDep,
+    redis: RedisDep,
 ) -> TripPublic:
     trip = await service.visible_trip(session, trip_id, driver)
     moved = await service.advance(
         session, settings, trip, driver, to=TripStatus(body.to), version=body.version
     )
+    after_commit(session, partial(updates.publish_state, redis, moved))
     return TripPublic.of(moved)

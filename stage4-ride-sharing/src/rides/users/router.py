@@ -2,7 +2,6 @@ from fastapi import APIRouter, status
 
 from rides.dependencies import (
     ClientAddress,
-    CurrentDriver,
     CurrentUser,
     RateLimiterDep,
     SessionDep,
@@ -68,12 +67,12 @@ async def me(user: CurrentUser) -> UserPublic:
 
 @router.post(
     "/me/socket-ticket",
-    summary="A short-lived ticket that opens the driver socket",
-    responses=problem_responses(401, 403),
+    summary="A short-lived ticket that opens the socket of the caller's role",
+    responses=problem_responses(401),
 )
 async def socket_ticket(
-    driver: CurrentDriver, settings: SettingsDep, codec: TokenCodecDep
+    user: CurrentUser, settings: SettingsDep, codec: TokenCodecDep
 ) -> SocketTicket:
     lifetime = settings.socket_ticket_lifetime
-    issued = codec.encode(subject=str(driver.id), token_type=SOCKET_TICKET_TYPE, lifetime=lifetime)
+    issued = codec.encode(subject=str(user.id), token_type=SOCKET_TICKET_TYPE, lifetime=lifetime)
     return SocketTicket(ticket=issued.token, expires_in=int(lifetime.total_seconds()))
