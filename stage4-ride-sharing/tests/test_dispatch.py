@@ -22,6 +22,7 @@ from rides.models import CancelledBy, Role, Trip, TripStatus
 from rides.streams import GROUP, STREAM, TripRequests
 from tests.conftest import make_settings
 from tests.factories import PICKUP, committed_trip, committed_users, north_of
+from tests.live import dispatching
 
 # Every wait below is bounded by this; a passing run takes a fraction of it.
 DEADLINE_SECONDS = 20
@@ -100,17 +101,6 @@ async def drivers_answering(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-@contextlib.asynccontextmanager
-async def dispatching(*dispatchers: Dispatcher) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(dispatcher.run(stop)) for dispatcher in dispatchers]
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(asyncio.gather(*tasks), DEADLINE_SECONDS)
 
 
 async def decided(session: AsyncSession, trip_ids: list[int]) -> list[Trip]:

@@ -7,13 +7,11 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
 from httpx import AsyncClient
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from rides.config import Settings
 from rides.dispatch.offers import Offers
@@ -21,9 +19,7 @@ from rides.geo.index import GeoIndex
 from rides.sockets import protocol
 from tests.conftest import make_settings
 from tests.factories import PICKUP, north_of, requested_trip, signed_in, ticket, user_id
-
-# Bounds every wait for a frame; the server answers in milliseconds.
-FRAME_SECONDS = 5
+from tests.live import FRAME_SECONDS, closed_with, receive
 
 
 @pytest.fixture
@@ -45,21 +41,6 @@ async def driver_socket(server: str, issued: str | None = None) -> AsyncIterator
             await ws.send(json.dumps({"type": "auth", "ticket": issued}))
             assert (await receive(ws))["type"] == "ready"
         yield ws
-
-
-async def receive(ws: ClientConnection) -> dict[str, Any]:
-    frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), FRAME_SECONDS))
-    return frame
-
-
-async def closed_with(ws: ClientConnection) -> int:
-    """The close code the server sent, once it closes (frames before it are skipped)."""
-    try:
-        while True:
-            await asyncio.wait_for(ws.recv(), FRAME_SECONDS)
-    except ConnectionClosed as closed:
-        # No close frame received reads as 1006 (abnormal closure), which no test expects.
-        return closed.rcvd.code if closed.rcvd is not None else 1006
 
 
 async def ping(ws: ClientConnection, point: dict[str, float]) -> None:

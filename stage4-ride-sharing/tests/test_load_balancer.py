@@ -25,7 +25,7 @@ from rides.geo.index import GeoIndex
 from rides.streams import TripRequests
 from roadmap_shared.testing.private_servers import free_port, wait_until_listening
 from tests.factories import DROPOFF, PICKUP, signed_in, ticket, user_id
-from tests.test_driver_socket import FRAME_SECONDS, receive
+from tests.live import FRAME_SECONDS, receive
 
 CONFIG = Path(__file__).parents[1] / "nginx.conf"
 STOP_SECONDS = 10
