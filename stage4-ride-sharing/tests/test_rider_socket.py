@@ -23,6 +23,7 @@ from rides.geo.index import GeoIndex
 from rides.models import Trip
 from rides.sockets import protocol
 from rides.streams import TripRequests
+from rides.trips import updates
 from tests.conftest import make_settings
 from tests.factories import PICKUP, north_of, requested_trip, signed_in, ticket, user_id
 from tests.live import (
@@ -239,6 +240,22 @@ async def test_each_version_is_sent_once(http: AsyncClient, server: str) -> None
             assert response.status_code == 200, response.text
         assert (await state(ws))["version"] == 2
         await handled(ws)  # the next frame is the answer to this, not version 2 again
+
+
+async def test_a_position_published_as_the_trip_ended_is_not_sent(
+    http: AsyncClient, server: str, redis_client: Redis
+) -> None:
+    """A driver's ping handled on one instance while the trip is cancelled on another: its
+    position may be published after the cancellation, and is dropped."""
+    rider = await signed_in(http, "rider")
+    trip = await requested_trip(http, rider)
+    async with following(server, http, rider, trip["id"]) as ws:
+        assert (await state(ws))["version"] == 1
+        body = {"version": 1, "reason": "done"}
+        assert (await http.post(f"/trips/{trip['id']}/cancel", json=body, headers=rider)).is_success
+        assert (await state(ws))["status"] == "cancelled"
+        await updates.publish_position(redis_client, trip["id"], PICKUP["lat"], PICKUP["lng"])
+        await handled(ws)
 
 
 @pytest.fixture
