@@ -55,8 +55,9 @@ async def signed_in_socket(
     address: str, path: str, http: AsyncClient, user: dict[str, str]
 ) -> AsyncIterator[ClientConnection]:
     """`path` on `address`, signed in with a ticket of `user` (its headers, from `http`)."""
+    issued = await ticket(http, user)  # before connecting: the server waits a second only
     async with connect(f"ws://{address}{path}", open_timeout=FRAME_SECONDS) as ws:
-        await ws.send(json.dumps({"type": "auth", "ticket": await ticket(http, user)}))
+        await ws.send(json.dumps({"type": "auth", "ticket": issued}))
         assert (await receive(ws))["type"] == "ready"
         yield ws
 
