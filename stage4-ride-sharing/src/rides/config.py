@@ -48,6 +48,11 @@ class Settings(TokenSettings, DatabaseSettings):
     # The dispatcher's lease on a trip outlives one offer, and is renewed at each one.
     lease_seconds: float = Field(default=20.0, gt=0)
 
+    # The sweeper: a trip still requested after this long, and never queued (its stream
+    # entry was lost), is queued again; it looks every `sweep_every_seconds`.
+    requeue_after_seconds: float = Field(default=30.0, gt=0)
+    sweep_every_seconds: float = Field(default=10.0, gt=0)
+
     # Prices, in cents, and the speed a duration estimate assumes.
     base_fare_cents: int = Field(default=250, ge=0)
     per_km_cents: int = Field(default=120, ge=0)

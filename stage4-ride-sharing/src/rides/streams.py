@@ -6,6 +6,10 @@ keep a transaction (and a pooled connection) open that long per trip. A stream e
 delivered to one consumer of the group and stays in its pending list until acknowledged;
 when a dispatcher dies, `XAUTOCLAIM` hands its entries idle longer than the lease to
 another. PostgreSQL still decides every assignment, so the queue only has to lose nothing.
+
+A trip is queued once: beside its entry, a marker (`rides:trip:<id>:queued`) is set by the
+same script, so the request's own `XADD` and the sweeper's (`rides.dispatch.sweeper`) add
+one entry between them, whichever runs first, however often.
 """
 
 from dataclasses import dataclass
@@ -15,6 +19,21 @@ from redis.exceptions import ResponseError
 
 STREAM = "rides:trip-requests"
 GROUP = "dispatchers"
+# Longer than a trip can stay requested: by then it is decided, or the sweeper queues it
+# again (a marker that outlived the entry it stood for would keep it from doing so).
+QUEUED_MARKER_SECONDS = 3600
+
+# A script runs whole: no other client sees the marker without the entry, or the reverse.
+QUEUE_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+    return redis.call('XADD', KEYS[2], '*', 'trip_id', ARGV[1])
+end
+return false
+"""
+
+
+def _queued_key(trip_id: int) -> str:
+    return f"rides:trip:{trip_id}:queued"
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,7 @@ def _entries(raw: list[tuple[bytes | str, dict[bytes | str, bytes | str]]]) -> l
 class TripRequests:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._queue_once = redis.register_script(QUEUE_ONCE)
 
     async def ensure_group(self) -> None:
         try:
@@ -47,8 +67,15 @@ class TripRequests:
             if "BUSYGROUP" not in str(exists):
                 raise
 
-    async def publish(self, trip_id: int) -> None:
-        await self._redis.xadd(STREAM, {"trip_id": str(trip_id)})
+    async def publish(self, trip_id: int) -> bool:
+        """Queues the trip unless it was queued already; whether this call queued it."""
+        added = await self._queue_once(
+            keys=[_queued_key(trip_id), STREAM], args=[trip_id, QUEUED_MARKER_SECONDS]
+        )
+        return added is not None
+
+    async def was_queued(self, trip_id: int) -> bool:
+        return bool(await self._redis.exists(_queued_key(trip_id)))
 
     async def read(self, consumer: str, *, count: int, block_ms: int | None) -> list[Entry]:
         """New entries for `consumer`; waits up to `block_ms` for one (None: not at all)."""

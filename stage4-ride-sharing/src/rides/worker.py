@@ -1,5 +1,7 @@
-"""`python -m rides.worker`: the dispatcher. Run as many as you like: each trip is handled
-by the one holding its lease, and a crashed one's trips are taken over by the others.
+"""`python -m rides.worker`: the dispatcher, and beside it the sweeper that queues again a
+trip whose stream entry was lost. Run as many as you like: each trip is handled by the one
+holding its lease, a crashed one's trips are taken over by the others, and the sweepers
+queue a lost trip once between them.
 
 `python -m rides.worker --check` is the container health check: it exits 0 if this host's
 dispatcher has stepped in the last few seconds, 1 otherwise."""
@@ -20,6 +22,7 @@ from redis.exceptions import RedisError
 from rides.config import Settings, get_settings
 from rides.dispatch.dispatcher import ALIVE_KEY, Dispatcher
 from rides.dispatch.offers import Offers
+from rides.dispatch.sweeper import Sweeper
 from rides.geo.index import GeoIndex
 from rides.streams import TripRequests
 from roadmap_shared.database import Database
@@ -41,6 +44,7 @@ def redis_client(settings: Settings) -> Redis:
 async def dispatch(settings: Settings) -> None:
     database = Database.from_settings(settings)
     redis = redis_client(settings)
+    queue = TripRequests(redis)
     dispatcher = Dispatcher(
         settings=settings,
         sessions=database.sessionmaker,
@@ -49,15 +53,22 @@ async def dispatch(settings: Settings) -> None:
             redis, city=settings.city, stale_after_seconds=settings.heartbeat_timeout_seconds
         ),
         offers=Offers(redis, offer_seconds=settings.offer_seconds),
-        queue=TripRequests(redis),
+        queue=queue,
         name=f"{socket.gethostname()}-{os.getpid()}",
+    )
+    sweeper = Sweeper(
+        sessions=database.sessionmaker,
+        queue=queue,
+        requeue_after_seconds=settings.requeue_after_seconds,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await dispatcher.run(stop)
+        await asyncio.gather(
+            dispatcher.run(stop), sweeper.run(stop, every_seconds=settings.sweep_every_seconds)
+        )
     finally:
         await redis.aclose()
         await database.dispose()

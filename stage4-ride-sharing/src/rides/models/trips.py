@@ -56,6 +56,13 @@ class Trip(IntegerIdMixin, TimestampMixin, Base):
             unique=True,
             postgresql_where=text(DRIVER_ACTIVE),
         ),
+        # The sweeper's query (trips still requested after a while): only the few trips
+        # waiting for a driver are in it, however many the table holds.
+        Index(
+            "ix_trips_requested_created_at",
+            "created_at",
+            postgresql_where=text("status = 'requested'"),
+        ),
         CheckConstraint(
             "(status = 'requested') = (driver_id IS NULL) OR status = 'cancelled'",
             name="driver_set_once_assigned",

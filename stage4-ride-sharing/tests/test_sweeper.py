@@ -1,0 +1,109 @@
+"""The sweeper: a trip committed without its stream entry (Redis failed right after the
+commit) is queued again, once, however many sweepers run at once, and matched once; a
+trip queued as usual, or too recent, is left alone."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rides.config import Settings
+from rides.dispatch.dispatcher import Dispatcher
+from rides.dispatch.offers import Offers
+from rides.dispatch.sweeper import Sweeper
+from rides.geo.index import GeoIndex
+from rides.models import Role, Trip, TripStatus
+from rides.streams import STREAM, TripRequests
+from tests.factories import committed_trip, committed_users
+from tests.live import dispatching
+from tests.test_dispatch import decided, drivers_answering, online
+
+REQUEUE_AFTER_SECONDS = 5
+
+
+@pytest.fixture
+def sweeper(sessions: async_sessionmaker[AsyncSession], trip_requests: TripRequests) -> Sweeper:
+    return Sweeper(
+        sessions=sessions, queue=trip_requests, requeue_after_seconds=REQUEUE_AFTER_SECONDS
+    )
+
+
+async def requested_a_minute_ago(session: AsyncSession, rider_id: int) -> int:
+    """A trip committed a minute ago, and never queued."""
+    trip_id = await committed_trip(session, rider_id)
+    await session.execute(
+        update(Trip)
+        .where(Trip.id == trip_id)
+        .values(created_at=Trip.created_at - timedelta(minutes=1))
+    )
+    await session.commit()
+    return trip_id
+
+
+async def test_a_lost_trip_is_queued_once_and_matched_once(
+    *,
+    committed_session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    sweeper: Sweeper,
+    settings: Settings,
+    redis_client: Redis,
+    geo: GeoIndex,
+    offers: Offers,
+    trip_requests: TripRequests,
+) -> None:
+    [rider] = await committed_users(committed_session, Role.RIDER, 1)
+    [driver] = await committed_users(committed_session, Role.DRIVER, 1)
+    await online(geo, driver)
+    trip_id = await requested_a_minute_ago(committed_session, rider)
+
+    # Three sweepers at once (each worker runs one), and one more afterwards.
+    other = Sweeper(sessions=sessions, queue=trip_requests, requeue_after_seconds=1)
+    swept = [*await asyncio.gather(sweeper.sweep(), sweeper.sweep(), other.sweep())]
+    swept.append(await sweeper.sweep())
+    assert sorted(trip for ids in swept for trip in ids) == [trip_id]
+    assert await redis_client.xlen(STREAM) == 1
+
+    dispatcher = Dispatcher(
+        settings=settings,
+        sessions=sessions,
+        redis=redis_client,
+        geo=geo,
+        offers=offers,
+        queue=trip_requests,
+        name="d1",
+    )
+    async with (
+        drivers_answering(sessions, offers, geo, redis_client, [driver]) as seen,
+        dispatching(dispatcher),
+    ):
+        [trip] = await decided(committed_session, [trip_id])
+    assert (trip.status, trip.driver_id) == (TripStatus.DRIVER_ASSIGNED, driver)
+    assert len(seen) == 1  # offered once
+    assert await sweeper.sweep() == []
+
+
+async def test_a_trip_queued_as_usual_is_left_alone(
+    committed_session: AsyncSession,
+    sweeper: Sweeper,
+    redis_client: Redis,
+    trip_requests: TripRequests,
+) -> None:
+    """Waiting in the stream for a dispatcher (a long queue), not lost."""
+    [rider] = await committed_users(committed_session, Role.RIDER, 1)
+    trip_id = await requested_a_minute_ago(committed_session, rider)
+    assert await trip_requests.publish(trip_id)  # as the request does after its commit
+    assert await sweeper.sweep() == []
+    assert await redis_client.xlen(STREAM) == 1
+
+
+async def test_a_recent_trip_is_left_alone(
+    committed_session: AsyncSession, sweeper: Sweeper, redis_client: Redis
+) -> None:
+    """Its request may not have queued it yet: it is committed before it is queued."""
+    [rider] = await committed_users(committed_session, Role.RIDER, 1)
+    await committed_trip(committed_session, rider)
+    assert await sweeper.sweep() == []
+    assert await redis_client.xlen(STREAM) == 0
