@@ -1,4 +1,4 @@
-"""The issue's size, over real HTTP and real sockets, on two instances: fifty drivers on
+"""The issue's size, over real HTTP and real sockets, on two instances (processes): fifty drivers on
 their sockets accept every offer as it arrives, two hundred riders request a trip at once
 and follow it on theirs, three dispatchers share the stream. Whatever the interleaving,
 PostgreSQL ends with no driver on two trips, no rider on two, every trip matched or
@@ -9,8 +9,13 @@ passing run takes a fraction of it on two shared cores."""
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +31,11 @@ from rides.geo.index import GeoIndex
 from rides.models import CancelledBy, Role, Trip, TripStatus
 from rides.streams import TripRequests
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE
+from roadmap_shared.testing.factories import TEST_JWT_KEY
+from roadmap_shared.testing.private_servers import free_port, wait_until_listening
 from tests.conftest import make_settings
 from tests.factories import DROPOFF, PICKUP, committed_users, north_of
-from tests.live import dispatching, online_driver, signed_in_socket
+from tests.live import STOP_SECONDS, dispatching, online_driver, signed_in_socket
 
 RIDERS = 200
 DRIVERS = 50
@@ -44,13 +51,62 @@ def server_settings(database_url: str, redis_url: str) -> Settings:
     return make_settings(database_url, redis_url, offer_seconds=10.0, lease_seconds=15.0)
 
 
+@contextmanager
+def instances(settings: Settings, directory: Path, count: int) -> Iterator[list[str]]:
+    """The app in `count` processes of its own, as `python -m rides` starts it; their
+    addresses. Not threads of this one (`live_server`): two instances, 250 clients and the
+    dispatchers sharing one interpreter would take turns, and a Redis reply left waiting
+    past the client's half-second timeout would fail the request, as no deployment would."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("RIDES_")
+    }
+    environment |= {
+        "RIDES_ENVIRONMENT": "test",
+        "RIDES_LOG_LEVEL": "WARNING",
+        "RIDES_DATABASE_URL": settings.database_url,
+        "RIDES_REDIS_URL": settings.redis_url,
+        "RIDES_JWT_KEYS": json.dumps({"test": TEST_JWT_KEY}),
+        "RIDES_JWT_ACTIVE_KID": "test",
+        "RIDES_OFFER_SECONDS": str(settings.offer_seconds),
+        "RIDES_LEASE_SECONDS": str(settings.lease_seconds),
+        "RIDES_MIN_PING_INTERVAL_SECONDS": "0",
+    }
+    ports = [free_port() for _ in range(count)]
+    processes = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "rides", "--port", str(port)],
+            env=environment,
+            cwd=directory,  # away from any developer's `.env`
+            stdout=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        for port, process in zip(ports, processes, strict=True):
+            wait_until_listening(port, process)
+        yield [f"127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(STOP_SECONDS)
+
+
 @pytest.fixture
-async def clients(server: str, instance_b: str) -> AsyncIterator[list[tuple[str, AsyncClient]]]:
-    async with (
-        AsyncClient(base_url=f"http://{server}", timeout=DEADLINE_SECONDS) as on_a,
-        AsyncClient(base_url=f"http://{instance_b}", timeout=DEADLINE_SECONDS) as on_b,
-    ):
-        yield [(server, on_a), (instance_b, on_b)]
+async def clients(
+    server_settings: Settings, tmp_path: Path
+) -> AsyncIterator[list[tuple[str, AsyncClient]]]:
+    """Two instances, each with a client."""
+    with instances(server_settings, tmp_path, 2) as (a, b):
+        async with (
+            AsyncClient(base_url=f"http://{a}", timeout=DEADLINE_SECONDS) as on_a,
+            AsyncClient(base_url=f"http://{b}", timeout=DEADLINE_SECONDS) as on_b,
+        ):
+            yield [(a, on_a), (b, on_b)]
 
 
 def bearer(settings: Settings, user_id: int) -> dict[str, str]:
@@ -87,16 +143,12 @@ async def drive(
     driver: dict[str, str],
     number: int,
     online: Gate,
-    stop: asyncio.Event,
 ) -> None:
-    """A driver at their spot, accepting every offer as it arrives, until `stop`."""
+    """A driver at their spot, accepting every offer as it arrives, until cancelled."""
     async with online_driver(address, http, driver, spot(number)) as ws:
         online.arrive()
-        while not stop.is_set():
-            try:
-                frame = json.loads(await asyncio.wait_for(ws.recv(), 0.2))
-            except TimeoutError:
-                continue
+        while True:
+            frame = json.loads(await ws.recv())
             if frame["type"] == "offer":
                 await ws.send(json.dumps({"type": "accept", "offer_id": frame["offer_id"]}))
 
@@ -154,22 +206,22 @@ async def test_two_hundred_riders_and_fifty_drivers_at_once(
         for number in range(DISPATCHERS)
     ]
     online, ready = Gate(DRIVERS), Gate(RIDERS)
-    start, stop = asyncio.Event(), asyncio.Event()
+    start = asyncio.Event()
 
     async def everyone() -> list[dict[str, Any]]:
         async with asyncio.TaskGroup() as group:
-            for number, driver_id in enumerate(driver_ids):
-                address, http = clients[number % 2]
+            drivers = [
                 group.create_task(
                     drive(
-                        address=address,
-                        http=http,
+                        address=clients[number % 2][0],
+                        http=clients[number % 2][1],
                         driver=bearer(server_settings, driver_id),
                         number=number,
                         online=online,
-                        stop=stop,
                     )
                 )
+                for number, driver_id in enumerate(driver_ids)
+            ]
             riders = [
                 group.create_task(
                     ride(
@@ -188,7 +240,8 @@ async def test_two_hundred_riders_and_fifty_drivers_at_once(
             async with dispatching(*dispatchers):
                 start.set()
                 told = await asyncio.gather(*riders)
-            stop.set()
+            for driving in drivers:
+                driving.cancel()
         return told
 
     told = await asyncio.wait_for(everyone(), DEADLINE_SECONDS)
