@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 from redis.asyncio import Redis
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -20,7 +20,7 @@ from rides.config import Settings
 from rides.dispatch.dispatcher import NO_DRIVER, Dispatcher
 from rides.dispatch.offers import Offers
 from rides.geo.index import GeoIndex
-from rides.models import Trip
+from rides.models import CancelledBy, Trip, TripStatus
 from rides.sockets import protocol
 from rides.streams import TripRequests
 from rides.trips import updates
@@ -240,6 +240,32 @@ async def test_each_version_is_sent_once(http: AsyncClient, server: str) -> None
             assert response.status_code == 200, response.text
         assert (await state(ws))["version"] == 2
         await handled(ws)  # the next frame is the answer to this, not version 2 again
+
+
+async def test_a_state_whose_publish_was_lost_arrives_with_the_next_heartbeat(
+    http: AsyncClient, server: str, committed_session: AsyncSession
+) -> None:
+    """Committed, and never published (Redis was unreachable just after the commit)."""
+    rider = await signed_in(http, "rider")
+    trip = await requested_trip(http, rider)
+    async with following(server, http, rider, trip["id"]) as ws:
+        assert (await state(ws))["version"] == 1
+        await committed_session.execute(
+            update(Trip)
+            .where(Trip.id == trip["id"])
+            .values(
+                status=TripStatus.CANCELLED,
+                version=2,
+                cancelled_by=CancelledBy.DISPATCH,
+                cancel_reason=NO_DRIVER,
+            )
+        )
+        await committed_session.commit()
+        await ws.send(json.dumps({"type": "heartbeat"}))
+        heard = await state(ws)
+        assert (heard["status"], heard["version"]) == ("cancelled", 2)
+        await ws.send(json.dumps({"type": "heartbeat"}))
+        await handled(ws)  # sent once: the next heartbeat has nothing new
 
 
 async def test_a_position_published_as_the_trip_ended_is_not_sent(

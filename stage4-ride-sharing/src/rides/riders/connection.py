@@ -6,6 +6,10 @@ read is in the read, one committed after it is published after the subscription 
 are published only once committed, `rides.trips.updates`). A state may so arrive twice,
 or an older one after a newer (two instances publishing at once); the socket sends each
 version once, in increasing order, and positions only until the trip is over.
+
+Pub/sub delivers at most once, and a publish that failed (Redis unreachable just after a
+commit) is not retried: each heartbeat of a rider following a trip that is not over reads
+the trip again, so a lost state reaches the rider within one heartbeat.
 """
 
 import asyncio
@@ -43,6 +47,7 @@ class RiderConnection(SocketConnection):
         self._sessions = sessions
         self._pubsub: PubSub | None = None
         self._forwarding: asyncio.Task[None] | None = None
+        self._following: int | None = None
         self._sent_version = 0
         self._over = False
 
@@ -64,12 +69,22 @@ class RiderConnection(SocketConnection):
             await self._follow(message.trip_id)
         elif isinstance(message, protocol.Auth):
             await self._bad("already_authenticated", "This socket is already signed in")
-        # A heartbeat needs no answer: receiving it has reset the deadline.
+        else:  # a heartbeat: receiving it has reset the deadline
+            await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Sends the followed trip's state if it is newer than the last one sent."""
+        if self._following is None or self._over:
+            return
+        async with self._sessions() as session:
+            trip = await trips.get(session, self._following)
+        if trip is not None:
+            await self._deliver(updates.state_frame(trip))
 
     async def _follow(self, trip_id: int) -> None:
         """Follows one trip at a time: a new `follow` replaces the last."""
         await stop_forwarding(self._forwarding, self._pubsub)
-        self._forwarding = None
+        self._forwarding, self._following = None, None
         self._pubsub = self._redis.pubsub()
         await self._pubsub.subscribe(updates.trip_channel(trip_id))
         async with self._sessions() as session:
@@ -80,7 +95,7 @@ class RiderConnection(SocketConnection):
             self._pubsub = None
             await self._bad("unknown_trip", "No such trip")
             return
-        self._sent_version, self._over = 0, False
+        self._following, self._sent_version, self._over = trip.id, 0, False
         await self._deliver(updates.state_frame(trip))
         self._forwarding = asyncio.create_task(self._forward(self._pubsub))
 
