@@ -24,6 +24,7 @@ from rides.models import CancelledBy, Trip, TripStatus
 from rides.sockets import protocol
 from rides.streams import TripRequests
 from rides.trips import updates
+from roadmap_shared.testing.private_servers import free_port
 from tests.conftest import make_settings
 from tests.factories import PICKUP, north_of, requested_trip, signed_in, ticket, user_id
 from tests.live import (
@@ -266,6 +267,16 @@ async def test_a_state_whose_publish_was_lost_arrives_with_the_next_heartbeat(
         assert (heard["status"], heard["version"]) == ("cancelled", 2)
         await ws.send(json.dumps({"type": "heartbeat"}))
         await handled(ws)  # sent once: the next heartbeat has nothing new
+
+
+async def test_a_publish_that_fails_is_let_go() -> None:
+    """Nothing listens on that port: the change it announces is committed and stands (the
+    accept, the dispatcher's refusal), and the rider's next heartbeat reads it."""
+    unreachable = Redis(port=free_port(), socket_connect_timeout=0.5)
+    try:
+        await updates.publish_position(unreachable, 1, PICKUP["lat"], PICKUP["lng"])
+    finally:
+        await unreachable.aclose()
 
 
 async def test_a_position_published_as_the_trip_ended_is_not_sent(

@@ -10,17 +10,23 @@ either committed before its read (and read), or published after its subscription
 heard), or both (and sent twice, with the same version, which the socket drops).
 
 Pub/sub delivers at most once: a message published while a socket is reconnecting is
-lost, and the reconnecting socket's first read is what makes up for it.
+lost, and the reconnecting socket's first read is what makes up for it. A publish that
+fails (Redis unreachable) is logged and let go, not raised: the change is committed and
+stands, and the rider's socket reads the trip again at its next heartbeat.
 """
 
 import json
+import logging
 import time
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from rides.models import Trip
 from rides.trips.schemas import TripPublic
+
+logger = logging.getLogger(__name__)
 
 
 def trip_channel(trip_id: int) -> str:
@@ -33,7 +39,7 @@ def state_frame(trip: Trip) -> dict[str, Any]:
 
 async def publish_state(redis: Redis, trip: Trip) -> None:
     """Call only once the change to `trip` has committed (see the module's docstring)."""
-    await redis.publish(trip_channel(trip.id), json.dumps(state_frame(trip)))
+    await _publish(redis, trip.id, state_frame(trip))
 
 
 async def publish_position(redis: Redis, trip_id: int, lat: float, lng: float) -> None:
@@ -44,4 +50,11 @@ async def publish_position(redis: Redis, trip_id: int, lat: float, lng: float) -
         "lng": lng,
         "at": round(time.time(), 3),
     }
-    await redis.publish(trip_channel(trip_id), json.dumps(frame))
+    await _publish(redis, trip_id, frame)
+
+
+async def _publish(redis: Redis, trip_id: int, frame: dict[str, Any]) -> None:
+    try:
+        await redis.publish(trip_channel(trip_id), json.dumps(frame))
+    except RedisError:
+        logger.warning("trip update not published", extra={"trip_id": trip_id}, exc_info=True)
