@@ -66,8 +66,14 @@ def own_stage() -> Iterator[str]:
             wait_for_the_dispatcher(worker)
             yield server.url
         finally:
+            # A dispatcher stops between trips: one waiting on an offer (whose driver has
+            # gone with the simulation) waits until it expires.
             worker.terminate()
-            worker.wait(timeout=10)
+            try:
+                worker.wait(timeout=get_settings().offer_seconds + 5)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
 
 
 def wait_for_the_dispatcher(worker: "subprocess.Popen[bytes]") -> None:
