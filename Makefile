@@ -29,7 +29,7 @@ help: ## List the targets
 	@echo "  test-stageN      Run one stage group's suites (N = 1 to 4)"
 	@echo
 	@echo "Variables (make <target> NAME=value):"
-	@echo "  STAGE            the stage folder for run, migrate, seed, worker, reconcile, fork, exercise (default $(STAGE))"
+	@echo "  STAGE            the stage folder for run, migrate, seed, worker, reconcile, fork, exercise (default $(STAGE)), simulate (default stage4-ride-sharing)"
 	@echo "  PORT             run: listen on this port instead of 8000"
 	@echo "  RELOAD=1         run: restart the server when a file changes"
 	@echo "  SINCE, UNTIL     reconcile: the period, YYYY-MM-DD (UNTIL excluded; default now)"
@@ -39,6 +39,7 @@ help: ## List the targets
 	@echo "  FULL=1           diff: every file, not only those in the same role"
 	@echo "  DEST             fork: the folder of the new project"
 	@echo "  N                exercise: the exercise number (1 to 3)"
+	@echo "  SIM_SECONDS      simulate: how long the run lasts (30); also SIM_DRIVERS, SIM_RIDERS, SIM_DECLINE, SIM_URL"
 	@echo
 	@echo "Stages: $(STAGES)"
 
@@ -80,6 +81,19 @@ seed: migrate ## Fill the stage's database with realistic demo data
 worker: migrate ## Run the stage's background job worker
 	@$(preflight)
 	$(call in_stage,python -m $(call import_name,$(STAGE)).worker)
+
+# make simulate: drivers and riders over real sockets and HTTP, against the stage's API
+# (started here with a dispatcher, or SIM_URL). SIM_SECONDS, SIM_DRIVERS, SIM_RIDERS and
+# SIM_DECLINE shape the run.
+.PHONY: simulate has-simulator
+simulate: STAGE = stage4-ride-sharing
+simulate: has-simulator $(if $(SIM_URL),install,migrate) ## Drivers and riders against stage4-ride-sharing, live figures [SIM_SECONDS=30]
+	@$(if $(SIM_URL),,$(preflight))
+	$(call in_stage,python -m $(call import_name,$(STAGE)).simulate)
+
+has-simulator:
+	@test -f $(STAGE)/src/$(call import_name,$(STAGE))/simulate.py || { \
+		echo "$(STAGE) has no simulator: try STAGE=stage4-ride-sharing"; exit 2; }
 
 .PHONY: reconcile
 reconcile: migrate ## Compare Stripe's ledger with the stage's: make reconcile STAGE=stage3-payments SINCE=2026-12-01

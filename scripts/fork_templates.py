@@ -78,6 +78,12 @@ worker: migrate ## Run the background job worker
 \t@$(UV) run --locked python -m roadmap_shared.preflight {package}
 \t$(UV) run --locked python -m {package}.worker
 """
+SIMULATE = """
+.PHONY: simulate
+simulate: migrate ## Simulated drivers and riders against the API, live figures [SIM_SECONDS=30]
+\t@$(UV) run --locked python -m roadmap_shared.preflight {package}
+\t$(UV) run --locked python -m {package}.simulate
+"""
 
 README = """\
 # {dist}
@@ -125,7 +131,7 @@ def makefile(stage: Path, package: str) -> str:
         mypy_targets=f"{targets} shared/src",
         extra_targets="".join(
             template.format(package=package)
-            for module, template in (("seed", SEED), ("worker", WORKER))
+            for module, template in (("seed", SEED), ("worker", WORKER), ("simulate", SIMULATE))
             if (stage / "src" / package / f"{module}.py").exists()
         ),
     )

@@ -60,7 +60,7 @@ def test_the_fork_makefile_runs_every_command_the_stage_has(forked: tuple[Path, 
     dry_run = run(["make", "-n", "run", "PORT=8123", "RELOAD=1"], project).stdout
     assert f"python -m {package} \\\n\t--port 8123 --reload" in dry_run
     assert "--reload" not in run(["make", "-n", "run", "RELOAD=0"], project).stdout
-    for module in ["seed", "worker"]:
+    for module in ["seed", "worker", "simulate"]:
         has_module = (stage / "src" / package / f"{module}.py").exists()
         assert (f"\n{module}:" in (project / "Makefile").read_text()) == has_module, module
         if has_module:

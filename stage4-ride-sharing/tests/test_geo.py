@@ -40,6 +40,25 @@ async def test_beyond_the_widest_radius_nobody_is_found(geo: GeoIndex) -> None:
     assert await nearest_ids(geo) == []
 
 
+async def test_the_search_looks_past_a_full_count_of_busy_drivers(geo: GeoIndex) -> None:
+    # Twelve busy drivers nearer than the one free driver: a search that asked for the ten
+    # nearest at each radius would find the same ten busy ones every time.
+    for driver_id in range(1, 13):
+        await online(geo, driver_id, north_of(PICKUP, 0.01 * driver_id))
+        await geo.set_available(driver_id, False)
+    await online(geo, 13, north_of(PICKUP, 0.3))
+    assert await nearest_ids(geo, count=10) == [13]
+
+
+async def test_the_search_looks_past_a_full_count_of_excluded_drivers(geo: GeoIndex) -> None:
+    for driver_id in range(1, 5):
+        await online(geo, driver_id, north_of(PICKUP, 0.01 * driver_id))
+    found = await geo.nearest(
+        PICKUP["lat"], PICKUP["lng"], radii_km=RADII, count=2, exclude=frozenset({1, 2, 3})
+    )
+    assert [candidate.driver_id for candidate in found] == [4]
+
+
 async def test_an_unavailable_driver_is_not_a_candidate(geo: GeoIndex) -> None:
     await online(geo, 1, PICKUP)
     await geo.set_available(1, False)

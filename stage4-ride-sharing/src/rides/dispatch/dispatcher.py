@@ -94,18 +94,20 @@ class Dispatcher:
             trip = await self._load(trip_id)
             if trip is None or trip.status is not TripStatus.REQUESTED:
                 return True
-            if await awaited(self._redis.scard(offered)) >= self._settings.max_offers_per_trip:
+            already = frozenset(
+                int(member) for member in await awaited(self._redis.smembers(offered))
+            )
+            if len(already) >= self._settings.max_offers_per_trip:
                 break
             if not await lease.renew():
                 return False  # the lease lapsed: whoever holds it now carries on
-            answer = await self._offer_to_next(trip, offered)
+            answer = await self._offer_to_next(trip, offered, already)
             if answer == "none":
                 break
         await self._give_up(trip_id)
         return True
 
-    async def _offer_to_next(self, trip: Trip, offered: str) -> str:
-        already = frozenset(int(member) for member in await awaited(self._redis.smembers(offered)))
+    async def _offer_to_next(self, trip: Trip, offered: str, already: frozenset[int]) -> str:
         candidates = await self._geo.nearest(
             trip.pickup_lat,
             trip.pickup_lng,
@@ -114,9 +116,12 @@ class Dispatcher:
             exclude=already,
         )
         for candidate in candidates:
-            if not await awaited(self._redis.sadd(offered, str(candidate.driver_id))):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.sadd(offered, str(candidate.driver_id))
+                pipe.expire(offered, 3600)
+                added, _ = await pipe.execute()
+            if not added:
                 continue  # had this trip already
-            await self._redis.expire(offered, 3600)
             pickup = (trip.pickup_lat, trip.pickup_lng)
             offer = await self._offers.make(trip.id, candidate.driver_id, pickup)
             if offer is None:  # busy with another offer: not counted against this trip

@@ -78,8 +78,12 @@ class Offers:
         )
         if not await self._redis.set(_pointer_key(driver_id), offer.id, nx=True, px=self._ttl_ms):
             return None
-        await self._redis.set(_offer_key(offer.id), json.dumps(asdict(offer)), px=self._ttl_ms)
-        await self._redis.publish(driver_channel(driver_id), json.dumps(offer.frame()))
+        # One round trip: a pipeline runs in order, so the offer is stored before the
+        # driver hears of it and answers.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(_offer_key(offer.id), json.dumps(asdict(offer)), px=self._ttl_ms)
+            pipe.publish(driver_channel(driver_id), json.dumps(offer.frame()))
+            await pipe.execute()
         return offer
 
     async def get(self, offer_id: str) -> Offer | None:

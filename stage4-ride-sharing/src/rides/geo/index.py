@@ -82,24 +82,34 @@ class GeoIndex:
         exclude: frozenset[int] = frozenset(),
     ) -> list[Candidate]:
         """The nearest available, fresh drivers, nearest first, from the smallest radius
-        that has any, leaving out `exclude`. Each step asks Redis for at most `count`
-        members, so a search in a dense city costs the same as in an empty one; one wide
-        sorted search would sort every driver within the widest radius."""
+        that has any, leaving out `exclude`. Each step asks Redis for `count` members, so a
+        search in a dense city costs about the same as in an empty one; one wide sorted
+        search would sort every driver within the widest radius.
+
+        The members come nearest first, so when a step fills its `count` with busy, stale
+        or excluded drivers, a wider radius would bring back the same ones: the search
+        looks past them in the same radius instead (twice as many each time), and widens
+        only once it has seen everyone within it."""
+        asked = count
         for radius in radii_km:
-            found = await self._redis.geosearch(
-                self._positions,
-                longitude=lng,
-                latitude=lat,
-                radius=radius,
-                unit="km",
-                sort="ASC",
-                count=count,
-                withdist=True,
-            )
-            nearby = [(int(member), float(d)) for member, d in found]
-            candidates = await self._usable([c for c in nearby if c[0] not in exclude])
-            if candidates:
-                return candidates
+            while True:
+                found = await self._redis.geosearch(
+                    self._positions,
+                    longitude=lng,
+                    latitude=lat,
+                    radius=radius,
+                    unit="km",
+                    sort="ASC",
+                    count=asked,
+                    withdist=True,
+                )
+                nearby = [(int(member), float(d)) for member, d in found]
+                candidates = await self._usable([c for c in nearby if c[0] not in exclude])
+                if candidates:
+                    return candidates[:count]
+                if len(found) < asked:
+                    break  # everyone within this radius was looked at
+                asked *= 2
         return []
 
     async def _usable(self, found: list[tuple[int, float]]) -> list[Candidate]:
