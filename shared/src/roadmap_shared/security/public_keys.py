@@ -30,6 +30,14 @@ from roadmap_shared.security.tokens import REQUIRED_CLAIMS, InvalidToken, Issued
 # HS256 token "signed" with the public key (algorithm confusion) is refused.
 ALGORITHM = "EdDSA"
 JWKS_PATH = "/.well-known/jwks.json"
+# The default signing key in development: published here, so known to everyone, and refused
+# outside development (see `refuse_development_key`). `generate_private_key_pem()` makes a
+# real one.
+DEVELOPMENT_PRIVATE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIPaz9ldQPongePZCw58Cf7z8vZZbfLaYC6Sk0KV/UWaT\n"
+    "-----END PRIVATE KEY-----\n"
+)
 
 
 def generate_private_key_pem() -> str:
@@ -43,6 +51,15 @@ def generate_private_key_pem() -> str:
         )
         .decode()
     )
+
+
+def refuse_development_key(private_keys: Mapping[str, str], variable: str) -> None:
+    """Raises ValueError if the published development key is among `private_keys`."""
+    if any(pem.strip() == DEVELOPMENT_PRIVATE_KEY.strip() for pem in private_keys.values()):
+        raise ValueError(
+            f"{variable} holds the development key, which everyone knows; "
+            "set a key of your own outside development"
+        )
 
 
 def load_private_key(pem: str) -> Ed25519PrivateKey:
