@@ -97,12 +97,22 @@ async def catalog_session(catalog_database_url: str) -> AsyncIterator[AsyncSessi
 
 
 @pytest.fixture
-async def customer(committed_session: AsyncSession) -> User:
+async def customer(db_session: AsyncSession) -> User:
+    return await make_user(db_session)
+
+
+@pytest.fixture
+def customer_auth(settings: Settings, customer: User) -> dict[str, str]:
+    return auth(settings, customer)
+
+
+@pytest.fixture
+async def buyer(committed_session: AsyncSession) -> User:
     """A customer in the committed database: the checkout's steps each commit, in
     sessions of their own, so checkout tests use `committing_client` and commit their data."""
     return await make_user(committed_session)
 
 
 @pytest.fixture
-def customer_auth(settings: Settings, customer: User) -> dict[str, str]:
-    return auth(settings, customer)
+def buyer_auth(settings: Settings, buyer: User) -> dict[str, str]:
+    return auth(settings, buyer)

@@ -32,19 +32,19 @@ async def test_a_checkout_reserves_confirms_and_places_the_order_with_its_event(
     committing_client: AsyncClient,
     committed_session: AsyncSession,
     catalog_session: AsyncSession,
-    customer: User,
-    customer_auth: dict[str, str],
+    buyer: User,
+    buyer_auth: dict[str, str],
 ) -> None:
     shirt = await make_variant(catalog_session, price=1999, stock=5)
     mug = await make_variant(catalog_session, price=500, stock=2)
     await committing_client.post(
-        "/cart/items", json={"variant_id": shirt, "quantity": 2}, headers=customer_auth
+        "/cart/items", json={"variant_id": shirt, "quantity": 2}, headers=buyer_auth
     )
     await committing_client.post(
-        "/cart/items", json={"variant_id": mug, "quantity": 1}, headers=customer_auth
+        "/cart/items", json={"variant_id": mug, "quantity": 1}, headers=buyer_auth
     )
 
-    answer = await committing_client.post("/orders", json=CHECKOUT, headers=customer_auth)
+    answer = await committing_client.post("/orders", json=CHECKOUT, headers=buyer_auth)
 
     assert answer.status_code == 201, answer.text
     order = answer.json()
@@ -62,7 +62,7 @@ async def test_a_checkout_reserves_confirms_and_places_the_order_with_its_event(
     assert order["total"]["amount"] == 5398
     assert (await stock_of(catalog_session, shirt), await stock_of(catalog_session, mug)) == (3, 1)
     assert await reservation_status(catalog_session, order["id"]) is ReservationStatus.CONFIRMED
-    assert await cart_of(committed_session, customer) == []
+    assert await cart_of(committed_session, buyer) == []
     (event,) = (await committed_session.scalars(select(OutboxMessage))).all()
     assert event.event_type == "order.placed"
     assert event.payload["order_id"] == order["id"]
@@ -73,15 +73,15 @@ async def test_not_enough_stock_fails_the_order_releases_the_reservation_and_kee
     committing_client: AsyncClient,
     committed_session: AsyncSession,
     catalog_session: AsyncSession,
-    customer: User,
-    customer_auth: dict[str, str],
+    buyer: User,
+    buyer_auth: dict[str, str],
 ) -> None:
     plenty = await make_variant(catalog_session, stock=10)
     scarce = await make_variant(catalog_session, stock=1)
-    await put_in_cart(committed_session, customer, plenty, 3)
-    await put_in_cart(committed_session, customer, scarce, 2)
+    await put_in_cart(committed_session, buyer, plenty, 3)
+    await put_in_cart(committed_session, buyer, scarce, 2)
 
-    answer = await committing_client.post("/orders", json=CHECKOUT, headers=customer_auth)
+    answer = await committing_client.post("/orders", json=CHECKOUT, headers=buyer_auth)
 
     assert answer.status_code == 409
     assert answer.headers["content-type"] == "application/problem+json"
@@ -96,26 +96,26 @@ async def test_not_enough_stock_fails_the_order_releases_the_reservation_and_kee
     order = await committed_session.get(Order, order_id, populate_existing=True)
     assert order is not None
     assert order.status is OrderStatus.FAILED
-    assert await cart_of(committed_session, customer) == [(plenty, 3), (scarce, 2)]
+    assert await cart_of(committed_session, buyer) == [(plenty, 3), (scarce, 2)]
     assert (await committed_session.scalars(select(OutboxMessage))).all() == []
 
 
 async def test_a_variant_the_catalog_does_not_know_is_refused(
     committing_client: AsyncClient,
     committed_session: AsyncSession,
-    customer: User,
-    customer_auth: dict[str, str],
+    buyer: User,
+    buyer_auth: dict[str, str],
 ) -> None:
-    await put_in_cart(committed_session, customer, 2**62, 1)
-    answer = await committing_client.post("/orders", json=CHECKOUT, headers=customer_auth)
+    await put_in_cart(committed_session, buyer, 2**62, 1)
+    answer = await committing_client.post("/orders", json=CHECKOUT, headers=buyer_auth)
     assert answer.status_code == 409
     assert "does not exist" in answer.json()["detail"]
 
 
 async def test_an_empty_cart_cannot_be_checked_out(
-    committing_client: AsyncClient, customer_auth: dict[str, str]
+    committing_client: AsyncClient, buyer_auth: dict[str, str]
 ) -> None:
-    answer = await committing_client.post("/orders", json=CHECKOUT, headers=customer_auth)
+    answer = await committing_client.post("/orders", json=CHECKOUT, headers=buyer_auth)
     assert answer.status_code == 409
     assert answer.json()["detail"] == "Your cart is empty"
 
@@ -124,15 +124,15 @@ async def test_a_retried_checkout_with_the_same_key_places_one_order(
     committing_client: AsyncClient,
     committed_session: AsyncSession,
     catalog_session: AsyncSession,
-    customer: User,
-    customer_auth: dict[str, str],
+    buyer: User,
+    buyer_auth: dict[str, str],
 ) -> None:
     variant = await make_variant(catalog_session, stock=5)
-    await put_in_cart(committed_session, customer, variant, 2)
-    headers = {**customer_auth, "Idempotency-Key": "checkout-1"}
+    await put_in_cart(committed_session, buyer, variant, 2)
+    headers = {**buyer_auth, "Idempotency-Key": "checkout-1"}
     first = await committing_client.post("/orders", json=CHECKOUT, headers=headers)
     other = await make_variant(catalog_session, stock=5)
-    await put_in_cart(committed_session, customer, other, 1)  # the cart changes meanwhile
+    await put_in_cart(committed_session, buyer, other, 1)  # the cart changes meanwhile
     again = await committing_client.post("/orders", json=CHECKOUT, headers=headers)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.headers["idempotent-replayed"] == "true"
@@ -146,15 +146,15 @@ async def test_a_checkout_interrupted_after_its_first_step_resumes_with_the_same
     committing_client: AsyncClient,
     committed_session: AsyncSession,
     catalog_session: AsyncSession,
-    customer: User,
-    customer_auth: dict[str, str],
+    buyer: User,
+    buyer_auth: dict[str, str],
     settings: Settings,
 ) -> None:
     """The process died after reserving: the retry finds the pending order, reserves
     under the same key (no second hold), confirms and places it."""
     variant = await make_variant(catalog_session, stock=5)
     pending = Order(
-        user_id=customer.id,
+        user_id=buyer.id,
         idempotency_key="resumed",
         status=OrderStatus.PENDING,
         currency="EUR",
@@ -169,7 +169,7 @@ async def test_a_checkout_interrupted_after_its_first_step_resumes_with_the_same
     await crashed.reserve(f"order-{pending.id}", [(variant, 2)])
 
     answer = await committing_client.post(
-        "/orders", json=CHECKOUT, headers={**customer_auth, "Idempotency-Key": "resumed"}
+        "/orders", json=CHECKOUT, headers={**buyer_auth, "Idempotency-Key": "resumed"}
     )
     assert answer.status_code == 201, answer.text
     assert answer.json()["status"] == "placed"
@@ -181,16 +181,16 @@ async def test_orders_are_private_to_their_customer(
     committing_client: AsyncClient,
     committed_session: AsyncSession,
     catalog_session: AsyncSession,
-    customer: User,
-    customer_auth: dict[str, str],
+    buyer: User,
+    buyer_auth: dict[str, str],
     settings: Settings,
 ) -> None:
     variant = await make_variant(catalog_session)
-    await put_in_cart(committed_session, customer, variant)
-    order = (await committing_client.post("/orders", json=CHECKOUT, headers=customer_auth)).json()
+    await put_in_cart(committed_session, buyer, variant)
+    order = (await committing_client.post("/orders", json=CHECKOUT, headers=buyer_auth)).json()
     stranger = auth(settings, await make_user(committed_session))
     assert (
-        await committing_client.get(f"/orders/{order['id']}", headers=customer_auth)
+        await committing_client.get(f"/orders/{order['id']}", headers=buyer_auth)
     ).status_code == 200
     assert (
         await committing_client.get(f"/orders/{order['id']}", headers=stranger)
@@ -201,14 +201,14 @@ async def test_orders_are_private_to_their_customer(
 
 
 async def test_bad_checkout_input_is_a_422_problem(
-    committing_client: AsyncClient, customer_auth: dict[str, str]
+    committing_client: AsyncClient, buyer_auth: dict[str, str]
 ) -> None:
     bodies: list[object] = [{}, {"shipping_address": {"name": "x"}}, []]
     for body in bodies:
-        answer = await committing_client.post("/orders", json=body, headers=customer_auth)
+        answer = await committing_client.post("/orders", json=body, headers=buyer_auth)
         assert answer.status_code == 422
         assert answer.headers["content-type"] == "application/problem+json"
-    bad_key = {**customer_auth, "Idempotency-Key": "x" * 256}
+    bad_key = {**buyer_auth, "Idempotency-Key": "x" * 256}
     assert (
         await committing_client.post("/orders", json=CHECKOUT, headers=bad_key)
     ).status_code == 422

@@ -29,11 +29,16 @@ class Reservation(IntegerIdMixin, TimestampMixin, Base):
     # Chosen by the caller (orders derives it from the order id), so a retried request
     # names the same reservation instead of holding the stock twice.
     key: Mapped[str] = mapped_column(String(100), unique=True)
+    # VARCHAR with a CHECK rather than a PostgreSQL ENUM type, as for the other statuses
+    # of the shop: adding one later is a constraint change, not an `ALTER TYPE`.
     status: Mapped[ReservationStatus] = mapped_column(
         Enum(
             ReservationStatus,
             name="reservation_status",
-            values_callable=lambda e: [m.value for m in e],
+            native_enum=False,
+            length=20,
+            create_constraint=True,
+            values_callable=lambda statuses: [status.value for status in statuses],
         )
     )
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

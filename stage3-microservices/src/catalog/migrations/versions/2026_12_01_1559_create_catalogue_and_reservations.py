@@ -37,7 +37,7 @@ def upgrade() -> None:
     op.create_index(op.f('ix_categories_parent_id'), 'categories', ['parent_id'], unique=False)
     op.create_table('reservations',
     sa.Column('key', sa.String(length=100), nullable=False),
-    sa.Column('status', sa.Enum('held', 'confirmed', 'released', 'expired', name='reservation_status'), nullable=False),
+    sa.Column('status', sa.Enum('held', 'confirmed', 'released', 'expired', name='reservation_status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
