@@ -119,9 +119,10 @@ def container_paths(stage: Path, package: str) -> list[PurePosixPath]:
 def test_the_unprivileged_user_owns_every_directory_the_stage_writes(
     stage: Path, package: str
 ) -> None:
+    text = dockerfile(stage, package).read_text()
     owned = [
         PurePosixPath(path)
-        for paths in re.findall(r"chown (?:-R )?\S+ ((?:/\S+ ?)+)", dockerfile(stage, package).read_text())
+        for paths in re.findall(r"chown (?:-R )?\S+ ((?:/\S+ ?)+)", text)
         for path in paths.split()
     ]
     for path in container_paths(stage, package):
