@@ -17,8 +17,10 @@ PYTHON ?= python3
 STAGES := $(sort $(wildcard stage*-*/))
 STAGES := $(STAGES:/=)
 # A stage's distribution name (for `uv run --package`) and its import package (src/<pkg>).
+# A stage split into services has one package per service: SERVICE= picks one (run,
+# migrate, seed, worker); without it, the first.
 package_name = $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(1)/pyproject.toml | head -n1)
-import_name = $(notdir $(patsubst %/,%,$(dir $(firstword $(wildcard $(1)/src/*/__init__.py)))))
+import_name = $(or $(SERVICE),$(notdir $(patsubst %/,%,$(dir $(firstword $(wildcard $(1)/src/*/__init__.py))))))
 
 .PHONY: help
 help: ## List the targets
@@ -30,6 +32,7 @@ help: ## List the targets
 	@echo
 	@echo "Variables (make <target> NAME=value):"
 	@echo "  STAGE            the stage folder for run, migrate, seed, worker, reconcile, fork, exercise (default $(STAGE)), simulate (default stage4-ride-sharing)"
+	@echo "  SERVICE          run, migrate: the service of a stage split into services (stage3-microservices: catalog, orders)"
 	@echo "  PORT             run: listen on this port instead of 8000"
 	@echo "  RELOAD=1         run: restart the server when a file changes"
 	@echo "  SINCE, UNTIL     reconcile: the period, YYYY-MM-DD (UNTIL excluded; default now)"
@@ -64,7 +67,8 @@ preflight = $(call in_stage,python -m roadmap_shared.preflight $(call import_nam
 
 .PHONY: run
 run: install ## Run a stage's API: make run [STAGE=...] [PORT=8001] [RELOAD=1]
-	@if [ -f $(STAGE)/alembic.ini ]; then $(upgrade_database); fi
+	@if [ -f $(STAGE)/alembic.ini ] || [ -f $(STAGE)/src/$(call import_name,$(STAGE))/alembic.ini ]; \
+		then $(upgrade_database); fi
 	$(call in_stage,python -m $(call import_name,$(STAGE)) \
 		$(if $(PORT),--port $(PORT)) $(if $(filter-out 0,$(RELOAD)),--reload))
 
@@ -133,7 +137,7 @@ lint: install ## ruff, mypy strict, the compose file's schema and hadolint on th
 	@echo "lint: the GitHub workflow and Dependabot config against their schemas"
 	@$(UV) run --locked check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	@$(UV) run --locked check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
-	@for dockerfile in $(wildcard stage*-*/Dockerfile); do \
+	@for dockerfile in $(wildcard stage*-*/Dockerfile stage*-*/*.Dockerfile); do \
 		echo "lint: hadolint $$dockerfile"; \
 		$(UV) run --locked hadolint $$dockerfile; \
 	done

@@ -42,9 +42,9 @@ REWRITTEN_BELOW = 0.2
 LAYERS = {"router", "schemas", "service", "repository", "cache", "admin_router"}
 
 
-def import_package(stage: Path) -> str:
-    [init] = sorted((stage / "src").glob("*/__init__.py"))
-    return init.parent.name
+def import_packages(stage: Path) -> list[str]:
+    """The stage's import packages: one, or one per service of a stage split into services."""
+    return [init.parent.name for init in sorted((stage / "src").glob("*/__init__.py"))]
 
 
 def role_of(relative: Path) -> str:
@@ -69,12 +69,18 @@ def role_of(relative: Path) -> str:
 class StageFiles:
     name: str
     by_role: dict[str, dict[str, str]]  # role -> {relative path: normalised text}
+    packages: list[str]
 
 
 def stage_files(stage: Path) -> StageFiles:
-    package = import_package(stage)
+    """Every file by role. Each service of a split stage is shown as the placeholder too, so
+    that its files take the roles of the monolith's (`catalog` and `orders` models are both
+    `models`, beside each other); their paths keep the service's name, to tell them apart."""
+    packages = import_packages(stage)
+    split = len(packages) > 1
     # The package and the folder's name: a rename is not a change worth reading.
-    pattern = re.compile(rf"\b(?:{re.escape(package)}|{re.escape(stage.name)})\b")
+    names = "|".join(re.escape(name) for name in [*packages, stage.name])
+    pattern = re.compile(rf"\b(?:{names})\b")
     by_role: dict[str, dict[str, str]] = {}
     for source in sorted(stage.rglob("*")):
         relative = source.relative_to(stage)
@@ -82,13 +88,17 @@ def stage_files(stage: Path) -> StageFiles:
             continue
         if source.name in LEFT_OUT_FILES or source.suffix in {".pyc", ".db"}:
             continue
-        shown = Path(*(PLACEHOLDER if part == package else part for part in relative.parts))
+        parts = list(relative.parts)
+        if parts[0] == "src" and len(parts) > 1 and parts[1] in packages:
+            parts[1] = PLACEHOLDER  # src/<pkg>/..., not a domain that shares its name
+        shown = Path(*parts)
         try:
             text = pattern.sub(PLACEHOLDER, source.read_text())
         except UnicodeDecodeError:  # binary files are left out: they teach nothing in a diff
             continue
-        by_role.setdefault(role_of(shown), {})[shown.as_posix()] = text
-    return StageFiles(stage.name, by_role)
+        label = relative if split else shown
+        by_role.setdefault(role_of(shown), {})[label.as_posix()] = text
+    return StageFiles(stage.name, by_role, packages)
 
 
 def joined(files: dict[str, str]) -> list[str]:
@@ -182,6 +192,13 @@ def summary(comparison: Comparison) -> list[str]:
     before, after = comparison.before, comparison.after
     added, dropped = topics_added(before.name, after.name)
     lines = [f"{before.name} -> {after.name} (import packages shown as {PLACEHOLDER})", ""]
+    for stage in (before, after):
+        if len(stage.packages) > 1:
+            lines += [
+                f"{stage.name} is split into services ({', '.join(stage.packages)}): each is "
+                f"shown as {PLACEHOLDER}, and a role gathers the files of every service.",
+                "",
+            ]
     lines.append("Topics added: " + (", ".join(added) or "none"))
     if dropped:
         lines.append(f"Topics {after.name} does not teach: " + ", ".join(dropped))

@@ -35,9 +35,27 @@ SHARED_ENTRY_POINTS = {
 LEFT_OUT = {".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "data"}
 
 
+def import_packages(stage: Path) -> list[str]:
+    return [init.parent.name for init in sorted((stage / "src").glob("*/__init__.py"))]
+
+
 def import_package(stage: Path) -> str:
-    [init] = sorted((stage / "src").glob("*/__init__.py"))
-    return init.parent.name
+    [package] = import_packages(stage)
+    return package
+
+
+def unforkable(stage: Path) -> str | None:
+    """Why `make fork` cannot copy this stage out, or None. A stage split into services
+    would need a Dockerfile, a compose service and Makefile targets per service, which the
+    templates here do not write yet."""
+    packages = import_packages(stage)
+    if len(packages) == 1:
+        return None
+    return (
+        f"{stage.name} is split into services ({', '.join(packages)}); make fork copies out "
+        "stages of one package only. Copy the folder and shared/ by hand, or fork "
+        "stage2-ecommerce, the same shop as one service."
+    )
 
 
 def imported_modules(source: Path, module: str) -> set[str]:
@@ -296,6 +314,9 @@ def main() -> int:
     stage = ROOT / arguments.stage
     if not (stage / "src").is_dir():
         print(f"{arguments.stage} is not a stage folder", file=sys.stderr)
+        return 2
+    if (reason := unforkable(stage)) is not None:
+        print(reason, file=sys.stderr)
         return 2
     fork(stage, arguments.destination.resolve())
     print(f"forked {stage.name} into {arguments.destination}: cd there, then `make test`")

@@ -12,7 +12,16 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.stages import ROOT, STAGES, distribution_name, import_package
+from tests.stages import (
+    PACKAGE_IDS,
+    PACKAGES,
+    ROOT,
+    STAGES,
+    alembic_ini,
+    compose_service,
+    distribution_name,
+    dockerfile,
+)
 
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
@@ -40,13 +49,14 @@ def test_every_service_has_a_health_check(name: str) -> None:
         assert re.search(r"^HEALTHCHECK .*CMD", dockerfile, re.MULTILINE | re.DOTALL)
 
 
-@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
-def test_the_health_check_asks_the_port_the_settings_name(stage: Path) -> None:
+@pytest.mark.parametrize(("stage", "package"), PACKAGES, ids=PACKAGE_IDS)
+def test_the_health_check_asks_the_port_the_settings_name(stage: Path, package: str) -> None:
     """A hard-coded 8000 would mark a container on another port unhealthy forever."""
-    dockerfile = (stage / "Dockerfile").read_text()
-    check = dockerfile[dockerfile.index("HEALTHCHECK") :].split("\n", 2)[:2]
-    assert f'"roadmap_shared.healthcheck", "{import_package(stage)}"' in "".join(check)
-    assert "8000" not in yaml.safe_dump(SERVICES[stage.name].get("healthcheck", {}))
+    text = dockerfile(stage, package).read_text()
+    check = text[text.index("HEALTHCHECK") :].split("\n", 2)[:2]
+    assert f'"roadmap_shared.healthcheck", "{package}"' in "".join(check)
+    service = SERVICES[compose_service(stage, package)]
+    assert "8000" not in yaml.safe_dump(service.get("healthcheck", {}))
 
 
 def postgres_urls() -> list[tuple[str, str]]:
@@ -88,13 +98,13 @@ def test_rabbitmq_waits_behind_a_profile_until_a_stage_uses_it() -> None:
         assert "rabbitmq" not in service.get("depends_on", {}), name
 
 
-def container_paths(stage: Path) -> list[PurePosixPath]:
+def container_paths(stage: Path, package: str) -> list[PurePosixPath]:
     """Where the stage writes files in its container: each Path setting, as the image's ENV
     sets it or by default, relative to the WORKDIR."""
-    dockerfile = (stage / "Dockerfile").read_text()
-    runtime = dockerfile[dockerfile.rindex("\nFROM ") :]
+    text = dockerfile(stage, package).read_text()
+    runtime = text[text.rindex("\nFROM ") :]
     workdir = PurePosixPath(re.findall(r"^WORKDIR (\S+)", runtime, re.MULTILINE)[-1])
-    settings = importlib.import_module(f"{import_package(stage)}.config").Settings
+    settings = importlib.import_module(f"{package}.config").Settings
     prefix = settings.model_config["env_prefix"]
     paths = []
     for name, field in settings.model_fields.items():
@@ -105,15 +115,17 @@ def container_paths(stage: Path) -> list[PurePosixPath]:
     return paths
 
 
-@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
-def test_the_unprivileged_user_owns_every_directory_the_stage_writes(stage: Path) -> None:
-    dockerfile = (stage / "Dockerfile").read_text()
+@pytest.mark.parametrize(("stage", "package"), PACKAGES, ids=PACKAGE_IDS)
+def test_the_unprivileged_user_owns_every_directory_the_stage_writes(
+    stage: Path, package: str
+) -> None:
+    text = dockerfile(stage, package).read_text()
     owned = [
         PurePosixPath(path)
-        for paths in re.findall(r"chown (?:-R )?\S+ ((?:/\S+ ?)+)", dockerfile)
+        for paths in re.findall(r"chown (?:-R )?\S+ ((?:/\S+ ?)+)", text)
         for path in paths.split()
     ]
-    for path in container_paths(stage):
+    for path in container_paths(stage, package):
         assert any(path.is_relative_to(directory) for directory in owned), (
             f"{stage.name} writes {path}, which the user of its image does not own"
         )
@@ -126,33 +138,34 @@ def test_every_image_is_pinned_to_an_exact_tag(name: str) -> None:
         assert re.fullmatch(r"[\w./-]+:\d+(\.\d+)+[\w.-]*", image), image
 
 
-@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
-def test_every_stage_has_a_service_built_from_its_own_dockerfile(stage: Path) -> None:
-    build = SERVICES[stage.name]["build"]
+@pytest.mark.parametrize(("stage", "package"), PACKAGES, ids=PACKAGE_IDS)
+def test_every_stage_has_a_service_built_from_its_own_dockerfile(stage: Path, package: str) -> None:
+    build = SERVICES[compose_service(stage, package)]["build"]
     assert build["context"] == "."
-    assert build["dockerfile"] == f"{stage.name}/Dockerfile"
-    assert (stage / "Dockerfile").is_file()
+    assert build["dockerfile"] == str(dockerfile(stage, package).relative_to(ROOT))
+    assert dockerfile(stage, package).is_file()
 
 
-@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
-def test_every_dockerfile_is_multi_stage_non_root_and_healthy(stage: Path) -> None:
-    dockerfile = (stage / "Dockerfile").read_text()
-    assert len(re.findall(r"^FROM ", dockerfile, re.MULTILINE)) >= 2
-    assert re.search(r"^USER (?!root)\w+", dockerfile, re.MULTILINE)
-    assert "HEALTHCHECK" in dockerfile
+@pytest.mark.parametrize(("stage", "package"), PACKAGES, ids=PACKAGE_IDS)
+def test_every_dockerfile_is_multi_stage_non_root_and_healthy(stage: Path, package: str) -> None:
+    text = dockerfile(stage, package).read_text()
+    assert len(re.findall(r"^FROM ", text, re.MULTILINE)) >= 2
+    assert re.search(r"^USER (?!root)\w+", text, re.MULTILINE)
+    assert "HEALTHCHECK" in text
     # Dependencies are installed before the code is copied, so code edits keep them cached.
-    assert dockerfile.index("requirements.txt") < dockerfile.index(f"COPY {stage.name} ")
-    assert f"--package {distribution_name(stage)}" in dockerfile
-    assert f'"{import_package(stage)}"' in dockerfile or f"-m {import_package(stage)}" in dockerfile
+    assert text.index("requirements.txt") < text.index(f"COPY {stage.name}")
+    assert f"--package {distribution_name(stage)}" in text
+    assert f'"{package}"' in text or f"-m {package}" in text
 
 
-@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
-def test_a_stage_with_a_database_gets_one_in_compose(stage: Path) -> None:
-    if not (stage / "alembic.ini").exists():
+@pytest.mark.parametrize(("stage", "package"), PACKAGES, ids=PACKAGE_IDS)
+def test_a_stage_with_a_database_gets_one_in_compose(stage: Path, package: str) -> None:
+    if not alembic_ini(stage, package).exists():
         pytest.skip("this stage has no database")
-    environment = SERVICES[stage.name]["environment"]
+    environment = SERVICES[compose_service(stage, package)]["environment"]
     [url] = [value for key, value in environment.items() if key.endswith("_DATABASE_URL")]
     database = url.rsplit("/", 1)[1]
     created = (ROOT / "scripts/compose/create-databases.sql").read_text()
     assert f"CREATE DATABASE {database};" in created
-    assert SERVICES[stage.name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    depends_on = SERVICES[compose_service(stage, package)]["depends_on"]
+    assert depends_on["postgres"]["condition"] == "service_healthy"

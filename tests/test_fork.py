@@ -12,10 +12,22 @@ import yaml
 
 from scripts.fork import lock
 from tests.forks import UV, fork, run
-from tests.stages import ROOT, STAGES
+from tests.stages import ROOT, STAGES, is_split
+
+FORKABLE = [stage for stage in STAGES if not is_split(stage)]
 
 
-@pytest.fixture(scope="module", params=STAGES, ids=[stage.name for stage in STAGES])
+def test_a_stage_split_into_services_is_refused_in_one_line() -> None:
+    """`make fork` copies out stages of one package; a split stage is refused, saying so."""
+    for stage in STAGES:
+        if is_split(stage):
+            command = [UV, "run", "--locked", "python", "-m", "scripts.fork", stage.name, "x"]
+            refused = run(command, ROOT, check=False)
+            assert refused.returncode == 2
+            assert "is split into services" in refused.stderr
+
+
+@pytest.fixture(scope="module", params=FORKABLE, ids=[stage.name for stage in FORKABLE])
 def forked(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:

@@ -7,12 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.stages import ROOT, STAGES, has_database, import_package
+from tests.stages import (
+    PACKAGE_IDS,
+    PACKAGES,
+    ROOT,
+    STAGES,
+    alembic_ini,
+    dockerfile,
+    import_packages,
+)
 
 STAGE_IDS = [stage.name for stage in STAGES]
-OTHER_PACKAGES = {
-    stage.name: {import_package(s) for s in STAGES} - {import_package(stage)} for stage in STAGES
-}
+ALL_PACKAGES = {package for _, package in PACKAGES}
+OTHER_PACKAGES = {stage.name: ALL_PACKAGES - set(import_packages(stage)) for stage in STAGES}
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
@@ -33,21 +40,22 @@ def test_a_stage_depends_only_on_shared_and_published_packages(stage: Path) -> N
     assert not names & members
 
 
-@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
-def test_a_stage_has_everything_a_project_needs(stage: Path) -> None:
-    for required in ["README.md", "pyproject.toml", "Dockerfile", ".env.example", "tests"]:
+@pytest.mark.parametrize(("stage", "package"), PACKAGES, ids=PACKAGE_IDS)
+def test_a_stage_has_everything_a_project_needs(stage: Path, package: str) -> None:
+    for required in ["README.md", "pyproject.toml", ".env.example", "tests"]:
         assert (stage / required).exists(), required
-    assert (stage / "src" / import_package(stage) / "__main__.py").is_file()
+    assert dockerfile(stage, package).exists()
+    assert (stage / "src" / package / "__main__.py").is_file()
 
 
-@pytest.mark.parametrize("stage", STAGES, ids=STAGE_IDS)
-def test_migrations_are_found_from_the_installed_package(stage: Path) -> None:
-    if not has_database(stage):
+@pytest.mark.parametrize(("stage", "package"), PACKAGES, ids=PACKAGE_IDS)
+def test_migrations_are_found_from_the_installed_package(stage: Path, package: str) -> None:
+    if not alembic_ini(stage, package).exists():
         pytest.skip("this stage has no database")
-    ini = (stage / "alembic.ini").read_text()
+    ini = alembic_ini(stage, package).read_text()
     # `package:path` works in the repository and in the image, where there is no src/.
-    assert f"script_location = {import_package(stage)}:migrations" in ini
-    versions = stage / "src" / import_package(stage) / "migrations" / "versions"
+    assert f"script_location = {package}:migrations" in ini
+    versions = stage / "src" / package / "migrations" / "versions"
     assert all(re.match(r"\d{4}_\d{2}_\d{2}_", f.name) for f in versions.glob("*.py"))
 
 

@@ -10,6 +10,7 @@ inside Alembic through each stage's env.py, which calls roadmap_shared.alembic_e
 """
 
 import asyncio
+import importlib
 import sys
 from pathlib import Path
 
@@ -65,7 +66,15 @@ def main(package: str) -> None:
     [database] = [s for s in required_services(settings) if s.name == "PostgreSQL"]
     require_services([database])
     create_database_if_missing(database)
-    command.upgrade(Config(str(Path.cwd() / "alembic.ini")), "head")
+    command.upgrade(Config(str(alembic_ini(package))), "head")
+
+
+def alembic_ini(package: str) -> Path:
+    """The package's own alembic.ini (a service of a stage split into services keeps its
+    migrations, and their ini, inside its package), else the one in the current folder
+    (a stage of one package keeps it at the stage's root)."""
+    inside = Path(importlib.import_module(package).__file__ or "").parent / "alembic.ini"
+    return inside if inside.is_file() else Path.cwd() / "alembic.ini"
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -166,6 +166,44 @@ def database_url(
         yield url
     finally:
         drop_database(postgres_url, url)
+
+
+def service_database(alembic_ini: str) -> tuple[Any, Any, Any]:
+    """The `alembic_ini`, `database_url` and `db_engine` fixtures of one service, for a
+    stage of several services, each with a database of its own. The `conftest.py` of the
+    service's tests (`tests/<service>/`) declares them, and every fixture built on them
+    (`db_session`, `client`, ...) then uses that service's database:
+
+        alembic_ini, database_url, db_engine = service_database("src/catalog/alembic.ini")
+
+    They are new fixtures, not parameters of the suite's: pytest keeps one value per
+    session-scoped fixture, so two services sharing `database_url` would share a database.
+    """
+    service = Path(alembic_ini).parent.name
+
+    @pytest.fixture(name="alembic_ini", scope="session")
+    def service_alembic_ini(pytestconfig: pytest.Config) -> Path:
+        return pytestconfig.rootpath / alembic_ini
+
+    @pytest.fixture(name="database_url", scope="session")
+    def service_database_url(
+        postgres_url: str, alembic_ini: Path, pytestconfig: pytest.Config
+    ) -> Iterator[str]:
+        prefix = f"{_database_prefix(pytestconfig)}_{service}"
+        url = _create_database_or_stop(postgres_url, prefix)
+        try:
+            run_alembic(make_alembic_config(alembic_ini, url), "upgrade", "head")
+            yield url
+        finally:
+            drop_database(postgres_url, url)
+
+    @pytest_asyncio.fixture(name="db_engine", scope="session")
+    async def service_db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+        engine = create_async_engine(database_url)
+        yield engine
+        await engine.dispose()
+
+    return service_alembic_ini, service_database_url, service_db_engine
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Stage 2: products, carts and orders on PostgreSQL with stock that never oversells."""

@@ -1,0 +1,1 @@
+"""The catalogue: a category tree, products with variants and images, search and caching."""

@@ -1,0 +1,1 @@
+"""Stock held for checkouts in the orders service: reserve, confirm, release, expire."""

@@ -1,0 +1,188 @@
+"""Reservations: stock held for a checkout in another service, with no shared transaction.
+
+Every step can be repeated with the same effect, because the caller retries over a
+network that loses answers: reserving again with the same key and lines returns the same
+reservation; confirming a confirmed one, or releasing a released one, changes nothing.
+
+Stock is taken with a conditional update (`stock >= quantity`), one statement per variant,
+in variant id order. PostgreSQL locks the row for the update, and another transaction
+updating it waits and re-checks the condition against the committed stock, so concurrent
+reservations can never take more than there is. The id order means two reservations of
+the same variants wait for each other in one direction only: no deadlock.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from catalog.models import Product, Reservation, ReservationLine, ReservationStatus, Variant
+from catalog.reservations.schemas import ReservationRequest
+from roadmap_shared.errors import Conflict, NotFound, UnprocessableContent
+
+# Lapsed reservations returned per sweep: bounded, so that a request that sweeps on its
+# way (reserve) never pays for a backlog; the next one takes the next batch.
+SWEEP_BATCH = 100
+
+
+def _by_key(key: str) -> Select[Reservation]:
+    return (
+        select(Reservation).where(Reservation.key == key).options(selectinload(Reservation.lines))
+    )
+
+
+async def get(session: AsyncSession, key: str) -> Reservation:
+    reservation = await session.scalar(_by_key(key))
+    if reservation is None:
+        raise NotFound("No reservation has this key")
+    return reservation
+
+
+async def reserve(
+    session: AsyncSession, key: str, request: ReservationRequest, *, ttl: timedelta, now: datetime
+) -> tuple[Reservation, bool]:
+    """The reservation under `key`, made now if new; and whether it was made now."""
+    await expire_lapsed(session, now)
+    # ON CONFLICT DO NOTHING: a concurrent request with the same key waits here until the
+    # first commits (or rolls back), then finds its reservation instead of making another.
+    made = await session.scalar(
+        insert(Reservation)
+        .values(key=key, status=ReservationStatus.HELD, expires_at=now + ttl)
+        .on_conflict_do_nothing(index_elements=[Reservation.key])
+        .returning(Reservation.id)
+    )
+    if made is None:
+        return await _existing(session, key, request), False
+    for variant_id, quantity in sorted(request.quantities().items()):
+        taken = (
+            await session.execute(
+                update(Variant)
+                .where(
+                    Variant.id == variant_id,
+                    Variant.stock >= quantity,
+                    Variant.product_id.in_(select(Product.id).where(Product.archived_at.is_(None))),
+                )
+                .values(stock=Variant.stock - quantity)
+                .returning(Variant.price_amount, Variant.currency)
+            )
+        ).first()
+        if taken is None:
+            # Raising rolls the whole transaction back: the stock taken for earlier lines
+            # and the reservation row with it, so the key is free for a later try.
+            await _refuse_line(session, variant_id)
+        price, currency = taken  # type: ignore[misc]
+        session.add(
+            ReservationLine(
+                reservation_id=made,
+                variant_id=variant_id,
+                quantity=quantity,
+                unit_price_amount=price,
+                currency=currency,
+            )
+        )
+    await session.flush()
+    return await get(session, key), True
+
+
+async def _refuse_line(session: AsyncSession, variant_id: int) -> None:
+    exists = await session.scalar(select(Variant.id).where(Variant.id == variant_id))
+    if exists is None:
+        raise UnprocessableContent(f"Variant {variant_id} does not exist")
+    raise Conflict(f"Not enough stock of variant {variant_id}")
+
+
+async def _existing(session: AsyncSession, key: str, request: ReservationRequest) -> Reservation:
+    reservation = await get(session, key)
+    if reservation.status in (ReservationStatus.RELEASED, ReservationStatus.EXPIRED):
+        raise Conflict(f"This reservation was {reservation.status.value}; use a new key")
+    held = {line.variant_id: line.quantity for line in reservation.lines}
+    if held != request.quantities():
+        raise Conflict("This reservation key was already used for other lines")
+    return reservation
+
+
+async def confirm(session: AsyncSession, key: str, *, now: datetime) -> Reservation:
+    """Makes the stock taken final. Confirming twice is harmless; a lapsed or released
+    reservation cannot be confirmed (its stock may already be someone else's)."""
+    confirmed = await session.scalar(
+        update(Reservation)
+        .where(
+            Reservation.key == key,
+            Reservation.status == ReservationStatus.HELD,
+            Reservation.expires_at > now,
+        )
+        .values(status=ReservationStatus.CONFIRMED)
+        .returning(Reservation.id)
+    )
+    if confirmed is None:
+        await expire_lapsed(session, now)
+        reservation = await get(session, key)
+        if reservation.status is not ReservationStatus.CONFIRMED:
+            raise Conflict(f"This reservation was {reservation.status.value}")
+    session.expire_all()
+    return await get(session, key)
+
+
+async def release(session: AsyncSession, key: str) -> Reservation:
+    """Gives the stock back (a compensation). Releasing twice is harmless; a confirmed
+    reservation is refused. Releasing a key never reserved leaves a released reservation
+    behind, so a reservation request that arrives late (it was slow, not lost) is refused
+    instead of holding stock for an order that has given up."""
+    released = await session.scalar(
+        update(Reservation)
+        .where(Reservation.key == key, Reservation.status == ReservationStatus.HELD)
+        .values(status=ReservationStatus.RELEASED)
+        .returning(Reservation.id)
+    )
+    if released is not None:
+        await _return_stock(session, [released])
+    else:
+        await session.execute(
+            insert(Reservation)
+            .values(key=key, status=ReservationStatus.RELEASED, expires_at=func.now())
+            .on_conflict_do_nothing(index_elements=[Reservation.key])
+        )
+    session.expire_all()
+    reservation = await get(session, key)
+    if reservation.status is ReservationStatus.CONFIRMED:
+        raise Conflict("This reservation is confirmed; it can no longer be released")
+    return reservation
+
+
+async def expire_lapsed(session: AsyncSession, now: datetime) -> int:
+    """Returns the stock of held reservations whose time is up; how many lapsed."""
+    # SKIP LOCKED: a reservation being confirmed or released right now is left to that
+    # request, and two sweeps at once take different rows.
+    lapsed = (
+        select(Reservation.id)
+        .where(Reservation.status == ReservationStatus.HELD, Reservation.expires_at <= now)
+        .order_by(Reservation.id)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(
+        await session.scalars(
+            update(Reservation)
+            .where(Reservation.id.in_(lapsed))
+            .values(status=ReservationStatus.EXPIRED)
+            .returning(Reservation.id)
+        )
+    )
+    if ids:
+        await _return_stock(session, ids)
+    return len(ids)
+
+
+async def _return_stock(session: AsyncSession, reservation_ids: list[int]) -> None:
+    held = (
+        select(ReservationLine.variant_id, func.sum(ReservationLine.quantity))
+        .where(ReservationLine.reservation_id.in_(reservation_ids))
+        .group_by(ReservationLine.variant_id)
+        .order_by(ReservationLine.variant_id)  # the same lock order as `reserve`
+    )
+    for variant_id, quantity in (await session.execute(held)).all():
+        await session.execute(
+            update(Variant).where(Variant.id == variant_id).values(stock=Variant.stock + quantity)
+        )

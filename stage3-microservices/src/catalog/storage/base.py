@@ -1,0 +1,32 @@
+from typing import Protocol
+
+
+class StorageError(Exception):
+    """The storage could not do what was asked: unreachable, refused, or misconfigured.
+
+    The message is for the logs (it may name the bucket or the path), not for clients.
+    """
+
+
+class ImageStorage(Protocol):
+    """Stores image bytes under keys the app chooses, and says where clients fetch them.
+
+    Keys look like `products/42/3f2a....png`: made by the app, never by a client, so a
+    request cannot name a path outside the storage. `save` and `delete` raise
+    `StorageError` when they fail.
+    """
+
+    async def save(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def delete(self, key: str) -> None:
+        """Removes the object; removing one that is not there is not an error."""
+        ...
+
+    def url(self, key: str) -> str:
+        """Where a client fetches the image. Computed without I/O: list pages call it for
+        every image they show."""
+        ...
+
+    async def close(self) -> None:
+        """Releases connections; called when the app shuts down."""
+        ...

@@ -1,0 +1,1 @@
+"""Minimal accounts: register, log in, and who am I (customers and admins)."""

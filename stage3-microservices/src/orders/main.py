@@ -1,0 +1,63 @@
+"""The app factory: wires settings, PostgreSQL, Redis, the token signer and the client of
+the catalog service (timeouts, retries, circuit breaker)."""
+
+import httpx
+from fastapi import FastAPI
+
+from orders.accounts.keys_router import router as keys_router
+from orders.accounts.router import router as accounts_router
+from orders.accounts.tokens import ServiceToken
+from orders.cart.router import router as cart_router
+from orders.catalog_client import CatalogClient, RetryPolicy
+from orders.config import Settings, get_settings
+from orders.orders.router import router as orders_router
+from roadmap_shared.app import create_app as create_base_app
+from roadmap_shared.circuit import CircuitBreaker
+from roadmap_shared.database import Database
+from roadmap_shared.ratelimit import RateLimiter
+from roadmap_shared.resources import AppResources
+
+DESCRIPTION = """
+The orders service of the shop: accounts, carts and checkout. Sign up at
+`/auth/register`, get a token at `/auth/login`, and send it as
+`Authorization: Bearer <token>`. Tokens are signed with an Ed25519 key whose public half
+is at `/.well-known/jwks.json`; the catalog service verifies them with it. A checkout
+reserves the stock in the catalog service, then places the order.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    resources = AppResources(Database.from_settings(settings), redis_url=settings.redis_url)
+    catalog_http = httpx.AsyncClient(
+        base_url=settings.catalog_url,
+        timeout=httpx.Timeout(settings.catalog_timeout_seconds),
+    )
+    resources.close_at_shutdown(catalog_http.aclose)
+    app = create_base_app(
+        settings,
+        title="Orders",
+        description=DESCRIPTION,
+        routers=[accounts_router, keys_router, cart_router, orders_router],
+        resources=resources,
+    )
+    signer = settings.token_signer()
+    app.state.token_signer = signer
+    app.state.token_verifier = signer.verifier()
+    app.state.rate_limiter = RateLimiter(
+        resources.redis, prefix="orders:ratelimit", breaker=resources.redis_breaker
+    )
+    app.state.catalog = CatalogClient(
+        catalog_http,
+        service_token=ServiceToken(signer),
+        breaker=CircuitBreaker(
+            "catalog",
+            failure_threshold=settings.catalog_breaker_failures,
+            cooldown_seconds=settings.catalog_breaker_cooldown_seconds,
+        ),
+        retry=RetryPolicy(
+            attempts=settings.catalog_attempts, backoff_seconds=settings.catalog_backoff_seconds
+        ),
+        cooldown_seconds=settings.catalog_breaker_cooldown_seconds,
+    )
+    return app

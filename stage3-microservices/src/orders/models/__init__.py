@@ -1,0 +1,19 @@
+"""Every table of the orders service. Importing this package registers them on `Base.metadata`."""
+
+from orders.models.accounts import Role, User
+from orders.models.base import Base
+from orders.models.cart import MAX_LINE_QUANTITY, CartItem
+from orders.models.orders import Order, OrderLine, OrderStatus
+from orders.models.outbox import OutboxMessage
+
+__all__ = [
+    "MAX_LINE_QUANTITY",
+    "Base",
+    "CartItem",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "OutboxMessage",
+    "Role",
+    "User",
+]

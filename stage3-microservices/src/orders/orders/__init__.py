@@ -1,0 +1,1 @@
+"""Orders: checkout, idempotency, and the status machine."""

@@ -1,0 +1,229 @@
+"""Checkout across a service boundary: a saga, since no transaction spans two databases.
+
+The stock lives in the catalog service, the order here. Each step commits on its own, so
+that a crash between two steps leaves a state the next attempt can resume from:
+
+1. Begin (one transaction here): take the cart's lines and write a `pending` order with
+   them. Its id names the catalog reservation: `order-<id>`.
+2. Reserve the stock in the catalog (`PUT /reservations/order-<id>`). Idempotent: a retry
+   after a lost answer gets the same reservation, with the prices it was made at.
+3. Confirm the reservation in the catalog. Idempotent too.
+4. Place (one transaction here): price the lines from the reservation, mark the order
+   `placed`, and write `order.placed` to the outbox, so the event exists if and only if
+   the order does.
+
+Compensation: when the catalog refuses (not enough stock) or cannot be reached, the saga
+releases the reservation (the catalog remembers a release even for a key it never saw, so
+a reservation that arrives late is refused), marks the order `failed` and puts the lines
+back in the cart. If even the release cannot reach the catalog, the reservation lapses
+on its own (it has an expiry): stock is held for minutes, never sold twice.
+
+A checkout retried with the same `Idempotency-Key` finds its order: placed, it is returned
+again; pending (the first attempt crashed), the saga resumes at step 2.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from orders.cart import repository as carts
+from orders.catalog_client import CatalogClient, CatalogRefused, CatalogUnavailable
+from orders.models import Order, OrderLine, OrderStatus, OutboxMessage, User
+from orders.money import percentage
+from orders.orders.schemas import CheckoutRequest
+from roadmap_shared.database import Database
+from roadmap_shared.errors import Conflict, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+ORDER_PLACED = "order.placed"
+
+
+@dataclass(frozen=True)
+class Pricing:
+    currency: str
+    tax_rate_basis_points: int
+
+
+async def checkout(
+    database: Database,
+    catalog: CatalogClient,
+    user: User,
+    request: CheckoutRequest,
+    pricing: Pricing,
+    *,
+    idempotency_key: str | None,
+) -> tuple[Order, bool]:
+    """The placed order, and whether this request placed it (False: a replay).
+
+    Each step runs in a transaction of its own (`_step`), and no connection is held while
+    the catalog is called: a checkout waiting on the network costs no database resources.
+    """
+    order = await _begin(database, user, request, pricing, idempotency_key)
+    if order.status is OrderStatus.PLACED:
+        return order, False
+    if order.status is OrderStatus.FAILED:
+        raise Conflict(
+            f"This checkout failed: {order.failure_reason}. Try again with a new Idempotency-Key",
+            extra={"order_id": order.id},
+        )
+    key = order.reservation_key
+    lines = [(line.variant_id, line.quantity) for line in order.lines]
+    try:
+        reservation = await catalog.reserve(key, lines)
+        await catalog.confirm(key)
+    except CatalogRefused as refused:
+        await _compensate(database, catalog, order, reason=refused.detail)
+        if refused.status in (409, 422):
+            raise Conflict(refused.detail, extra={"order_id": order.id}) from refused
+        # Anything else (401: the catalog does not trust our tokens) is our fault, not
+        # the customer's: the same 503 as an outage, and an error in the logs.
+        logger.error("the catalog refused order %s with %s", order.id, refused.status)
+        raise ServiceUnavailable(
+            "Checkout is unavailable; please try again shortly", retry_after_seconds=30
+        ) from refused
+    except CatalogUnavailable as down:
+        confirmed = await _compensate(
+            database, catalog, order, reason="the catalog was unavailable"
+        )
+        if confirmed is None:
+            raise ServiceUnavailable(
+                "The catalog is unavailable, so checkout is too; nothing was reserved",
+                retry_after_seconds=down.retry_after_seconds,
+            ) from down
+        reservation = confirmed
+    return await _place(database, order.id, reservation, pricing), True
+
+
+@asynccontextmanager
+async def _step(database: Database) -> AsyncIterator[AsyncSession]:
+    """One step of the saga: a transaction committed when the block ends."""
+    async with database.sessionmaker() as session, session.begin():
+        yield session
+
+
+async def _begin(
+    database: Database,
+    user: User,
+    request: CheckoutRequest,
+    pricing: Pricing,
+    idempotency_key: str | None,
+) -> Order:
+    """Step 1: the pending order, with the cart's lines; or the order this key began."""
+    async with _step(database) as session:
+        # ON CONFLICT DO NOTHING: of two requests with one key, the second waits for the
+        # first's commit, then finds its order instead of starting another.
+        order_id = await session.scalar(
+            insert(Order)
+            .values(
+                user_id=user.id,
+                idempotency_key=idempotency_key,
+                status=OrderStatus.PENDING,
+                currency=pricing.currency,
+                tax_rate_basis_points=pricing.tax_rate_basis_points,
+                shipping_address=request.shipping_address.model_dump(),
+            )
+            .on_conflict_do_nothing(index_elements=[Order.user_id, Order.idempotency_key])
+            .returning(Order.id)
+        )
+        if order_id is None:  # only a key conflicts: NULL keys never do
+            existing = await session.scalar(
+                _with_lines(select(Order)).where(
+                    Order.user_id == user.id, Order.idempotency_key == idempotency_key
+                )
+            )
+            if existing is None:  # the first request rolled back (an empty cart)
+                raise Conflict("Your cart is empty")
+            return existing
+        cart_lines = await carts.take_all(session, user.id)  # by variant id
+        if not cart_lines:
+            raise Conflict("Your cart is empty")  # rolls the order back with it
+        session.add_all(
+            OrderLine(order_id=order_id, variant_id=variant_id, quantity=quantity)
+            for variant_id, quantity in cart_lines
+        )
+    return await _load(database, order_id)
+
+
+def _with_lines(query: Select[Order]) -> Select[Order]:
+    return query.options(selectinload(Order.lines)).execution_options(populate_existing=True)
+
+
+async def _load(database: Database, order_id: int) -> Order:
+    async with database.sessionmaker() as session:
+        return (await session.scalars(_with_lines(select(Order)).where(Order.id == order_id))).one()
+
+
+async def _place(
+    database: Database, order_id: int, reservation: dict[str, Any], pricing: Pricing
+) -> Order:
+    """Step 4: the order placed, priced from the reservation, with its event."""
+    prices = {line["variant_id"]: line["unit_price_amount"] for line in reservation["lines"]}
+    async with _step(database) as session:
+        # FOR UPDATE: a retry resuming the same order at the same moment waits, then
+        # finds it placed and leaves it (one order, one event).
+        order = (
+            await session.scalars(
+                _with_lines(select(Order)).where(Order.id == order_id).with_for_update()
+            )
+        ).one()
+        if order.status is not OrderStatus.PENDING:
+            return order
+        for line in order.lines:
+            line.unit_price_amount = prices[line.variant_id]
+            line.line_total_amount = prices[line.variant_id] * line.quantity
+        # Integers add exactly; the tax is the one fraction, rounded once on the subtotal.
+        order.subtotal_amount = sum(line.line_total_amount or 0 for line in order.lines)
+        order.tax_amount = percentage(order.subtotal_amount, pricing.tax_rate_basis_points)
+        order.total_amount = order.subtotal_amount + order.tax_amount
+        order.status = OrderStatus.PLACED
+        session.add(
+            OutboxMessage(
+                event_type=ORDER_PLACED,
+                payload={
+                    "order_id": order.id,
+                    "user_id": order.user_id,
+                    "currency": order.currency,
+                    "total_amount": order.total_amount,
+                    "lines": [
+                        {"variant_id": line.variant_id, "quantity": line.quantity}
+                        for line in order.lines
+                    ],
+                },
+            )
+        )
+    return await _load(database, order_id)
+
+
+async def _compensate(
+    database: Database, catalog: CatalogClient, order: Order, *, reason: str
+) -> dict[str, Any] | None:
+    """Releases the reservation and fails the order; or, if the catalog says the
+    reservation is confirmed (a confirm whose answer was lost had taken effect), returns
+    it, for the order to be placed after all."""
+    lines = [(line.variant_id, line.quantity) for line in order.lines]
+    try:
+        await catalog.release(order.reservation_key)
+    except CatalogUnavailable:
+        logger.warning("order %s: release failed; its reservation will lapse", order.id)
+    except CatalogRefused as refused:
+        if refused.status == 409:  # confirmed: the reservation's lines and prices
+            return await catalog.reserve(order.reservation_key, lines)
+        logger.error("order %s: release refused (%s): %s", order.id, refused.status, refused)
+    async with _step(database) as session:
+        failed = await session.scalar(
+            update(Order)
+            .where(Order.id == order.id, Order.status == OrderStatus.PENDING)
+            .values(status=OrderStatus.FAILED, failure_reason=reason[:300])
+            .returning(Order.id)
+        )
+        if failed is not None:  # once, even if two retries compensate at once
+            await carts.put_back(session, order.user_id, lines)
+    return None

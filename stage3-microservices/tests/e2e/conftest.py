@@ -1,0 +1,206 @@
+"""The whole stage as processes on loopback: the catalog, two instances of orders and the
+gateway (Debian's nginx, with the compose file's config), each service with a database of
+its own on the test PostgreSQL. Tests talk to the gateway only, as a client would."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from roadmap_shared.security.public_keys import generate_private_key_pem
+from roadmap_shared.testing.databases import migrated_database
+from roadmap_shared.testing.private_servers import free_port, wait_until_listening
+
+STAGE = Path(__file__).parents[2]
+GATEWAY_CONFIG = STAGE / "gateway/nginx.conf"
+CATALOG_INI = STAGE / "src/catalog/alembic.ini"
+ORDERS_INI = STAGE / "src/orders/alembic.ini"
+CATALOG_TABLES = "reservations, variants, products, categories"
+ORDERS_TABLES = "outbox_messages, order_lines, orders, cart_items, users"
+STOP_SECONDS = 10
+SIGNING_KEY = generate_private_key_pem()
+BREAKER_COOLDOWN_SECONDS = 1
+
+
+@dataclass
+class Service:
+    """A service started as `python -m <package>` with its environment."""
+
+    package: str
+    environment: dict[str, str]
+    port: int = field(default_factory=free_port)
+    process: "subprocess.Popen[bytes] | None" = None
+
+    def start(self) -> None:
+        prefix = self.package.upper()
+        environment = {**os.environ, **self.environment, f"{prefix}_PORT": str(self.port)}
+        self.process = subprocess.Popen(  # noqa: S603 (our own service)
+            [sys.executable, "-m", self.package], cwd=STAGE, env=environment
+        )
+        wait_until_listening(self.port, self.process)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(STOP_SECONDS)
+        self.process = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+def nginx_binary() -> str:
+    # Debian installs it in /usr/sbin, which a non-root PATH may not name.
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if binary is None:
+        message = "nginx is not installed (apt-get install nginx)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # in CI a missing tool must not pass as green
+        pytest.skip(message)
+    return binary
+
+
+def on_loopback(config: str, *, port: int, upstreams: dict[str, list[str]], directory: Path) -> str:
+    """The compose config with loopback addresses, and everything nginx writes in
+    `directory`, so it runs without touching the system's paths."""
+    config, listens = re.subn(r"listen \d+;", f"listen 127.0.0.1:{port};", config)
+    assert listens == 1, "nginx.conf no longer has the expected shape"
+    for name, servers in upstreams.items():
+        lines = "".join(f"server {address};\n" for address in servers)
+        config, found = re.subn(rf"(upstream {name} \{{)[^}}]*", rf"\1\n{lines}", config)
+        assert found == 1, f"nginx.conf has no upstream {name}"
+    paths = "".join(
+        f"{kind}_temp_path {directory / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return (
+        f"pid {directory / 'nginx.pid'};\nerror_log {directory / 'error.log'};\n"
+        + config.replace("http {", f"http {{\naccess_log {directory / 'access.log'};\n{paths}", 1)
+    )
+
+
+@dataclass
+class Shop:
+    gateway: str
+    catalog: Service
+    orders: list[Service]
+    catalog_database_url: str
+    orders_database_url: str
+
+
+@pytest.fixture(scope="module")
+def shop(
+    postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Shop]:
+    binary = nginx_binary()
+    directory = tmp_path_factory.mktemp("gateway")
+    with (
+        migrated_database(
+            postgres_url, "test_ms_e2e_catalog", STAGE / "src/catalog/alembic.ini"
+        ) as catalog_db,
+        migrated_database(
+            postgres_url, "test_ms_e2e_orders", STAGE / "src/orders/alembic.ini"
+        ) as orders_db,
+    ):
+        orders_ports = [free_port(), free_port()]
+        catalog = Service(
+            "catalog",
+            {
+                "CATALOG_ENVIRONMENT": "test",
+                "CATALOG_DATABASE_URL": catalog_db,
+                "CATALOG_REDIS_URL": redis_url,
+                "CATALOG_CACHE_TTL_SECONDS": "0",
+                "CATALOG_MEDIA_DIR": str(directory / "media"),
+                "CATALOG_JWKS_URL": f"http://127.0.0.1:{orders_ports[0]}/.well-known/jwks.json",
+            },
+        )
+        orders = [
+            Service(
+                "orders",
+                {
+                    "ORDERS_ENVIRONMENT": "test",
+                    "ORDERS_DATABASE_URL": orders_db,
+                    "ORDERS_REDIS_URL": redis_url,
+                    "ORDERS_JWT_PRIVATE_KEYS": json.dumps({"e2e": SIGNING_KEY}),
+                    "ORDERS_JWT_ACTIVE_KID": "e2e",
+                    "ORDERS_CATALOG_URL": f"http://{catalog.address}",
+                    # Fifty reservations of one variant queue for its row lock, one after
+                    # another: on a busy two-core machine the last waits seconds. The
+                    # outage test is not slowed by it: a stopped catalog refuses at once.
+                    "ORDERS_CATALOG_TIMEOUT_SECONDS": "15",
+                    "ORDERS_CATALOG_BREAKER_COOLDOWN_SECONDS": str(BREAKER_COOLDOWN_SECONDS),
+                    "ORDERS_LOGIN_ATTEMPTS_PER_MINUTE": "1000",
+                },
+                port=port,
+            )
+            for port in orders_ports
+        ]
+        gateway_port = free_port()
+        config = directory / "nginx.conf"
+        config.write_text(
+            on_loopback(
+                GATEWAY_CONFIG.read_text(),
+                port=gateway_port,
+                upstreams={
+                    "catalog": [catalog.address],
+                    "orders": [instance.address for instance in orders],
+                },
+                directory=directory,
+            )
+        )
+        command = [
+            binary,
+            "-p",
+            str(directory),
+            "-c",
+            str(config),
+            "-e",
+            str(directory / "error.log"),
+        ]
+        subprocess.run([*command, "-t", "-q"], check=True, timeout=STOP_SECONDS)  # noqa: S603
+        nginx = None
+        try:
+            for service in [*orders, catalog]:
+                service.start()
+            nginx = subprocess.Popen([*command, "-g", "daemon off;"])  # noqa: S603
+            wait_until_listening(gateway_port, nginx)
+            yield Shop(f"http://127.0.0.1:{gateway_port}", catalog, orders, catalog_db, orders_db)
+        finally:
+            if nginx is not None:
+                nginx.terminate()
+                nginx.wait(STOP_SECONDS)
+            for service in [catalog, *orders]:
+                service.stop()
+
+
+@pytest.fixture
+async def catalog_db(shop: Shop) -> AsyncIterator[AsyncSession]:
+    """The catalog's database, for setting up stock and checking it; emptied afterwards,
+    with the orders database (order ids restart, and name reservations)."""
+    catalog = create_async_engine(shop.catalog_database_url)
+    orders = create_async_engine(shop.orders_database_url)
+    try:
+        async with AsyncSession(catalog, expire_on_commit=False) as session:
+            yield session
+    finally:
+        async with catalog.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {CATALOG_TABLES} RESTART IDENTITY CASCADE"))
+        async with orders.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {ORDERS_TABLES} RESTART IDENTITY CASCADE"))
+        await catalog.dispose()
+        await orders.dispose()
