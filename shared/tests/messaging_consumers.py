@@ -19,4 +19,9 @@ async def effects(sessions: async_sessionmaker[AsyncSession]) -> int:
 
 def skipped_duplicates(caplog: pytest.LogCaptureFixture) -> int:
     """How many deliveries the consumer recognised as already processed."""
-    return sum("already processed" in record.getMessage() for record in caplog.records)
+    return sum(
+        "already processed" in record.getMessage()
+        for record in caplog.records
+        # Only our records: a few of aio-pika's cannot render their arguments mid-reconnect.
+        if record.name.startswith("roadmap_shared.messaging")
+    )
