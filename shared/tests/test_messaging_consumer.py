@@ -5,6 +5,8 @@ import itertools
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aio_pika import DeliveryMode, Message, connect_robust
@@ -86,8 +88,7 @@ async def test_a_consumer_that_dies_before_its_ack_gets_the_message_again_and_ac
     """The connection is cut while the handler runs: its effect commits, the ack cannot
     be sent, the broker redelivers after the reconnect, and the copy is recognised."""
     caplog.set_level(logging.INFO, "roadmap_shared.messaging")
-    async with TcpProxy(rabbitmq_url) as proxy:
-        connection = await _connect(proxy.url)
+    async with TcpProxy(rabbitmq_url) as proxy, _connect(proxy.url) as connection:
 
         async def cut_the_connection_first(session: AsyncSession, event: Event) -> None:
             await record_effect(session, event)
@@ -102,7 +103,6 @@ async def test_a_consumer_that_dies_before_its_ack_gets_the_message_again_and_ac
             return skipped_duplicates(caplog) == 1
 
         await eventually(redelivered_and_skipped, what="the redelivery recognised")
-        await connection.close()
     assert await effects(sessions) == 1
 
 
@@ -113,8 +113,7 @@ async def test_a_consumer_that_dies_during_its_handler_loses_no_message(
     subscription: Subscription,
 ) -> None:
     """Manual acks: the message is the broker's until the handler's work is committed."""
-    async with TcpProxy(rabbitmq_url) as proxy:
-        connection = await _connect(proxy.url)
+    async with TcpProxy(rabbitmq_url) as proxy, _connect(proxy.url) as connection:
 
         async def die_the_first_time(session: AsyncSession, event: Event) -> None:
             if proxy.connections == 1:
@@ -126,7 +125,6 @@ async def test_a_consumer_that_dies_during_its_handler_loses_no_message(
         await consumer.start(connection)
         await publish(amqp, subscription)
         await effects_are(sessions, 1)
-        await connection.close()
     assert await effects(sessions) == 1
 
 
@@ -216,8 +214,7 @@ async def test_the_consumer_reconnects_after_the_broker_drops_it(
     amqp: AbstractRobustConnection,
     subscription: Subscription,
 ) -> None:
-    async with TcpProxy(rabbitmq_url) as proxy:
-        connection = await _connect(proxy.url)
+    async with TcpProxy(rabbitmq_url) as proxy, _connect(proxy.url) as connection:
         consumer = consumer_of(subscription, sessions, record_effect)
         await consumer.start(connection)
         await publish(amqp, subscription)
@@ -227,12 +224,17 @@ async def test_the_consumer_reconnects_after_the_broker_drops_it(
         await publish(amqp, subscription)
         await effects_are(sessions, 2)
         assert proxy.connections >= 2
+
+
+@asynccontextmanager
+async def _connect(url: str) -> AsyncIterator[AbstractRobustConnection]:
+    # Reconnects quickly, so the tests wait for it briefly; closed however the test ends
+    # (a robust connection left open would try to reconnect for ever).
+    connection = await connect_robust(url, reconnect_interval=0.2)
+    try:
+        yield connection
+    finally:
         await connection.close()
-
-
-async def _connect(url: str) -> AbstractRobustConnection:
-    # Reconnects quickly, so the tests wait for it briefly.
-    return await connect_robust(url, reconnect_interval=0.2)
 
 
 async def _dead_letters(
