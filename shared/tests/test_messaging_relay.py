@@ -15,7 +15,7 @@ from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from roadmap_shared.messaging import Consumer, Subscription, add_event, publish_pending
+from roadmap_shared.messaging import Consumer, Relay, Subscription, add_event, publish_pending
 from roadmap_shared.messaging.models import OutboxEventMixin
 from roadmap_shared.messaging.relay import open_publisher
 from roadmap_shared.testing.messaging import eventually, take_all
@@ -69,6 +69,27 @@ async def test_an_event_is_published_persistent_under_its_message_id(
     assert json.loads(message.body) == {"id": 7}
     assert message.headers["traceparent"] == TRACEPARENT
     assert await unpublished(sessions) == 0
+
+
+async def test_the_relay_publishes_in_order_what_is_committed_while_it_runs(
+    sessions: async_sessionmaker[AsyncSession],
+    amqp: AbstractRobustConnection,
+    subscription: Subscription,
+) -> None:
+    queue = await capture(amqp, subscription.exchange)
+    stop = asyncio.Event()
+    relay = Relay(sessions, OutboxEvent, exchange=subscription.exchange, interval_seconds=0.05)
+    running = asyncio.create_task(relay.run(amqp, stop))
+    await add_events(sessions, 3)
+
+    async def all_published() -> bool:
+        return await unpublished(sessions) == 0
+
+    await eventually(all_published, what="the events published")
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    messages = await take_all(queue.channel, queue.name)
+    assert [json.loads(message.body)["number"] for message in messages] == [0, 1, 2]
 
 
 async def test_an_event_rolled_back_with_its_change_is_never_published(
