@@ -1,6 +1,8 @@
 """The idempotent consumer against the real PostgreSQL and RabbitMQ: one effect per
 message however often it is delivered, retries with backoff, dead letters, reconnects."""
 
+import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -75,6 +77,40 @@ async def test_a_message_delivered_twice_has_one_effect(
 
     await eventually(second_skipped, what="the duplicate recognised")
     await consumer.stop()
+    assert await effects(sessions) == 1
+
+
+async def test_copies_handled_at_the_same_moment_by_two_consumers_have_one_effect(
+    sessions: async_sessionmaker[AsyncSession],
+    amqp: AbstractRobustConnection,
+    subscription: Subscription,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two replicas, each given a copy: the second insert of the message id waits for the
+    first transaction, then finds the row and skips the handler."""
+    caplog.set_level(logging.INFO, "roadmap_shared.messaging")
+    both_inside = asyncio.Barrier(2)
+
+    async def slow(session: AsyncSession, event: Event) -> None:
+        await record_effect(session, event)
+        # Hold the first transaction open while the second copy arrives; the second
+        # never gets here, so the barrier only times out when the guard is missing.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1):
+                await both_inside.wait()
+
+    replicas = [consumer_of(subscription, sessions, slow) for _ in range(2)]
+    for replica in replicas:
+        await replica.start(amqp)
+    message_id = await publish(amqp, subscription)
+    await publish(amqp, subscription, message_id=message_id)
+
+    async def second_skipped() -> bool:
+        return skipped_duplicates(caplog) == 1
+
+    await eventually(second_skipped, what="the second copy recognised")
+    for replica in replicas:
+        await replica.stop()
     assert await effects(sessions) == 1
 
 
