@@ -6,6 +6,13 @@ from roadmap_shared.testing.stripe_fixtures import (  # noqa: F401  (pytest coll
     localstripe_url,
     stripe_double,
 )
+from tests.messaging_fixtures import (  # noqa: F401  (pytest collects them)
+    amqp,
+    messaging_database_url,
+    messaging_engine,
+    sessions,
+    subscription,
+)
 from tests.sample_app.main import build_app
 
 ALLOWED_ORIGIN = "https://app.example.com"

@@ -1,0 +1,50 @@
+"""The consumer process: `python -m notifications` runs it until SIGTERM or SIGINT.
+
+It serves `/healthz` and `/readyz` on `port` as well (the orchestrator's probes), from the
+same event loop: the consumer starts in the app's lifespan and stops before the database
+closes, so a message in flight at shutdown is either committed and acked or handed back.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aio_pika import connect_robust
+from aio_pika.abc import AbstractRobustConnection
+
+from notifications.config import Settings
+from notifications.handlers import Notifier
+from notifications.models import ProcessedMessage
+from roadmap_shared.database import Database
+from roadmap_shared.mail import Mailer
+from roadmap_shared.messaging import Consumer, Subscription
+from roadmap_shared.smtp import build_mailer
+
+
+def subscription(settings: Settings) -> Subscription:
+    return Subscription(
+        name=settings.consumer_name,
+        event_types=tuple(Notifier.EVENT_TYPES),
+        exchange=settings.events_exchange,
+        retry_delays_seconds=tuple(settings.retry_delays_seconds),
+        prefetch=settings.prefetch,
+    )
+
+
+@asynccontextmanager
+async def consuming(
+    settings: Settings, database: Database, mailer: Mailer | None = None
+) -> AsyncIterator[AbstractRobustConnection]:
+    """Consumes the service's events while the block runs; yields the broker connection."""
+    notifier = Notifier(settings, mailer or build_mailer(settings))
+    consumer = Consumer(
+        subscription(settings), notifier.handlers(), database.sessionmaker, ProcessedMessage
+    )
+    # Robust: after the broker restarts or the network drops, it reconnects and
+    # re-declares the queues and the consumer by itself.
+    connection = await connect_robust(settings.rabbitmq_url)
+    try:
+        await consumer.start(connection)
+        yield connection
+        await consumer.stop()
+    finally:
+        await connection.close()
