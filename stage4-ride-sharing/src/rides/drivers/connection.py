@@ -3,7 +3,8 @@
 Two loops run side by side (`rides.sockets.connection`): one reads the driver's frames,
 one forwards what Redis pub/sub brings on the driver's channel (offers made by a
 dispatcher on any instance). Each ping also reaches the rider of the driver's active trip,
-on the trip's channel (`rides.trips.updates`).
+on the trip's channel (`rides.trips.updates`), and joins the trip's history
+(`rides.trips.history`).
 """
 
 import asyncio
@@ -23,10 +24,8 @@ from rides.dispatch.offers import Offers, driver_channel
 from rides.drivers import protocol
 from rides.geo.distance import haversine_km
 from rides.geo.index import GeoIndex
-from rides.models import TripStatus
 from rides.sockets.connection import SocketConnection, stop_forwarding
-from rides.trips import repository as trips
-from rides.trips import updates
+from rides.trips import history, updates
 
 
 class DriverConnection(SocketConnection):
@@ -90,13 +89,24 @@ class DriverConnection(SocketConnection):
         if now - self._last_ping_at < self._settings.min_ping_interval_seconds:
             await self._bad("too_many_pings", "Pings come every few seconds at most")
             return
-        last = await self._geo.last_seen(self.driver_id)
+        # Two round trips, and no PostgreSQL: what the check needs and the driver's trip,
+        # then the position, with the trip's history and the rider's socket if there is a
+        # trip. A ping is taken or refused whole.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            self._geo.add_last_seen(pipe, self.driver_id)
+            pipe.get(history.driver_trip_key(self.driver_id))
+            positions, seen, pointer = await pipe.execute()
+        last = self._geo.last_seen_from(positions, seen)
         if last is not None and self._implausible(last, ping, now):
             await self._bad("implausible_position", "Too far from the last position too fast")
             return
         self._last_ping_at = now
-        await self._geo.record(self.driver_id, ping.lat, ping.lng)
-        await self._on_trip(ping)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            self._geo.add_record(pipe, self.driver_id, ping.lat, ping.lng, now)
+            if (trip_id := history.trip_of(pointer)) is not None:
+                history.add_ping(pipe, trip_id, ping.lat, ping.lng, now)
+                updates.add_position(pipe, trip_id, ping.lat, ping.lng, now)
+            await pipe.execute()
 
     def _implausible(
         self, last: tuple[float, float, float], ping: protocol.Ping, now: float
@@ -107,16 +117,6 @@ class DriverConnection(SocketConnection):
         # Redis stores positions to about half a metre; a few metres of GPS jitter between
         # two pings a moment apart is not a car at 1,000 km/h.
         return distance > 0.05 and distance > self._settings.max_speed_kmh * hours
-
-    async def _on_trip(self, ping: protocol.Ping) -> None:
-        """The ping joins the trip's history once the rider is on board, and reaches the
-        rider's socket from assignment to the end."""
-        async with self._sessions() as session, session.begin():
-            trip = await trips.active_for_driver(session, self.driver_id)
-            if trip is not None and trip.status is TripStatus.IN_PROGRESS:
-                await trips.add_ping(session, trip.id, ping.lat, ping.lng)
-        if trip is not None:
-            await updates.publish_position(self._redis, trip.id, ping.lat, ping.lng)
 
     async def _heartbeat(self, _: protocol.Heartbeat) -> None:
         await self._geo.touch(self.driver_id)
