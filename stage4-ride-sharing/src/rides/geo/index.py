@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
 from rides.awaited import awaited
 
@@ -53,32 +52,23 @@ class GeoIndex:
         self._stale_after = stale_after_seconds
         self._search = redis.register_script(SEARCH)
 
+    @property
+    def keys(self) -> tuple[str, str]:
+        """The positions and seen keys, for a script that writes a position itself."""
+        return self._positions, self._seen
+
     async def record(self, driver_id: int, lat: float, lng: float) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            self.add_record(pipe, driver_id, lat, lng, time.time())
+            pipe.geoadd(self._positions, (lng, lat, str(driver_id)))
+            pipe.zadd(self._seen, {str(driver_id): time.time()})
             await pipe.execute()
-
-    def add_record(self, pipe: Pipeline, driver_id: int, lat: float, lng: float, at: float) -> None:
-        """Queues the position on `pipe`, for a caller that sends more in the same trip."""
-        pipe.geoadd(self._positions, (lng, lat, str(driver_id)))
-        pipe.zadd(self._seen, {str(driver_id): at})
 
     async def last_seen(self, driver_id: int) -> tuple[float, float, float] | None:
         """(lat, lng, when) of the driver's last ping, or None."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            self.add_last_seen(pipe, driver_id)
-            return self.last_seen_from(*await pipe.execute())
-
-    def add_last_seen(self, pipe: Pipeline, driver_id: int) -> None:
-        """Queues the reads of `last_seen` on `pipe`; `last_seen_from` reads their replies."""
-        pipe.geopos(self._positions, str(driver_id))
-        pipe.zscore(self._seen, str(driver_id))
-
-    @staticmethod
-    def last_seen_from(
-        positions: list[tuple[float, float] | None], seen: float | None
-    ) -> tuple[float, float, float] | None:
-        [position] = positions
+            pipe.geopos(self._positions, str(driver_id))
+            pipe.zscore(self._seen, str(driver_id))
+            [position], seen = await pipe.execute()
         if position is None or seen is None:
             return None
         lng, lat = position

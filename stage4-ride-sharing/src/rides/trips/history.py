@@ -4,7 +4,8 @@ A driver pings every few seconds, whether or not they have a trip; looking up th
 in PostgreSQL at each ping cost four fifths of a ping's CPU. So the trip is kept in Redis
 instead: a pointer `…:driver:<id>:trip` set when the driver's accept has committed, and
 deleted (only if it still names that trip) once the trip's end has. While it is there,
-each ping is appended to the trip's list, in the same round trip as the position itself.
+each ping is appended to the trip's list, by the script that records the position
+(`rides.drivers.pings`).
 
 The list is the trip's history until the trip ends: completing the trip reads it, keeps
 the pings since the rider got on board (the pointer is set at assignment, a little before
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
 from rides.awaited import awaited
 from rides.dispatch.lease import RELEASE
@@ -39,13 +39,12 @@ def driver_trip_key(driver_id: int) -> str:
     return f"rides:driver:{driver_id}:trip"
 
 
+# A `%s` for the trip id, filled in by Python and by the ping's script alike.
+PINGS_KEY = "rides:trip:%s:pings"
+
+
 def _pings_key(trip_id: int) -> str:
-    return f"rides:trip:{trip_id}:pings"
-
-
-def trip_of(pointer: bytes | str | None) -> int | None:
-    """The trip id a `driver_trip_key` holds, as read with `GET`."""
-    return None if pointer is None else int(pointer)
+    return PINGS_KEY % trip_id
 
 
 async def assigned(redis: Redis, driver_id: int, trip_id: int) -> None:
@@ -59,12 +58,6 @@ async def ended(redis: Redis, driver_id: int, trip_id: int) -> None:
     release = redis.register_script(RELEASE)
     await release(keys=[driver_trip_key(driver_id)], args=[str(trip_id)])
     await redis.delete(_pings_key(trip_id))
-
-
-def add_ping(pipe: Pipeline, trip_id: int, lat: float, lng: float, at: float) -> None:
-    """Queues the ping on `pipe`: it is sent with the position, in one round trip."""
-    pipe.rpush(_pings_key(trip_id), json.dumps([lat, lng, at]))
-    pipe.expire(_pings_key(trip_id), KEEP_SECONDS)
 
 
 async def pings_since(redis: Redis, trip_id: int, since: datetime) -> list[Ping]:

@@ -21,7 +21,6 @@ import time
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from rides.models import Trip
@@ -43,23 +42,15 @@ async def publish_state(redis: Redis, trip: Trip) -> None:
     await _publish(redis, trip.id, state_frame(trip))
 
 
-def position_frame(trip_id: int, lat: float, lng: float, at: float) -> dict[str, Any]:
-    return {
+async def publish_position(redis: Redis, trip_id: int, lat: float, lng: float) -> None:
+    frame = {
         "type": "driver_position",
         "trip_id": trip_id,
         "lat": lat,
         "lng": lng,
-        "at": round(at, 3),
+        "at": round(time.time(), 3),
     }
-
-
-async def publish_position(redis: Redis, trip_id: int, lat: float, lng: float) -> None:
-    await _publish(redis, trip_id, position_frame(trip_id, lat, lng, time.time()))
-
-
-def add_position(pipe: Pipeline, trip_id: int, lat: float, lng: float, at: float) -> None:
-    """Queues the driver's position on `pipe`, sent in the ping's own round trip."""
-    pipe.publish(trip_channel(trip_id), json.dumps(position_frame(trip_id, lat, lng, at)))
+    await _publish(redis, trip_id, frame)
 
 
 async def _publish(redis: Redis, trip_id: int, frame: dict[str, Any]) -> None:
