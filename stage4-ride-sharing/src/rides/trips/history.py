@@ -21,11 +21,21 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from rides.awaited import awaited
-from rides.dispatch.lease import RELEASE
 
 # Longer than any trip: a pointer whose delete failed (Redis unreachable just then) goes
 # by itself, and so does a list a finished trip left behind.
 KEEP_SECONDS = 12 * 3600
+
+
+# The pointer is deleted only if it still names the trip that ended, compared and deleted
+# in one step: a `GET` then `DEL` could delete the pointer to the driver's next trip, set
+# in between.
+FORGET_TRIP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 @dataclass(frozen=True)
@@ -55,8 +65,8 @@ async def assigned(redis: Redis, driver_id: int, trip_id: int) -> None:
 async def ended(redis: Redis, driver_id: int, trip_id: int) -> None:
     """Call once the trip's end has committed. A compare-and-delete: a late call for a
     driver's previous trip leaves the pointer to their next one alone."""
-    release = redis.register_script(RELEASE)
-    await release(keys=[driver_trip_key(driver_id)], args=[str(trip_id)])
+    forget = redis.register_script(FORGET_TRIP)
+    await forget(keys=[driver_trip_key(driver_id)], args=[str(trip_id)])
     await redis.delete(_pings_key(trip_id))
 
 
