@@ -2,12 +2,12 @@
 
 1. Pings. A driver's frames handed to the real `DriverConnection` (the code the socket
    runs: JSON and Pydantic validation, the rate limit, the plausibility check against the
-   last position in Redis, the GEO write, the trip-history lookup in PostgreSQL) through
+   last position, the GEO write and the driver's trip, one script in Redis) through
    Starlette's `WebSocket` over an in-memory ASGI channel, several drivers at once. The
    figure that matters is pings per CPU second of this process: how many one core
    ingests. The baseline is a heartbeat frame on the same sockets (parsed, one `ZADD XX`).
 2. Matching. A trip request taken off the stream by the real `Dispatcher` until its first
-   offer is made (the stream read, the lease, the trip read from PostgreSQL, the widening
+   offer is made (the stream read, the lease, the pickup read from PostgreSQL, the widening
    GEO search, the offer written and published), in a city of 10,000 and of 100,000
    drivers loaded straight into Redis (pipelined `GEOADD`), half of them available. Also
    the share of that time spent in the candidate search (`GeoIndex.nearest`: `GEOSEARCH`
@@ -58,8 +58,8 @@ REDIS_URL = (
 CENTRE = (48.8566, 2.3522)
 SPAN_DEGREES = 0.09  # about 10 km each way from the centre
 REDIS_PINGS = 2000
-# As many drivers at once as the app's pool keeps PostgreSQL connections (10): each ping
-# looks up the driver's trip, and more would measure waiting for a connection.
+# Ten drivers at once, as when each ping looked up the driver's trip in PostgreSQL (the
+# app's pool keeps ten connections): figures stay comparable with the earlier runs.
 DRIVERS_ON_SOCKETS = 10
 FRAMES_PER_DRIVER = 300
 MATCHES = 1000

@@ -17,6 +17,7 @@ from rides.config import Settings
 from rides.dispatch.offers import Offers
 from rides.geo.index import GeoIndex
 from rides.sockets import protocol
+from rides.trips import history
 from tests.conftest import make_settings
 from tests.factories import PICKUP, north_of, requested_trip, signed_in, ticket, user_id
 from tests.live import FRAME_SECONDS, closed_with, receive
@@ -250,6 +251,54 @@ async def test_an_offer_reaches_the_socket_and_accepting_it_assigns_the_trip(
         assert (await receive(ws))["code"] == "unknown_offer"
     seen = (await http.get(f"/trips/{trip['id']}", headers=rider)).json()
     assert (seen["status"], seen["driver_id"]) == ("driver_assigned", driver_id)
+
+
+async def handled(ws: ClientConnection) -> None:
+    """Frames are handled in order: once this bad one is answered, those before are done."""
+    await ws.send("{}")
+    assert (await receive(ws))["code"] == "invalid_message"
+
+
+async def test_the_fare_follows_the_pings_of_the_ride_and_only_those(
+    http: AsyncClient, server: str, redis_client: Redis
+) -> None:
+    """The pings go to the trip's history in Redis from the accept on, and completing the
+    trip writes those since the rider got on board to PostgreSQL and prices them."""
+    rider = await signed_in(http, "rider")
+    trip = await requested_trip(http, rider)
+    driver_headers = await signed_in(http, "driver")
+    driver_id = await user_id(http, driver_headers)
+    offer = await Offers(redis_client, offer_seconds=5).make(
+        trip["id"], driver_id, (PICKUP["lat"], PICKUP["lng"])
+    )
+    assert offer is not None
+    path = f"/trips/{trip['id']}/transitions"
+    async with driver_socket(server, await ticket(http, driver_headers)) as ws:
+        assert (await receive(ws))["type"] == "offer"
+        await ws.send(json.dumps({"type": "accept", "offer_id": offer.id}))
+        assert (await receive(ws))["type"] == "assigned"
+        # On the way to the pickup, 40 m at a time (plausible at any speed): not the ride.
+        for km in (-0.12, -0.08, -0.04):
+            await ping(ws, north_of(PICKUP, km))
+        await handled(ws)
+        version = 2
+        for to in ("arriving", "in_progress"):
+            moved = await http.post(
+                path, json={"to": to, "version": version}, headers=driver_headers
+            )
+            assert moved.status_code == 200, moved.text
+            version = moved.json()["version"]
+        # The ride: 1 km north.
+        for step in range(26):
+            await ping(ws, north_of(PICKUP, step * 0.04))
+        await handled(ws)
+        done = await http.post(
+            path, json={"to": "completed", "version": version}, headers=driver_headers
+        )
+    assert done.status_code == 200, done.text
+    assert abs(done.json()["distance_km"] - 1.0) < 0.01
+    # The trip is over: the driver's pings no longer go to it.
+    assert await redis_client.get(history.driver_trip_key(driver_id)) is None
 
 
 async def test_a_reconnecting_driver_gets_the_offer_made_while_away(

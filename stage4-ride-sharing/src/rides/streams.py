@@ -91,5 +91,18 @@ class TripRequests:
         )
         return _entries(raw)
 
+    async def claim_and_read(
+        self, consumer: str, *, idle_ms: int, count: int, block_ms: int | None
+    ) -> list[Entry]:
+        """`claim_abandoned`, then `read`, in one round trip (a dispatcher does both at
+        every step)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xautoclaim(
+                STREAM, GROUP, consumer, min_idle_time=idle_ms, start_id="0-0", count=count
+            )
+            pipe.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms)
+            (_, claimed, *_), streams = await pipe.execute()
+        return _entries(claimed) + [entry for _, raw in streams or [] for entry in _entries(raw)]
+
     async def ack(self, entry: Entry) -> None:
         await self._redis.xack(STREAM, GROUP, entry.id)

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rides.dispatch.offers import Offer, Offers
 from rides.geo.index import GeoIndex
 from rides.models import Trip
+from rides.trips import history, updates
 from rides.trips import repository as trips
-from rides.trips import updates
 
 
 class OfferRefused(Exception):
@@ -54,7 +54,9 @@ async def accept(
         trip = await trips.assign(session, offer.trip_id, driver_id)
     if trip is None:
         raise OfferRefused("trip_unavailable", "This trip was cancelled or taken")
-    await updates.publish_state(redis, trip)  # committed: the block above has ended
+    # Committed: the block above has ended. The driver's pings now go to this trip.
+    await history.assigned(redis, driver_id, trip.id)
+    await updates.publish_state(redis, trip)
     await offers.answer(offer, "accepted")
     await geo.set_available(driver_id, False)  # busy until the trip ends
     return Accepted(trip)

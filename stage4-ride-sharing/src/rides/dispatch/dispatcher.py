@@ -15,12 +15,11 @@ import time
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rides.awaited import awaited
 from rides.config import Settings
 from rides.dispatch.lease import Lease, trip_lease
-from rides.dispatch.offers import Offers
+from rides.dispatch.offers import Offers, offered_key
 from rides.geo.index import GeoIndex
-from rides.models import CancelledBy, Trip, TripStatus
+from rides.models import CancelledBy, TripStatus
 from rides.streams import Entry, TripRequests
 from rides.trips import repository as trips
 from rides.trips import updates
@@ -34,10 +33,6 @@ READ_BLOCK_MS = 250  # below the Redis client's socket timeout
 # Each dispatcher writes its name and the time here at every step: the container's health
 # check (`python -m rides.worker --check`) reads it.
 ALIVE_KEY = "rides:dispatchers:alive"
-
-
-def _offered_key(trip_id: int) -> str:
-    return f"rides:trip:{trip_id}:offered"
 
 
 class Dispatcher:
@@ -70,72 +65,76 @@ class Dispatcher:
         """Takes over abandoned entries, reads new ones and handles them all, side by side;
         returns how many it handled."""
         idle_ms = int(self._settings.lease_seconds * 1000)
-        entries = await self._queue.claim_abandoned(self.name, idle_ms=idle_ms, count=BATCH)
-        entries += await self._queue.read(self.name, count=BATCH, block_ms=block_ms)
+        entries = await self._queue.claim_and_read(
+            self.name, idle_ms=idle_ms, count=BATCH, block_ms=block_ms
+        )
         await asyncio.gather(*(self.handle(entry) for entry in entries))
         return len(entries)
 
     async def handle(self, entry: Entry) -> None:
         lease = trip_lease(self._redis, entry.trip_id, self._settings.lease_seconds)
-        if not await lease.acquire():
+        # The lease and the drivers already asked (by a dispatcher that died on this
+        # trip), in one round trip: the second is read for nothing when the first fails.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            lease.add_acquire(pipe)
+            pipe.smembers(offered_key(entry.trip_id))
+            taken, members = await pipe.execute()
+        if not taken:
             # Another dispatcher is on it. The entry stays pending here and is claimed
             # again later; by then the trip is decided, or that dispatcher is dead.
             return
         try:
-            if await self._match(entry.trip_id, lease):
+            already = {int(member) for member in members}
+            if await self._match(entry.trip_id, lease, already):
                 await self._queue.ack(entry)
         finally:
             await lease.release()
 
-    async def _match(self, trip_id: int, lease: Lease) -> bool:
-        """True once the trip is decided (matched, cancelled, or given up on)."""
-        offered = _offered_key(trip_id)
+    async def _match(self, trip_id: int, lease: Lease, already: set[int]) -> bool:
+        """True once the trip is decided (matched, cancelled, or given up on). `already`
+        holds the drivers asked, and grows with each offer: under the lease, nobody else
+        offers this trip."""
+        just_taken = True
         while True:
-            trip = await self._load(trip_id)
-            if trip is None or trip.status is not TripStatus.REQUESTED:
-                return True
-            already = frozenset(
-                int(member) for member in await awaited(self._redis.smembers(offered))
-            )
+            pickup = await self._requested_pickup(trip_id)
+            if pickup is None:
+                return True  # no longer requested: matched, or cancelled by the rider
             if len(already) >= self._settings.max_offers_per_trip:
                 break
-            if not await lease.renew():
+            # Renewed before each offer but the first: taken a moment ago, it has its
+            # whole time left.
+            if not just_taken and not await lease.renew():
                 return False  # the lease lapsed: whoever holds it now carries on
-            answer = await self._offer_to_next(trip, offered, already)
+            just_taken = False
+            answer = await self._offer_to_next(trip_id, pickup, already)
             if answer == "none":
                 break
         await self._give_up(trip_id)
         return True
 
-    async def _offer_to_next(self, trip: Trip, offered: str, already: frozenset[int]) -> str:
+    async def _offer_to_next(
+        self, trip_id: int, pickup: tuple[float, float], already: set[int]
+    ) -> str:
         candidates = await self._geo.nearest(
-            trip.pickup_lat,
-            trip.pickup_lng,
+            *pickup,
             radii_km=self._settings.search_radii_km,
             count=self._settings.candidates_per_radius,
-            exclude=already,
+            exclude=frozenset(already),
         )
         for candidate in candidates:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.sadd(offered, str(candidate.driver_id))
-                pipe.expire(offered, 3600)
-                added, _ = await pipe.execute()
-            if not added:
-                continue  # had this trip already
-            pickup = (trip.pickup_lat, trip.pickup_lng)
-            offer = await self._offers.make(trip.id, candidate.driver_id, pickup)
+            offer = await self._offers.make(trip_id, candidate.driver_id, pickup)
             if offer is None:  # busy with another offer: not counted against this trip
-                await awaited(self._redis.srem(offered, str(candidate.driver_id)))
                 continue
+            already.add(candidate.driver_id)
             answer = await self._offers.wait_for_answer(offer)
             if answer is None:
                 await self._offers.withdraw(offer)
             return answer or "expired"
         return "none"
 
-    async def _load(self, trip_id: int) -> Trip | None:
+    async def _requested_pickup(self, trip_id: int) -> tuple[float, float] | None:
         async with self._sessions() as session:
-            return await trips.get(session, trip_id)
+            return await trips.requested_pickup(session, trip_id)
 
     async def _give_up(self, trip_id: int) -> None:
         async with self._sessions() as session, session.begin():

@@ -12,6 +12,7 @@ dispatcher paused past its lease still believes it holds it). PostgreSQL does th
 import secrets
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -38,7 +39,15 @@ class Lease:
         self.token = secrets.token_hex(16)
 
     async def acquire(self) -> bool:
-        return bool(await self._redis.set(self.key, self.token, nx=True, px=self._ttl_ms))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            self.add_acquire(pipe)
+            [taken] = await pipe.execute()
+        return bool(taken)
+
+    def add_acquire(self, pipe: Pipeline) -> None:
+        """Queues the `SET NX` on `pipe`, for a caller that reads more in the same round
+        trip; its reply is true if the lease was taken."""
+        pipe.set(self.key, self.token, nx=True, px=self._ttl_ms)
 
     async def renew(self) -> bool:
         return bool(await self._renew(keys=[self.key], args=[self.token, self._ttl_ms]))

@@ -60,14 +60,41 @@ def _answer_key(offer_id: str) -> str:
     return f"rides:offer:{offer_id}:answer"
 
 
+def offered_key(trip_id: int) -> str:
+    """The drivers a trip was offered to: none is offered it twice."""
+    return f"rides:trip:{trip_id}:offered"
+
+
+# Making an offer is one script, one round trip instead of four: the driver is marked as
+# asked for this trip, takes the offer pointer (`NX`: one offer per driver at a time), the
+# offer is stored, then published. In one step, a driver busy with another offer is
+# unmarked before anyone can read the mark, and the offer is stored before the driver
+# hears of it and answers.
+MAKE = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
+    return 0
+end
+redis.call('EXPIRE', KEYS[1], 3600)
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+    redis.call('SREM', KEYS[1], ARGV[1])
+    return 0
+end
+redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[3])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return 1
+"""
+
+
 class Offers:
     def __init__(self, redis: Redis, *, offer_seconds: float) -> None:
         self._redis = redis
         self._release_pointer = redis.register_script(RELEASE)
+        self._make = redis.register_script(MAKE)
         self._ttl_ms = int(offer_seconds * 1000)
 
     async def make(self, trip_id: int, driver_id: int, pickup: tuple[float, float]) -> Offer | None:
-        """The offer, pushed to the driver; None if the driver already has one."""
+        """The offer, pushed to the driver; None if the driver already has one, or had
+        this trip already."""
         offer = Offer(
             id=secrets.token_urlsafe(16),
             trip_id=trip_id,
@@ -76,15 +103,18 @@ class Offers:
             pickup_lng=pickup[1],
             expires_at=time.time() + self._ttl_ms / 1000,
         )
-        if not await self._redis.set(_pointer_key(driver_id), offer.id, nx=True, px=self._ttl_ms):
-            return None
-        # One round trip: a pipeline runs in order, so the offer is stored before the
-        # driver hears of it and answers.
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(_offer_key(offer.id), json.dumps(asdict(offer)), px=self._ttl_ms)
-            pipe.publish(driver_channel(driver_id), json.dumps(offer.frame()))
-            await pipe.execute()
-        return offer
+        made = await self._make(
+            keys=[offered_key(trip_id), _pointer_key(driver_id), _offer_key(offer.id)],
+            args=[
+                driver_id,
+                offer.id,
+                self._ttl_ms,
+                json.dumps(asdict(offer)),
+                driver_channel(driver_id),
+                json.dumps(offer.frame()),
+            ],
+        )
+        return offer if made else None
 
     async def get(self, offer_id: str) -> Offer | None:
         stored = await self._redis.get(_offer_key(offer_id))

@@ -3,7 +3,8 @@
 Two loops run side by side (`rides.sockets.connection`): one reads the driver's frames,
 one forwards what Redis pub/sub brings on the driver's channel (offers made by a
 dispatcher on any instance). Each ping also reaches the rider of the driver's active trip,
-on the trip's channel (`rides.trips.updates`).
+on the trip's channel (`rides.trips.updates`), and joins the trip's history
+(`rides.trips.history`), all checked and written by one script (`rides.drivers.pings`).
 """
 
 import asyncio
@@ -21,11 +22,9 @@ from rides.config import Settings
 from rides.dispatch import answers
 from rides.dispatch.offers import Offers, driver_channel
 from rides.drivers import protocol
-from rides.geo.distance import haversine_km
+from rides.drivers.pings import Pings
 from rides.geo.index import GeoIndex
-from rides.models import TripStatus
 from rides.sockets.connection import SocketConnection, stop_forwarding
-from rides.trips import repository as trips
 from rides.trips import updates
 
 
@@ -46,6 +45,7 @@ class DriverConnection(SocketConnection):
         self._redis = redis
         self._geo = geo
         self._offers = offers
+        self._pings = Pings(redis, geo, max_speed_kmh=settings.max_speed_kmh)
         self._sessions = sessions
         self._sent_offers: set[str] = set()
         self._last_ping_at = 0.0
@@ -90,33 +90,13 @@ class DriverConnection(SocketConnection):
         if now - self._last_ping_at < self._settings.min_ping_interval_seconds:
             await self._bad("too_many_pings", "Pings come every few seconds at most")
             return
-        last = await self._geo.last_seen(self.driver_id)
-        if last is not None and self._implausible(last, ping, now):
+        trip_id = await self._pings.record(self.driver_id, ping.lat, ping.lng, now)
+        if trip_id is None:
             await self._bad("implausible_position", "Too far from the last position too fast")
             return
         self._last_ping_at = now
-        await self._geo.record(self.driver_id, ping.lat, ping.lng)
-        await self._on_trip(ping)
-
-    def _implausible(
-        self, last: tuple[float, float, float], ping: protocol.Ping, now: float
-    ) -> bool:
-        lat, lng, seen = last
-        distance = haversine_km(lat, lng, ping.lat, ping.lng)
-        hours = max(now - seen, 0.0) / 3600
-        # Redis stores positions to about half a metre; a few metres of GPS jitter between
-        # two pings a moment apart is not a car at 1,000 km/h.
-        return distance > 0.05 and distance > self._settings.max_speed_kmh * hours
-
-    async def _on_trip(self, ping: protocol.Ping) -> None:
-        """The ping joins the trip's history once the rider is on board, and reaches the
-        rider's socket from assignment to the end."""
-        async with self._sessions() as session, session.begin():
-            trip = await trips.active_for_driver(session, self.driver_id)
-            if trip is not None and trip.status is TripStatus.IN_PROGRESS:
-                await trips.add_ping(session, trip.id, ping.lat, ping.lng)
-        if trip is not None:
-            await updates.publish_position(self._redis, trip.id, ping.lat, ping.lng)
+        if trip_id:  # the rider's socket hears of it
+            await updates.publish_position(self._redis, trip_id, ping.lat, ping.lng)
 
     async def _heartbeat(self, _: protocol.Heartbeat) -> None:
         await self._geo.touch(self.driver_id)

@@ -17,6 +17,24 @@ from redis.asyncio import Redis
 
 from rides.awaited import awaited
 
+# One step of the search is one script, one round trip instead of two: the nearest
+# members, then those of them available and seen since the cutoff (ARGV[5]). Returns how
+# many members the search met, and the usable ones with their distance, nearest first.
+SEARCH = """
+local found = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], ARGV[2],
+    'BYRADIUS', ARGV[3], 'km', 'ASC', 'COUNT', ARGV[4], 'WITHDIST')
+local usable = {}
+for _, hit in ipairs(found) do
+    if redis.call('SISMEMBER', KEYS[2], hit[1]) == 1 then
+        local seen = redis.call('ZSCORE', KEYS[3], hit[1])
+        if seen and tonumber(seen) >= tonumber(ARGV[5]) then
+            table.insert(usable, hit)
+        end
+    end
+end
+return {#found, usable}
+"""
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -32,6 +50,12 @@ class GeoIndex:
         self._seen = f"{prefix}:seen"
         self._available = f"{prefix}:available"
         self._stale_after = stale_after_seconds
+        self._search = redis.register_script(SEARCH)
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        """The positions and seen keys, for a script that writes a position itself."""
+        return self._positions, self._seen
 
     async def record(self, driver_id: int, lat: float, lng: float) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -93,41 +117,21 @@ class GeoIndex:
         asked = count
         for radius in radii_km:
             while True:
-                found = await self._redis.geosearch(
-                    self._positions,
-                    longitude=lng,
-                    latitude=lat,
-                    radius=radius,
-                    unit="km",
-                    sort="ASC",
-                    count=asked,
-                    withdist=True,
+                seen, usable = await self._search(
+                    keys=[self._positions, self._available, self._seen],
+                    args=[lng, lat, radius, asked, time.time() - self._stale_after],
                 )
-                nearby = [(int(member), float(d)) for member, d in found]
-                candidates = await self._usable([c for c in nearby if c[0] not in exclude])
+                candidates = [
+                    Candidate(int(member), float(distance))
+                    for member, distance in usable
+                    if int(member) not in exclude
+                ]
                 if candidates:
                     return candidates[:count]
-                if len(found) < asked:
+                if seen < asked:
                     break  # everyone within this radius was looked at
                 asked *= 2
         return []
-
-    async def _usable(self, found: list[tuple[int, float]]) -> list[Candidate]:
-        if not found:
-            return []
-        members = [str(driver_id) for driver_id, _ in found]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.smismember(self._available, members)
-            pipe.zmscore(self._seen, members)
-            available, seen = await pipe.execute()
-        cutoff = time.time() - self._stale_after
-        return [
-            Candidate(driver_id, distance)
-            for (driver_id, distance), is_available, last_seen in zip(
-                found, available, seen, strict=True
-            )
-            if is_available and last_seen is not None and last_seen >= cutoff
-        ]
 
     async def prune(self) -> int:
         """Removes the drivers not seen for `stale_after` seconds; returns how many."""

@@ -2,18 +2,35 @@
 if the row is still in the status (and at the version) the caller read, so two conflicting
 changes never both apply, without a lock held across a round trip."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rides.models import Trip, TripPing, TripStatus
+from rides.trips.history import Ping
 
 
 async def get(session: AsyncSession, trip_id: int) -> Trip | None:
     return await session.get(Trip, trip_id, populate_existing=True)
+
+
+# The dispatcher reads this before every offer: the two columns it needs, by a statement
+# built once, without the ORM.
+_REQUESTED_PICKUP = select(Trip.pickup_lat, Trip.pickup_lng).where(
+    Trip.id == bindparam("trip_id"), Trip.status == TripStatus.REQUESTED
+)
+
+
+async def requested_pickup(session: AsyncSession, trip_id: int) -> tuple[float, float] | None:
+    """The pickup of a trip still requested; None once it is not (or does not exist).
+    One statement in autocommit: BEGIN and ROLLBACK around it would be two more round
+    trips, and change nothing to what one statement reads."""
+    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    row = (await connection.execute(_REQUESTED_PICKUP, {"trip_id": trip_id})).one_or_none()
+    return None if row is None else (row.pickup_lat, row.pickup_lng)
 
 
 async def change(
@@ -72,6 +89,15 @@ async def active_for_driver(session: AsyncSession, driver_id: int) -> Trip | Non
 async def add_ping(session: AsyncSession, trip_id: int, lat: float, lng: float) -> None:
     session.add(TripPing(trip_id=trip_id, lat=lat, lng=lng))
     await session.flush()
+
+
+async def add_pings(session: AsyncSession, trip_id: int, pings: Sequence[Ping]) -> None:
+    """A trip's history, written in one statement when the trip ends."""
+    if pings:
+        rows = [
+            {"trip_id": trip_id, "lat": p.lat, "lng": p.lng, "recorded_at": p.at} for p in pings
+        ]
+        await session.execute(insert(TripPing), rows)
 
 
 async def pings(session: AsyncSession, trip_id: int) -> list[tuple[float, float]]:

@@ -14,7 +14,7 @@ from rides.dependencies import (
     TripRequestsDep,
 )
 from rides.models import TripStatus
-from rides.trips import pricing, service, updates
+from rides.trips import history, pricing, service, updates
 from rides.trips.schemas import CancelRequest, Quote, Transition, TripPublic, TripRequest
 from roadmap_shared.after_commit import after_commit
 from roadmap_shared.dependencies import NO_STORE
@@ -98,6 +98,8 @@ async def cancel_trip(
     trip = await service.visible_trip(session, trip_id, user)
     cancelled = await service.cancel(session, trip, user, version=body.version, reason=body.reason)
     after_commit(session, partial(updates.publish_state, redis, cancelled))
+    if cancelled.driver_id is not None:
+        after_commit(session, partial(history.ended, redis, cancelled.driver_id, cancelled.id))
     return TripPublic.of(cancelled)
 
 
@@ -116,8 +118,14 @@ async def advance_trip(
     redis: RedisDep,
 ) -> TripPublic:
     trip = await service.visible_trip(session, trip_id, driver)
+    to = TripStatus(body.to)
+    pings = []
+    if to is TripStatus.COMPLETED and trip.started_at is not None:
+        pings = await history.pings_since(redis, trip.id, trip.started_at)
     moved = await service.advance(
-        session, settings, trip, driver, to=TripStatus(body.to), version=body.version
+        session, settings, trip, driver, to=to, version=body.version, pings=pings
     )
     after_commit(session, partial(updates.publish_state, redis, moved))
+    if moved.status is TripStatus.COMPLETED:
+        after_commit(session, partial(history.ended, redis, driver.id, moved.id))
     return TripPublic.of(moved)

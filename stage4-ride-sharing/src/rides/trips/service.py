@@ -4,12 +4,15 @@ Transitions are idempotent: repeating the move that produced the current version
 retrying after a lost response) answers with the trip as it is. Any other move from a
 version the trip has left is a 409 that carries nothing but the current state."""
 
+from collections.abc import Sequence
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rides.config import Settings
 from rides.models import CancelledBy, Role, Trip, TripStatus, User
 from rides.trips import repository
+from rides.trips.history import Ping
 from rides.trips.pricing import Estimate, fare_cents, travelled_km
 from rides.trips.states import DRIVER_MOVES, MAY_CANCEL, sources_of
 from roadmap_shared.database import utcnow
@@ -87,8 +90,10 @@ async def advance(
     *,
     to: TripStatus,
     version: int,
+    pings: Sequence[Ping] = (),
 ) -> Trip:
-    """The driver's moves: on the way, rider on board, arrived (which sets the fare)."""
+    """The driver's moves: on the way, rider on board, arrived (which sets the fare, from
+    `pings`, the ride's history kept in Redis until now)."""
     if to not in DRIVER_MOVES or trip.driver_id != driver.id:
         raise NotFound("No such trip")
     if _repeated(trip, version, to):
@@ -99,6 +104,7 @@ async def advance(
     if to is TripStatus.IN_PROGRESS:
         values["started_at"] = utcnow()
     elif to is TripStatus.COMPLETED:
+        await repository.add_pings(session, trip.id, pings)
         values.update(await _final_fare(session, settings, trip))
     # Checked again by the UPDATE itself: the driver's other request may have won meanwhile.
     changed = await repository.change(
