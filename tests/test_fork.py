@@ -9,6 +9,7 @@ import tomllib
 import zipfile
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -23,7 +24,7 @@ from roadmap_shared.testing.databases import (
     run_outside_event_loop,
 )
 from roadmap_shared.testing.services import POSTGRES
-from scripts.fork import dockerfiles, lock
+from scripts.fork import dockerfiles, lock, services_needed
 from tests.forks import UV, fork, run
 from tests.stages import ROOT, STAGES, alembic_ini, import_packages, is_split
 
@@ -138,6 +139,24 @@ def test_the_container_files_build_from_the_fork_root(forked: tuple[Path, Path])
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             assert not source.startswith(".") or (project / source).exists(), volume
+
+
+def test_a_server_the_stage_reaches_by_host_name_is_in_its_compose_file() -> None:
+    """A service that names a server only in its settings (a broker URL), without waiting
+    for it in depends_on, still finds it in the fork's compose file."""
+    monorepo: dict[str, Any] = {
+        "postgres": {},
+        "rabbitmq": {},
+        "redis": {},
+        "shop-notifications": {},
+    }
+    own = {
+        "shop-notifications": {
+            "environment": {"NOTIFICATIONS_RABBITMQ_URL": "amqp://guest:guest@rabbitmq:5672/"},
+            "depends_on": {"postgres": {"condition": "service_healthy"}},
+        }
+    }
+    assert services_needed(own, monorepo) == {"postgres", "rabbitmq"}
 
 
 def test_the_gateway_of_a_split_fork_reaches_services_of_its_compose_file(
