@@ -4,8 +4,13 @@ The fork holds the stage's code, the modules of `roadmap_shared` it imports (as 
 workspace member `shared/`, so the name `roadmap-shared`, which is not ours on PyPI, is
 never looked up in an index), a `pyproject.toml` with the dev tools and their ruff and
 mypy settings, a `uv.lock` pinned to the monorepo's versions (resolved offline, from uv's
-cache), a Makefile, a Dockerfile and a compose file that build from the fork's root, the
+cache), a Makefile, the Dockerfiles and a compose file that build from the fork's root, the
 CI workflow, the licence, a README, and a git repository with one commit.
+
+A stage split into services (one package per service under src/, `<service>.Dockerfile`
+each, compose services `<stage>-<name>`) forks the same way: every file below works from
+what the stage folder and the monorepo's compose file hold, so a service added there is
+in the next fork; only the Makefile and the README say more (fork_templates).
 """
 
 import argparse
@@ -39,23 +44,9 @@ def import_packages(stage: Path) -> list[str]:
     return [init.parent.name for init in sorted((stage / "src").glob("*/__init__.py"))]
 
 
-def import_package(stage: Path) -> str:
-    [package] = import_packages(stage)
-    return package
-
-
-def unforkable(stage: Path) -> str | None:
-    """Why `make fork` cannot copy this stage out, or None. A stage split into services
-    would need a Dockerfile, a compose service and Makefile targets per service, which the
-    templates here do not write yet."""
-    packages = import_packages(stage)
-    if len(packages) == 1:
-        return None
-    return (
-        f"{stage.name} is split into services ({', '.join(packages)}); make fork copies out "
-        "stages of one package only. Copy the folder and shared/ by hand, or fork "
-        "stage2-ecommerce, the same shop as one service."
-    )
+def dockerfiles(stage: Path) -> list[Path]:
+    """`Dockerfile`, or one `<service>.Dockerfile` per service of a split stage."""
+    return sorted([*stage.glob("Dockerfile"), *stage.glob("*.Dockerfile")])
 
 
 def imported_modules(source: Path, module: str) -> set[str]:
@@ -130,7 +121,7 @@ def toml_sections(text: str) -> dict[str, str]:
     return sections
 
 
-def fork_pyproject(stage: Path, package: str) -> str:
+def fork_pyproject(stage: Path, packages: list[str]) -> str:
     """The stage's own pyproject, plus what the monorepo root gave it: the workspace, the dev
     tools, and the ruff and mypy settings (with paths for the new layout)."""
     own = (stage / "pyproject.toml").read_text()
@@ -138,11 +129,8 @@ def fork_pyproject(stage: Path, package: str) -> str:
     keep = ["dependency-groups", "tool.ruff", "tool.ruff.lint", "tool.ruff.lint.per-file-ignores"]
     keep += ["tool.ruff.lint.isort", "tool.mypy", "tool.mypy.overrides"]
     tools = "".join(root[name] for name in keep)
-    tools = re.sub(
-        r"known-first-party = \[.*\]",
-        f'known-first-party = ["{SHARED_PACKAGE}", "{package}"]',
-        tools,
-    )
+    first_party = ", ".join(f'"{name}"' for name in [SHARED_PACKAGE, *packages])
+    tools = re.sub(r"known-first-party = \[.*\]", f"known-first-party = [{first_party}]", tools)
     tools = re.sub(
         r"# mypy runs once per member.*?\]\n",
         "# The fork and its copy of the shared library, checked in one run.\n"
@@ -185,48 +173,65 @@ def copy_shared(stage: Path, destination: Path) -> None:
     (destination / "pyproject.toml").write_text(shared_pyproject())
 
 
-def dockerfile(stage: Path) -> str:
-    """The stage's Dockerfile, with its paths made relative to the fork's root."""
-    text = (stage / "Dockerfile").read_text()
+def dockerfile(stage: Path, source: Path) -> str:
+    """One of the stage's Dockerfiles, with its paths made relative to the fork's root."""
+    text = source.read_text()
     text = re.sub(rf"COPY {stage.name} /src/{stage.name}\b", "COPY . /src/app", text)
     text = text.replace(f"/src/{stage.name}", "/src/app")
     text = re.sub(rf"-f {stage.name}/Dockerfile -t {stage.name}", f"-t {stage.name}", text)
-    text = text.replace(
+    for monorepo_words in (
         "from the repository root (the stage needs shared/ and the workspace lock)",
-        "from this folder (it needs shared/ and uv.lock)",
-    )
+        "from the repository root (it needs shared/ and the lock file)",
+    ):
+        text = text.replace(monorepo_words, "from this folder (it needs shared/ and uv.lock)")
     return text.replace(f"{stage.name}/", "")
 
 
+class ComposeDumper(yaml.SafeDumper):
+    """Writes each service out in full: the monorepo shares settings between services with
+    anchors, which would come out as `&id001` and `*id001` in the fork's file."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def services_needed(own: dict[str, dict[str, Any]], services: dict[str, Any]) -> set[str]:
+    """The monorepo's services the stage's own ones wait for (depends_on) or reach by host
+    name in their settings (amqp://guest:guest@rabbitmq:5672/, and so on)."""
+    needed = set()
+    for service in own.values():
+        needed |= set(service.get("depends_on", {}))
+        for value in service.get("environment", {}).values():
+            needed |= {name for name in services if re.search(rf"[/@]{name}:", str(value))}
+    return needed - set(own)
+
+
 def compose_file(stage: Path) -> str:
-    """The monorepo's compose services this stage uses, building from the fork's root."""
+    """The monorepo's compose services this stage uses, building from the fork's root: the
+    stage's own (`<stage>` and `<stage>-<name>`: its workers, the services of a split
+    stage, its gateway), and the servers they need."""
     everything = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = everything["services"]
-    own = {name: services[name] for name in services if name.startswith(stage.name)}
-    needed = {
-        dependency
-        for service in own.values()
-        for dependency in service.get("depends_on", {})
-        if dependency not in own
+    own = {
+        name: services[name]
+        for name in services
+        if name == stage.name or name.startswith(f"{stage.name}-")
     }
     chosen: dict[str, dict[str, Any]] = {}
-    for name in sorted(needed):
+    for name in sorted(services_needed(own, services)):
         service = dict(services[name])
-        if name == "postgres":
-            # One database, created by the image itself, instead of the monorepo's script.
-            databases = [
-                url.rsplit("/", 1)[1]
-                for s in own.values()
-                for key, url in s.get("environment", {}).items()
-                if key.endswith("_DATABASE_URL")
-            ]
-            service["environment"] = {**service["environment"], "POSTGRES_DB": databases[0]}
-            service["volumes"] = ["postgres-data:/var/lib/postgresql/data"]
+        # The stage uses it, so it starts with the others rather than behind a profile.
+        service.pop("profiles", None)
+        # Each container creates its own database on start (roadmap_shared.upgrade_database):
+        # the monorepo's script that creates every stage's database stays behind.
+        if named := [v for v in service.pop("volumes", []) if not v.startswith(".")]:
+            service["volumes"] = named
         chosen[name] = service
     for name, service in own.items():
         chosen[name] = dict(service)
         if "build" in service:  # a service from an image (a load balancer) keeps it
-            chosen[name]["build"] = {"context": ".", "dockerfile": "Dockerfile"}
+            built_from = Path(service["build"]["dockerfile"]).relative_to(stage.name)
+            chosen[name]["build"] = {"context": ".", "dockerfile": str(built_from)}
         if "volumes" in service:  # files of the stage's folder are at the fork's root
             chosen[name]["volumes"] = [
                 volume.replace(f"./{stage.name}/", "./", 1) for volume in service["volumes"]
@@ -240,10 +245,8 @@ def compose_file(stage: Path) -> str:
     document: dict[str, Any] = {"name": stage.name, "services": chosen}
     if volumes:
         document["volumes"] = dict.fromkeys(sorted(volumes))
-    header = (
-        f"# {stage.name}: `docker compose up --build {stage.name}` runs it with its services.\n"
-    )
-    return header + yaml.safe_dump(document, sort_keys=False)
+    header = f"# {stage.name}: `docker compose up --build` runs it with the servers it needs.\n"
+    return header + yaml.dump(document, Dumper=ComposeDumper, sort_keys=False)
 
 
 def run(command: list[str], cwd: Path, *, offline: bool = False) -> str:
@@ -287,17 +290,20 @@ def commit(destination: Path, stage: Path) -> None:
 def fork(stage: Path, destination: Path) -> None:
     if destination.exists() and any(destination.iterdir()):
         raise SystemExit(f"{destination} exists and is not empty; choose a new folder")
-    package = import_package(stage)
+    packages = import_packages(stage)
     shutil.copytree(stage, destination, ignore=ignored, dirs_exist_ok=True)
     copy_shared(stage, destination / "shared")
-    (destination / "pyproject.toml").write_text(fork_pyproject(stage, package))
-    (destination / "Dockerfile").write_text(dockerfile(stage))
+    (destination / "pyproject.toml").write_text(fork_pyproject(stage, packages))
+    for source in dockerfiles(stage):
+        (destination / source.name).write_text(dockerfile(stage, source))
     (destination / "docker-compose.yml").write_text(compose_file(stage))
-    (destination / "Makefile").write_text(makefile(stage, package))
+    (destination / "Makefile").write_text(makefile(stage, packages))
     workflows = destination / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "ci.yml").write_text(github_workflow(ROOT / ".github/workflows/ci.yml"))
-    (destination / "README.md").write_text(readme(stage, (stage / "README.md").read_text()))
+    (destination / "README.md").write_text(
+        readme(stage, (stage / "README.md").read_text(), packages)
+    )
     shutil.copyfile(ROOT / "LICENSE", destination / "LICENSE")
     shutil.copyfile(ROOT / ".dockerignore", destination / ".dockerignore")
     gitignore = (ROOT / ".gitignore").read_text().replace(f"{stage.name}/", "")
@@ -314,9 +320,6 @@ def main() -> int:
     stage = ROOT / arguments.stage
     if not (stage / "src").is_dir():
         print(f"{arguments.stage} is not a stage folder", file=sys.stderr)
-        return 2
-    if (reason := unforkable(stage)) is not None:
-        print(reason, file=sys.stderr)
         return 2
     fork(stage, arguments.destination.resolve())
     print(f"forked {stage.name} into {arguments.destination}: cd there, then `make test`")

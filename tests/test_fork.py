@@ -1,33 +1,35 @@
 """`make fork` turns a stage into a standalone project: its own lock, tools, Makefile,
 container files, CI, licence and git history, and its own `make test` and `make lint` pass
-against the same services the monorepo's suites use (TEST_*_URL)."""
+against the same services the monorepo's suites use (TEST_*_URL). A stage split into
+services forks too: each service's Dockerfile, its compose service and its migrations."""
 
+import re
 import shutil
 import tomllib
 import zipfile
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import pytest
 import yaml
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
-from scripts.fork import lock
+from roadmap_shared.testing.databases import (
+    create_database,
+    drop_database,
+    run_outside_event_loop,
+)
+from roadmap_shared.testing.services import POSTGRES
+from scripts.fork import dockerfiles, lock, services_needed
 from tests.forks import UV, fork, run
-from tests.stages import ROOT, STAGES, is_split
-
-FORKABLE = [stage for stage in STAGES if not is_split(stage)]
+from tests.stages import ROOT, STAGES, alembic_ini, import_packages, is_split
 
 
-def test_a_stage_split_into_services_is_refused_in_one_line() -> None:
-    """`make fork` copies out stages of one package; a split stage is refused, saying so."""
-    for stage in STAGES:
-        if is_split(stage):
-            command = [UV, "run", "--locked", "python", "-m", "scripts.fork", stage.name, "x"]
-            refused = run(command, ROOT, check=False)
-            assert refused.returncode == 2
-            assert "is split into services" in refused.stderr
-
-
-@pytest.fixture(scope="module", params=FORKABLE, ids=[stage.name for stage in FORKABLE])
+@pytest.fixture(scope="module", params=STAGES, ids=[stage.name for stage in STAGES])
 def forked(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:
@@ -36,12 +38,12 @@ def forked(
 
 
 def test_the_fork_has_everything_a_project_needs(forked: tuple[Path, Path]) -> None:
-    _, project = forked
+    stage, project = forked
     for required in [
         "LICENSE",
         "README.md",
         "Makefile",
-        "Dockerfile",
+        *(source.name for source in dockerfiles(stage)),  # one per service in a split stage
         "docker-compose.yml",
         "pyproject.toml",
         "uv.lock",
@@ -63,22 +65,37 @@ def test_the_fork_has_everything_a_project_needs(forked: tuple[Path, Path]) -> N
         d.split(">")[0] for d in tools["dependency-groups"]["dev"]
     }
     assert tools["tool"]["mypy"]["strict"] is True
-    assert "ruff" in tools["tool"]
+    first_party = tools["tool"]["ruff"]["lint"]["isort"]["known-first-party"]
+    assert set(import_packages(stage)) <= set(first_party)
 
 
 def test_the_fork_makefile_runs_every_command_the_stage_has(forked: tuple[Path, Path]) -> None:
     stage, project = forked
-    package = next((stage / "src").glob("*/__init__.py")).parent.name
-    dry_run = run(["make", "-n", "run", "PORT=8123", "RELOAD=1"], project).stdout
-    assert f"python -m {package} \\\n\t--port 8123 --reload" in dry_run
+    packages = import_packages(stage)
+    for package in packages:
+        # A split stage's commands take the service, as the monorepo's Makefile does.
+        service = [f"SERVICE={package}"] if is_split(stage) else []
+        dry_run = run(["make", "-n", "run", "PORT=8123", "RELOAD=1", *service], project).stdout
+        assert f"python -m {package} \\\n\t--port 8123 --reload" in dry_run
+        if alembic_ini(stage, package).exists():
+            assert f"upgrade_database {package}\n" in dry_run
     assert "--reload" not in run(["make", "-n", "run", "RELOAD=0"], project).stdout
     for module in ["seed", "worker", "simulate"]:
-        has_module = (stage / "src" / package / f"{module}.py").exists()
-        assert (f"\n{module}:" in (project / "Makefile").read_text()) == has_module, module
-        if has_module:
+        having = [p for p in packages if (stage / "src" / p / f"{module}.py").exists()]
+        assert (f"\n{module}:" in (project / "Makefile").read_text()) == bool(having), module
+        if having:
             commands = run(["make", "-n", module], project).stdout
-            assert f"roadmap_shared.preflight {package}" in commands
-            assert f"python -m {package}.{module}" in commands
+            assert f"roadmap_shared.preflight {having[0]}" in commands
+            assert f"python -m {having[0]}.{module}" in commands
+
+
+def test_a_split_fork_refuses_a_service_it_does_not_have(forked: tuple[Path, Path]) -> None:
+    stage, project = forked
+    if not is_split(stage):
+        pytest.skip("a stage of one package takes no SERVICE")
+    refused = run(["make", "-n", "migrate", "SERVICE=payments"], project, check=False)
+    assert refused.returncode != 0
+    assert f"SERVICE must be one of: {' '.join(import_packages(stage))}" in refused.stderr
 
 
 def test_the_fork_is_one_commit_with_nothing_left_out(forked: tuple[Path, Path]) -> None:
@@ -92,24 +109,68 @@ def test_the_fork_is_one_commit_with_nothing_left_out(forked: tuple[Path, Path])
     assert "uv.lock" in git("ls-files").split()
 
 
+def monorepo_compose_services(stage: Path) -> set[str]:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    return {name for name in services if name == stage.name or name.startswith(f"{stage.name}-")}
+
+
 def test_the_container_files_build_from_the_fork_root(forked: tuple[Path, Path]) -> None:
+    """What `docker compose up --build` in the fork reads: every Dockerfile a service builds
+    from, every file those copy and every file a service mounts exist in the fork."""
     stage, project = forked
-    dockerfile = (project / "Dockerfile").read_text()
-    assert f"{stage.name}/" not in dockerfile
-    for line in dockerfile.splitlines():
-        words = line.split()
-        if words[:1] == ["COPY"] and not any(w.startswith("--from") for w in words):
-            assert (project / words[1]).exists(), line
     compose = yaml.safe_load((project / "docker-compose.yml").read_text())
-    builds = [s["build"] for s in compose["services"].values() if "build" in s]
+    services = compose["services"]
+    assert monorepo_compose_services(stage) <= set(services)
+    builds = [s["build"] for s in services.values() if "build" in s]
     assert builds
-    assert all(build == {"context": ".", "dockerfile": "Dockerfile"} for build in builds)
-    for service in compose["services"].values():
+    for build in builds:
+        assert build["context"] == "."
+        dockerfile = (project / build["dockerfile"]).read_text()
+        assert f"{stage.name}/" not in dockerfile
+        for line in dockerfile.splitlines():
+            words = line.split()
+            if words[:1] == ["COPY"] and not any(w.startswith("--from") for w in words):
+                assert (project / words[1]).exists(), line
+    for name, service in services.items():
         # A service from an image (a load balancer) is not built from the stage's Dockerfile.
         assert not ("image" in service and "build" in service), service
+        assert "profiles" not in service, name  # `docker compose up` starts what it needs
+        assert set(service.get("depends_on", {})) <= set(services), name
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             assert not source.startswith(".") or (project / source).exists(), volume
+
+
+def test_a_server_the_stage_reaches_by_host_name_is_in_its_compose_file() -> None:
+    """A service that names a server only in its settings (a broker URL), without waiting
+    for it in depends_on, still finds it in the fork's compose file."""
+    monorepo: dict[str, Any] = {
+        "postgres": {},
+        "rabbitmq": {},
+        "redis": {},
+        "shop-notifications": {},
+    }
+    own = {
+        "shop-notifications": {
+            "environment": {"NOTIFICATIONS_RABBITMQ_URL": "amqp://guest:guest@rabbitmq:5672/"},
+            "depends_on": {"postgres": {"condition": "service_healthy"}},
+        }
+    }
+    assert services_needed(own, monorepo) == {"postgres", "rabbitmq"}
+
+
+def test_the_gateway_of_a_split_fork_reaches_services_of_its_compose_file(
+    forked: tuple[Path, Path],
+) -> None:
+    stage, project = forked
+    configs = sorted(project.glob("*/nginx.conf")) + sorted(project.glob("nginx.conf"))
+    if not configs:
+        pytest.skip(f"{stage.name} has no load balancer")
+    services = yaml.safe_load((project / "docker-compose.yml").read_text())["services"]
+    for config in configs:
+        upstreams = re.findall(r"^\s*server ([\w-]+):\d+;", config.read_text(), re.MULTILINE)
+        assert upstreams
+        assert set(upstreams) <= set(services), config
 
 
 def locked_versions(lock: Path) -> dict[str, str]:
@@ -183,6 +244,52 @@ def test_the_fork_passes_its_own_make_test_and_make_lint(forked: tuple[Path, Pat
         assert result.returncode == 0, (
             f"make {target}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
         )
+
+
+def revision(database_url: str) -> str:
+    async def read() -> str:
+        connection = await asyncpg.connect(
+            make_url(database_url)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False)
+        )
+        try:
+            return str(await connection.fetchval("SELECT version_num FROM alembic_version"))
+        finally:
+            await connection.close()
+
+    return run_outside_event_loop(read())
+
+
+def head_revision(stage: Path, package: str) -> str:
+    config = Config(str(alembic_ini(stage, package)))
+    [head] = ScriptDirectory.from_config(config).get_heads()
+    return head
+
+
+def test_make_migrate_upgrades_each_service_database(
+    forked: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make migrate` (with SERVICE= in a split stage) creates the database the settings
+    name and upgrades it to the last migration, on the suites' PostgreSQL."""
+    stage, project = forked
+    packages = [p for p in import_packages(stage) if alembic_ini(stage, p).exists()]
+    if not packages:
+        pytest.skip(f"{stage.name} has no database")
+    with ExitStack() as containers:
+        server = POSTGRES.url(containers)
+        for package in packages:
+            config = (stage / "src" / package / "config.py").read_text()
+            [prefix] = re.findall(r'env_prefix="(\w+)"', config)
+            database = create_database(server, f"fork_{package}")
+            try:
+                monkeypatch.setenv(f"{prefix}DATABASE_URL", database)
+                service = [f"SERVICE={package}"] if is_split(stage) else []
+                migrated = run(["make", "migrate", *service], project, check=False)
+                assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+                assert revision(database) == head_revision(stage, package)
+            finally:
+                drop_database(server, database)
 
 
 def test_a_fork_locks_on_a_machine_whose_uv_cache_holds_no_index_pages(
