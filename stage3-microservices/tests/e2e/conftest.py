@@ -93,7 +93,7 @@ def wait_until_exists(path: Path, process: "subprocess.Popen[bytes]") -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while not path.exists():
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"{path} not written after {STARTUP_SECONDS} s")
         time.sleep(0.05)
