@@ -63,11 +63,18 @@ class Service:
     heartbeat: Path | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_until_ready()
+
+    def launch(self) -> None:
         prefix = self.package.upper()
         environment = {**os.environ, **self.environment, f"{prefix}_PORT": str(self.port)}
         self.process = subprocess.Popen(  # noqa: S603 (our own service)
             [sys.executable, "-m", self.module or self.package], cwd=STAGE, env=environment
         )
+
+    def wait_until_ready(self) -> None:
+        assert self.process is not None, "not launched"
         if self.heartbeat is None:
             wait_until_listening(self.port, self.process)
         else:
@@ -160,7 +167,8 @@ class Shop:
         return [mail.message for mail in self.mailbox.received if address in mail.rcpt_tos]
 
 
-@pytest.fixture(scope="module")
+# Once per run: starting nine processes takes a while on a busy machine.
+@pytest.fixture(scope="session")
 def shop(
     postgres_url: str, redis_url: str, rabbitmq_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Shop]:
@@ -254,9 +262,12 @@ def shop(
         nginx = None
         services = [*orders, catalog, notifications, *relays]
         try:
-            # Notifications first: it declares its queue, which the relays publish to.
-            for service in [notifications, *orders, catalog, *relays]:
-                service.start()
+            # All at once: each takes seconds to import. None needs another to start (a
+            # relay holds its events until notifications has declared its queue).
+            for service in services:
+                service.launch()
+            for service in services:
+                service.wait_until_ready()
             nginx = subprocess.Popen([*command, "-g", "daemon off;"])  # noqa: S603
             wait_until_listening(gateway_port, nginx)
             yield Shop(
