@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -28,11 +29,7 @@ from roadmap_shared.security.public_keys import generate_private_key_pem
 from roadmap_shared.testing.databases import migrated_database
 from roadmap_shared.testing.mail_server import Mailbox, smtp_server
 from roadmap_shared.testing.messaging import topology_removed_after, unique_subscription
-from roadmap_shared.testing.private_servers import (
-    STARTUP_SECONDS,
-    free_port,
-    wait_until_listening,
-)
+from roadmap_shared.testing.private_servers import free_port, wait_until_listening
 
 STAGE = Path(__file__).parents[2]
 GATEWAY_CONFIG = STAGE / "gateway/nginx.conf"
@@ -47,6 +44,8 @@ ORDERS_TABLES = "outbox_events, order_lines, orders, cart_items, users"
 STOP_SECONDS = 10
 SIGNING_KEY = generate_private_key_pem()
 BREAKER_COOLDOWN_SECONDS = 1
+# Nine processes importing at once on a busy two-core machine: each may take a while.
+START_SECONDS = 120
 
 
 @dataclass
@@ -74,11 +73,24 @@ class Service:
         )
 
     def wait_until_ready(self) -> None:
+        """Until it listens (a worker: writes its heartbeat); fails at once if it exits."""
         assert self.process is not None, "not launched"
-        if self.heartbeat is None:
-            wait_until_listening(self.port, self.process)
-        else:
-            wait_until_exists(self.heartbeat, self.process)
+        deadline = time.monotonic() + START_SECONDS
+        while not self._ready():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.process.args!r} exited with {self.process.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.module or self.package} not ready in {START_SECONDS} s")
+            time.sleep(0.05)
+
+    def _ready(self) -> bool:
+        if self.heartbeat is not None:
+            return self.heartbeat.exists()
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+        except OSError:
+            return False
+        return True
 
     def stop(self) -> None:
         if self.process is None:
@@ -94,16 +106,6 @@ class Service:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
-
-
-def wait_until_exists(path: Path, process: "subprocess.Popen[bytes]") -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not path.exists():
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path} not written after {STARTUP_SECONDS} s")
-        time.sleep(0.05)
 
 
 def relay(package: str, environment: dict[str, str], directory: Path, name: str) -> Service:
