@@ -32,7 +32,7 @@ help: ## List the targets
 	@echo
 	@echo "Variables (make <target> NAME=value):"
 	@echo "  STAGE            the stage folder for run, migrate, seed, worker, reconcile, fork, exercise (default $(STAGE)), simulate (default stage4-ride-sharing)"
-	@echo "  SERVICE          run, migrate: the service of a stage split into services (stage3-microservices: catalog, orders)"
+	@echo "  SERVICE          run, migrate, worker: the service of a stage split into services (stage3-microservices: catalog, orders, notifications)"
 	@echo "  PORT             run: listen on this port instead of 8000"
 	@echo "  RELOAD=1         run: restart the server when a file changes"
 	@echo "  SINCE, UNTIL     reconcile: the period, YYYY-MM-DD (UNTIL excluded; default now)"

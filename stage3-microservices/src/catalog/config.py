@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from catalog.money import CURRENCY_EXPONENTS
+from roadmap_shared.messaging.topology import DEFAULT_EXCHANGE
 from roadmap_shared.settings import DatabaseSettings
 
 # SigV4 refuses presigned URLs that live longer than seven days (`storage.sigv4` checks it
@@ -33,6 +34,18 @@ class Settings(DatabaseSettings):
 
     # A reservation holds stock for a checkout this long; unconfirmed, the stock returns.
     reservation_ttl_seconds: int = Field(default=300, gt=0, le=24 * 3600)
+
+    # A confirmed sale that leaves a variant with this many units or fewer announces
+    # `stock.low` (once per fall; a restock re-arms it).
+    low_stock_threshold: int = Field(default=5, ge=0)
+
+    # Events: the relay (`python -m catalog.worker`) publishes the outbox to this exchange,
+    # checking for new rows every `relay_interval_seconds`. It touches `relay_heartbeat`
+    # after each pass, which `python -m catalog.worker --check` reads (the health check).
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    events_exchange: str = DEFAULT_EXCHANGE
+    relay_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    relay_heartbeat: Path = Path("var/catalog-relay.heartbeat")
 
     # Money. The shop sells in one currency; every amount is stored beside its currency,
     # so the data stays unambiguous if that ever changes.

@@ -4,12 +4,14 @@ import hashlib
 import hmac
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from orders.money import CURRENCY_EXPONENTS
+from roadmap_shared.messaging.topology import DEFAULT_EXCHANGE
 from roadmap_shared.security.public_keys import (
     DEVELOPMENT_PRIVATE_KEY,
     TokenSigner,
@@ -55,6 +57,14 @@ class Settings(DatabaseSettings):
     catalog_backoff_seconds: float = Field(default=0.1, ge=0, le=5)
     catalog_breaker_failures: int = Field(default=3, ge=1)
     catalog_breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
+
+    # Events: the relay (`python -m orders.worker`) publishes the outbox to this exchange,
+    # checking for new rows every `relay_interval_seconds`. It touches `relay_heartbeat`
+    # after each pass, which `python -m orders.worker --check` reads (the health check).
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    events_exchange: str = DEFAULT_EXCHANGE
+    relay_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    relay_heartbeat: Path = Path("var/orders-relay.heartbeat")
 
     @property
     def access_token_lifetime(self) -> timedelta:

@@ -1,52 +1,96 @@
 """The whole stage as processes on loopback: the catalog, two instances of orders and the
 gateway (Debian's nginx, with the compose file's config), each service with a database of
-its own on the test PostgreSQL. Tests talk to the gateway only, as a client would."""
+its own on the test PostgreSQL; the relays of catalog and orders (one per instance) and
+notifications, on the test RabbitMQ under an exchange and queue names of this run's own,
+sending email to an SMTP server in the test (aiosmtpd). Tests talk to the gateway only,
+as a client would, and read what the customer would: their mailbox."""
 
+import asyncio
+import contextlib
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from roadmap_shared.messaging import Subscription
 from roadmap_shared.security.public_keys import generate_private_key_pem
 from roadmap_shared.testing.databases import migrated_database
+from roadmap_shared.testing.mail_server import Mailbox, smtp_server
+from roadmap_shared.testing.messaging import topology_removed_after, unique_subscription
 from roadmap_shared.testing.private_servers import free_port, wait_until_listening
 
 STAGE = Path(__file__).parents[2]
 GATEWAY_CONFIG = STAGE / "gateway/nginx.conf"
 CATALOG_INI = STAGE / "src/catalog/alembic.ini"
 ORDERS_INI = STAGE / "src/orders/alembic.ini"
-CATALOG_TABLES = "reservations, variants, products, categories"
-ORDERS_TABLES = "outbox_messages, order_lines, orders, cart_items, users"
+NOTIFICATIONS_INI = STAGE / "src/notifications/alembic.ini"
+ADMIN_EMAIL = "admins@shop.test"
+# The relays look for new outbox rows this often: a checkout's email follows within it.
+RELAY_INTERVAL_SECONDS = 0.2
+CATALOG_TABLES = "outbox_events, reservations, variants, products, categories"
+ORDERS_TABLES = "outbox_events, order_lines, orders, cart_items, users"
 STOP_SECONDS = 10
 SIGNING_KEY = generate_private_key_pem()
 BREAKER_COOLDOWN_SECONDS = 1
+# Nine processes importing at once on a busy two-core machine: each may take a while.
+START_SECONDS = 120
 
 
 @dataclass
 class Service:
-    """A service started as `python -m <package>` with its environment."""
+    """A service started as `python -m <package>` (or `-m <module>`, a worker of it) with
+    its environment. A worker listens on no port: `heartbeat` is the file it touches once
+    it works (a relay's, after its first pass)."""
 
     package: str
     environment: dict[str, str]
     port: int = field(default_factory=free_port)
     process: "subprocess.Popen[bytes] | None" = None
+    module: str | None = None
+    heartbeat: Path | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_until_ready()
+
+    def launch(self) -> None:
         prefix = self.package.upper()
         environment = {**os.environ, **self.environment, f"{prefix}_PORT": str(self.port)}
         self.process = subprocess.Popen(  # noqa: S603 (our own service)
-            [sys.executable, "-m", self.package], cwd=STAGE, env=environment
+            [sys.executable, "-m", self.module or self.package], cwd=STAGE, env=environment
         )
-        wait_until_listening(self.port, self.process)
+
+    def wait_until_ready(self) -> None:
+        """Until it listens (a worker: writes its heartbeat); fails at once if it exits."""
+        assert self.process is not None, "not launched"
+        deadline = time.monotonic() + START_SECONDS
+        while not self._ready():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.process.args!r} exited with {self.process.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.module or self.package} not ready in {START_SECONDS} s")
+            time.sleep(0.05)
+
+    def _ready(self) -> bool:
+        if self.heartbeat is not None:
+            return self.heartbeat.exists()
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+        except OSError:
+            return False
+        return True
 
     def stop(self) -> None:
         if self.process is None:
@@ -62,6 +106,22 @@ class Service:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+
+def relay(package: str, environment: dict[str, str], directory: Path, name: str) -> Service:
+    """The outbox relay of `package` (`python -m <package>.worker`)."""
+    heartbeat = directory / f"{name}.heartbeat"
+    prefix = package.upper()
+    return Service(
+        package,
+        {
+            **environment,
+            f"{prefix}_RELAY_HEARTBEAT": str(heartbeat),
+            f"{prefix}_RELAY_INTERVAL_SECONDS": str(RELAY_INTERVAL_SECONDS),
+        },
+        module=f"{package}.worker",
+        heartbeat=heartbeat,
+    )
 
 
 def nginx_binary() -> str:
@@ -99,56 +159,84 @@ class Shop:
     gateway: str
     catalog: Service
     orders: list[Service]
+    notifications: Service
     catalog_database_url: str
     orders_database_url: str
+    mailbox: Mailbox
+    events: Subscription  # notifications' queue names and the exchange of this run
+
+    def emails_to(self, address: str) -> list[EmailMessage]:
+        return [mail.message for mail in self.mailbox.received if address in mail.rcpt_tos]
 
 
-@pytest.fixture(scope="module")
+# Once per run: starting nine processes takes a while on a busy machine.
+@pytest.fixture(scope="session")
 def shop(
-    postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    postgres_url: str, redis_url: str, rabbitmq_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Shop]:
     binary = nginx_binary()
     directory = tmp_path_factory.mktemp("gateway")
+    mailbox = Mailbox()
+    events = unique_subscription("e2e-notifications", [])
     with (
+        migrated_database(postgres_url, "test_ms_e2e_catalog", CATALOG_INI) as catalog_db,
+        migrated_database(postgres_url, "test_ms_e2e_orders", ORDERS_INI) as orders_db,
         migrated_database(
-            postgres_url, "test_ms_e2e_catalog", STAGE / "src/catalog/alembic.ini"
-        ) as catalog_db,
-        migrated_database(
-            postgres_url, "test_ms_e2e_orders", STAGE / "src/orders/alembic.ini"
-        ) as orders_db,
+            postgres_url, "test_ms_e2e_notifications", NOTIFICATIONS_INI
+        ) as notifications_db,
+        smtp_server(mailbox) as smtp_port,
+        topology_deleted_after(rabbitmq_url, events),
     ):
         orders_ports = [free_port(), free_port()]
-        catalog = Service(
-            "catalog",
+        catalog_environment = {
+            "CATALOG_ENVIRONMENT": "test",
+            "CATALOG_DATABASE_URL": catalog_db,
+            "CATALOG_REDIS_URL": redis_url,
+            "CATALOG_CACHE_TTL_SECONDS": "0",
+            "CATALOG_MEDIA_DIR": str(directory / "media"),
+            "CATALOG_JWKS_URL": f"http://127.0.0.1:{orders_ports[0]}/.well-known/jwks.json",
+            "CATALOG_RABBITMQ_URL": rabbitmq_url,
+            "CATALOG_EVENTS_EXCHANGE": events.exchange,
+        }
+        catalog = Service("catalog", catalog_environment)
+        orders_environment = {
+            "ORDERS_ENVIRONMENT": "test",
+            "ORDERS_DATABASE_URL": orders_db,
+            "ORDERS_REDIS_URL": redis_url,
+            "ORDERS_JWT_PRIVATE_KEYS": json.dumps({"e2e": SIGNING_KEY}),
+            "ORDERS_JWT_ACTIVE_KID": "e2e",
+            "ORDERS_CATALOG_URL": f"http://{catalog.address}",
+            # Fifty reservations of one variant queue for its row lock, one after
+            # another: on a busy two-core machine the last waits seconds. The
+            # outage test is not slowed by it: a stopped catalog refuses at once.
+            "ORDERS_CATALOG_TIMEOUT_SECONDS": "15",
+            "ORDERS_CATALOG_BREAKER_COOLDOWN_SECONDS": str(BREAKER_COOLDOWN_SECONDS),
+            "ORDERS_LOGIN_ATTEMPTS_PER_MINUTE": "1000",
+            "ORDERS_RABBITMQ_URL": rabbitmq_url,
+            "ORDERS_EVENTS_EXCHANGE": events.exchange,
+        }
+        orders = [Service("orders", orders_environment, port=port) for port in orders_ports]
+        notifications = Service(
+            "notifications",
             {
-                "CATALOG_ENVIRONMENT": "test",
-                "CATALOG_DATABASE_URL": catalog_db,
-                "CATALOG_REDIS_URL": redis_url,
-                "CATALOG_CACHE_TTL_SECONDS": "0",
-                "CATALOG_MEDIA_DIR": str(directory / "media"),
-                "CATALOG_JWKS_URL": f"http://127.0.0.1:{orders_ports[0]}/.well-known/jwks.json",
+                "NOTIFICATIONS_ENVIRONMENT": "test",
+                "NOTIFICATIONS_DATABASE_URL": notifications_db,
+                "NOTIFICATIONS_RABBITMQ_URL": rabbitmq_url,
+                "NOTIFICATIONS_EVENTS_EXCHANGE": events.exchange,
+                "NOTIFICATIONS_CONSUMER_NAME": events.name,
+                "NOTIFICATIONS_RETRY_DELAYS_SECONDS": json.dumps(events.retry_delays_seconds),
+                "NOTIFICATIONS_ADMIN_EMAILS": json.dumps([ADMIN_EMAIL]),
+                "NOTIFICATIONS_MAIL_BACKEND": "smtp",
+                "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+                "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
+                "NOTIFICATIONS_SMTP_SECURITY": "none",
             },
         )
-        orders = [
-            Service(
-                "orders",
-                {
-                    "ORDERS_ENVIRONMENT": "test",
-                    "ORDERS_DATABASE_URL": orders_db,
-                    "ORDERS_REDIS_URL": redis_url,
-                    "ORDERS_JWT_PRIVATE_KEYS": json.dumps({"e2e": SIGNING_KEY}),
-                    "ORDERS_JWT_ACTIVE_KID": "e2e",
-                    "ORDERS_CATALOG_URL": f"http://{catalog.address}",
-                    # Fifty reservations of one variant queue for its row lock, one after
-                    # another: on a busy two-core machine the last waits seconds. The
-                    # outage test is not slowed by it: a stopped catalog refuses at once.
-                    "ORDERS_CATALOG_TIMEOUT_SECONDS": "15",
-                    "ORDERS_CATALOG_BREAKER_COOLDOWN_SECONDS": str(BREAKER_COOLDOWN_SECONDS),
-                    "ORDERS_LOGIN_ATTEMPTS_PER_MINUTE": "1000",
-                },
-                port=port,
-            )
-            for port in orders_ports
+        # One relay per orders instance, as compose runs them: they share one outbox.
+        relays = [
+            relay("orders", orders_environment, directory, "orders-relay-a"),
+            relay("orders", orders_environment, directory, "orders-relay-b"),
+            relay("catalog", catalog_environment, directory, "catalog-relay"),
         ]
         gateway_port = free_port()
         config = directory / "nginx.conf"
@@ -174,18 +262,46 @@ def shop(
         ]
         subprocess.run([*command, "-t", "-q"], check=True, timeout=STOP_SECONDS)  # noqa: S603
         nginx = None
+        services = [*orders, catalog, notifications, *relays]
         try:
-            for service in [*orders, catalog]:
-                service.start()
+            # All at once: each takes seconds to import. None needs another to start (a
+            # relay holds its events until notifications has declared its queue).
+            for service in services:
+                service.launch()
+            for service in services:
+                service.wait_until_ready()
             nginx = subprocess.Popen([*command, "-g", "daemon off;"])  # noqa: S603
             wait_until_listening(gateway_port, nginx)
-            yield Shop(f"http://127.0.0.1:{gateway_port}", catalog, orders, catalog_db, orders_db)
+            yield Shop(
+                f"http://127.0.0.1:{gateway_port}",
+                catalog,
+                orders,
+                notifications,
+                catalog_db,
+                orders_db,
+                mailbox,
+                events,
+            )
         finally:
             if nginx is not None:
                 nginx.terminate()
                 nginx.wait(STOP_SECONDS)
-            for service in [catalog, *orders]:
+            for service in services:
                 service.stop()
+
+
+@contextlib.contextmanager
+def topology_deleted_after(rabbitmq_url: str, subscription: Subscription) -> Iterator[None]:
+    """The run's queues and exchange are removed from the shared broker at the end."""
+    try:
+        yield
+    finally:
+
+        async def delete() -> None:
+            async with topology_removed_after(rabbitmq_url, subscription):
+                pass
+
+        asyncio.run(delete())
 
 
 @pytest.fixture

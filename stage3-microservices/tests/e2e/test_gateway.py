@@ -2,64 +2,14 @@
 units, and a checkout while the catalog is down."""
 
 import asyncio
-import itertools
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.models import Category, Product, Reservation, ReservationStatus, Variant
+from catalog.models import Reservation, ReservationStatus
 from tests.e2e.conftest import BREAKER_COOLDOWN_SECONDS, Shop
-
-PASSWORD = "correct horse battery staple"
-CHECKOUT = {
-    "shipping_address": {
-        "name": "Ada",
-        "line1": "1 Main St",
-        "city": "London",
-        "postal_code": "N1",
-        "country": "GB",
-    }
-}
-_emails = itertools.count(1)
-
-
-async def make_variant(session: AsyncSession, *, stock: int, price: int = 1500) -> int:
-    category = Category(name="Shirts", slug=f"shirts-{next(_emails)}")
-    session.add(category)
-    await session.flush()
-    product = Product(category_id=category.id, name="Oxford shirt", description="Blue")
-    session.add(product)
-    await session.flush()
-    variant = Variant(
-        product_id=product.id,
-        sku=f"OX-{product.id}",
-        name="M",
-        price_amount=price,
-        currency="EUR",
-        stock=stock,
-    )
-    session.add(variant)
-    await session.commit()
-    return variant.id
-
-
-async def signed_up(http: httpx.AsyncClient) -> dict[str, str]:
-    """A new customer, signed in: the headers of their requests."""
-    email = f"customer{next(_emails)}@example.com"
-    registered = await http.post(
-        "/auth/register", json={"email": email, "name": "Ada", "password": PASSWORD}
-    )
-    assert registered.status_code == 201, registered.text
-    login = await http.post("/auth/login", json={"email": email, "password": PASSWORD})
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
-
-
-async def stock_of(session: AsyncSession, variant_id: int) -> int:
-    session.expire_all()
-    stock = await session.scalar(select(Variant.stock).where(Variant.id == variant_id))
-    assert stock is not None
-    return stock
+from tests.e2e.factories import CHECKOUT, make_variant, signed_up, stock_of
 
 
 async def test_a_customer_browses_fills_a_cart_and_checks_out(

@@ -4,7 +4,6 @@ a real SMTP server (aiosmtpd) as the mail server. A stand-in for the orders serv
 events to an outbox table of its own database and publishes them with the shared relay."""
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -20,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from notifications.config import Settings
 from notifications.worker import subscription as subscription_of
 from roadmap_shared.messaging import Subscription
-from roadmap_shared.testing.databases import create_database, drop_database, migrated_database
+from roadmap_shared.testing.databases import create_database, drop_database
 from roadmap_shared.testing.factories import settings_for_tests
 from roadmap_shared.testing.mail_server import Mailbox, smtp_server
 from roadmap_shared.testing.messaging import (
@@ -28,24 +27,11 @@ from roadmap_shared.testing.messaging import (
     topology_removed_after,
     unique_subscription,
 )
+from roadmap_shared.testing.plugin import service_database
 from tests.notifications.producer import OrdersBase
 
-ALEMBIC_INI = Path(__file__).parents[2] / "src/notifications/alembic.ini"
+alembic_ini, database_url, db_engine = service_database("src/notifications/alembic.ini")
 ADMINS = ["admins@shop.test"]
-
-
-@pytest.fixture(scope="session")
-def database_url(postgres_url: str) -> Iterator[str]:
-    """This service's database, migrated by its own Alembic config."""
-    with migrated_database(postgres_url, "test_notifications", ALEMBIC_INI) as url:
-        yield url
-
-
-@pytest_asyncio.fixture(scope="session")
-async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(database_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest_asyncio.fixture

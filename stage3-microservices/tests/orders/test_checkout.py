@@ -4,10 +4,11 @@ from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.models import Reservation, ReservationStatus
+from catalog.models import Product, Reservation, ReservationStatus, Variant
+from notifications.emails import OrderPlaced
 from orders.config import Settings
 from orders.main import create_app
-from orders.models import CartItem, Order, OrderLine, OrderStatus, OutboxMessage, User
+from orders.models import CartItem, Order, OrderLine, OrderStatus, OutboxEvent, User
 from tests.orders.factories import CHECKOUT, auth, make_user, make_variant, put_in_cart, stock_of
 
 
@@ -17,6 +18,12 @@ async def reservation_status(
     catalog_session.expire_all()
     query = select(Reservation.status).where(Reservation.key == f"order-{order_id}")
     return await catalog_session.scalar(query)
+
+
+async def product_name_of(catalog_session: AsyncSession, variant_id: int) -> str:
+    query = select(Product.name, Variant.name).join(Variant).where(Variant.id == variant_id)
+    product, variant = (await catalog_session.execute(query)).one()
+    return f"{product} ({variant})"
 
 
 async def cart_of(session: AsyncSession, user: User) -> list[tuple[int, int]]:
@@ -35,6 +42,7 @@ async def test_a_checkout_reserves_confirms_and_places_the_order_with_its_event(
     buyer: User,
     buyer_auth: dict[str, str],
 ) -> None:
+    customer = (buyer.email, buyer.name)
     shirt = await make_variant(catalog_session, price=1999, stock=5)
     mug = await make_variant(catalog_session, price=500, stock=2)
     await committing_client.post(
@@ -63,10 +71,16 @@ async def test_a_checkout_reserves_confirms_and_places_the_order_with_its_event(
     assert (await stock_of(catalog_session, shirt), await stock_of(catalog_session, mug)) == (3, 1)
     assert await reservation_status(catalog_session, order["id"]) is ReservationStatus.CONFIRMED
     assert await cart_of(committed_session, buyer) == []
-    (event,) = (await committed_session.scalars(select(OutboxMessage))).all()
+    (event,) = (await committed_session.scalars(select(OutboxEvent))).all()
     assert event.event_type == "order.placed"
-    assert event.payload["order_id"] == order["id"]
-    assert event.payload["total_amount"] == 5398
+    # The contract of its consumer: everything the confirmation email says.
+    placed = OrderPlaced.model_validate(event.payload)
+    assert (placed.order_id, placed.total_amount, placed.currency) == (order["id"], 5398, "EUR")
+    assert (placed.customer_email, placed.customer_name) == customer
+    assert [(line.product_name, line.quantity) for line in placed.lines] == [
+        (await product_name_of(catalog_session, shirt), 2),
+        (await product_name_of(catalog_session, mug), 1),
+    ]
 
 
 async def test_not_enough_stock_fails_the_order_releases_the_reservation_and_keeps_the_cart(
@@ -97,7 +111,7 @@ async def test_not_enough_stock_fails_the_order_releases_the_reservation_and_kee
     assert order is not None
     assert order.status is OrderStatus.FAILED
     assert await cart_of(committed_session, buyer) == [(plenty, 3), (scarce, 2)]
-    assert (await committed_session.scalars(select(OutboxMessage))).all() == []
+    assert (await committed_session.scalars(select(OutboxEvent))).all() == []
 
 
 async def test_a_variant_the_catalog_does_not_know_is_refused(

@@ -125,13 +125,17 @@ class Relay:
         interval_seconds: float = POLL_INTERVAL_SECONDS,
         batch_size: int = BATCH_SIZE,
         after_publish: AfterPublish | None = None,
+        after_pass: Callable[[], None] | None = None,
     ) -> None:
+        """`after_pass`: called after every pass that reached both the database and the
+        broker (a liveness heartbeat)."""
         self._sessions = sessions
         self._model = model
         self._exchange = exchange
         self._interval = interval_seconds
         self._batch_size = batch_size
         self._after_publish = after_publish
+        self._after_pass = after_pass
 
     async def run(self, connection: AbstractConnection, stop: asyncio.Event) -> None:
         """Publishes until `stop` is set. Use a robust connection (`connect_robust`): the
@@ -150,6 +154,9 @@ class Relay:
                     )
             except (SQLAlchemyError, AMQPError, OSError, TimeoutError) as failure:
                 logger.warning("outbox relay pass failed, retrying: %r", failure)
+            else:
+                if self._after_pass is not None:
+                    self._after_pass()
             if published < self._batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._interval)

@@ -340,7 +340,11 @@ async def adjust_stock(session: AsyncSession, variant_id: int, delta: int) -> Va
         .where(Variant.id == variant_id, Variant.stock + delta >= 0)
         # Repeated additions must not reach the INTEGER column's limit (a 500 otherwise).
         .where(Variant.stock + delta <= MAX_STOCK)
-        .values(stock=Variant.stock + delta)
+        # A restock re-arms the low-stock alert: the next fall to the threshold is news.
+        .values(
+            stock=Variant.stock + delta,
+            low_stock_alerted=Variant.low_stock_alerted if delta < 0 else False,
+        )
         .returning(Variant)
         .execution_options(populate_existing=True)
     )

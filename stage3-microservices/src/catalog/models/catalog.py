@@ -2,6 +2,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Computed,
     DateTime,
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -91,6 +93,9 @@ class Variant(IntegerIdMixin, TimestampMixin, Base):
     price_amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(Integer, default=0)
+    # Whether `stock.low` was announced since the stock last went down to the threshold:
+    # set with the event, cleared by a restock, so admins hear of each fall once.
+    low_stock_alerted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     product: Mapped[Product] = relationship(back_populates="variants", lazy="raise")
 

@@ -62,4 +62,7 @@ class ReservationLine(Base):
     # The price when the stock was reserved: what the order charges, whatever the price
     # becomes meanwhile. The catalog owns prices; orders copies them from here.
     unit_price_amount: Mapped[int] = mapped_column(BigInteger)
+    # What the customer bought, as it was called then ("Shirt (M)"): orders copies it into
+    # its events, since no other service may read the catalog's tables.
+    product_name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))

@@ -64,8 +64,11 @@ async def get_reservation(key: KeyPath, session: SessionDep) -> ReservationPubli
     summary="Make the reserved stock final (idempotent)",
     responses=problem_responses(409),
 )
-async def confirm(key: KeyPath, session: SessionDep) -> ReservationPublic:
-    return reservation_public(await service.confirm(session, key, now=utcnow()))
+async def confirm(key: KeyPath, session: SessionDep, settings: SettingsDep) -> ReservationPublic:
+    confirmed = await service.confirm(
+        session, key, now=utcnow(), low_stock_threshold=settings.low_stock_threshold
+    )
+    return reservation_public(confirmed)
 
 
 @router.post(

@@ -45,6 +45,7 @@ class ReservationLinePublic(BaseModel):
     quantity: int
     unit_price_amount: int
     currency: str
+    product_name: str
 
 
 class ReservationPublic(BaseModel):
@@ -65,6 +66,7 @@ def reservation_public(reservation: Reservation) -> ReservationPublic:
                 quantity=line.quantity,
                 unit_price_amount=line.unit_price_amount,
                 currency=line.currency,
+                product_name=line.product_name,
             )
             for line in reservation.lines
         ],

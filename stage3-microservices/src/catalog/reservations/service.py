@@ -13,14 +13,24 @@ the same variants wait for each other in one direction only: no deadlock.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ScalarSelect, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from catalog.models import Product, Reservation, ReservationLine, ReservationStatus, Variant
+from catalog.models import (
+    OutboxEvent,
+    Product,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    Variant,
+)
 from catalog.reservations.schemas import ReservationRequest
 from roadmap_shared.errors import Conflict, NotFound, UnprocessableContent
+from roadmap_shared.messaging import add_event
+
+STOCK_LOW = "stock.low"
 
 # Lapsed reservations returned per sweep: bounded, so that a request that sweeps on its
 # way (reserve) never pays for a backlog; the next one takes the next batch.
@@ -65,14 +75,14 @@ async def reserve(
                     Variant.product_id.in_(select(Product.id).where(Product.archived_at.is_(None))),
                 )
                 .values(stock=Variant.stock - quantity)
-                .returning(Variant.price_amount, Variant.currency)
+                .returning(Variant.price_amount, Variant.currency, _display_name())
             )
         ).first()
         if taken is None:
             # Raising rolls the whole transaction back: the stock taken for earlier lines
             # and the reservation row with it, so the key is free for a later try.
             await _refuse_line(session, variant_id)
-        price, currency = taken  # type: ignore[misc]
+        price, currency, product_name = taken  # type: ignore[misc]
         session.add(
             ReservationLine(
                 reservation_id=made,
@@ -80,10 +90,17 @@ async def reserve(
                 quantity=quantity,
                 unit_price_amount=price,
                 currency=currency,
+                product_name=product_name,
             )
         )
     await session.flush()
     return await get(session, key), True
+
+
+def _display_name() -> ScalarSelect[str]:
+    """The variant's product and name, "Shirt (M)", read in the statement that takes it."""
+    name = Product.name + " (" + Variant.name + ")"
+    return select(name).where(Product.id == Variant.product_id).scalar_subquery()
 
 
 async def _refuse_line(session: AsyncSession, variant_id: int) -> None:
@@ -103,9 +120,12 @@ async def _existing(session: AsyncSession, key: str, request: ReservationRequest
     return reservation
 
 
-async def confirm(session: AsyncSession, key: str, *, now: datetime) -> Reservation:
+async def confirm(
+    session: AsyncSession, key: str, *, now: datetime, low_stock_threshold: int
+) -> Reservation:
     """Makes the stock taken final. Confirming twice is harmless; a lapsed or released
-    reservation cannot be confirmed (its stock may already be someone else's)."""
+    reservation cannot be confirmed (its stock may already be someone else's). A variant
+    this sale leaves at or under `low_stock_threshold` is announced (`stock.low`)."""
     confirmed = await session.scalar(
         update(Reservation)
         .where(
@@ -116,6 +136,8 @@ async def confirm(session: AsyncSession, key: str, *, now: datetime) -> Reservat
         .values(status=ReservationStatus.CONFIRMED)
         .returning(Reservation.id)
     )
+    if confirmed is not None:
+        await announce_low_stock(session, confirmed, low_stock_threshold)
     if confirmed is None:
         await expire_lapsed(session, now)
         reservation = await get(session, key)
@@ -123,6 +145,38 @@ async def confirm(session: AsyncSession, key: str, *, now: datetime) -> Reservat
             raise Conflict(f"This reservation was {reservation.status.value}")
     session.expire_all()
     return await get(session, key)
+
+
+async def announce_low_stock(session: AsyncSession, reservation_id: int, threshold: int) -> None:
+    """`stock.low` for each variant of the reservation now at or under `threshold`, once
+    per fall: the flag is set in the same statement (under the row lock), so of two sales
+    that cross at once only one finds it unset, and every later sale finds it set."""
+    variant_ids = select(ReservationLine.variant_id).where(
+        ReservationLine.reservation_id == reservation_id
+    )
+    crossed = await session.execute(
+        update(Variant)
+        .where(
+            Variant.id.in_(variant_ids),
+            Variant.stock <= threshold,
+            Variant.low_stock_alerted.is_(False),
+        )
+        .values(low_stock_alerted=True)
+        .returning(Variant.id, Variant.sku, Variant.stock, _display_name())
+    )
+    for variant_id, sku, stock, product_name in sorted(crossed.all()):
+        add_event(
+            session,
+            OutboxEvent,
+            STOCK_LOW,
+            {
+                "variant_id": variant_id,
+                "sku": sku,
+                "product_name": product_name,
+                "stock_left": stock,
+                "threshold": threshold,
+            },
+        )
 
 
 async def release(session: AsyncSession, key: str) -> Reservation:

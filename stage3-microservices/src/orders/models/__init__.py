@@ -4,7 +4,7 @@ from orders.models.accounts import Role, User
 from orders.models.base import Base
 from orders.models.cart import MAX_LINE_QUANTITY, CartItem
 from orders.models.orders import Order, OrderLine, OrderStatus
-from orders.models.outbox import OutboxMessage
+from orders.models.outbox import OutboxEvent
 
 __all__ = [
     "MAX_LINE_QUANTITY",
@@ -13,7 +13,7 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderStatus",
-    "OutboxMessage",
+    "OutboxEvent",
     "Role",
     "User",
 ]

@@ -35,11 +35,12 @@ from sqlalchemy.orm import selectinload
 
 from orders.cart import repository as carts
 from orders.catalog_client import CatalogClient, CatalogRefused, CatalogUnavailable
-from orders.models import Order, OrderLine, OrderStatus, OutboxMessage, User
+from orders.models import Order, OrderLine, OrderStatus, OutboxEvent, User
 from orders.money import percentage
 from orders.orders.schemas import CheckoutRequest
 from roadmap_shared.database import Database
 from roadmap_shared.errors import Conflict, ServiceUnavailable
+from roadmap_shared.messaging import add_event
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ async def checkout(
                 retry_after_seconds=down.retry_after_seconds,
             ) from down
         reservation = confirmed
-    return await _place(database, order.id, reservation, pricing), True
+    return await _place(database, order.id, user, reservation, pricing), True
 
 
 @asynccontextmanager
@@ -162,10 +163,15 @@ async def _load(database: Database, order_id: int) -> Order:
 
 
 async def _place(
-    database: Database, order_id: int, reservation: dict[str, Any], pricing: Pricing
+    database: Database,
+    order_id: int,
+    user: User,
+    reservation: dict[str, Any],
+    pricing: Pricing,
 ) -> Order:
     """Step 4: the order placed, priced from the reservation, with its event."""
     prices = {line["variant_id"]: line["unit_price_amount"] for line in reservation["lines"]}
+    names = {line["variant_id"]: line["product_name"] for line in reservation["lines"]}
     async with _step(database) as session:
         # FOR UPDATE: a retry resuming the same order at the same moment waits, then
         # finds it placed and leaves it (one order, one event).
@@ -184,22 +190,31 @@ async def _place(
         order.tax_amount = percentage(order.subtotal_amount, pricing.tax_rate_basis_points)
         order.total_amount = order.subtotal_amount + order.tax_amount
         order.status = OrderStatus.PLACED
-        session.add(
-            OutboxMessage(
-                event_type=ORDER_PLACED,
-                payload={
-                    "order_id": order.id,
-                    "user_id": order.user_id,
-                    "currency": order.currency,
-                    "total_amount": order.total_amount,
-                    "lines": [
-                        {"variant_id": line.variant_id, "quantity": line.quantity}
-                        for line in order.lines
-                    ],
-                },
-            )
-        )
+        add_event(session, OutboxEvent, ORDER_PLACED, order_placed(order, user, names))
     return await _load(database, order_id)
+
+
+def order_placed(order: Order, user: User, product_names: dict[int, str]) -> dict[str, Any]:
+    """The payload of `order.placed`: everything the confirmation email says, since its
+    consumers read no other service's data (the contract: notifications.emails.OrderPlaced).
+    The product names are the catalog's, as it answered the reservation."""
+    return {
+        "order_id": order.id,
+        "user_id": order.user_id,
+        "customer_email": user.email,
+        "customer_name": user.name,
+        "currency": order.currency,
+        "total_amount": order.total_amount,
+        "lines": [
+            {
+                "variant_id": line.variant_id,
+                "product_name": product_names[line.variant_id],
+                "quantity": line.quantity,
+                "unit_price_amount": line.unit_price_amount,
+            }
+            for line in order.lines
+        ],
+    }
 
 
 async def _compensate(
