@@ -4,13 +4,8 @@ its own on the test PostgreSQL. Tests talk to the gateway only, as a client woul
 
 import json
 import os
-import re
-import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import text
@@ -18,80 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from roadmap_shared.security.public_keys import generate_private_key_pem
 from roadmap_shared.testing.databases import migrated_database
-from roadmap_shared.testing.private_servers import free_port, wait_until_listening
+from roadmap_shared.testing.private_servers import free_port
+from tests.e2e.processes import GATEWAY_CONFIG, STAGE, Service, find_nginx, gateway
 
-STAGE = Path(__file__).parents[2]
-GATEWAY_CONFIG = STAGE / "gateway/nginx.conf"
 CATALOG_INI = STAGE / "src/catalog/alembic.ini"
 ORDERS_INI = STAGE / "src/orders/alembic.ini"
 CATALOG_TABLES = "reservations, variants, products, categories"
 ORDERS_TABLES = "outbox_messages, order_lines, orders, cart_items, users"
-STOP_SECONDS = 10
 SIGNING_KEY = generate_private_key_pem()
 BREAKER_COOLDOWN_SECONDS = 1
 
 
-@dataclass
-class Service:
-    """A service started as `python -m <package>` with its environment."""
-
-    package: str
-    environment: dict[str, str]
-    port: int = field(default_factory=free_port)
-    process: "subprocess.Popen[bytes] | None" = None
-
-    def start(self) -> None:
-        prefix = self.package.upper()
-        environment = {**os.environ, **self.environment, f"{prefix}_PORT": str(self.port)}
-        self.process = subprocess.Popen(  # noqa: S603 (our own service)
-            [sys.executable, "-m", self.package], cwd=STAGE, env=environment
-        )
-        wait_until_listening(self.port, self.process)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(STOP_SECONDS)
-        self.process = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-
 def nginx_binary() -> str:
-    # Debian installs it in /usr/sbin, which a non-root PATH may not name.
-    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    binary = find_nginx()
     if binary is None:
         message = "nginx is not installed (apt-get install nginx)"
         if os.environ.get("CI"):
             pytest.fail(message)  # in CI a missing tool must not pass as green
         pytest.skip(message)
     return binary
-
-
-def on_loopback(config: str, *, port: int, upstreams: dict[str, list[str]], directory: Path) -> str:
-    """The compose config with loopback addresses, and everything nginx writes in
-    `directory`, so it runs without touching the system's paths."""
-    config, listens = re.subn(r"listen \d+;", f"listen 127.0.0.1:{port};", config)
-    assert listens == 1, "nginx.conf no longer has the expected shape"
-    for name, servers in upstreams.items():
-        lines = "".join(f"server {address};\n" for address in servers)
-        config, found = re.subn(rf"(upstream {name} \{{)[^}}]*", rf"\1\n{lines}", config)
-        assert found == 1, f"nginx.conf has no upstream {name}"
-    paths = "".join(
-        f"{kind}_temp_path {directory / kind};\n"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return (
-        f"pid {directory / 'nginx.pid'};\nerror_log {directory / 'error.log'};\n"
-        + config.replace("http {", f"http {{\naccess_log {directory / 'access.log'};\n{paths}", 1)
-    )
 
 
 @dataclass
@@ -150,40 +90,21 @@ def shop(
             )
             for port in orders_ports
         ]
-        gateway_port = free_port()
-        config = directory / "nginx.conf"
-        config.write_text(
-            on_loopback(
+        try:
+            for service in [*orders, catalog]:
+                service.start()
+            with gateway(
+                binary,
                 GATEWAY_CONFIG.read_text(),
-                port=gateway_port,
+                port=free_port(),
                 upstreams={
                     "catalog": [catalog.address],
                     "orders": [instance.address for instance in orders],
                 },
                 directory=directory,
-            )
-        )
-        command = [
-            binary,
-            "-p",
-            str(directory),
-            "-c",
-            str(config),
-            "-e",
-            str(directory / "error.log"),
-        ]
-        subprocess.run([*command, "-t", "-q"], check=True, timeout=STOP_SECONDS)  # noqa: S603
-        nginx = None
-        try:
-            for service in [*orders, catalog]:
-                service.start()
-            nginx = subprocess.Popen([*command, "-g", "daemon off;"])  # noqa: S603
-            wait_until_listening(gateway_port, nginx)
-            yield Shop(f"http://127.0.0.1:{gateway_port}", catalog, orders, catalog_db, orders_db)
+            ) as url:
+                yield Shop(url, catalog, orders, catalog_db, orders_db)
         finally:
-            if nginx is not None:
-                nginx.terminate()
-                nginx.wait(STOP_SECONDS)
             for service in [catalog, *orders]:
                 service.stop()
 
