@@ -64,6 +64,7 @@ REDIS = os.environ.get("BENCH_REDIS_URL") or (
 CONCURRENCY = 10
 BUYERS = 150
 HOP_REQUESTS = 300
+ROUNDS = 6
 PASSWORD = "bench password 1234"  # noqa: S105 (throw-away accounts)
 KID = "bench"
 SERVICE = "service"
@@ -203,6 +204,33 @@ def one_at_a_time(url: str, name: str, request: Request, cpu: Callable[[], float
     """A hop's own latency: one request at a time, so no request waits behind another and
     the difference between two paths is the hop, not a queue."""
     return asyncio.run(run(url, name, request, HOP_REQUESTS, cpu, concurrency=1))
+
+
+def merged(results: list[Result]) -> Result:
+    cpu = [result.cpu_seconds for result in results]
+    return Result(
+        results[0].name,
+        sum(result.requests for result in results),
+        sum(result.seconds for result in results),
+        [latency for result in results for latency in result.latencies_ms],
+        sum(result.errors for result in results),
+        None if None in cpu else sum(seconds for seconds in cpu if seconds is not None),
+    )
+
+
+def side_by_side(
+    paths: dict[str, str], request: Request, cpu: Callable[[], float | None]
+) -> dict[str, Result]:
+    """The same request on two paths (name -> base URL), taking turns in short rounds: a
+    load that comes and goes on a shared machine then weighs on both alike, and their
+    difference is the hop, not the moment each was measured."""
+    rounds: dict[str, list[Result]] = {name: [] for name in paths}
+    for _ in range(ROUNDS):
+        for name, url in paths.items():
+            rounds[name].append(
+                asyncio.run(run(url, name, request, HOP_REQUESTS // ROUNDS, cpu, concurrency=1))
+            )
+    return {name: merged(results) for name, results in rounds.items()}
 
 
 def get(path: str) -> Request:
@@ -350,8 +378,14 @@ def measure_services(
         "checkout": asyncio.run(
             run(url, "POST /orders (via gateway)", checkout_as(iter(shoppers)), BUYERS, whole)
         ),
-        "jwks direct": one_at_a_time(direct_orders, "GET jwks.json (orders, direct)", jwks, whole),
-        "jwks gateway": one_at_a_time(url, "GET jwks.json (orders, via gateway)", jwks, whole),
+        **side_by_side(
+            {
+                "GET jwks.json (orders, direct)": direct_orders,
+                "GET jwks.json (orders, via gateway)": url,
+            },
+            jwks,
+            whole,
+        ),
         "catalog /healthz": one_at_a_time(
             direct_catalog, "GET /healthz (catalog, direct)", get("/healthz"), whole
         ),
@@ -384,7 +418,11 @@ def main() -> None:
     )
     print_section(
         "stage-3-microservices: one hop at a time (one request at a time)",
-        [split["jwks direct"], split["jwks gateway"], split["reserve"]],
+        [
+            split["GET jwks.json (orders, direct)"],
+            split["GET jwks.json (orders, via gateway)"],
+            split["reserve"],
+        ],
         split["catalog /healthz"],
     )
     print("\nthe split: checkout through the gateway / the monolith's checkout")
@@ -396,7 +434,10 @@ def main() -> None:
     if split_cpu is not None and monolith_cpu is not None:
         print(f"  CPU per checkout (orders + catalog) {split_cpu / monolith_cpu:>6.2f}x")
     print("\nadded latency of each hop, ms (p50 / p99)")
-    gateway_hop = (split["jwks gateway"], split["jwks direct"])
+    gateway_hop = (
+        split["GET jwks.json (orders, via gateway)"],
+        split["GET jwks.json (orders, direct)"],
+    )
     print(f"  the gateway (nginx)                 {added(*gateway_hop, 50):>6.2f} / ", end="")
     print(f"{added(*gateway_hop, 99):.2f}")
     reserve = split["reserve"]
