@@ -9,14 +9,8 @@ import asyncio
 import contextlib
 import json
 import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -29,10 +23,9 @@ from roadmap_shared.security.public_keys import generate_private_key_pem
 from roadmap_shared.testing.databases import migrated_database
 from roadmap_shared.testing.mail_server import Mailbox, smtp_server
 from roadmap_shared.testing.messaging import topology_removed_after, unique_subscription
-from roadmap_shared.testing.private_servers import free_port, wait_until_listening
+from roadmap_shared.testing.private_servers import free_port
+from tests.e2e.processes import GATEWAY_CONFIG, STAGE, Service, find_nginx, gateway
 
-STAGE = Path(__file__).parents[2]
-GATEWAY_CONFIG = STAGE / "gateway/nginx.conf"
 CATALOG_INI = STAGE / "src/catalog/alembic.ini"
 ORDERS_INI = STAGE / "src/orders/alembic.ini"
 NOTIFICATIONS_INI = STAGE / "src/notifications/alembic.ini"
@@ -41,71 +34,8 @@ ADMIN_EMAIL = "admins@shop.test"
 RELAY_INTERVAL_SECONDS = 0.2
 CATALOG_TABLES = "outbox_events, reservations, variants, products, categories"
 ORDERS_TABLES = "outbox_events, order_lines, orders, cart_items, users"
-STOP_SECONDS = 10
 SIGNING_KEY = generate_private_key_pem()
 BREAKER_COOLDOWN_SECONDS = 1
-# Nine processes importing at once on a busy two-core machine: each may take a while.
-START_SECONDS = 120
-
-
-@dataclass
-class Service:
-    """A service started as `python -m <package>` (or `-m <module>`, a worker of it) with
-    its environment. A worker listens on no port: `heartbeat` is the file it touches once
-    it works (a relay's, after its first pass)."""
-
-    package: str
-    environment: dict[str, str]
-    port: int = field(default_factory=free_port)
-    process: "subprocess.Popen[bytes] | None" = None
-    module: str | None = None
-    heartbeat: Path | None = None
-
-    def start(self) -> None:
-        self.launch()
-        self.wait_until_ready()
-
-    def launch(self) -> None:
-        prefix = self.package.upper()
-        environment = {**os.environ, **self.environment, f"{prefix}_PORT": str(self.port)}
-        self.process = subprocess.Popen(  # noqa: S603 (our own service)
-            [sys.executable, "-m", self.module or self.package], cwd=STAGE, env=environment
-        )
-
-    def wait_until_ready(self) -> None:
-        """Until it listens (a worker: writes its heartbeat); fails at once if it exits."""
-        assert self.process is not None, "not launched"
-        deadline = time.monotonic() + START_SECONDS
-        while not self._ready():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.process.args!r} exited with {self.process.returncode}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.module or self.package} not ready in {START_SECONDS} s")
-            time.sleep(0.05)
-
-    def _ready(self) -> bool:
-        if self.heartbeat is not None:
-            return self.heartbeat.exists()
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-        except OSError:
-            return False
-        return True
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(STOP_SECONDS)
-        self.process = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
 
 def relay(package: str, environment: dict[str, str], directory: Path, name: str) -> Service:
@@ -125,33 +55,13 @@ def relay(package: str, environment: dict[str, str], directory: Path, name: str)
 
 
 def nginx_binary() -> str:
-    # Debian installs it in /usr/sbin, which a non-root PATH may not name.
-    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    binary = find_nginx()
     if binary is None:
         message = "nginx is not installed (apt-get install nginx)"
         if os.environ.get("CI"):
             pytest.fail(message)  # in CI a missing tool must not pass as green
         pytest.skip(message)
     return binary
-
-
-def on_loopback(config: str, *, port: int, upstreams: dict[str, list[str]], directory: Path) -> str:
-    """The compose config with loopback addresses, and everything nginx writes in
-    `directory`, so it runs without touching the system's paths."""
-    config, listens = re.subn(r"listen \d+;", f"listen 127.0.0.1:{port};", config)
-    assert listens == 1, "nginx.conf no longer has the expected shape"
-    for name, servers in upstreams.items():
-        lines = "".join(f"server {address};\n" for address in servers)
-        config, found = re.subn(rf"(upstream {name} \{{)[^}}]*", rf"\1\n{lines}", config)
-        assert found == 1, f"nginx.conf has no upstream {name}"
-    paths = "".join(
-        f"{kind}_temp_path {directory / kind};\n"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return (
-        f"pid {directory / 'nginx.pid'};\nerror_log {directory / 'error.log'};\n"
-        + config.replace("http {", f"http {{\naccess_log {directory / 'access.log'};\n{paths}", 1)
-    )
 
 
 @dataclass
@@ -238,30 +148,6 @@ def shop(
             relay("orders", orders_environment, directory, "orders-relay-b"),
             relay("catalog", catalog_environment, directory, "catalog-relay"),
         ]
-        gateway_port = free_port()
-        config = directory / "nginx.conf"
-        config.write_text(
-            on_loopback(
-                GATEWAY_CONFIG.read_text(),
-                port=gateway_port,
-                upstreams={
-                    "catalog": [catalog.address],
-                    "orders": [instance.address for instance in orders],
-                },
-                directory=directory,
-            )
-        )
-        command = [
-            binary,
-            "-p",
-            str(directory),
-            "-c",
-            str(config),
-            "-e",
-            str(directory / "error.log"),
-        ]
-        subprocess.run([*command, "-t", "-q"], check=True, timeout=STOP_SECONDS)  # noqa: S603
-        nginx = None
         services = [*orders, catalog, notifications, *relays]
         try:
             # All at once: each takes seconds to import. None needs another to start (a
@@ -270,22 +156,27 @@ def shop(
                 service.launch()
             for service in services:
                 service.wait_until_ready()
-            nginx = subprocess.Popen([*command, "-g", "daemon off;"])  # noqa: S603
-            wait_until_listening(gateway_port, nginx)
-            yield Shop(
-                f"http://127.0.0.1:{gateway_port}",
-                catalog,
-                orders,
-                notifications,
-                catalog_db,
-                orders_db,
-                mailbox,
-                events,
-            )
+            with gateway(
+                binary,
+                GATEWAY_CONFIG.read_text(),
+                port=free_port(),
+                upstreams={
+                    "catalog": [catalog.address],
+                    "orders": [instance.address for instance in orders],
+                },
+                directory=directory,
+            ) as gateway_url:
+                yield Shop(
+                    gateway_url,
+                    catalog,
+                    orders,
+                    notifications,
+                    catalog_db,
+                    orders_db,
+                    mailbox,
+                    events,
+                )
         finally:
-            if nginx is not None:
-                nginx.terminate()
-                nginx.wait(STOP_SECONDS)
             for service in services:
                 service.stop()
 
