@@ -9,10 +9,13 @@ when the lease has lapsed, and carries on from the drivers already asked.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rides.config import Settings
@@ -33,6 +36,8 @@ READ_BLOCK_MS = 250  # below the Redis client's socket timeout
 # Each dispatcher writes its name and the time here at every step: the container's health
 # check (`python -m rides.worker --check`) reads it.
 ALIVE_KEY = "rides:dispatchers:alive"
+# After Redis or PostgreSQL failed a step: wait this long, then try again.
+RETRY_AFTER_FAILURE_SECONDS = 1.0
 
 
 class Dispatcher:
@@ -56,10 +61,23 @@ class Dispatcher:
         self.name = name
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self._queue.ensure_group()
+        """Steps until `stop` is set. A step that Redis or PostgreSQL fails (a timeout, a
+        restart) is logged and tried again a moment later: the process outlives an outage
+        instead of ending with it. Nothing is lost meanwhile: an entry is acknowledged
+        only once its trip is decided, so the next step, here or in another dispatcher,
+        takes it up again once its lease has lapsed."""
+        group_ready = False
         while not stop.is_set():
-            await self._redis.zadd(ALIVE_KEY, {self.name: time.time()})
-            await self.step(block_ms=READ_BLOCK_MS)
+            try:
+                if not group_ready:
+                    await self._queue.ensure_group()
+                    group_ready = True
+                await self._redis.zadd(ALIVE_KEY, {self.name: time.time()})
+                await self.step(block_ms=READ_BLOCK_MS)
+            except (RedisError, SQLAlchemyError, OSError) as failure:
+                logger.warning("dispatch step failed, retrying: %r", failure)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RETRY_AFTER_FAILURE_SECONDS)
 
     async def step(self, *, block_ms: int | None = None) -> int:
         """Takes over abandoned entries, reads new ones and handles them all, side by side;
