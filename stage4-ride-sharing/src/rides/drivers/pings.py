@@ -24,28 +24,29 @@ from rides.trips import history
 JITTER_KM = 0.05
 IMPLAUSIBLE = -1
 
-# KEYS: positions, seen, the driver's trip pointer.
+# KEYS: positions, located (when each position was sent), seen, the driver's trip pointer.
 # ARGV: driver id, lng, lat, now, max km/h, Earth's radius, jitter km, the history entry,
 # the history's key (a `%s` for the trip id), how long it is kept.
 # Returns IMPLAUSIBLE, or the driver's trip id (0 without a trip).
 RECORD = """
 local driver, lng, lat, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local last = redis.call('GEOPOS', KEYS[1], driver)[1]
-local seen = redis.call('ZSCORE', KEYS[2], driver)
-if last and seen then
+local sent = redis.call('ZSCORE', KEYS[2], driver)
+if last and sent then
     local rad = math.pi / 180
     local dphi, dlambda = (lat - tonumber(last[2])) * rad, (lng - tonumber(last[1])) * rad
     local a = math.sin(dphi / 2) ^ 2
         + math.cos(tonumber(last[2]) * rad) * math.cos(lat * rad) * math.sin(dlambda / 2) ^ 2
     local km = 2 * tonumber(ARGV[6]) * math.asin(math.sqrt(a))
-    local hours = math.max(now - tonumber(seen), 0) / 3600
+    local hours = math.max(now - tonumber(sent), 0) / 3600
     if km > tonumber(ARGV[7]) and km > tonumber(ARGV[5]) * hours then
         return -1
     end
 end
 redis.call('GEOADD', KEYS[1], lng, lat, driver)
 redis.call('ZADD', KEYS[2], now, driver)
-local trip = redis.call('GET', KEYS[3])
+redis.call('ZADD', KEYS[3], now, driver)
+local trip = redis.call('GET', KEYS[4])
 if not trip then
     return 0
 end
@@ -65,9 +66,9 @@ class Pings:
     async def record(self, driver_id: int, lat: float, lng: float, at: float) -> int | None:
         """The driver's trip id (0 without a trip) once the ping is recorded; None if it
         was refused as implausible, and then nothing was written."""
-        positions, seen = self._geo.keys
+        positions, located, seen = self._geo.keys
         trip: int = await self._record(
-            keys=[positions, seen, history.driver_trip_key(driver_id)],
+            keys=[positions, located, seen, history.driver_trip_key(driver_id)],
             args=[
                 driver_id,
                 lng,

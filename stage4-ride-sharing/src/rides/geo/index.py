@@ -1,9 +1,14 @@
 """Where the available drivers are: Redis GEO, with positions that go stale.
 
-Three keys per city:
+Four keys per city:
 - `…:positions`, a GEO set (a sorted set underneath) of every driver's last position;
-- `…:seen`, a sorted set of the same drivers scored by when they last pinged;
+- `…:located`, a sorted set of the same drivers scored by when that position was sent;
+- `…:seen`, the same scored by their last sign of life (a position or a heartbeat);
 - `…:available`, a set of the drivers who said they take trips.
+
+When a position was sent and when the driver was last heard of are two times: a heartbeat
+keeps a driver matchable, but a check of the speed between two positions must divide by
+the time between those positions, not by the moment since the last heartbeat.
 
 A GEO member cannot expire on its own, so freshness is kept apart: a search drops the
 candidates not seen for `stale_after` seconds, and `prune` removes them for good.
@@ -47,27 +52,30 @@ class GeoIndex:
         self._redis = redis
         prefix = f"rides:geo:{city}"
         self._positions = f"{prefix}:positions"
+        self._located = f"{prefix}:located"
         self._seen = f"{prefix}:seen"
         self._available = f"{prefix}:available"
         self._stale_after = stale_after_seconds
         self._search = redis.register_script(SEARCH)
 
     @property
-    def keys(self) -> tuple[str, str]:
-        """The positions and seen keys, for a script that writes a position itself."""
-        return self._positions, self._seen
+    def keys(self) -> tuple[str, str, str]:
+        """The positions, located and seen keys, for a script that writes a position."""
+        return self._positions, self._located, self._seen
 
     async def record(self, driver_id: int, lat: float, lng: float) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
+            now = time.time()
             pipe.geoadd(self._positions, (lng, lat, str(driver_id)))
-            pipe.zadd(self._seen, {str(driver_id): time.time()})
+            pipe.zadd(self._located, {str(driver_id): now})
+            pipe.zadd(self._seen, {str(driver_id): now})
             await pipe.execute()
 
     async def last_seen(self, driver_id: int) -> tuple[float, float, float] | None:
-        """(lat, lng, when) of the driver's last ping, or None."""
+        """(lat, lng, when it was sent) of the driver's last position, or None."""
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.geopos(self._positions, str(driver_id))
-            pipe.zscore(self._seen, str(driver_id))
+            pipe.zscore(self._located, str(driver_id))
             [position], seen = await pipe.execute()
         if position is None or seen is None:
             return None
@@ -88,6 +96,7 @@ class GeoIndex:
         """A driver who went offline: no position, not available."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zrem(self._positions, str(driver_id))
+            pipe.zrem(self._located, str(driver_id))
             pipe.zrem(self._seen, str(driver_id))
             pipe.srem(self._available, str(driver_id))
             await pipe.execute()
@@ -140,6 +149,7 @@ class GeoIndex:
         if stale:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.zrem(self._positions, *stale)
+                pipe.zrem(self._located, *stale)
                 pipe.zrem(self._seen, *stale)
                 pipe.srem(self._available, *stale)
                 await pipe.execute()
