@@ -30,14 +30,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-STAGE = Path(__file__).resolve().parents[1]
-# The processes of the end-to-end tests (tests/e2e/processes.py): the same services, the
-# same gateway config, started the same way.
-sys.path.insert(0, str(STAGE))
-
-from tests.e2e.processes import GATEWAY_CONFIG, Service, find_nginx, gateway  # noqa: E402
-
-from roadmap_shared.bench import (  # noqa: E402
+from roadmap_shared.bench import (
     Request,
     Result,
     Server,
@@ -46,14 +39,21 @@ from roadmap_shared.bench import (  # noqa: E402
     process_cpu_seconds,
     served,
 )
-from roadmap_shared.security.public_keys import TokenSigner, generate_private_key_pem  # noqa: E402
-from roadmap_shared.settings import Environment  # noqa: E402
-from roadmap_shared.testing.databases import (  # noqa: E402
+from roadmap_shared.security.public_keys import TokenSigner, generate_private_key_pem
+from roadmap_shared.settings import Environment
+from roadmap_shared.testing.databases import (
     create_database,
     drop_database,
     migrated_database,
 )
-from roadmap_shared.testing.private_servers import free_port  # noqa: E402
+from roadmap_shared.testing.private_servers import free_port
+
+STAGE = Path(__file__).resolve().parents[1]
+# The processes of the end-to-end tests (tests/e2e/processes.py): the same services, the
+# same gateway config, started the same way.
+sys.path.insert(0, str(STAGE))
+
+from tests.e2e.processes import GATEWAY_CONFIG, Service, find_nginx, gateway  # noqa: E402
 
 MONOLITH = STAGE.parent / "stage2-ecommerce"
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
