@@ -52,6 +52,9 @@ class Settings(TokenSettings, DatabaseSettings):
     # entry was lost), is queued again; it looks every `sweep_every_seconds`.
     requeue_after_seconds: float = Field(default=30.0, gt=0)
     sweep_every_seconds: float = Field(default=10.0, gt=0)
+    # The pings of trips in progress are written from Redis to PostgreSQL this often: what
+    # a Redis restart mid-ride could lose.
+    flush_pings_every_seconds: float = Field(default=5.0, gt=0)
 
     # Prices, in cents, and the speed a duration estimate assumes.
     base_fare_cents: int = Field(default=250, ge=0)

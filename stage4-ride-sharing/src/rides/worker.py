@@ -1,5 +1,6 @@
 """`python -m rides.worker`: the dispatcher, and beside it the sweeper that queues again a
-trip whose stream entry was lost. Run as many as you like: each trip is handled by the one
+trip whose stream entry was lost and the flusher that writes the pings of trips in
+progress to PostgreSQL. Run as many as you like: each trip is handled by the one
 holding its lease, a crashed one's trips are taken over by the others, and the sweepers
 queue a lost trip once between them.
 
@@ -25,6 +26,7 @@ from rides.dispatch.offers import Offers
 from rides.dispatch.sweeper import Sweeper
 from rides.geo.index import GeoIndex
 from rides.streams import TripRequests
+from rides.trips.flusher import PingFlusher
 from roadmap_shared.database import Database
 from roadmap_shared.logging import configure_logging
 from roadmap_shared.resources import REDIS_TIMEOUT_SECONDS
@@ -61,13 +63,16 @@ async def dispatch(settings: Settings) -> None:
         queue=queue,
         requeue_after_seconds=settings.requeue_after_seconds,
     )
+    flusher = PingFlusher(sessions=database.sessionmaker, redis=redis)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         await asyncio.gather(
-            dispatcher.run(stop), sweeper.run(stop, every_seconds=settings.sweep_every_seconds)
+            dispatcher.run(stop),
+            sweeper.run(stop, every_seconds=settings.sweep_every_seconds),
+            flusher.run(stop, every_seconds=settings.flush_pings_every_seconds),
         )
     finally:
         await redis.aclose()

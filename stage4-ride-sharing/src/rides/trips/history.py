@@ -7,14 +7,20 @@ deleted (only if it still names that trip) once the trip's end has. While it is 
 each ping is appended to the trip's list, by the script that records the position
 (`rides.drivers.pings`).
 
-The list is the trip's history until the trip ends: completing the trip reads it, keeps
-the pings since the rider got on board (the pointer is set at assignment, a little before
-the driver's move to `in_progress` is known here), writes them to `trip_pings` in one
-statement, in the transaction that sets the fare from them. So PostgreSQL sees one write
-per trip instead of one per ping, and no ping of the ride is left out of the fare.
+Redis is not where a history may end, though: it keeps no copy on disk here, and evicts
+keys when memory runs short. So while the ride goes on, the flusher in the worker
+(`rides.trips.flusher`) writes each in-progress trip's new pings to `trip_pings` every
+few seconds, and then removes them from the list; completing the trip reads what is left,
+keeps the pings since the rider got on board (the pointer is set at assignment, a little
+before the driver's move to `in_progress` is known here), and writes those, in the
+transaction that sets the fare from them all. A restart or an eviction mid-ride loses at
+most the pings of the last few seconds. PostgreSQL sees one write per trip every few
+seconds instead of one per ping, and both writers go through the same watermark (the
+newest ping stored for the trip), so no ping is written twice.
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -70,12 +76,61 @@ async def ended(redis: Redis, driver_id: int, trip_id: int) -> None:
     await redis.delete(_pings_key(trip_id))
 
 
-async def pings_since(redis: Redis, trip_id: int, since: datetime) -> list[Ping]:
-    """The trip's pings from `since` on, oldest first."""
+def _since(raw: Sequence[bytes | str], since: datetime) -> list[Ping]:
     pings = []
-    for raw in await awaited(redis.lrange(_pings_key(trip_id), 0, -1)):
-        lat, lng, at = json.loads(raw)
+    for entry in raw:
+        lat, lng, at = json.loads(entry)
         when = datetime.fromtimestamp(at, UTC)
         if when >= since:
             pings.append(Ping(lat, lng, when))
     return pings
+
+
+async def pings_since(redis: Redis, trip_id: int, since: datetime) -> list[Ping]:
+    """The trip's pings still in Redis from `since` on, oldest first."""
+    return _since(await awaited(redis.lrange(_pings_key(trip_id), 0, -1)), since)
+
+
+@dataclass(frozen=True)
+class Unflushed:
+    """What a flush read of one trip's list: its pings since the pickup, and how far it
+    read (the number of entries and the last one), to remove them once they are stored."""
+
+    trip_id: int
+    pings: list[Ping]
+    read: int
+    last: bytes | str | None
+
+
+async def unflushed(redis: Redis, started: dict[int, datetime]) -> list[Unflushed]:
+    """The pings in Redis of each trip in `started` (trip id: its pickup time), in one
+    round trip."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for trip_id in started:
+            pipe.lrange(_pings_key(trip_id), 0, -1)
+        lists = await pipe.execute()
+    return [
+        Unflushed(trip_id, _since(raw, since), len(raw), raw[-1] if raw else None)
+        for (trip_id, since), raw in zip(started.items(), lists, strict=True)
+    ]
+
+
+# Removes the first ARGV[1] entries, if the last of them is still ARGV[2]: a list evicted
+# and begun again since it was read holds new pings there, and keeps them.
+FORGET_FLUSHED = """
+if redis.call('LINDEX', KEYS[1], ARGV[1] - 1) == ARGV[2] then
+    return redis.call('LTRIM', KEYS[1], ARGV[1], -1)
+end
+return 0
+"""
+
+
+async def forget_flushed(redis: Redis, flushed: Sequence[Unflushed]) -> None:
+    """Call once the pings read are committed to `trip_pings`: Redis keeps only newer ones."""
+    forget = redis.register_script(FORGET_FLUSHED)
+    async with redis.pipeline(transaction=False) as pipe:
+        for read in flushed:
+            if read.last is not None:
+                key = _pings_key(read.trip_id)
+                await forget(keys=[key], args=[read.read, read.last], client=pipe)
+        await pipe.execute()

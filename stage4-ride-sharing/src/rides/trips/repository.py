@@ -3,6 +3,7 @@ if the row is still in the status (and at the version) the caller read, so two c
 changes never both apply, without a lock held across a round trip."""
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -91,13 +92,40 @@ async def add_ping(session: AsyncSession, trip_id: int, lat: float, lng: float) 
     await session.flush()
 
 
-async def add_pings(session: AsyncSession, trip_id: int, pings: Sequence[Ping]) -> None:
-    """A trip's history, written in one statement when the trip ends."""
-    if pings:
-        rows = [
-            {"trip_id": trip_id, "lat": p.lat, "lng": p.lng, "recorded_at": p.at} for p in pings
-        ]
+async def add_pings(session: AsyncSession, trip_id: int, pings: Sequence[Ping]) -> int:
+    """Writes those of `pings` newer than the trip's newest stored ping; how many. Both
+    writers of a trip's history call this, the periodic flush (`rides.trips.flusher`) and
+    the completion, and either may hold pings the other has written already: the newest
+    stored time is the watermark, read under a lock on the trip's row, so between them
+    each ping is written once."""
+    await session.execute(select(Trip.id).where(Trip.id == trip_id).with_for_update())
+    newest = await session.scalar(
+        select(func.max(TripPing.recorded_at)).where(TripPing.trip_id == trip_id)
+    )
+    rows = [
+        {"trip_id": trip_id, "lat": p.lat, "lng": p.lng, "recorded_at": p.at}
+        for p in pings
+        if newest is None or p.at > newest
+    ]
+    if rows:
         await session.execute(insert(TripPing), rows)
+    return len(rows)
+
+
+async def lock_in_progress(
+    session: AsyncSession, *, after_id: int, limit: int
+) -> list[tuple[int, datetime]]:
+    """(id, started_at) of up to `limit` trips in progress after `after_id`, their rows
+    locked until the transaction ends. A trip whose row is locked already (its completion
+    is being written) is skipped: the completion writes what is left of its history."""
+    rows = await session.execute(
+        select(Trip.id, Trip.started_at)
+        .where(Trip.status == TripStatus.IN_PROGRESS, Trip.id > after_id)
+        .order_by(Trip.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [(trip_id, started_at) for trip_id, started_at in rows if started_at is not None]
 
 
 async def pings(session: AsyncSession, trip_id: int) -> list[tuple[float, float]]:
