@@ -330,3 +330,26 @@ async def test_a_silent_driver_is_closed_and_taken_off_the_map(
     await off_the_map(geo, driver_id)
     found = await geo.nearest(PICKUP["lat"], PICKUP["lng"], radii_km=[5.0], count=5)
     assert found == []
+
+
+async def test_an_old_socket_closing_leaves_a_reconnected_driver_on_the_map(
+    http: AsyncClient, server: str, redis_client: Redis, server_settings: Settings
+) -> None:
+    """The driver's phone opened a new socket before the old one's close reached the
+    server: the old socket's close must not take the driver off the map."""
+    headers = await signed_in(http, "driver")
+    driver_id = await user_id(http, headers)
+    geo = geo_of(redis_client, server_settings)
+    async with driver_socket(server, await ticket(http, headers)) as old:
+        await ping(old, PICKUP)
+        async with driver_socket(server, await ticket(http, headers)) as new:
+            await ping(new, PICKUP)
+            await new.send(json.dumps({"type": "availability", "available": True}))
+            await handled(new)
+            await old.close()
+            # The old socket's close is handled in a moment; the new one lives on.
+            await asyncio.sleep(0.3)
+            await handled(new)
+            found = await geo.nearest(PICKUP["lat"], PICKUP["lng"], radii_km=[0.5], count=5)
+            assert [candidate.driver_id for candidate in found] == [driver_id]
+        await off_the_map(geo, driver_id)  # the current socket's close does

@@ -8,6 +8,7 @@ on the trip's channel (`rides.trips.updates`), and joins the trip's history
 """
 
 import asyncio
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +27,15 @@ from rides.drivers.pings import Pings
 from rides.geo.index import GeoIndex
 from rides.sockets.connection import SocketConnection, stop_forwarding
 from rides.trips import updates
+
+# Longer than any socket lives: the key of an instance that died (and never closed its
+# sockets) goes by itself.
+CONNECTION_SECONDS = 24 * 3600
+
+
+def current_connection_key(driver_id: int) -> str:
+    """Names the driver's current socket: only it takes the driver offline as it closes."""
+    return f"rides:driver:{driver_id}:connection"
 
 
 class DriverConnection(SocketConnection):
@@ -51,8 +61,15 @@ class DriverConnection(SocketConnection):
         self._last_ping_at = 0.0
         self._pubsub: PubSub | None = None
         self._forwarding: asyncio.Task[None] | None = None
+        self._connection_id = secrets.token_hex(8)
 
     async def _opened(self) -> None:
+        # This socket is the driver's current one from now on: one they had before (a
+        # connection that dropped, on this instance or another) may close after this one
+        # opened, and must not take the driver offline then.
+        await self._redis.set(
+            current_connection_key(self.driver_id), self._connection_id, ex=CONNECTION_SECONDS
+        )
         self._pubsub = self._redis.pubsub()
         await self._pubsub.subscribe(driver_channel(self.driver_id))
         self._forwarding = asyncio.create_task(self._forward(self._pubsub))
@@ -64,8 +81,13 @@ class DriverConnection(SocketConnection):
 
     async def _closed(self) -> None:
         await stop_forwarding(self._forwarding, self._pubsub)
-        # Offline at once: never a candidate again until it pings.
-        await self._geo.forget(self.driver_id)
+        # Offline at once, never a candidate again until it pings; unless the driver has
+        # reconnected since, on another socket.
+        await self._geo.forget(
+            self.driver_id,
+            connection_key=current_connection_key(self.driver_id),
+            connection_id=self._connection_id,
+        )
 
     async def _handle(self, text: str) -> None:
         try:

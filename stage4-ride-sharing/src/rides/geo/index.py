@@ -41,6 +41,24 @@ return {#found, usable}
 """
 
 
+# A driver goes offline only if the socket that closed is still theirs (ARGV[2], at
+# KEYS[5]; a key gone with Redis's memory counts as theirs too), checked and done in one
+# step: between a check and the removals, a new socket could put the driver back on the
+# map, and then be wiped off it, availability and all.
+FORGET = """
+local current = redis.call('GET', KEYS[5])
+if current and current ~= ARGV[2] then
+    return 0
+end
+redis.call('DEL', KEYS[5])
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('SREM', KEYS[4], ARGV[1])
+return 1
+"""
+
+
 @dataclass(frozen=True)
 class Candidate:
     driver_id: int
@@ -57,6 +75,7 @@ class GeoIndex:
         self._available = f"{prefix}:available"
         self._stale_after = stale_after_seconds
         self._search = redis.register_script(SEARCH)
+        self._forget = redis.register_script(FORGET)
 
     @property
     def keys(self) -> tuple[str, str, str]:
@@ -92,14 +111,15 @@ class GeoIndex:
         else:
             await awaited(self._redis.srem(self._available, str(driver_id)))
 
-    async def forget(self, driver_id: int) -> None:
-        """A driver who went offline: no position, not available."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(self._positions, str(driver_id))
-            pipe.zrem(self._located, str(driver_id))
-            pipe.zrem(self._seen, str(driver_id))
-            pipe.srem(self._available, str(driver_id))
-            await pipe.execute()
+    async def forget(self, driver_id: int, *, connection_key: str, connection_id: str) -> bool:
+        """A driver whose socket closed goes offline (no position, not available), if that
+        socket is still the driver's current one: `connection_key` names it, and a driver
+        who reconnected has named the new one there. True if the driver was forgotten."""
+        forgotten = await self._forget(
+            keys=[self._positions, self._located, self._seen, self._available, connection_key],
+            args=[driver_id, connection_id],
+        )
+        return bool(forgotten)
 
     async def is_fresh(self, driver_id: int) -> bool:
         seen = await self._redis.zscore(self._seen, str(driver_id))
