@@ -107,3 +107,46 @@ async def test_a_recent_trip_is_left_alone(
     await committed_trip(committed_session, rider)
     assert await sweeper.sweep() == []
     assert await redis_client.xlen(STREAM) == 0
+
+
+async def test_the_stream_keeps_only_what_is_pending_or_not_yet_delivered(
+    redis_client: Redis, trip_requests: TripRequests
+) -> None:
+    for round_number in range(5):
+        for trip_id in range(20):
+            await trip_requests.publish(round_number * 100 + trip_id)
+        entries = await trip_requests.read("d1", count=100, block_ms=None)
+        assert len(entries) == 20
+        for entry in entries:
+            await trip_requests.ack(entry)
+        await trip_requests.trim()
+        assert await redis_client.xlen(STREAM) <= 1  # the last delivered one, at most
+    # One entry still pending, and five never delivered: kept, and everything after them.
+    for trip_id in range(1000, 1010):
+        await trip_requests.publish(trip_id)
+    first, *others = await trip_requests.read("d1", count=5, block_ms=None)
+    for entry in others:
+        await trip_requests.ack(entry)
+    await trip_requests.trim()
+    assert await redis_client.xlen(STREAM) == 10
+    await trip_requests.ack(first)
+    await trip_requests.trim()
+    assert await redis_client.xlen(STREAM) == 6
+    assert [entry.trip_id for entry in await trip_requests.read("d2", count=10, block_ms=None)] == [
+        1005,
+        1006,
+        1007,
+        1008,
+        1009,
+    ]
+
+
+async def test_a_sweep_trims_the_stream(
+    redis_client: Redis, trip_requests: TripRequests, sweeper: Sweeper
+) -> None:
+    for trip_id in range(30):
+        await trip_requests.publish(trip_id)
+    for entry in await trip_requests.read("d1", count=30, block_ms=None):
+        await trip_requests.ack(entry)
+    await sweeper.sweep()
+    assert await redis_client.xlen(STREAM) <= 1

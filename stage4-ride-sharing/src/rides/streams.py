@@ -7,6 +7,9 @@ delivered to one consumer of the group and stays in its pending list until ackno
 when a dispatcher dies, `XAUTOCLAIM` hands its entries idle longer than the lease to
 another. PostgreSQL still decides every assignment, so the queue only has to lose nothing.
 
+Acknowledged entries are trimmed (`XTRIM MINID`, by the sweeper), up to the oldest one
+still pending: the stream holds the trips being decided, not every trip ever requested.
+
 A trip is queued once: beside its entry, a marker (`rides:trip:<id>:queued`) is set by the
 same script, so the request's own `XADD` and the sweeper's (`rides.dispatch.sweeper`) add
 one entry between them, whichever runs first, however often.
@@ -106,3 +109,20 @@ class TripRequests:
 
     async def ack(self, entry: Entry) -> None:
         await self._redis.xack(STREAM, GROUP, entry.id)
+
+    async def trim(self) -> int:
+        """Removes the entries the group is done with; returns how many. An acknowledged
+        entry stays in the stream until trimmed, so without this the stream grows by one
+        entry per trip forever. Kept: the entries pending (a dispatcher works on them, or
+        died doing so and another will claim them) and those not delivered yet, so the
+        cut is at the oldest pending entry, or else the last delivered one. Read before
+        the cut, both only move forward meanwhile: the cut is safe if late."""
+        pending = await self._redis.xpending(STREAM, GROUP)
+        if pending["pending"]:
+            keep_from = _text(pending["min"])
+        else:
+            groups = await self._redis.xinfo_groups(STREAM)
+            [ours] = [group for group in groups if _text(group["name"]) == GROUP]
+            keep_from = _text(ours["last-delivered-id"])
+        trimmed: int = await self._redis.xtrim(STREAM, minid=keep_from, approximate=False)
+        return trimmed

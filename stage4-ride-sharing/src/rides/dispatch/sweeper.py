@@ -7,6 +7,9 @@ the commit back. So every few seconds the sweeper reads the trips still requeste
 (`TripRequests.publish` adds the entry and the marker in one script, and only if the
 marker is absent). A trip that is queued, or worked on, keeps its marker and is left
 alone; two sweepers, or a sweeper and the request itself, add one entry between them.
+
+Each sweep also trims the stream of the entries the dispatchers have acknowledged
+(`TripRequests.trim`), so that it holds the trips being decided, not every trip ever.
 """
 
 import asyncio
@@ -42,7 +45,7 @@ class Sweeper:
         self._requeue_after = timedelta(seconds=requeue_after_seconds)
 
     async def sweep(self) -> list[int]:
-        """Queues the lost trips; returns their ids."""
+        """Queues the lost trips, trims the stream; returns the ids of the trips queued."""
         async with self._sessions() as session:
             waiting = await session.scalars(
                 select(Trip.id)
@@ -57,6 +60,7 @@ class Sweeper:
         requeued = [trip_id for trip_id in trip_ids if await self._queue.publish(trip_id)]
         if requeued:
             logger.warning("trips queued again", extra={"trip_ids": requeued})
+        await self._queue.trim()
         return requeued
 
     async def run(self, stop: asyncio.Event, *, every_seconds: float) -> None:
