@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 from redis.asyncio import Redis
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -38,10 +39,15 @@ from tests.live import (
     signed_in_socket,
 )
 
+# A heartbeat reads the trip again at most this often.
+REREAD_SECONDS = 0.3
+
 
 @pytest.fixture
 def server_settings(database_url: str, redis_url: str) -> Settings:
-    return make_settings(database_url, redis_url, offer_seconds=5.0)
+    return make_settings(
+        database_url, redis_url, offer_seconds=5.0, rider_reread_seconds=REREAD_SECONDS
+    )
 
 
 @pytest.fixture
@@ -262,11 +268,39 @@ async def test_a_state_whose_publish_was_lost_arrives_with_the_next_heartbeat(
             )
         )
         await committed_session.commit()
+        await asyncio.sleep(REREAD_SECONDS)  # since the follow's read
         await ws.send(json.dumps({"type": "heartbeat"}))
         heard = await state(ws)
         assert (heard["status"], heard["version"]) == ("cancelled", 2)
         await ws.send(json.dumps({"type": "heartbeat"}))
         await handled(ws)  # sent once: the next heartbeat has nothing new
+
+
+async def test_heartbeats_in_a_loop_read_the_trip_at_most_once_a_while(
+    http: AsyncClient, server: str
+) -> None:
+    """Each reread is a PostgreSQL query: a client sending heartbeats as fast as it can
+    must not turn them into as many queries."""
+    rider = await signed_in(http, "rider")
+    trip = await requested_trip(http, rider)
+    trip_reads: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "FROM trips" in statement:
+            trip_reads.append(statement)
+
+    async with following(server, http, rider, trip["id"]) as ws:
+        assert (await state(ws))["version"] == 1
+        await asyncio.sleep(REREAD_SECONDS)  # a reread is due
+        # The server runs in a thread of this process: its engine's statements are seen.
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            for _ in range(30):
+                await ws.send(json.dumps({"type": "heartbeat"}))
+            await handled(ws)
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+    assert len(trip_reads) == 1
 
 
 async def test_a_publish_that_fails_is_let_go() -> None:

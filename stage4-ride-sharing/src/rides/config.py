@@ -35,6 +35,9 @@ class Settings(TokenSettings, DatabaseSettings):
     # Faster than this between two pings is a bad GPS fix or a forged position.
     max_speed_kmh: float = Field(default=200.0, gt=0)
     max_frame_bytes: int = Field(default=4096, gt=0)
+    # A rider's heartbeat reads the followed trip again (to make up for a lost publish) at
+    # most this often per socket: a client sending heartbeats in a loop costs no more.
+    rider_reread_seconds: float = Field(default=5.0, ge=0)
 
     # The geo index: the city every position is filed under, and the radii of the search.
     city: str = "default"

@@ -8,11 +8,14 @@ or an older one after a newer (two instances publishing at once); the socket sen
 version once, in increasing order, and positions only until the trip is over.
 
 Pub/sub delivers at most once, and a publish that failed (Redis unreachable just after a
-commit) is not retried: each heartbeat of a rider following a trip that is not over reads
-the trip again, so a lost state reaches the rider within one heartbeat.
+commit) is not retried: a heartbeat of a rider following a trip that is not over reads the
+trip again, at most every `rider_reread_seconds` (a client may send heartbeats as fast as
+it likes, and each read is a PostgreSQL query), so a lost state reaches the rider within
+that time and a heartbeat.
 """
 
 import asyncio
+import time
 from typing import Any
 
 from pydantic import ValidationError
@@ -50,6 +53,7 @@ class RiderConnection(SocketConnection):
         self._following: int | None = None
         self._sent_version = 0
         self._over = False
+        self._read_at = 0.0  # when the followed trip was last read (monotonic)
 
     async def _opened(self) -> None:
         await self.send({"type": "ready", "rider_id": self.rider_id})
@@ -76,6 +80,10 @@ class RiderConnection(SocketConnection):
         """Sends the followed trip's state if it is newer than the last one sent."""
         if self._following is None or self._over:
             return
+        now = time.monotonic()
+        if now - self._read_at < self._settings.rider_reread_seconds:
+            return
+        self._read_at = now
         async with self._sessions() as session:
             trip = await trips.get(session, self._following)
         if trip is not None:
@@ -96,6 +104,7 @@ class RiderConnection(SocketConnection):
             await self._bad("unknown_trip", "No such trip")
             return
         self._following, self._sent_version, self._over = trip.id, 0, False
+        self._read_at = time.monotonic()
         await self._deliver(updates.state_frame(trip))
         self._forwarding = asyncio.create_task(self._forward(self._pubsub))
 
