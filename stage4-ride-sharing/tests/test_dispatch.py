@@ -16,7 +16,7 @@ from rides.config import Settings
 from rides.dispatch import answers
 from rides.dispatch.dispatcher import NO_DRIVER, Dispatcher
 from rides.dispatch.lease import trip_lease
-from rides.dispatch.offers import Offers
+from rides.dispatch.offers import Offers, offered_key
 from rides.geo.index import GeoIndex
 from rides.models import CancelledBy, Role, Trip, TripStatus
 from rides.streams import GROUP, STREAM, TripRequests
@@ -137,6 +137,8 @@ async def test_a_trip_goes_to_the_nearest_driver_who_accepts(
     ):
         [trip] = await decided(committed_session, [trip_id])
     assert (trip.status, trip.driver_id) == (TripStatus.DRIVER_ASSIGNED, near)
+    # Decided: the record of the drivers asked is gone with the dispatcher's work on it.
+    assert await redis_client.exists(offered_key(trip_id)) == 0
 
 
 async def test_after_n_refusals_the_rider_is_told(

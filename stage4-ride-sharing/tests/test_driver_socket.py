@@ -353,3 +353,26 @@ async def test_an_old_socket_closing_leaves_a_reconnected_driver_on_the_map(
             found = await geo.nearest(PICKUP["lat"], PICKUP["lng"], radii_km=[0.5], count=5)
             assert [candidate.driver_id for candidate in found] == [driver_id]
         await off_the_map(geo, driver_id)  # the current socket's close does
+
+
+async def test_an_offer_of_a_trip_cancelled_meanwhile_is_withdrawn_on_the_socket(
+    http: AsyncClient, server: str, redis_client: Redis
+) -> None:
+    rider = await signed_in(http, "rider")
+    trip = await requested_trip(http, rider)
+    driver_id, issued = await new_driver(http)
+    offers = Offers(redis_client, offer_seconds=5)
+    async with driver_socket(server, issued) as ws:
+        offer = await offers.make(trip["id"], driver_id, (PICKUP["lat"], PICKUP["lng"]))
+        assert offer is not None
+        assert (await receive(ws))["offer_id"] == offer.id
+        body = {"version": 1, "reason": "found a taxi"}
+        cancel = await http.post(f"/trips/{trip['id']}/cancel", json=body, headers=rider)
+        assert cancel.status_code == 200, cancel.text
+        assert await receive(ws) == {
+            "type": "offer_withdrawn",
+            "offer_id": offer.id,
+            "trip_id": trip["id"],
+        }
+    # Free for another offer at once, not at the first one's deadline.
+    assert await offers.make(trip["id"] + 1, driver_id, (PICKUP["lat"], PICKUP["lng"]))

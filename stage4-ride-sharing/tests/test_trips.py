@@ -6,8 +6,10 @@ from typing import Any
 import pytest
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rides.dispatch.offers import Offers, offered_key
 from rides.main import create_app
 from rides.trips import repository
 from roadmap_shared.database import get_session
@@ -244,3 +246,23 @@ async def test_without_redis_a_quote_is_503_not_a_wrong_price(
         )
     assert response.status_code == 503
     assert response.headers["Retry-After"]
+
+
+async def test_cancelling_a_trip_withdraws_its_offer_from_the_driver(
+    client: AsyncClient, offers: Offers, redis_client: Redis
+) -> None:
+    """Left there, the offer would keep the driver from any other until its deadline, and
+    answer an accept with `trip_unavailable`."""
+    rider = await signed_in(client)
+    trip = await requested_trip(client, rider)
+    offer = await offers.make(trip["id"], 7, (PICKUP["lat"], PICKUP["lng"]))
+    assert offer is not None
+    response = await client.post(
+        f"/trips/{trip['id']}/cancel", json={"version": 1, "reason": "found a taxi"}, headers=rider
+    )
+    assert response.status_code == 200, response.text
+    assert await offers.get(offer.id) is None
+    assert await offers.pending_for(7) is None
+    assert await redis_client.exists(offered_key(trip["id"])) == 0
+    # The dispatcher waiting for the driver's answer hears at once.
+    assert await offers.wait_for_answer(offer) == "declined"

@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 
 from rides.config import Settings
+from rides.dispatch.offers import Offers
 from rides.geo.index import GeoIndex
 from rides.models import Role, User
 from rides.streams import TripRequests
@@ -29,6 +30,7 @@ __all__ = [
     "CurrentRider",
     "CurrentUser",
     "GeoIndexDep",
+    "OffersDep",
     "RateLimiterDep",
     "RedisDep",
     "SessionDep",
@@ -40,6 +42,7 @@ __all__ = [
 get_app_settings = app_state_getter("settings", Settings)
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 GeoIndexDep = Annotated[GeoIndex, Depends(app_state_getter("geo_index", GeoIndex))]
+OffersDep = Annotated[Offers, Depends(app_state_getter("offers", Offers))]
 TripRequestsDep = Annotated[TripRequests, Depends(app_state_getter("trip_requests", TripRequests))]
 RedisDep = Annotated[Redis, Depends(app_state_getter("redis", Redis))]
 

@@ -104,6 +104,8 @@ class Dispatcher:
         try:
             already = {int(member) for member in members}
             if await self._match(entry.trip_id, lease, already):
+                # Decided: nothing of its offers is needed any more.
+                await self._offers.withdraw_trip(entry.trip_id)
                 await self._queue.ack(entry)
         finally:
             await lease.release()

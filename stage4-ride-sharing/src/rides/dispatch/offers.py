@@ -44,7 +44,7 @@ class Offer:
         }
 
 
-def driver_channel(driver_id: int) -> str:
+def driver_channel(driver_id: int | str) -> str:
     return f"rides:driver:{driver_id}"
 
 
@@ -52,7 +52,7 @@ def _offer_key(offer_id: str) -> str:
     return f"rides:offer:{offer_id}"
 
 
-def _pointer_key(driver_id: int) -> str:
+def _pointer_key(driver_id: int | str) -> str:
     return f"rides:driver:{driver_id}:offer"
 
 
@@ -90,6 +90,7 @@ class Offers:
         self._redis = redis
         self._release_pointer = redis.register_script(RELEASE)
         self._make = redis.register_script(MAKE)
+        self._withdraw_trip = redis.register_script(WITHDRAW_TRIP)
         self._ttl_ms = int(offer_seconds * 1000)
 
     async def make(self, trip_id: int, driver_id: int, pickup: tuple[float, float]) -> Offer | None:
@@ -152,3 +153,47 @@ class Offers:
         """The offer is gone; the driver's pointer too, if it still names this offer."""
         await self._redis.delete(_offer_key(offer.id))
         await self._release_pointer(keys=[_pointer_key(offer.driver_id)], args=[offer.id])
+
+    async def withdraw_trip(self, trip_id: int) -> None:
+        """Call once the trip is decided (assigned, cancelled, given up on): its offer still
+        out, if any, is withdrawn (the driver is told, and free for another at once; the
+        dispatcher waiting on it wakes), and the record of the drivers asked goes."""
+        await self._withdraw_trip(
+            keys=[offered_key(trip_id)],
+            # The keys' formats, a `%s` where the script puts a driver's or an offer's id.
+            args=[
+                trip_id,
+                _pointer_key("%s"),
+                _offer_key("%s"),
+                _answer_key("%s"),
+                driver_channel("%s"),
+                self._ttl_ms,
+            ],
+        )
+
+
+# For each driver the trip was offered to: the offer the driver's pointer names, if it is
+# of this trip, is deleted with the pointer, answered `withdrawn` and announced to the
+# driver; then the set of drivers asked goes. One script: an accept in between would find
+# the offer gone, not half of it. ARGV: the trip id, the key formats (a `%s` for the
+# driver or offer id) of the pointer, the offer, the answer, the driver's channel; the
+# answer's lifetime in ms.
+WITHDRAW_TRIP = """
+for _, driver in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+    local pointer = string.format(ARGV[2], driver)
+    local offer_id = redis.call('GET', pointer)
+    if offer_id then
+        local offer = string.format(ARGV[3], offer_id)
+        local stored = redis.call('GET', offer)
+        if stored and cjson.decode(stored)['trip_id'] == tonumber(ARGV[1]) then
+            redis.call('DEL', offer, pointer)
+            local answer = string.format(ARGV[4], offer_id)
+            redis.call('RPUSH', answer, 'withdrawn')
+            redis.call('PEXPIRE', answer, ARGV[6])
+            redis.call('PUBLISH', string.format(ARGV[5], driver), cjson.encode(
+                {type = 'offer_withdrawn', offer_id = offer_id, trip_id = tonumber(ARGV[1])}))
+        end
+    end
+end
+return redis.call('DEL', KEYS[1])
+"""

@@ -154,8 +154,8 @@ class DriverConnection(SocketConnection):
         await self._bad("already_authenticated", "This socket is already signed in")
 
     async def _deliver(self, frame: dict[str, Any]) -> None:
-        offer_id = frame.get("offer_id")
-        if isinstance(offer_id, str):
+        if frame.get("type") == "offer":
+            offer_id = str(frame["offer_id"])
             if offer_id in self._sent_offers:
                 return
             self._sent_offers.add(offer_id)

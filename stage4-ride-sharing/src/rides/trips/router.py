@@ -8,6 +8,7 @@ from rides.dependencies import (
     CurrentRider,
     CurrentUser,
     GeoIndexDep,
+    OffersDep,
     RedisDep,
     SessionDep,
     SettingsDep,
@@ -93,11 +94,19 @@ async def get_trip(trip_id: TripId, user: CurrentUser, session: SessionDep) -> T
     responses=problem_responses(401, 404, 409),
 )
 async def cancel_trip(
-    trip_id: TripId, body: CancelRequest, user: CurrentUser, session: SessionDep, redis: RedisDep
+    *,
+    trip_id: TripId,
+    body: CancelRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    redis: RedisDep,
+    offers: OffersDep,
 ) -> TripPublic:
     trip = await service.visible_trip(session, trip_id, user)
     cancelled = await service.cancel(session, trip, user, version=body.version, reason=body.reason)
     after_commit(session, partial(updates.publish_state, redis, cancelled))
+    # A driver who has the offer of it is told, and free for another at once.
+    after_commit(session, partial(offers.withdraw_trip, cancelled.id))
     if cancelled.driver_id is not None:
         after_commit(session, partial(history.ended, redis, cancelled.driver_id, cancelled.id))
     return TripPublic.of(cancelled)
