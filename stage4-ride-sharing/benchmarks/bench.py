@@ -41,7 +41,7 @@ from rides.config import Settings
 from rides.dispatch.dispatcher import Dispatcher
 from rides.dispatch.offers import Offer, Offers
 from rides.drivers.connection import DriverConnection
-from rides.geo.index import Candidate, GeoIndex
+from rides.geo.index import MAX_SEARCH_STEPS, Candidate, GeoIndex
 from rides.models import Role, Trip, User
 from rides.streams import TripRequests
 from roadmap_shared.bench import Result, print_section
@@ -186,9 +186,12 @@ class TimedGeoIndex(GeoIndex):
         radii_km: list[float],
         count: int,
         exclude: frozenset[int] = frozenset(),
+        max_steps: int = MAX_SEARCH_STEPS,
     ) -> list[Candidate]:
         began = time.perf_counter()
-        found = await super().nearest(lat, lng, radii_km=radii_km, count=count, exclude=exclude)
+        found = await super().nearest(
+            lat, lng, radii_km=radii_km, count=count, exclude=exclude, max_steps=max_steps
+        )
         self.searches_ms.append((time.perf_counter() - began) * 1000)
         return found
 

@@ -184,6 +184,44 @@ async def test_with_nobody_near_the_rider_is_told_at_once(
     assert trip.cancelled_by is CancelledBy.DISPATCH
 
 
+async def test_a_search_past_its_steps_tells_the_rider_no_driver_is_near(
+    *,
+    committed_session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    redis_client: Redis,
+    geo: GeoIndex,
+    offers: Offers,
+    trip_requests: TripRequests,
+    database_url: str,
+    redis_url: str,
+) -> None:
+    """Thirty busy drivers at the pickup, the one free driver behind them: two candidates
+    asked for, then four, and the search has had its two steps."""
+    [rider] = await committed_users(committed_session, Role.RIDER, 1)
+    drivers = await committed_users(committed_session, Role.DRIVER, 31)
+    for rank, driver in enumerate(drivers[:-1]):
+        await online(geo, driver, north_of(PICKUP, 0.005 * rank))
+        await geo.set_available(driver, False)
+    await online(geo, drivers[-1], north_of(PICKUP, 0.3))
+    trip_id = await committed_trip(committed_session, rider)
+    await trip_requests.publish(trip_id)
+    capped = make_settings(database_url, redis_url, candidates_per_radius=2, max_search_steps=2)
+    dispatcher = Dispatcher(
+        settings=capped,
+        sessions=sessions,
+        redis=redis_client,
+        geo=geo,
+        offers=offers,
+        queue=trip_requests,
+        name="d1",
+    )
+    async with drivers_answering(sessions, offers, geo, redis_client, drivers) as seen:
+        await dispatcher.step()
+        [trip] = await decided(committed_session, [trip_id])
+    assert (trip.cancelled_by, trip.cancel_reason) == (CancelledBy.DISPATCH, NO_DRIVER)
+    assert seen == []
+
+
 async def test_a_driver_whose_pings_stopped_is_never_offered(
     *,
     committed_session: AsyncSession,

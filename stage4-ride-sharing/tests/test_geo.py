@@ -1,11 +1,15 @@
 """The geo index: the nearest available, fresh drivers, found by widening the radius."""
 
 import time
+from functools import partial
 
+import pytest
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from rides.awaited import awaited
 from rides.geo.index import GeoIndex
+from tests.conftest import make_settings
 from tests.factories import PICKUP, north_of
 
 RADII = [0.5, 1.0, 2.0, 5.0]
@@ -83,3 +87,25 @@ async def test_a_heartbeat_keeps_a_driver_fresh(geo: GeoIndex, redis_client: Red
     await redis_client.zadd("rides:geo:default:seen", {"1": time.time() - 31})
     await geo.touch(1)
     assert await nearest_ids(geo) == [1]
+
+
+async def test_the_search_gives_up_after_its_steps_however_many_drivers_are_busy(
+    geo: GeoIndex,
+) -> None:
+    """Forty busy drivers nearer than the one free driver: with two asked for at first and
+    three steps (2, 4, 8 drivers looked at), the search stops short of the free one."""
+    for driver_id in range(1, 41):
+        await online(geo, driver_id, north_of(PICKUP, 0.005 * driver_id))
+        await geo.set_available(driver_id, False)
+    await online(geo, 41, north_of(PICKUP, 0.3))
+    nearest = partial(geo.nearest, PICKUP["lat"], PICKUP["lng"], radii_km=RADII, count=2)
+    assert await nearest(max_steps=3) == []
+    found = await nearest(max_steps=6)  # 2 to 64: past the forty
+    assert [candidate.driver_id for candidate in found] == [41]
+
+
+def test_the_search_radii_are_bounded_and_widen(database_url: str, redis_url: str) -> None:
+    for radii in ([], [0.5, 1000.0], [2.0, 1.0], [1.0, 1.0], [0.5 * n for n in range(1, 11)]):
+        with pytest.raises(ValidationError):
+            make_settings(database_url, redis_url, search_radii_km=radii)
+    assert make_settings(database_url, redis_url, search_radii_km=[1, 3]).search_radii_km == [1, 3]

@@ -2,10 +2,12 @@
 
 from datetime import timedelta
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from rides.geo.index import MAX_SEARCH_STEPS
 from roadmap_shared.security.settings import TokenSettings
 from roadmap_shared.settings import DatabaseSettings
 
@@ -39,10 +41,23 @@ class Settings(TokenSettings, DatabaseSettings):
     # most this often per socket: a client sending heartbeats in a loop costs no more.
     rider_reread_seconds: float = Field(default=5.0, ge=0)
 
-    # The geo index: the city every position is filed under, and the radii of the search.
+    # The geo index: the city every position is filed under, and the radii of the search
+    # (widening, at most eight, none beyond 50 km: a driver farther away is not coming).
     city: str = "default"
-    search_radii_km: list[float] = Field(default_factory=lambda: [0.5, 1.0, 2.0, 5.0])
-    candidates_per_radius: int = Field(default=10, gt=0)
+    search_radii_km: list[Annotated[float, Field(gt=0, le=50)]] = Field(
+        default_factory=lambda: [0.5, 1.0, 2.0, 5.0], min_length=1, max_length=8
+    )
+    candidates_per_radius: int = Field(default=10, gt=0, le=100)
+    # The steps one search makes at most (widening, or looking past busy drivers, asking
+    # for twice as many each time) before the trip is told no driver is near.
+    max_search_steps: int = Field(default=MAX_SEARCH_STEPS, gt=0, le=16)
+
+    @field_validator("search_radii_km")
+    @classmethod
+    def _widening(cls, radii: list[float]) -> list[float]:
+        if radii != sorted(set(radii)):
+            raise ValueError("the search radii must widen, each larger than the last")
+        return radii
 
     # Dispatch: a driver has this long to accept an offer; after this many offers (or
     # when no driver is near) the trip is cancelled and the rider told so.

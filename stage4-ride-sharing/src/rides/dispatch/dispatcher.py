@@ -138,6 +138,7 @@ class Dispatcher:
         candidates = await self._geo.nearest(
             *pickup,
             radii_km=self._settings.search_radii_km,
+            max_steps=self._settings.max_search_steps,
             count=self._settings.candidates_per_radius,
             exclude=frozenset(already),
         )

@@ -59,6 +59,11 @@ return 1
 """
 
 
+# Steps of one search (`GeoIndex.nearest`) at most, widening or looking further: with ten
+# candidates asked for at first, enough to look past 1,270 busy drivers.
+MAX_SEARCH_STEPS = 8
+
+
 @dataclass(frozen=True)
 class Candidate:
     driver_id: int
@@ -133,6 +138,7 @@ class GeoIndex:
         radii_km: list[float],
         count: int,
         exclude: frozenset[int] = frozenset(),
+        max_steps: int = MAX_SEARCH_STEPS,
     ) -> list[Candidate]:
         """The nearest available, fresh drivers, nearest first, from the smallest radius
         that has any, leaving out `exclude`. Each step asks Redis for `count` members, so a
@@ -142,10 +148,18 @@ class GeoIndex:
         The members come nearest first, so when a step fills its `count` with busy, stale
         or excluded drivers, a wider radius would bring back the same ones: the search
         looks past them in the same radius instead (twice as many each time), and widens
-        only once it has seen everyone within it."""
-        asked = count
+        only once it has seen everyone within it.
+
+        It gives up after `max_steps` steps, however many radii are left: in a city where
+        every driver near the pickup is busy, each step asks for twice as many as the last,
+        and the search would otherwise read every driver within the widest radius. A trip
+        that finds nobody in that many steps is told that no driver is near."""
+        asked, steps = count, 0
         for radius in radii_km:
             while True:
+                if steps == max_steps:
+                    return []
+                steps += 1
                 seen, usable = await self._search(
                     keys=[self._positions, self._available, self._seen],
                     args=[lng, lat, radius, asked, time.time() - self._stale_after],
