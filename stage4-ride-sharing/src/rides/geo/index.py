@@ -60,7 +60,7 @@ return 1
 
 
 # Steps of one search (`GeoIndex.nearest`) at most, widening or looking further: with ten
-# candidates asked for at first, enough to look past 1,270 busy drivers.
+# members asked for at first, the eighth step asks for 1,280.
 MAX_SEARCH_STEPS = 8
 
 
