@@ -54,10 +54,10 @@ def by_kind(spans: tuple[ReadableSpan, ...], kind: SpanKind) -> ReadableSpan:
 
 
 def test_tracing_is_off_without_an_endpoint_and_on_with_one() -> None:
-    assert tracing.tracer_provider("orders", settings=tracing.TracingSettings()) is None
+    assert tracing.tracer_provider_from_settings("orders", tracing.TracingSettings()) is None
 
     settings = tracing.TracingSettings(exporter_otlp_endpoint="http://127.0.0.1:4318")
-    provider = tracing.tracer_provider("orders", settings=settings)
+    provider = tracing.tracer_provider_from_settings("orders", settings)
 
     assert provider is not None
     assert provider.resource.attributes["service.name"] == "orders"
@@ -75,7 +75,7 @@ async def test_an_app_without_a_provider_is_not_instrumented() -> None:
 
 async def test_a_request_span_is_a_child_of_the_callers_traceparent() -> None:
     exporter = InMemorySpanExporter()
-    app = traced_app(tracing.tracer_provider("api", exporter=exporter))
+    app = traced_app(tracing.tracer_provider("api", exporter))
 
     body = await get(app, "/things", {"traceparent": TRACEPARENT})
     await get(app, "/healthz")
@@ -104,9 +104,7 @@ def test_inject_adds_nothing_outside_a_span() -> None:
 
 
 def test_log_records_in_a_span_carry_its_trace_and_span_ids() -> None:
-    tracer = tracing.get_tracer(
-        __name__, tracing.tracer_provider("logs", exporter=InMemorySpanExporter())
-    )
+    tracer = tracing.get_tracer(__name__, tracing.tracer_provider("logs", InMemorySpanExporter()))
     record = logging.makeLogRecord({"msg": "hello"})
 
     outside = json.loads(JsonFormatter().format(record))
@@ -125,7 +123,7 @@ async def test_an_event_is_handled_in_the_trace_of_the_request_that_wrote_it(
     subscription: Subscription,
 ) -> None:
     exporter = InMemorySpanExporter()
-    producer = tracing.tracer_provider("producer", exporter=exporter)
+    producer = tracing.tracer_provider("producer", exporter)
     handled: list[Event] = []
 
     async def handle(session: AsyncSession, event: Event) -> None:
@@ -137,7 +135,7 @@ async def test_an_event_is_handled_in_the_trace_of_the_request_that_wrote_it(
         {"thing.happened": handle},
         sessions,
         ProcessedMessage,
-        tracer_provider=tracing.tracer_provider("consumer", exporter=exporter),
+        tracer_provider=tracing.tracer_provider("consumer", exporter),
     )
     await consumer.start(amqp)
     # The request: the event is written in its span, and the span ends with it.

@@ -45,6 +45,7 @@ __all__ = [
     "instrument_app",
     "instrument_client",
     "tracer_provider",
+    "tracer_provider_from_settings",
 ]
 
 # Probes, scrapes and docs would fill the traces with noise; they are never traced.
@@ -66,26 +67,27 @@ class TracingSettings(BaseSettings):
     exporter_otlp_endpoint: str = ""
 
 
-def tracer_provider(
-    service_name: str,
-    *,
-    exporter: SpanExporter | None = None,
-    settings: TracingSettings | None = None,
+def tracer_provider_from_settings(
+    service_name: str, settings: TracingSettings | None = None
 ) -> TracerProvider | None:
-    """The provider for `service_name`'s spans, or None when tracing is off.
+    """The provider for `service_name`'s spans, sending them to the OTLP endpoint of
+    `settings` (by default, of the environment); None when tracing is off.
 
-    With `exporter` (a test's in-memory one), each span is handed over as it ends. Without,
-    spans go to the OTLP endpoint of `settings` in batches, from a background thread, so a
-    slow collector never slows a request (a full queue drops spans instead)."""
-    if exporter is not None:
-        processor: SimpleSpanProcessor | BatchSpanProcessor = SimpleSpanProcessor(exporter)
-    else:
-        endpoint = (settings or TracingSettings()).exporter_otlp_endpoint.rstrip("/")
-        if not endpoint:
-            return None
-        processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"))
+    Spans go in batches, from a background thread, so a slow collector never slows a
+    request (a full queue drops spans instead). The batch left at exit is flushed then."""
+    endpoint = (settings or TracingSettings()).exporter_otlp_endpoint.rstrip("/")
+    if not endpoint:
+        return None
+    exporter = OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
-    provider.add_span_processor(processor)
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
+
+
+def tracer_provider(service_name: str, exporter: SpanExporter) -> TracerProvider:
+    """A provider handing each span to `exporter` as it ends (a test's in-memory one)."""
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
     return provider
 
 

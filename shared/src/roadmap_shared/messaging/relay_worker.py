@@ -97,6 +97,6 @@ def main(
             interval_seconds=interval_seconds,
             heartbeat=heartbeat,
             # The relay is part of its service: its spans carry the service's name.
-            tracer_provider=tracing.tracer_provider(package),
+            tracer_provider=tracing.tracer_provider_from_settings(package),
         )
     )
