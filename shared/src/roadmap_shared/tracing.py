@@ -61,7 +61,9 @@ class TracingSettings(BaseSettings):
     """OpenTelemetry's own variables, so a collector's address is set once for all
     services (`OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318`)."""
 
-    model_config = SettingsConfigDict(env_prefix="OTEL_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="OTEL_", env_file=".env", extra="ignore", frozen=True
+    )
 
     # Empty or unset: tracing is off.
     exporter_otlp_endpoint: str = ""
