@@ -5,9 +5,10 @@ import json
 import logging
 
 from aio_pika.abc import AbstractRobustConnection
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from httpx import ASGITransport, AsyncClient
 from opentelemetry import trace
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -17,6 +18,8 @@ from roadmap_shared import tracing
 from roadmap_shared.logging import JsonFormatter
 from roadmap_shared.messaging import Consumer, Event, Subscription, add_event, publish_pending
 from roadmap_shared.messaging.relay import open_publisher
+from roadmap_shared.settings import AppSettings, Environment
+from roadmap_shared.testing.live_server import live_server
 from roadmap_shared.testing.messaging import eventually
 from tests.messaging_consumers import record_effect
 from tests.messaging_models import OutboxEvent, ProcessedMessage
@@ -53,15 +56,35 @@ def by_kind(spans: tuple[ReadableSpan, ...], kind: SpanKind) -> ReadableSpan:
     return span
 
 
-def test_tracing_is_off_without_an_endpoint_and_on_with_one() -> None:
+def test_tracing_is_off_without_an_endpoint() -> None:
     assert tracing.tracer_provider_from_settings("orders", tracing.TracingSettings()) is None
 
-    settings = tracing.TracingSettings(exporter_otlp_endpoint="http://127.0.0.1:4318")
-    provider = tracing.tracer_provider_from_settings("orders", settings)
 
-    assert provider is not None
-    assert provider.resource.attributes["service.name"] == "orders"
-    provider.shutdown()
+def test_with_an_endpoint_spans_are_sent_there_over_otlp() -> None:
+    """A stand-in for the collector (a third party): it keeps what is posted to it."""
+    received: list[ExportTraceServiceRequest] = []
+    collector = FastAPI()
+
+    @collector.post("/v1/traces")
+    async def traces(request: Request) -> Response:
+        received.append(ExportTraceServiceRequest.FromString(await request.body()))
+        return Response(status_code=200)
+
+    with live_server(collector, AppSettings(environment=Environment.TEST)) as port:
+        settings = tracing.TracingSettings(exporter_otlp_endpoint=f"http://127.0.0.1:{port}/")
+        provider = tracing.tracer_provider_from_settings("orders", settings)
+        assert provider is not None
+        with tracing.get_tracer(__name__, provider).start_as_current_span("checkout"):
+            pass
+        provider.shutdown()  # flushes the batch, as at the process's exit
+
+    [export] = received
+    [resource_spans] = export.resource_spans
+    service = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert service["service.name"] == "orders"
+    assert [span.name for scope in resource_spans.scope_spans for span in scope.spans] == [
+        "checkout"
+    ]
 
 
 async def test_an_app_without_a_provider_is_not_instrumented() -> None:
