@@ -11,8 +11,9 @@ packages; messages are carried by hand (`roadmap_shared.messaging`), with `injec
 
 Tracing is off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the standard variable, shared
 by every service of a deployment: they all send to one collector). Off, nothing is
-instrumented: a request pays nothing for it, and `get_tracer` hands out a tracer whose
-spans record nothing but still pass a parent's context on.
+instrumented: a request pays only a context lookup per log line (whether a span is
+current), and `get_tracer` hands out a tracer whose spans record nothing but still pass
+a parent's context on.
 
 Each component takes an optional `TracerProvider` (the SDK's: it names the service, keeps
 the spans and hands them to an exporter). Tests pass one with an in-memory exporter;
@@ -33,10 +34,12 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.trace import Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "Tracer",
     "TracerProvider",
     "TracingSettings",
     "extract",
@@ -93,7 +96,7 @@ def tracer_provider(service_name: str, exporter: SpanExporter) -> TracerProvider
     return provider
 
 
-def get_tracer(name: str, provider: TracerProvider | None = None) -> trace.Tracer:
+def get_tracer(name: str, provider: TracerProvider | None = None) -> Tracer:
     """A tracer of `provider`; without one, of OpenTelemetry's global provider, which is a
     no-op unless something installed one. Name it after the module (`__name__`)."""
     return trace.get_tracer(name, tracer_provider=provider)

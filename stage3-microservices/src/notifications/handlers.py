@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import TypeVar
 
-from opentelemetry.trace import Tracer
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +39,9 @@ def parse(model: type[Payload], event: Event) -> Payload:
 class Notifier:
     EVENT_TYPES = (ORDER_PLACED, STOCK_LOW)
 
-    def __init__(self, settings: Settings, mailer: Mailer, *, tracer: Tracer | None = None) -> None:
+    def __init__(
+        self, settings: Settings, mailer: Mailer, *, tracer: tracing.Tracer | None = None
+    ) -> None:
         self._settings = settings
         self._mailer = mailer
         self._tracer = tracer or tracing.get_tracer(__name__)
