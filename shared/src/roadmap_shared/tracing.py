@@ -62,7 +62,7 @@ _propagator = TraceContextTextMapPropagator()
 
 class TracingSettings(BaseSettings):
     """OpenTelemetry's own variables, so a collector's address is set once for all
-    services (`OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318`)."""
+    services (`OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318`)."""
 
     model_config = SettingsConfigDict(
         env_prefix="OTEL_", env_file=".env", extra="ignore", frozen=True
