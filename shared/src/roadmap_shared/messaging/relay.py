@@ -14,7 +14,9 @@ so consumers must not depend on a strict order between events.
 
 Tracing: each publish is a span whose parent is the request that wrote the row (its
 `traceparent`, kept in the outbox), not whatever the relay was doing, and the message
-carries that span's `traceparent` and `tracestate` headers to the consumer.
+carries that span's `traceparent` (and `tracestate`, when the span has one) in its
+headers to the consumer. The outbox keeps only `traceparent`: a vendor's `tracestate` on
+the request does not travel past the outbox.
 """
 
 import asyncio
