@@ -36,6 +36,7 @@ from roadmap_shared.middleware import (
 from roadmap_shared.outages import install_outage_handlers
 from roadmap_shared.resources import AppResources, ReadinessCheck
 from roadmap_shared.settings import AppSettings
+from roadmap_shared.tracing import TracerProvider, instrument_app
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 READINESS_TIMEOUT_SECONDS = 2.0
@@ -71,10 +72,12 @@ def create_app(
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     optional_readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     body_limits_by_path_prefix: dict[str, int] | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
     """The app, with `settings` in `app.state.settings`. Given `resources`, it also keeps
     their database in `app.state.database`, closes them at shutdown and checks them on
-    `/readyz`; `lifespan` and `readiness_checks` are for what a stage opens itself."""
+    `/readyz`; `lifespan` and `readiness_checks` are for what a stage opens itself.
+    Given a `tracer_provider` (`roadmap_shared.tracing`), each request gets a span."""
     if resources is not None and lifespan is not None:
         raise ValueError("pass a lifespan or resources, not both: resources bring their own")
     configure_logging(settings.log_level)
@@ -125,6 +128,8 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi_with_problem_details(app)  # type: ignore[method-assign]
+    # Outside every middleware above, so the access log and error handling run in the span.
+    instrument_app(app, tracer_provider)
     return app
 
 

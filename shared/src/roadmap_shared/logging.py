@@ -1,8 +1,10 @@
 """Logs: one JSON object per line for machines, one readable line for a person at a terminal.
 
-Each record carries the current request id. Which format is chosen when logging is
-configured: JSON unless stderr is a terminal, so containers, CI and log shippers always get
-JSON, and `make run` in a terminal gets lines a person can read.
+Each record carries the current request id, and inside a traced span its trace and span
+ids (the ids Jaeger shows), so a log line leads to its trace and a trace to its logs.
+Which format is chosen when logging is configured: JSON unless stderr is a terminal, so
+containers, CI and log shippers always get JSON, and `make run` in a terminal gets lines a
+person can read.
 """
 
 import json
@@ -11,6 +13,8 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -29,6 +33,10 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
         for key, value in vars(record).items()
         if key not in _STANDARD_ATTRIBUTES and not key.startswith("_")
     }
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        # Hex, as W3C `traceparent` and every tracing UI write them.
+        extras = {"trace_id": f"{span.trace_id:032x}", "span_id": f"{span.span_id:016x}", **extras}
     if (request_id := request_id_var.get()) is not None:
         extras = {"request_id": request_id, **extras}
     return extras

@@ -12,6 +12,7 @@ from catalog.catalog.router import router as catalog_router
 from catalog.config import Settings, get_settings
 from catalog.reservations.router import router as reservations_router
 from catalog.storage.factory import build_storage
+from roadmap_shared import tracing
 from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.cache import Cache
 from roadmap_shared.database import Database
@@ -29,18 +30,28 @@ public keys orders publishes, and cannot sign any.
 """
 
 
+SERVICE_NAME = "catalog"
+
+
 def create_app(
-    settings: Settings | None = None, *, jwks_http: httpx.AsyncClient | None = None
+    settings: Settings | None = None,
+    *,
+    jwks_http: httpx.AsyncClient | None = None,
+    tracer_provider: tracing.TracerProvider | None = None,
 ) -> FastAPI:
     """`jwks_http` is the client that fetches the orders service's public keys (tests pass
-    one that reaches a signer of theirs); by default, a client of its own."""
+    one that reaches a signer of theirs); by default, a client of its own.
+    `tracer_provider`: where the spans go; by default, the collector that
+    `OTEL_EXPORTER_OTLP_ENDPOINT` names, or nowhere (tracing off) when it is unset."""
     settings = settings or get_settings()
+    tracer_provider = tracer_provider or tracing.tracer_provider_from_settings(SERVICE_NAME)
     resources = AppResources(Database.from_settings(settings), redis_url=settings.redis_url)
     storage = build_storage(settings)
     resources.close_at_shutdown(storage.close)
     if jwks_http is None:
         jwks_http = httpx.AsyncClient()
         resources.close_at_shutdown(jwks_http.aclose)
+        tracing.instrument_client(jwks_http, tracer_provider)
     app = create_base_app(
         settings,
         title="Catalog",
@@ -50,6 +61,7 @@ def create_app(
         body_limits_by_path_prefix={
             PRODUCT_IMAGES_PATH: settings.max_image_bytes + MULTIPART_OVERHEAD_BYTES
         },
+        tracer_provider=tracer_provider,
     )
     app.state.token_verifier = JwksVerifier(
         jwks_url=settings.jwks_url,

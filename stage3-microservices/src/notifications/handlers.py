@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import emails
 from notifications.config import Settings
 from notifications.models import SentEmail
+from roadmap_shared import tracing
 from roadmap_shared.mail import Mailer, MailRejected
 from roadmap_shared.messaging import Event, Handler, PoisonMessage
 
@@ -38,9 +39,12 @@ def parse(model: type[Payload], event: Event) -> Payload:
 class Notifier:
     EVENT_TYPES = (ORDER_PLACED, STOCK_LOW)
 
-    def __init__(self, settings: Settings, mailer: Mailer) -> None:
+    def __init__(
+        self, settings: Settings, mailer: Mailer, *, tracer: tracing.Tracer | None = None
+    ) -> None:
         self._settings = settings
         self._mailer = mailer
+        self._tracer = tracer or tracing.get_tracer(__name__)
 
     def handlers(self) -> Mapping[str, Handler]:
         return {ORDER_PLACED: self.order_placed, STOCK_LOW: self.stock_low}
@@ -61,7 +65,9 @@ class Notifier:
         self, session: AsyncSession, event: Event, kind: str, message: EmailMessage
     ) -> None:
         try:
-            await self._mailer.send(message)
+            # The slow part of handling an event, and the one that fails: its own span.
+            with self._tracer.start_as_current_span("email send", attributes={"email.kind": kind}):
+                await self._mailer.send(message)
         except MailRejected as rejected:  # a 5xx: the address or the message is refused
             raise PoisonMessage(f"mail refused: {rejected}") from rejected
         session.add(

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from notifications.config import Settings, get_settings
 from notifications.worker import consuming
+from roadmap_shared import tracing
 from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.database import Database
 from roadmap_shared.mail import Mailer
@@ -18,16 +19,29 @@ class BrokerUnavailable(RuntimeError):
     pass
 
 
-def create_app(settings: Settings | None = None, *, mailer: Mailer | None = None) -> FastAPI:
-    """`mailer`: where emails go; by default the one the settings choose (`build_mailer`)."""
+SERVICE_NAME = "notifications"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    mailer: Mailer | None = None,
+    tracer_provider: tracing.TracerProvider | None = None,
+) -> FastAPI:
+    """`mailer`: where emails go; by default the one the settings choose (`build_mailer`).
+    `tracer_provider`: where the spans go; by default, the collector that
+    `OTEL_EXPORTER_OTLP_ENDPOINT` names, or nowhere (tracing off) when it is unset."""
     settings = settings or get_settings()
+    tracer_provider = tracer_provider or tracing.tracer_provider_from_settings(SERVICE_NAME)
     database = Database.from_settings(settings, pool_size=settings.prefetch)
     broker: list[AbstractRobustConnection] = []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
-            async with consuming(settings, database, mailer) as connection:
+            async with consuming(
+                settings, database, mailer, tracer_provider=tracer_provider
+            ) as connection:
                 broker.append(connection)
                 yield
         finally:
@@ -44,4 +58,5 @@ def create_app(settings: Settings | None = None, *, mailer: Mailer | None = None
         description="Sends the shop's emails, from its events. No API of its own.",
         lifespan=lifespan,
         readiness_checks={"postgres": database.ping, "rabbitmq": broker_connected},
+        tracer_provider=tracer_provider,
     )

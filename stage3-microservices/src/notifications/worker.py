@@ -14,6 +14,7 @@ from aio_pika.abc import AbstractRobustConnection
 from notifications.config import Settings
 from notifications.handlers import Notifier
 from notifications.models import ProcessedMessage
+from roadmap_shared import tracing
 from roadmap_shared.database import Database
 from roadmap_shared.mail import Mailer
 from roadmap_shared.messaging import Consumer, Subscription
@@ -32,12 +33,25 @@ def subscription(settings: Settings) -> Subscription:
 
 @asynccontextmanager
 async def consuming(
-    settings: Settings, database: Database, mailer: Mailer | None = None
+    settings: Settings,
+    database: Database,
+    mailer: Mailer | None = None,
+    *,
+    tracer_provider: tracing.TracerProvider | None = None,
 ) -> AsyncIterator[AbstractRobustConnection]:
-    """Consumes the service's events while the block runs; yields the broker connection."""
-    notifier = Notifier(settings, mailer or build_mailer(settings))
+    """Consumes the service's events while the block runs; yields the broker connection.
+    Each message is handled in a span, a child of the one that published it."""
+    notifier = Notifier(
+        settings,
+        mailer or build_mailer(settings),
+        tracer=tracing.get_tracer(__name__, tracer_provider),
+    )
     consumer = Consumer(
-        subscription(settings), notifier.handlers(), database.sessionmaker, ProcessedMessage
+        subscription(settings),
+        notifier.handlers(),
+        database.sessionmaker,
+        ProcessedMessage,
+        tracer_provider=tracer_provider,
     )
     # Robust: after the broker restarts or the network drops, it reconnects and
     # re-declares the queues and the consumer by itself.

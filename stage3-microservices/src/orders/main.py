@@ -11,6 +11,7 @@ from orders.cart.router import router as cart_router
 from orders.catalog_client import CatalogClient, RetryPolicy
 from orders.config import Settings, get_settings
 from orders.orders.router import router as orders_router
+from roadmap_shared import tracing
 from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.circuit import CircuitBreaker
 from roadmap_shared.database import Database
@@ -26,20 +27,31 @@ reserves the stock in the catalog service, then places the order.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+SERVICE_NAME = "orders"
+
+
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: tracing.TracerProvider | None = None
+) -> FastAPI:
+    """`tracer_provider`: where the spans go; by default, the collector that
+    `OTEL_EXPORTER_OTLP_ENDPOINT` names, or nowhere (tracing off) when it is unset."""
     settings = settings or get_settings()
+    tracer_provider = tracer_provider or tracing.tracer_provider_from_settings(SERVICE_NAME)
     resources = AppResources(Database.from_settings(settings), redis_url=settings.redis_url)
     catalog_http = httpx.AsyncClient(
         base_url=settings.catalog_url,
         timeout=httpx.Timeout(settings.catalog_timeout_seconds),
     )
     resources.close_at_shutdown(catalog_http.aclose)
+    # Each call to the catalog is a client span, and carries it as `traceparent`.
+    tracing.instrument_client(catalog_http, tracer_provider)
     app = create_base_app(
         settings,
         title="Orders",
         description=DESCRIPTION,
         routers=[accounts_router, keys_router, cart_router, orders_router],
         resources=resources,
+        tracer_provider=tracer_provider,
     )
     signer = settings.token_signer()
     app.state.token_signer = signer

@@ -17,6 +17,10 @@ attempt (confirmed by the broker) and then acknowledged, so it comes back after 
 delay. After the last attempt it goes to the dead-letter queue instead. A handler that
 knows the message can never succeed (a field missing) raises `PoisonMessage` to
 dead-letter it at once.
+
+Tracing: the message's `traceparent` and `tracestate` headers name the span that
+published it; each delivery is handled in a child span of it, so the handler's work (and
+its logs) join the trace of the request that caused the event.
 """
 
 import json
@@ -36,9 +40,11 @@ from aio_pika.abc import (
     AbstractQueue,
 )
 from aiormq.exceptions import AMQPError
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from roadmap_shared import tracing
 from roadmap_shared.messaging.models import ProcessedMessageMixin
 from roadmap_shared.messaging.topology import Subscription, declare_subscription
 
@@ -62,8 +68,7 @@ class Event:
     payload: dict[str, Any]
     # 1 on first delivery, 2 on the first retry, ...
     attempt: int
-    # W3C trace context of the change that produced it: a tracing setup makes the
-    # handler's span a child of it (the seam for OpenTelemetry's propagator).
+    # W3C trace context of the publish; the handler already runs in a child span of it.
     traceparent: str | None
 
 
@@ -99,8 +104,11 @@ class Consumer:
         handlers: Mapping[str, Handler],
         sessions: async_sessionmaker[AsyncSession],
         processed_model: type[ProcessedMessageMixin],
+        *,
+        tracer_provider: tracing.TracerProvider | None = None,
     ) -> None:
-        """`handlers`: one per event type of the subscription."""
+        """`handlers`: one per event type of the subscription. `tracer_provider`: where
+        the spans of handled messages go."""
         if missing := set(subscription.event_types) - set(handlers):
             raise ValueError(f"no handler for {sorted(missing)}")
         self.subscription = subscription
@@ -110,6 +118,7 @@ class Consumer:
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
+        self._tracer = tracing.get_tracer(__name__, tracer_provider)
 
     async def start(self, connection: AbstractConnection) -> None:
         """Declares the topology and starts consuming. On a robust connection, aio-pika
@@ -130,15 +139,35 @@ class Consumer:
         self._queue = self._channel = self._consumer_tag = None
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
+        # The publisher's span, from the headers, is the parent of this delivery's.
+        publish = tracing.extract(message.headers)
+        with self._tracer.start_as_current_span(
+            f"{message.type or message.routing_key} process",
+            context=publish,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": self.subscription.name,
+                "messaging.message.id": str(message.message_id),
+                "messaging.consumer.group.name": self.subscription.name,
+            },
+        ) as span:
+            await self._process(message, span)
+
+    async def _process(self, message: AbstractIncomingMessage, span: Span) -> None:
         try:
             event = parse(message)
             await self._handle_once(event)
         except PoisonMessage as poison:
             logger.error("dead-lettering message %s: %s", message.message_id, poison)
+            span.set_status(Status(StatusCode.ERROR, f"dead-lettered: {poison}"))
             # The queue's dead-letter exchange takes it, with the broker's `x-death` header.
             await self._settle(message.reject(requeue=False))
             return
         except Exception as failure:  # any failure of a handler is retried
+            span.record_exception(failure)
+            span.set_status(Status(StatusCode.ERROR, type(failure).__name__))
             await self._retry_or_dead_letter(message, event, failure)
             return
         # After the commit, never before: acked first, a crash here would lose the effect.

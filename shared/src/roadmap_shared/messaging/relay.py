@@ -11,6 +11,12 @@ consumers deduplicate. Several relays may run (one per replica): `FOR UPDATE SKI
 gives each the rows no other holds, so no row is sent by two at once. Order is kept
 within one relay's batch; across relays, events may overtake each other by a batch,
 so consumers must not depend on a strict order between events.
+
+Tracing: each publish is a span whose parent is the request that wrote the row (its
+`traceparent`, kept in the outbox), not whatever the relay was doing, and the message
+carries that span's `traceparent` (and `tracestate`, when the span has one) in its
+headers to the consumer. The outbox keeps only `traceparent`: a vendor's `tracestate` on
+the request does not travel past the outbox.
 """
 
 import asyncio
@@ -23,10 +29,12 @@ from typing import TypeVar
 from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractConnection, AbstractExchange, FieldValue
 from aiormq.exceptions import AMQPError, DeliveryError
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from roadmap_shared import tracing
 from roadmap_shared.database import utcnow
 from roadmap_shared.messaging.models import OutboxEventMixin
 from roadmap_shared.messaging.topology import DEFAULT_EXCHANGE, declare_exchange
@@ -44,9 +52,8 @@ AfterPublish = Callable[[OutboxEventMixin], Awaitable[None]]
 
 
 def to_message(event: OutboxEventMixin) -> Message:
-    headers: dict[str, FieldValue] = {}
-    if event.traceparent:
-        headers["traceparent"] = event.traceparent
+    """The message for `event`, carrying the current span (the publish) as its parent."""
+    headers: dict[str, FieldValue] = {**tracing.inject()}
     return Message(
         body=json.dumps(event.payload, separators=(",", ":")).encode(),
         content_type="application/json",
@@ -67,9 +74,12 @@ async def publish_pending(
     *,
     batch_size: int = BATCH_SIZE,
     after_publish: AfterPublish | None = None,
+    tracer: Tracer | None = None,
 ) -> int:
     """Publishes up to `batch_size` unpublished events, oldest first, and marks them;
     returns how many. The caller commits (`async with sessions.begin()`).
+
+    `tracer`: makes each publish a span (`roadmap_shared.tracing.get_tracer`).
 
     `after_publish` runs after each confirmed publish, before the row is marked: a seam
     for fault tests (a relay killed at the worst moment).
@@ -84,20 +94,36 @@ async def publish_pending(
         .with_for_update(skip_locked=True)
     )
     events = (await session.scalars(query)).all()
+    tracer = tracer or tracing.get_tracer(__name__)
     published = 0
     for event in events:
-        try:
-            await exchange.publish(
-                to_message(event),
-                routing_key=event.event_type,
-                mandatory=True,
-                timeout=CONFIRM_TIMEOUT_SECONDS,
-            )
-        except DeliveryError as refused:
-            # Unroutable (no queue bound for this type yet) or nacked: the row waits, and
-            # so do the rows after it, which keeps them in order.
-            logger.error("outbox event %s not published: %s", event.message_id, refused)
-            break
+        # The row's own trace: an event without one starts a new trace (an empty context).
+        request = tracing.extract({"traceparent": event.traceparent or ""})
+        with tracer.start_as_current_span(
+            f"{event.event_type} publish",
+            context=request,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": exchange.name,
+                "messaging.rabbitmq.destination.routing_key": event.event_type,
+                "messaging.message.id": str(event.message_id),
+            },
+        ) as span:
+            try:
+                await exchange.publish(
+                    to_message(event),
+                    routing_key=event.event_type,
+                    mandatory=True,
+                    timeout=CONFIRM_TIMEOUT_SECONDS,
+                )
+            except DeliveryError as refused:
+                # Unroutable (no queue bound for this type yet) or nacked: the row waits,
+                # and so do the rows after it, which keeps them in order.
+                logger.error("outbox event %s not published: %s", event.message_id, refused)
+                span.set_status(Status(StatusCode.ERROR, str(refused)))
+                break
         if after_publish is not None:
             await after_publish(event)
         event.published_at = utcnow()
@@ -126,9 +152,10 @@ class Relay:
         batch_size: int = BATCH_SIZE,
         after_publish: AfterPublish | None = None,
         after_pass: Callable[[], None] | None = None,
+        tracer_provider: tracing.TracerProvider | None = None,
     ) -> None:
         """`after_pass`: called after every pass that reached both the database and the
-        broker (a liveness heartbeat)."""
+        broker (a liveness heartbeat). `tracer_provider`: where publish spans go."""
         self._sessions = sessions
         self._model = model
         self._exchange = exchange
@@ -136,6 +163,7 @@ class Relay:
         self._batch_size = batch_size
         self._after_publish = after_publish
         self._after_pass = after_pass
+        self._tracer = tracing.get_tracer(__name__, tracer_provider)
 
     async def run(self, connection: AbstractConnection, stop: asyncio.Event) -> None:
         """Publishes until `stop` is set. Use a robust connection (`connect_robust`): the
@@ -151,6 +179,7 @@ class Relay:
                         self._model,
                         batch_size=self._batch_size,
                         after_publish=self._after_publish,
+                        tracer=self._tracer,
                     )
             except (SQLAlchemyError, AMQPError, OSError, TimeoutError) as failure:
                 logger.warning("outbox relay pass failed, retrying: %r", failure)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from aio_pika import connect_robust
 
+from roadmap_shared import tracing
 from roadmap_shared.database import Database
 from roadmap_shared.logging import configure_logging
 from roadmap_shared.messaging.models import OutboxEventMixin
@@ -35,6 +36,7 @@ async def relay_until_stopped(
     exchange: str,
     interval_seconds: float,
     heartbeat: Path | None = None,
+    tracer_provider: tracing.TracerProvider | None = None,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -51,6 +53,7 @@ async def relay_until_stopped(
             exchange=exchange,
             interval_seconds=interval_seconds,
             after_pass=heartbeat.touch if heartbeat is not None else None,
+            tracer_provider=tracer_provider,
         )
         await relay.run(connection, stop)
     finally:
@@ -93,5 +96,7 @@ def main(
             exchange=exchange,
             interval_seconds=interval_seconds,
             heartbeat=heartbeat,
+            # The relay is part of its service: its spans carry the service's name.
+            tracer_provider=tracing.tracer_provider_from_settings(package),
         )
     )
