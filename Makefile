@@ -105,6 +105,18 @@ reconcile: migrate ## Compare Stripe's ledger with the stage's: make reconcile S
 	@$(preflight)
 	$(call in_stage,python -m $(call import_name,$(STAGE)).reconcile --since $(SINCE) $(if $(UNTIL),--until $(UNTIL)))
 
+# make up / make down, for people with Docker: the stage's containers (every compose service
+# named after it: a split stage's services, its workers, gateway and tracing) and what they
+# depend on, built and started, then waited on until their health checks pass.
+compose_services = $(shell docker compose config --services | grep -E '^$(STAGE)(-|$$)')
+
+.PHONY: up down
+up: ## Start a stage and what it needs in Docker: make up STAGE=stage3-microservices
+	docker compose up --build --detach --wait $(compose_services)
+
+down: ## Stop and remove the containers make up started (the volumes stay)
+	docker compose down
+
 .PHONY: test
 test: install ## Run every suite, each in its own process, and print a summary table [COVERAGE=1]
 	UV=$(UV) $(UV) run --locked python scripts/run_suites.py $(if $(filter 1,$(COVERAGE)),--coverage) \
