@@ -182,8 +182,17 @@ async def announce_low_stock(session: AsyncSession, reservation_id: int, thresho
 async def release(session: AsyncSession, key: str) -> Reservation:
     """Gives the stock back (a compensation). Releasing twice is harmless; a confirmed
     reservation is refused. Releasing a key never reserved leaves a released reservation
-    behind, so a reservation request that arrives late (it was slow, not lost) is refused
-    instead of holding stock for an order that has given up."""
+    behind (a tombstone), so a reservation request that arrives late (it was slow, not
+    lost) is refused instead of holding stock for an order that has given up."""
+    # The tombstone first: its INSERT waits on the key's unique index for a reservation
+    # still being made by another transaction, and goes on once that one has committed or
+    # rolled back. Only then is the row there to be released: an UPDATE run first would
+    # not see the uncommitted row, and the release would answer "held" and return nothing.
+    await session.execute(
+        insert(Reservation)
+        .values(key=key, status=ReservationStatus.RELEASED, expires_at=func.now())
+        .on_conflict_do_nothing(index_elements=[Reservation.key])
+    )
     released = await session.scalar(
         update(Reservation)
         .where(Reservation.key == key, Reservation.status == ReservationStatus.HELD)
@@ -192,12 +201,6 @@ async def release(session: AsyncSession, key: str) -> Reservation:
     )
     if released is not None:
         await _return_stock(session, [released])
-    else:
-        await session.execute(
-            insert(Reservation)
-            .values(key=key, status=ReservationStatus.RELEASED, expires_at=func.now())
-            .on_conflict_do_nothing(index_elements=[Reservation.key])
-        )
     session.expire_all()
     reservation = await get(session, key)
     if reservation.status is ReservationStatus.CONFIRMED:
