@@ -27,10 +27,8 @@ async def product_name_of(catalog_session: AsyncSession, variant_id: int) -> str
 
 
 async def cart_of(session: AsyncSession, user: User) -> list[tuple[int, int]]:
-    user_id = user.id
-    session.expire_all()
     rows = await session.execute(
-        select(CartItem.variant_id, CartItem.quantity).where(CartItem.user_id == user_id)
+        select(CartItem.variant_id, CartItem.quantity).where(CartItem.user_id == user.id)
     )
     return sorted((v, q) for v, q in rows.all())
 
