@@ -64,6 +64,7 @@ async def settle(
 
 async def _settle_one(database: Database, catalog: CatalogClient, order: Order) -> None:
     if order.status is OrderStatus.PENDING:
+        await abandon(database, catalog, order, reason="the checkout was interrupted")
         return
     key = order.reservation_key
     try:
