@@ -21,7 +21,7 @@ from catalog.reservations.schemas import ReservationLineIn, ReservationRequest
 from roadmap_shared.database import utcnow
 from roadmap_shared.security.public_keys import JWKS_PATH, TokenSigner
 from roadmap_shared.testing.live_server import live_server
-from tests.catalog.factories import make_product, service_bearer, stock_of, variants_of
+from tests.catalog.factories import NO_CACHE, make_product, service_bearer, stock_of, variants_of
 
 BUYERS = 50
 STOCK = 10
@@ -82,7 +82,9 @@ async def test_a_release_racing_its_reservation_releases_it_once_it_is_made(
     (variant,) = await variants_of(committed_session, product)
     request = ReservationRequest(lines=[ReservationLineIn(variant_id=variant.id, quantity=4)])
     async with AsyncSession(db_engine) as reserving, db_engine.connect() as watching:
-        await service.reserve(reserving, "order-1", request, ttl=timedelta(minutes=5), now=utcnow())
+        await service.reserve(
+            reserving, NO_CACHE, "order-1", request, ttl=timedelta(minutes=5), now=utcnow()
+        )
         release = asyncio.create_task(
             committing_client.post("/reservations/order-1/release", headers=orders_service)
         )
