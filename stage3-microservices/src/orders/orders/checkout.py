@@ -142,10 +142,15 @@ async def _confirm(database: Database, catalog: CatalogClient, order: Order) -> 
     try:
         reservation = await catalog.confirm(order.reservation_key)
     except CatalogRefused as refused:
-        # The catalog answered: the reservation lapsed or was released, and can never be
-        # confirmed now. Known, so the order fails.
+        # The catalog answered, and did not confirm: known, so the order fails. A 409: the
+        # reservation lapsed or was released, and can never be confirmed now.
         await abandon(database, catalog, order, reason=refused.detail)
-        raise Conflict(refused.detail, extra={"order_id": order.id}) from refused
+        if refused.status == 409:
+            raise Conflict(refused.detail, extra={"order_id": order.id}) from refused
+        logger.error("the catalog refused to confirm order %s: %s", order.id, refused.status)
+        raise ServiceUnavailable(
+            "Checkout is unavailable; please try again shortly", retry_after_seconds=30
+        ) from refused
     except CatalogUnavailable:
         # No answer: the catalog may have confirmed (the answer was lost) or not. Failing
         # the order now could leave stock sold under a failed order; it stays confirming.
