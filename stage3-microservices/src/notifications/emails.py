@@ -3,6 +3,7 @@ so an event carries everything its email says (event-carried state transfer)."""
 
 from decimal import Decimal
 from email.message import EmailMessage
+from uuid import UUID
 
 from pydantic import BaseModel, EmailStr, Field
 
@@ -68,7 +69,14 @@ def order_confirmation(order: OrderPlaced, *, sender: str) -> EmailMessage:
     )
 
 
-def low_stock_alert(stock: StockLow, *, admins: list[str], sender: str) -> EmailMessage:
+def low_stock_alert(
+    stock: StockLow, *, event_id: UUID, admins: list[str], sender: str
+) -> EmailMessage:
+    """One alert per `stock.low` event. Its Message-ID comes from the event's id, not from
+    the variant and the stock left: a variant restocked and sold down to the same level
+    again is a new fall, and an alert with a reused Message-ID would be threaded with, or
+    dropped as a duplicate of, the old one. A redelivered event keeps its id, and so its
+    Message-ID."""
     body = (
         f"{stock.product_name} ({stock.sku}) is down to {stock.stock_left}.\n"
         f"Restock it: POST /admin/variants/{stock.variant_id}/stock-adjustments"
@@ -77,6 +85,6 @@ def low_stock_alert(stock: StockLow, *, admins: list[str], sender: str) -> Email
         sender=sender,
         to=admins,
         subject=f"Low stock: {stock.sku} ({stock.stock_left} left)",
-        message_id=f"low-stock-{stock.variant_id}-{stock.stock_left}",
+        message_id=f"low-stock-{event_id}",
         body=body,
     )

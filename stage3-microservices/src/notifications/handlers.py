@@ -57,7 +57,10 @@ class Notifier:
     async def stock_low(self, session: AsyncSession, event: Event) -> None:
         stock = parse(emails.StockLow, event)
         message = emails.low_stock_alert(
-            stock, admins=self._settings.admin_emails, sender=self._settings.mail_from
+            stock,
+            event_id=event.message_id,
+            admins=self._settings.admin_emails,
+            sender=self._settings.mail_from,
         )
         await self._send(session, event, "low_stock_alert", message)
 

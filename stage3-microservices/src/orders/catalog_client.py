@@ -21,6 +21,9 @@ from typing import Any
 
 import httpx
 
+from orders.accounts.tokens import ServiceToken
+from orders.config import Settings
+from roadmap_shared import tracing
 from roadmap_shared.circuit import CircuitBreaker
 
 
@@ -67,6 +70,46 @@ class CatalogClient:
         self.breaker = breaker
         self._retry = retry
         self._retry_after = max(1, round(cooldown_seconds))
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        tracer_provider: tracing.TracerProvider | None = None,
+    ) -> "CatalogClient":
+        """The client the API and the worker use; `transport` lets a test stand between
+        orders and the catalog (to lose an answer on the way back). Close it with `aclose`."""
+        http = httpx.AsyncClient(
+            base_url=settings.catalog_url,
+            timeout=httpx.Timeout(settings.catalog_timeout_seconds),
+            transport=transport,
+        )
+        # Each call to the catalog is a client span, and carries it as `traceparent`.
+        tracing.instrument_client(http, tracer_provider)
+        return cls(
+            http,
+            service_token=ServiceToken(settings.token_signer()),
+            breaker=CircuitBreaker(
+                "catalog",
+                failure_threshold=settings.catalog_breaker_failures,
+                cooldown_seconds=settings.catalog_breaker_cooldown_seconds,
+            ),
+            retry=RetryPolicy(
+                attempts=settings.catalog_attempts,
+                backoff_seconds=settings.catalog_backoff_seconds,
+            ),
+            cooldown_seconds=settings.catalog_breaker_cooldown_seconds,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def reservation(self, key: str) -> dict[str, Any]:
+        """The reservation as the catalog has it: how a checkout left unsettled learns
+        whether its confirmation took effect."""
+        return await self._call("GET", f"/reservations/{key}", idempotent=True)
 
     async def reserve(self, key: str, lines: list[tuple[int, int]]) -> dict[str, Any]:
         body = {"lines": [{"variant_id": v, "quantity": q} for v, q in lines]}

@@ -58,6 +58,14 @@ class Settings(DatabaseSettings):
     catalog_breaker_failures: int = Field(default=3, ge=1)
     catalog_breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
 
+    # Settling: a checkout left `pending` or `confirming` (its process died, or the
+    # catalog's answer to the confirmation was lost) is settled by the worker, which asks
+    # the catalog what became of its reservation. It waits `settle_after_seconds` since
+    # the order last changed, longer than a checkout's own calls can take, so that it
+    # never settles a checkout still running; and looks every `settle_interval_seconds`.
+    settle_after_seconds: float = Field(default=60.0, gt=0)
+    settle_interval_seconds: float = Field(default=10.0, gt=0, le=600)
+
     # Events: the relay (`python -m orders.worker`) publishes the outbox to this exchange,
     # checking for new rows every `relay_interval_seconds`. It touches `relay_heartbeat`
     # after each pass, which `python -m orders.worker --check` reads (the health check).
@@ -95,6 +103,19 @@ class Settings(DatabaseSettings):
             known = ", ".join(sorted(CURRENCY_EXPONENTS))
             raise ValueError(f"unsupported currency {value!r}; use one of {known}")
         return value
+
+    @model_validator(mode="after")
+    def _settle_after_a_checkout_is_over(self) -> Self:
+        # The longest one call to the catalog can take: every attempt times out, after the
+        # longest backoffs. A checkout makes two (reserve, confirm).
+        backoffs = sum(self.catalog_backoff_seconds * 2**n for n in range(self.catalog_attempts))
+        longest_call = self.catalog_attempts * self.catalog_timeout_seconds + backoffs
+        if self.settle_after_seconds <= 2 * longest_call:
+            raise ValueError(
+                f"ORDERS_SETTLE_AFTER_SECONDS must exceed {2 * longest_call:.1f}, the longest a "
+                "checkout's calls to the catalog can take, or it would settle running checkouts"
+            )
+        return self
 
     @model_validator(mode="after")
     def _usable_signing_keys(self) -> Self:

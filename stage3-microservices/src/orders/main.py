@@ -6,14 +6,12 @@ from fastapi import FastAPI
 
 from orders.accounts.keys_router import router as keys_router
 from orders.accounts.router import router as accounts_router
-from orders.accounts.tokens import ServiceToken
 from orders.cart.router import router as cart_router
-from orders.catalog_client import CatalogClient, RetryPolicy
+from orders.catalog_client import CatalogClient
 from orders.config import Settings, get_settings
 from orders.orders.router import router as orders_router
 from roadmap_shared import tracing
 from roadmap_shared.app import create_app as create_base_app
-from roadmap_shared.circuit import CircuitBreaker
 from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
 from roadmap_shared.resources import AppResources
@@ -31,20 +29,22 @@ SERVICE_NAME = "orders"
 
 
 def create_app(
-    settings: Settings | None = None, *, tracer_provider: tracing.TracerProvider | None = None
+    settings: Settings | None = None,
+    *,
+    tracer_provider: tracing.TracerProvider | None = None,
+    catalog_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """`tracer_provider`: where the spans go; by default, the collector that
-    `OTEL_EXPORTER_OTLP_ENDPOINT` names, or nowhere (tracing off) when it is unset."""
+    `OTEL_EXPORTER_OTLP_ENDPOINT` names, or nowhere (tracing off) when it is unset.
+    `catalog_transport`: what carries the calls to the catalog (tests put a faulty
+    network there); by default, HTTP to `settings.catalog_url`."""
     settings = settings or get_settings()
     tracer_provider = tracer_provider or tracing.tracer_provider_from_settings(SERVICE_NAME)
     resources = AppResources(Database.from_settings(settings), redis_url=settings.redis_url)
-    catalog_http = httpx.AsyncClient(
-        base_url=settings.catalog_url,
-        timeout=httpx.Timeout(settings.catalog_timeout_seconds),
+    catalog = CatalogClient.from_settings(
+        settings, transport=catalog_transport, tracer_provider=tracer_provider
     )
-    resources.close_at_shutdown(catalog_http.aclose)
-    # Each call to the catalog is a client span, and carries it as `traceparent`.
-    tracing.instrument_client(catalog_http, tracer_provider)
+    resources.close_at_shutdown(catalog.aclose)
     app = create_base_app(
         settings,
         title="Orders",
@@ -59,17 +59,5 @@ def create_app(
     app.state.rate_limiter = RateLimiter(
         resources.redis, prefix="orders:ratelimit", breaker=resources.redis_breaker
     )
-    app.state.catalog = CatalogClient(
-        catalog_http,
-        service_token=ServiceToken(signer),
-        breaker=CircuitBreaker(
-            "catalog",
-            failure_threshold=settings.catalog_breaker_failures,
-            cooldown_seconds=settings.catalog_breaker_cooldown_seconds,
-        ),
-        retry=RetryPolicy(
-            attempts=settings.catalog_attempts, backoff_seconds=settings.catalog_backoff_seconds
-        ),
-        cooldown_seconds=settings.catalog_breaker_cooldown_seconds,
-    )
+    app.state.catalog = catalog
     return app

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.catalog.cache import CatalogCache
 from catalog.dependencies import SERVICE_TOKEN_TYPE
 from catalog.models import Category, Product, Variant
 from roadmap_shared.database import utcnow
@@ -14,6 +15,9 @@ from roadmap_shared.security.public_keys import TokenSigner
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE
 
 _sequence = itertools.count(1)
+
+# For tests that call the services directly and look at no cached page.
+NO_CACHE = CatalogCache(None, ttl_seconds=0)
 
 
 def bearer(

@@ -9,7 +9,7 @@ from catalog.models import Product
 from catalog.reservations import service
 from catalog.reservations.schemas import ReservationLineIn, ReservationRequest
 from roadmap_shared.database import utcnow
-from tests.catalog.factories import make_product, stock_of, variants_of
+from tests.catalog.factories import NO_CACHE, make_product, stock_of, variants_of
 
 
 def lines(*pairs: tuple[int, int]) -> dict[str, list[dict[str, int]]]:
@@ -176,7 +176,7 @@ async def lapsed_reservation(
         lines=[ReservationLineIn(variant_id=variant_id, quantity=quantity)]
     )
     await service.reserve(
-        session, key, request, ttl=timedelta(minutes=1), now=utcnow() - timedelta(hours=1)
+        session, NO_CACHE, key, request, ttl=timedelta(minutes=1), now=utcnow() - timedelta(hours=1)
     )
     await session.commit()
 

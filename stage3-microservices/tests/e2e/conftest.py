@@ -120,6 +120,9 @@ def shop(
             # another: on a busy two-core machine the last waits seconds. The
             # outage test is not slowed by it: a stopped catalog refuses at once.
             "ORDERS_CATALOG_TIMEOUT_SECONDS": "15",
+            # Longer than such a checkout's calls can take (the settings insist): the
+            # workers' settlers never touch a checkout still running.
+            "ORDERS_SETTLE_AFTER_SECONDS": "120",
             "ORDERS_CATALOG_BREAKER_COOLDOWN_SECONDS": str(BREAKER_COOLDOWN_SECONDS),
             "ORDERS_LOGIN_ATTEMPTS_PER_MINUTE": "1000",
             "ORDERS_RABBITMQ_URL": rabbitmq_url,

@@ -13,7 +13,7 @@ from catalog.models import Reservation, ReservationStatus
 from catalog.reservations import service
 from catalog.reservations.schemas import ReservationLineIn, ReservationRequest
 from roadmap_shared.database import Database, utcnow
-from tests.catalog.factories import make_product, stock_of, variants_of
+from tests.catalog.factories import NO_CACHE, make_product, stock_of, variants_of
 
 pytestmark = pytest.mark.exercise
 TODO = (
@@ -35,7 +35,7 @@ def sweeper() -> Sweep:
 
 async def hold(session: AsyncSession, key: str, variant_id: int, *, now: datetime) -> None:
     request = ReservationRequest(lines=[ReservationLineIn(variant_id=variant_id, quantity=1)])
-    await service.reserve(session, key, request, ttl=timedelta(minutes=5), now=now)
+    await service.reserve(session, NO_CACHE, key, request, ttl=timedelta(minutes=5), now=now)
     await session.commit()
 
 
@@ -57,7 +57,9 @@ async def test_every_lapsed_reservation_returns_its_stock_and_no_other(
     for n in range(LAPSED):
         await hold(committed_session, f"lapsed-{n}", variant_id, now=long_ago)
     await hold(committed_session, "confirmed", variant_id, now=long_ago)
-    await service.confirm(committed_session, "confirmed", now=long_ago, low_stock_threshold=0)
+    await service.confirm(
+        committed_session, NO_CACHE, "confirmed", now=long_ago, low_stock_threshold=0
+    )
     await committed_session.commit()
     assert await stock_of(committed_session, variant_id) == 0
 

@@ -91,6 +91,26 @@ async def test_stock_low_alerts_the_admins(
     assert received.message["Subject"] == "Low stock: TEA-1 (2 left)"
 
 
+async def test_each_fall_to_low_stock_is_an_email_of_its_own(
+    settings: Settings,
+    amqp: AbstractRobustConnection,
+    orders_sessions: Sessions,
+    mailbox: Mailbox,
+) -> None:
+    """Sold down to two, restocked, sold down to two again: two events with the same
+    payload, two alerts that mail clients neither thread together nor drop as one."""
+    stock = {"variant_id": 4, "sku": "MUG-1", "product_name": "Mug", "stock_left": 2}
+    async with running(settings):
+        falls = [await write_event(orders_sessions, "stock.low", stock) for _ in range(2)]
+        await relay(orders_sessions, amqp, settings.events_exchange)
+        await emails_received(mailbox, 2)
+
+    message_ids = [received.message["Message-ID"] for received in mailbox.received]
+    assert len(set(message_ids)) == 2
+    for fall in falls:
+        assert any(str(fall.message_id) in message_id for message_id in message_ids)
+
+
 async def test_emails_of_checkouts_made_while_the_service_was_down_are_sent_once_it_returns(
     settings: Settings,
     amqp: AbstractRobustConnection,

@@ -27,10 +27,8 @@ async def product_name_of(catalog_session: AsyncSession, variant_id: int) -> str
 
 
 async def cart_of(session: AsyncSession, user: User) -> list[tuple[int, int]]:
-    user_id = user.id
-    session.expire_all()
     rows = await session.execute(
-        select(CartItem.variant_id, CartItem.quantity).where(CartItem.user_id == user_id)
+        select(CartItem.variant_id, CartItem.quantity).where(CartItem.user_id == user.id)
     )
     return sorted((v, q) for v, q in rows.all())
 
@@ -188,6 +186,44 @@ async def test_a_checkout_interrupted_after_its_first_step_resumes_with_the_same
     assert answer.status_code == 201, answer.text
     assert answer.json()["status"] == "placed"
     assert await stock_of(catalog_session, variant) == 3
+
+
+async def test_a_retry_of_a_checkout_left_confirming_confirms_and_places_it(
+    *,
+    committing_client: AsyncClient,
+    committed_session: AsyncSession,
+    catalog_session: AsyncSession,
+    buyer: User,
+    buyer_auth: dict[str, str],
+    settings: Settings,
+) -> None:
+    """The answer to the confirmation was lost (the customer got 202): a retry with the
+    same key confirms again (idempotent) and places the order, once."""
+    variant = await make_variant(catalog_session, stock=5)
+    confirming = Order(
+        user_id=buyer.id,
+        idempotency_key="lost-answer",
+        status=OrderStatus.CONFIRMING,
+        currency="EUR",
+        tax_rate_basis_points=2000,
+        shipping_address=CHECKOUT["shipping_address"],
+    )
+    committed_session.add(confirming)
+    await committed_session.flush()
+    committed_session.add(OrderLine(order_id=confirming.id, variant_id=variant, quantity=2))
+    await committed_session.commit()
+    first_attempt = create_app(settings).state.catalog
+    await first_attempt.reserve(f"order-{confirming.id}", [(variant, 2)])
+    await first_attempt.confirm(f"order-{confirming.id}")
+
+    answer = await committing_client.post(
+        "/orders", json=CHECKOUT, headers={**buyer_auth, "Idempotency-Key": "lost-answer"}
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "placed"
+    assert await stock_of(catalog_session, variant) == 3
+    events = await committed_session.scalars(select(OutboxEvent.payload))
+    assert [event["order_id"] for event in events] == [confirming.id]
 
 
 async def test_orders_are_private_to_their_customer(

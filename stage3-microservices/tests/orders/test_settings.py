@@ -26,3 +26,10 @@ def test_unusable_signing_keys_are_refused(keys: dict[str, str], active: str) ->
             jwt_private_keys={kid: SecretStr(pem) for kid, pem in keys.items()},
             jwt_active_kid=active,
         )
+
+
+def test_a_settler_that_could_settle_running_checkouts_is_refused() -> None:
+    """Two calls of three 15-second attempts can outlast a one-minute wait."""
+    with pytest.raises(ValidationError, match="SETTLE_AFTER_SECONDS must exceed"):
+        Settings(_env_file=None, catalog_timeout_seconds=15, settle_after_seconds=60)
+    assert Settings(_env_file=None, catalog_timeout_seconds=15, settle_after_seconds=120)

@@ -15,7 +15,8 @@ Every key lives in a group, and invalidating a group bumps its version (see
 old row just before our commit stores it under the old version, where nobody looks again.
 
 Stock is not shown exactly in public responses, only `in_stock`, so a sale invalidates
-only when it takes a variant to zero (and a cancellation only when it brings one back).
+only when it takes a variant to zero (and a release or a lapse only when it brings one
+back): `catalog.reservations.service`.
 """
 
 import hashlib

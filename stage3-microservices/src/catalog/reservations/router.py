@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
-from catalog.dependencies import SessionDep, SettingsDep, get_service
+from catalog.dependencies import CatalogCacheDep, SessionDep, SettingsDep, get_service
 from catalog.reservations import service
 from catalog.reservations.schemas import (
     ReservationKey,
@@ -40,14 +40,21 @@ KeyPath = Annotated[
     status_code=status.HTTP_201_CREATED,
 )
 async def reserve(
+    *,
     key: KeyPath,
     body: ReservationRequest,
     session: SessionDep,
+    cache: CatalogCacheDep,
     settings: SettingsDep,
     response: Response,
 ) -> ReservationPublic:
     reservation, made = await service.reserve(
-        session, key, body, ttl=timedelta(seconds=settings.reservation_ttl_seconds), now=utcnow()
+        session,
+        cache,
+        key,
+        body,
+        ttl=timedelta(seconds=settings.reservation_ttl_seconds),
+        now=utcnow(),
     )
     if not made:
         response.status_code = status.HTTP_200_OK
@@ -64,9 +71,11 @@ async def get_reservation(key: KeyPath, session: SessionDep) -> ReservationPubli
     summary="Make the reserved stock final (idempotent)",
     responses=problem_responses(409),
 )
-async def confirm(key: KeyPath, session: SessionDep, settings: SettingsDep) -> ReservationPublic:
+async def confirm(
+    key: KeyPath, session: SessionDep, cache: CatalogCacheDep, settings: SettingsDep
+) -> ReservationPublic:
     confirmed = await service.confirm(
-        session, key, now=utcnow(), low_stock_threshold=settings.low_stock_threshold
+        session, cache, key, now=utcnow(), low_stock_threshold=settings.low_stock_threshold
     )
     return reservation_public(confirmed)
 
@@ -76,5 +85,5 @@ async def confirm(key: KeyPath, session: SessionDep, settings: SettingsDep) -> R
     summary="Give the reserved stock back (idempotent; refused once confirmed)",
     responses=problem_responses(409),
 )
-async def release(key: KeyPath, session: SessionDep) -> ReservationPublic:
-    return reservation_public(await service.release(session, key))
+async def release(key: KeyPath, session: SessionDep, cache: CatalogCacheDep) -> ReservationPublic:
+    return reservation_public(await service.release(session, cache, key))

@@ -9,6 +9,11 @@ in variant id order. PostgreSQL locks the row for the update, and another transa
 updating it waits and re-checks the condition against the committed stock, so concurrent
 reservations can never take more than there is. The id order means two reservations of
 the same variants wait for each other in one direction only: no deadlock.
+
+The public catalogue shows whether a variant is in stock, from a cache. Taking a variant's
+last units, or giving units back to a variant that had none, changes that: those products'
+cached pages are forgotten once the transaction commits (`CatalogCache.forget_products`).
+Any other reservation leaves the pages as they are, so checkouts do not empty the cache.
 """
 
 from datetime import datetime, timedelta
@@ -18,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from catalog.catalog.cache import CatalogCache
 from catalog.models import (
     OutboxEvent,
     Product,
@@ -51,10 +57,16 @@ async def get(session: AsyncSession, key: str) -> Reservation:
 
 
 async def reserve(
-    session: AsyncSession, key: str, request: ReservationRequest, *, ttl: timedelta, now: datetime
+    session: AsyncSession,
+    cache: CatalogCache,
+    key: str,
+    request: ReservationRequest,
+    *,
+    ttl: timedelta,
+    now: datetime,
 ) -> tuple[Reservation, bool]:
     """The reservation under `key`, made now if new; and whether it was made now."""
-    await expire_lapsed(session, now)
+    await expire_lapsed(session, now, cache=cache)
     # ON CONFLICT DO NOTHING: a concurrent request with the same key waits here until the
     # first commits (or rolls back), then finds its reservation instead of making another.
     made = await session.scalar(
@@ -65,6 +77,7 @@ async def reserve(
     )
     if made is None:
         return await _existing(session, key, request), False
+    sold_out: set[int] = set()  # products with a variant this reservation took the last of
     for variant_id, quantity in sorted(request.quantities().items()):
         taken = (
             await session.execute(
@@ -75,14 +88,22 @@ async def reserve(
                     Variant.product_id.in_(select(Product.id).where(Product.archived_at.is_(None))),
                 )
                 .values(stock=Variant.stock - quantity)
-                .returning(Variant.price_amount, Variant.currency, _display_name())
+                .returning(
+                    Variant.price_amount,
+                    Variant.currency,
+                    _display_name(),
+                    Variant.product_id,
+                    Variant.stock,
+                )
             )
         ).first()
         if taken is None:
             # Raising rolls the whole transaction back: the stock taken for earlier lines
             # and the reservation row with it, so the key is free for a later try.
             await _refuse_line(session, variant_id)
-        price, currency, product_name = taken  # type: ignore[misc]
+        price, currency, product_name, product_id, stock_left = taken  # type: ignore[misc]
+        if stock_left == 0:
+            sold_out.add(product_id)
         session.add(
             ReservationLine(
                 reservation_id=made,
@@ -94,6 +115,8 @@ async def reserve(
             )
         )
     await session.flush()
+    if sold_out:
+        cache.forget_products(session, sold_out)
     return await get(session, key), True
 
 
@@ -121,7 +144,12 @@ async def _existing(session: AsyncSession, key: str, request: ReservationRequest
 
 
 async def confirm(
-    session: AsyncSession, key: str, *, now: datetime, low_stock_threshold: int
+    session: AsyncSession,
+    cache: CatalogCache,
+    key: str,
+    *,
+    now: datetime,
+    low_stock_threshold: int,
 ) -> Reservation:
     """Makes the stock taken final. Confirming twice is harmless; a lapsed or released
     reservation cannot be confirmed (its stock may already be someone else's). A variant
@@ -139,7 +167,7 @@ async def confirm(
     if confirmed is not None:
         await announce_low_stock(session, confirmed, low_stock_threshold)
     if confirmed is None:
-        await expire_lapsed(session, now)
+        await expire_lapsed(session, now, cache=cache)
         reservation = await get(session, key)
         if reservation.status is not ReservationStatus.CONFIRMED:
             raise Conflict(f"This reservation was {reservation.status.value}")
@@ -179,11 +207,20 @@ async def announce_low_stock(session: AsyncSession, reservation_id: int, thresho
         )
 
 
-async def release(session: AsyncSession, key: str) -> Reservation:
+async def release(session: AsyncSession, cache: CatalogCache, key: str) -> Reservation:
     """Gives the stock back (a compensation). Releasing twice is harmless; a confirmed
     reservation is refused. Releasing a key never reserved leaves a released reservation
-    behind, so a reservation request that arrives late (it was slow, not lost) is refused
-    instead of holding stock for an order that has given up."""
+    behind (a tombstone), so a reservation request that arrives late (it was slow, not
+    lost) is refused instead of holding stock for an order that has given up."""
+    # The tombstone first: its INSERT waits on the key's unique index for a reservation
+    # still being made by another transaction, and goes on once that one has committed or
+    # rolled back. Only then is the row there to be released: an UPDATE run first would
+    # not see the uncommitted row, and the release would answer "held" and return nothing.
+    await session.execute(
+        insert(Reservation)
+        .values(key=key, status=ReservationStatus.RELEASED, expires_at=func.now())
+        .on_conflict_do_nothing(index_elements=[Reservation.key])
+    )
     released = await session.scalar(
         update(Reservation)
         .where(Reservation.key == key, Reservation.status == ReservationStatus.HELD)
@@ -191,13 +228,7 @@ async def release(session: AsyncSession, key: str) -> Reservation:
         .returning(Reservation.id)
     )
     if released is not None:
-        await _return_stock(session, [released])
-    else:
-        await session.execute(
-            insert(Reservation)
-            .values(key=key, status=ReservationStatus.RELEASED, expires_at=func.now())
-            .on_conflict_do_nothing(index_elements=[Reservation.key])
-        )
+        await _return_stock(session, cache, [released])
     session.expire_all()
     reservation = await get(session, key)
     if reservation.status is ReservationStatus.CONFIRMED:
@@ -205,8 +236,12 @@ async def release(session: AsyncSession, key: str) -> Reservation:
     return reservation
 
 
-async def expire_lapsed(session: AsyncSession, now: datetime) -> int:
-    """Returns the stock of held reservations whose time is up; how many lapsed."""
+async def expire_lapsed(
+    session: AsyncSession, now: datetime, *, cache: CatalogCache | None = None
+) -> int:
+    """Returns the stock of held reservations whose time is up; how many lapsed. Without
+    `cache` (a caller that keeps none), pages showing a product as sold out stay cached
+    until their expiry, `CATALOG_CACHE_TTL_SECONDS`."""
     # SKIP LOCKED: a reservation being confirmed or released right now is left to that
     # request, and two sweeps at once take different rows.
     lapsed = (
@@ -225,18 +260,30 @@ async def expire_lapsed(session: AsyncSession, now: datetime) -> int:
         )
     )
     if ids:
-        await _return_stock(session, ids)
+        await _return_stock(session, cache, ids)
     return len(ids)
 
 
-async def _return_stock(session: AsyncSession, reservation_ids: list[int]) -> None:
+async def _return_stock(
+    session: AsyncSession, cache: CatalogCache | None, reservation_ids: list[int]
+) -> None:
     held = (
         select(ReservationLine.variant_id, func.sum(ReservationLine.quantity))
         .where(ReservationLine.reservation_id.in_(reservation_ids))
         .group_by(ReservationLine.variant_id)
         .order_by(ReservationLine.variant_id)  # the same lock order as `reserve`
     )
+    back_in_stock: set[int] = set()  # products with a variant that had none left
     for variant_id, quantity in (await session.execute(held)).all():
-        await session.execute(
-            update(Variant).where(Variant.id == variant_id).values(stock=Variant.stock + quantity)
-        )
+        product_id, stock = (
+            await session.execute(
+                update(Variant)
+                .where(Variant.id == variant_id)
+                .values(stock=Variant.stock + quantity)
+                .returning(Variant.product_id, Variant.stock)
+            )
+        ).one()
+        if stock == quantity:
+            back_in_stock.add(product_id)
+    if back_in_stock and cache is not None:
+        cache.forget_products(session, back_in_stock)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,10 +20,19 @@ from roadmap_shared.database import TimestampMixin
 
 
 class OrderStatus(StrEnum):
-    # The checkout saga is running: stock is being reserved and confirmed in the catalog.
+    # The checkout saga is reserving stock in the catalog: nothing is sold yet, so giving
+    # up (failed) is always safe.
     PENDING = "pending"
+    # The confirmation has been sent to the catalog. Until its answer is known the stock
+    # may be sold, so the order is never failed blind: it is placed or failed once the
+    # catalog says what became of its reservation (`orders.orders.settle`).
+    CONFIRMING = "confirming"
     PLACED = "placed"  # the catalog confirmed the stock; the order stands
     FAILED = "failed"  # the saga gave up and released what it had reserved
+
+
+# The saga's statuses before the end: what the settler looks at once they are stale.
+UNSETTLED = (OrderStatus.PENDING, OrderStatus.CONFIRMING)
 
 
 class Order(IntegerIdMixin, TimestampMixin, Base):
@@ -39,6 +49,13 @@ class Order(IntegerIdMixin, TimestampMixin, Base):
         # A retried checkout (the same Idempotency-Key) resumes the same order.
         UniqueConstraint("user_id", "idempotency_key"),
         Index("ix_orders_user_id_created_at", "user_id", "created_at"),
+        # The settler's question, "which checkouts have been unsettled for a while?", reads
+        # a few rows of this index instead of every order ever placed.
+        Index(
+            "ix_orders_unsettled",
+            "updated_at",
+            postgresql_where=text("status IN ('pending', 'confirming')"),
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="RESTRICT"))

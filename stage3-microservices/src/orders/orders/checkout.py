@@ -7,19 +7,29 @@ that a crash between two steps leaves a state the next attempt can resume from:
    them. Its id names the catalog reservation: `order-<id>`.
 2. Reserve the stock in the catalog (`PUT /reservations/order-<id>`). Idempotent: a retry
    after a lost answer gets the same reservation, with the prices it was made at.
-3. Confirm the reservation in the catalog. Idempotent too.
+3. Mark the order `confirming` (committed before the call), then confirm the reservation
+   in the catalog. Idempotent too.
 4. Place (one transaction here): price the lines from the reservation, mark the order
    `placed`, and write `order.placed` to the outbox, so the event exists if and only if
    the order does.
 
-Compensation: when the catalog refuses (not enough stock) or cannot be reached, the saga
-releases the reservation (the catalog remembers a release even for a key it never saw, so
-a reservation that arrives late is refused), marks the order `failed` and puts the lines
-back in the cart. If even the release cannot reach the catalog, the reservation lapses
-on its own (it has an expiry): stock is held for minutes, never sold twice.
+Compensation, while the order is `pending`: when the catalog refuses (not enough stock)
+or cannot be reached, the saga marks the order `failed`, puts the lines back in the cart
+and releases the reservation (the catalog remembers a release even for a key it never
+saw, so a reservation that arrives late is refused). If even the release cannot reach the
+catalog, the reservation lapses on its own (it has an expiry): stock is held for minutes,
+never sold twice. Nothing was confirmed, so giving up is safe.
+
+Once `confirming`, giving up is not: a confirmation whose answer never came (every attempt
+timed out, then the breaker opened) may have taken effect, and the stock may be sold. The
+outcome is unknown, which is not a failure: the order stays `confirming`, the customer
+gets `202 Accepted`, and the settler (`orders.orders.settle`, in the worker) asks the
+catalog later and places or fails it. A refusal (the reservation lapsed) is known: failed.
 
 A checkout retried with the same `Idempotency-Key` finds its order: placed, it is returned
-again; pending (the first attempt crashed), the saga resumes at step 2.
+again; pending (the first attempt crashed), the saga resumes at step 2; confirming, at
+step 3. Every change of status is a conditional update, so of a checkout, its retry and
+the settler, one decides each order's end, once.
 """
 
 import logging
@@ -62,7 +72,8 @@ async def checkout(
     *,
     idempotency_key: str | None,
 ) -> tuple[Order, bool]:
-    """The placed order, and whether this request placed it (False: a replay).
+    """The order, and whether this request placed it (False: a replay, or a checkout
+    still `confirming`, which the settler finishes).
 
     Each step runs in a transaction of its own (`_step`), and no connection is held while
     the catalog is called: a checkout waiting on the network costs no database resources.
@@ -71,17 +82,29 @@ async def checkout(
     if order.status is OrderStatus.PLACED:
         return order, False
     if order.status is OrderStatus.FAILED:
-        raise Conflict(
-            f"This checkout failed: {order.failure_reason}. Try again with a new Idempotency-Key",
-            extra={"order_id": order.id},
-        )
-    key = order.reservation_key
+        raise _failed(order)
+    if order.status is OrderStatus.PENDING:
+        await _reserve(database, catalog, order)
+        order = await _mark_confirming(database, order.id)
+        if order.status is OrderStatus.PLACED:  # a retry with the same key placed it
+            return order, False
+    return await _confirm(database, catalog, order)
+
+
+def _failed(order: Order) -> Conflict:
+    return Conflict(
+        f"This checkout failed: {order.failure_reason}. Try again with a new Idempotency-Key",
+        extra={"order_id": order.id},
+    )
+
+
+async def _reserve(database: Database, catalog: CatalogClient, order: Order) -> None:
+    """Step 2; on a refusal or an outage the order is given up and the error raised."""
     lines = [(line.variant_id, line.quantity) for line in order.lines]
     try:
-        reservation = await catalog.reserve(key, lines)
-        await catalog.confirm(key)
+        await catalog.reserve(order.reservation_key, lines)
     except CatalogRefused as refused:
-        await _compensate(database, catalog, order, reason=refused.detail)
+        await abandon(database, catalog, order, reason=refused.detail)
         if refused.status in (409, 422):
             raise Conflict(refused.detail, extra={"order_id": order.id}) from refused
         # Anything else (401: the catalog does not trust our tokens) is our fault, not
@@ -91,16 +114,49 @@ async def checkout(
             "Checkout is unavailable; please try again shortly", retry_after_seconds=30
         ) from refused
     except CatalogUnavailable as down:
-        confirmed = await _compensate(
-            database, catalog, order, reason="the catalog was unavailable"
+        await abandon(database, catalog, order, reason="the catalog was unavailable")
+        raise ServiceUnavailable(
+            "The catalog is unavailable, so checkout is too; nothing was reserved",
+            retry_after_seconds=down.retry_after_seconds,
+        ) from down
+
+
+async def _mark_confirming(database: Database, order_id: int) -> Order:
+    """Step 3's first half: `confirming`, committed before the confirmation is sent, so
+    that whoever finds the order later knows the stock may be sold. An order no longer
+    pending (the settler gave it up, or a retry got further) is returned as it is."""
+    async with _step(database) as session:
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == OrderStatus.PENDING)
+            .values(status=OrderStatus.CONFIRMING)
         )
-        if confirmed is None:
-            raise ServiceUnavailable(
-                "The catalog is unavailable, so checkout is too; nothing was reserved",
-                retry_after_seconds=down.retry_after_seconds,
-            ) from down
-        reservation = confirmed
-    return await _place(database, order.id, user, reservation, pricing), True
+    order = await _load(database, order_id)
+    if order.status is OrderStatus.FAILED:
+        raise _failed(order)
+    return order
+
+
+async def _confirm(database: Database, catalog: CatalogClient, order: Order) -> tuple[Order, bool]:
+    """Step 3's second half, then step 4."""
+    try:
+        reservation = await catalog.confirm(order.reservation_key)
+    except CatalogRefused as refused:
+        # The catalog answered, and did not confirm: known, so the order fails. A 409: the
+        # reservation lapsed or was released, and can never be confirmed now.
+        await abandon(database, catalog, order, reason=refused.detail)
+        if refused.status == 409:
+            raise Conflict(refused.detail, extra={"order_id": order.id}) from refused
+        logger.error("the catalog refused to confirm order %s: %s", order.id, refused.status)
+        raise ServiceUnavailable(
+            "Checkout is unavailable; please try again shortly", retry_after_seconds=30
+        ) from refused
+    except CatalogUnavailable:
+        # No answer: the catalog may have confirmed (the answer was lost) or not. Failing
+        # the order now could leave stock sold under a failed order; it stays confirming.
+        logger.warning("order %s: confirmation unanswered; left for the settler", order.id)
+        return await _load(database, order.id), False
+    return await place(database, order.id, reservation), True
 
 
 @asynccontextmanager
@@ -162,32 +218,28 @@ async def _load(database: Database, order_id: int) -> Order:
         return (await session.scalars(_with_lines(select(Order)).where(Order.id == order_id))).one()
 
 
-async def _place(
-    database: Database,
-    order_id: int,
-    user: User,
-    reservation: dict[str, Any],
-    pricing: Pricing,
-) -> Order:
-    """Step 4: the order placed, priced from the reservation, with its event."""
+async def place(database: Database, order_id: int, reservation: dict[str, Any]) -> Order:
+    """Step 4: the order placed, priced from the confirmed reservation, with its event."""
     prices = {line["variant_id"]: line["unit_price_amount"] for line in reservation["lines"]}
     names = {line["variant_id"]: line["product_name"] for line in reservation["lines"]}
     async with _step(database) as session:
-        # FOR UPDATE: a retry resuming the same order at the same moment waits, then
-        # finds it placed and leaves it (one order, one event).
+        # FOR UPDATE: a retry or the settler placing the same order at the same moment
+        # waits, then finds it placed and leaves it (one order, one event).
         order = (
             await session.scalars(
                 _with_lines(select(Order)).where(Order.id == order_id).with_for_update()
             )
         ).one()
-        if order.status is not OrderStatus.PENDING:
+        if order.status is not OrderStatus.CONFIRMING:
             return order
+        user = await session.get_one(User, order.user_id)
         for line in order.lines:
             line.unit_price_amount = prices[line.variant_id]
             line.line_total_amount = prices[line.variant_id] * line.quantity
-        # Integers add exactly; the tax is the one fraction, rounded once on the subtotal.
+        # Integers add exactly; the tax is the one fraction, rounded once on the subtotal,
+        # at the rate the checkout began with.
         order.subtotal_amount = sum(line.line_total_amount or 0 for line in order.lines)
-        order.tax_amount = percentage(order.subtotal_amount, pricing.tax_rate_basis_points)
+        order.tax_amount = percentage(order.subtotal_amount, order.tax_rate_basis_points)
         order.total_amount = order.subtotal_amount + order.tax_amount
         order.status = OrderStatus.PLACED
         add_event(session, OutboxEvent, ORDER_PLACED, order_placed(order, user, names))
@@ -217,28 +269,27 @@ def order_placed(order: Order, user: User, product_names: dict[int, str]) -> dic
     }
 
 
-async def _compensate(
-    database: Database, catalog: CatalogClient, order: Order, *, reason: str
-) -> dict[str, Any] | None:
-    """Releases the reservation and fails the order; or, if the catalog says the
-    reservation is confirmed (a confirm whose answer was lost had taken effect), returns
-    it, for the order to be placed after all."""
+async def abandon(database: Database, catalog: CatalogClient, order: Order, *, reason: str) -> None:
+    """Fails the order, puts its lines back in the cart, and releases its reservation.
+
+    Only for an order whose reservation is known not to be confirmed: `pending` (no
+    confirmation was ever sent), or `confirming` with the catalog's refusal in hand. The
+    conditional update lets one caller do it, once, even if a retry or the settler try at
+    the same moment; the others leave the order, and its reservation, to it."""
     lines = [(line.variant_id, line.quantity) for line in order.lines]
+    async with _step(database) as session:
+        failed = await session.scalar(
+            update(Order)
+            .where(Order.id == order.id, Order.status == order.status)
+            .values(status=OrderStatus.FAILED, failure_reason=reason[:300])
+            .returning(Order.id)
+        )
+        if failed is None:
+            return
+        await carts.put_back(session, order.user_id, lines)
     try:
         await catalog.release(order.reservation_key)
     except CatalogUnavailable:
         logger.warning("order %s: release failed; its reservation will lapse", order.id)
     except CatalogRefused as refused:
-        if refused.status == 409:  # confirmed: the reservation's lines and prices
-            return await catalog.reserve(order.reservation_key, lines)
         logger.error("order %s: release refused (%s): %s", order.id, refused.status, refused)
-    async with _step(database) as session:
-        failed = await session.scalar(
-            update(Order)
-            .where(Order.id == order.id, Order.status == OrderStatus.PENDING)
-            .values(status=OrderStatus.FAILED, failure_reason=reason[:300])
-            .returning(Order.id)
-        )
-        if failed is not None:  # once, even if two retries compensate at once
-            await carts.put_back(session, order.user_id, lines)
-    return None

@@ -26,6 +26,10 @@ router = APIRouter(prefix="/orders", tags=["orders"], responses=problem_response
     summary="Check out: reserve the cart's stock in the catalog, then place the order",
     responses={
         200: {"description": "The order this Idempotency-Key already placed"},
+        202: {
+            "description": "The catalog's answer to the confirmation was lost: the order "
+            "is `confirming`, and is placed or failed shortly (see its Location)"
+        },
         **problem_responses(409, 422, 503),
     },
 )
@@ -46,7 +50,9 @@ async def checkout(
         database, catalog, user, body, pricing, idempotency_key=idempotency_key
     )
     response.headers["Location"] = f"/orders/{order.id}"
-    if not placed_now:
+    if order.status is OrderStatus.CONFIRMING:
+        response.status_code = status.HTTP_202_ACCEPTED
+    elif not placed_now:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
     return order_public(order)

@@ -1,0 +1,96 @@
+"""Settling the checkouts the saga left unfinished, from the worker (`python -m orders.worker`).
+
+A checkout can stop half-way: its process dies, or the catalog's answer to the
+confirmation is lost. Its order is then neither placed nor failed, and nobody may come
+back for it (a client that sent no `Idempotency-Key` cannot resume its checkout). Every
+pass takes the orders unchanged for longer than any checkout can take, and ends each:
+
+- `confirming`: the confirmation was sent, and may have taken effect. Ask the catalog
+  (`GET /reservations/{key}`). Confirmed: placed. Still held: the confirmation never
+  arrived, and the stock is still the customer's; confirm it now, then placed. Released
+  or lapsed: failed, the cart as it was.
+- `pending`: no confirmation was ever sent, so nothing was sold; the checkout's process
+  died mid-way. Failed, the cart as it was, the reservation released.
+
+Each ending is a conditional update (`checkout.place`, `checkout.abandon`), so two workers
+settling the same order, or a retried checkout racing the worker, end it once, with one
+`order.placed`. A catalog that cannot be reached leaves the order for the next pass.
+"""
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from orders.catalog_client import CatalogClient, CatalogRefused, CatalogUnavailable
+from orders.models import UNSETTLED, Order, OrderStatus
+from orders.orders.checkout import abandon, place
+from roadmap_shared.database import Database, utcnow
+
+logger = logging.getLogger(__name__)
+
+# Orders settled per pass: bounded, so that a pass after a long outage of the catalog
+# holds no more than this in memory; the next pass takes the next batch at once.
+SETTLE_BATCH = 100
+
+
+async def settle(
+    database: Database, catalog: CatalogClient, *, older_than: timedelta, now: datetime
+) -> int:
+    """Settles the checkouts unchanged since `now - older_than`, one batch; how many of
+    them it found an end for (the rest wait for the catalog to answer)."""
+    async with database.sessionmaker() as session:
+        unsettled = await session.scalars(
+            select(Order)
+            .options(selectinload(Order.lines))
+            .where(Order.status.in_(UNSETTLED), Order.updated_at < now - older_than)
+            .order_by(Order.updated_at)
+            .limit(SETTLE_BATCH)
+        )
+        orders = unsettled.all()
+    settled = 0
+    for order in orders:
+        try:
+            await _settle_one(database, catalog, order)
+        except CatalogUnavailable:
+            logger.info("order %s: the catalog is unavailable; settling it later", order.id)
+        else:
+            settled += 1
+    return settled
+
+
+async def _settle_one(database: Database, catalog: CatalogClient, order: Order) -> None:
+    if order.status is OrderStatus.PENDING:
+        await abandon(database, catalog, order, reason="the checkout was interrupted")
+        return
+    key = order.reservation_key
+    try:
+        reservation = await catalog.reservation(key)
+        if reservation["status"] == "held":
+            reservation = await catalog.confirm(key)
+    except CatalogRefused as refused:  # no such reservation, or it lapsed meanwhile
+        await abandon(database, catalog, order, reason=refused.detail)
+        return
+    if reservation["status"] == "confirmed":
+        await place(database, order.id, reservation)
+    else:
+        reason = f"the reservation was {reservation['status']} before it was confirmed"
+        await abandon(database, catalog, order, reason=reason)
+
+
+async def settle_forever(
+    database: Database, catalog: CatalogClient, *, older_than: timedelta, interval_seconds: float
+) -> NoReturn:
+    """Settles, pass after pass, until cancelled. A failed pass (the database is down) is
+    logged and tried again after the interval: the worker outlives an outage."""
+    while True:
+        settled = 0
+        try:
+            settled = await settle(database, catalog, older_than=older_than, now=utcnow())
+        except Exception:
+            logger.exception("settling checkouts failed; trying again shortly")
+        if settled < SETTLE_BATCH:
+            await asyncio.sleep(interval_seconds)
