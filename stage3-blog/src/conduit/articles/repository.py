@@ -1,18 +1,24 @@
 """SQL for articles and favorites.
 
 Every article response needs the article, its author, its tags, its favorites count,
-whether the viewer favorited it and whether the viewer follows its author. `_articles()`
-selects all of that in one statement, whatever the page size: the articles joined to their
-authors, and the tags (an array), the count and the two flags as correlated subqueries.
-A list also counts its matches: two statements for any page, which the N+1 tests check.
+whether the viewer favorited it and whether the viewer follows its author.
+`_article_columns()` names all of that for one statement, whatever the page size: the
+articles joined to their authors, and the tags (an array), the count and the two flags as
+correlated subqueries.
 
-Reads select columns, not ORM objects, with statements built once (see `_page_statement`)
+Reads select columns, not ORM objects, with statements built once (see `_list_statement`)
 and run on the session's connection (`core_connection`), skipping the ORM's
-per-statement work: the rows go straight into the response models
-(`ArticleRow` -> `ArticleSummary`). Loading `Article` and `User` objects would make the ORM
-build, track and link two objects per row, which a response that is thrown away after
-serialising never uses; on a page of 20 that was most of the request's CPU time. Writes
-still load `Article` objects (`get`), where tracking changes is the point.
+per-statement work. Loading `Article` and `User` objects would make the ORM build, track
+and link two objects per row, which a response that is thrown away after serialising
+never uses; on a page of 20 that was most of the request's CPU time. Writes still load
+`Article` objects (`get`), where tracking changes is the point.
+
+One article comes back as a row (`ArticleRow`) for the response models. A list goes one
+step further: PostgreSQL writes the whole `ArticleList` document, the page's articles
+(`json_agg` of `json_build_object`) and the count of all matches, as JSON text in one
+statement, which the route sends as it is. A round trip costs the app more CPU than
+PostgreSQL takes to answer, and so did building and serialising 20 response models: one
+statement for any page, which the N+1 tests check.
 
 A page is chosen first, by id, and only then joined to what it shows (a "deferred join"):
 PostgreSQL computes a SELECT list for every row it reads, including the rows OFFSET skips,
