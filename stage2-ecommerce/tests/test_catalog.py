@@ -32,6 +32,18 @@ async def test_the_list_is_paginated_newest_first_with_a_total(
     assert names(first.json()) + names(second.json()) == ["Lamp 2", "Lamp 1", "Lamp 0"]
 
 
+async def test_a_page_past_the_last_one_is_empty_and_still_counts_the_products(
+    client: AsyncClient, db_session: AsyncSession
+) -> None:
+    # The total comes with the page's rows; an empty page has none to bring it.
+    for n in range(3):
+        await make_product(db_session, name=f"Lamp {n}")
+
+    past = (await client.get("/products", params={"size": 2, "page": 3})).json()
+
+    assert (past["items"], past["total"], past["pages"]) == ([], 3, 2)
+
+
 async def test_a_list_item_shows_the_lowest_price_and_availability(
     client: AsyncClient, db_session: AsyncSession
 ) -> None:

@@ -1,6 +1,7 @@
 """Articles: create, read, list, update, delete, favorite — the spec's contract."""
 
 import re
+from datetime import UTC, datetime
 
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -328,3 +329,25 @@ async def test_an_update_made_only_of_nulls_is_refused_like_an_empty_one(
     # Every article has a title and a body: null cannot clear them, and the document says so.
     assert response.status_code == 422
     assert response.json() == {"errors": {"title": ["can't be blank"], "body": ["can't be blank"]}}
+
+
+async def test_a_listed_article_reads_as_the_article_itself_without_its_body(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    # Lists are written by PostgreSQL and one article by the response models: every name,
+    # value and format must agree, down to milliseconds cut (not rounded) and escaping.
+    reader = await make_user(db_session)
+    author = await make_user(db_session, bio='Says "hi" to über-readers\nand dragons')
+    await follow(db_session, reader, author)
+    written = datetime(2026, 1, 2, 3, 4, 5, 678999, tzinfo=UTC)
+    article = await make_article(
+        db_session, author, 'Ünïcode & "quotes"', tags=["b", "a"], created_at=written
+    )
+    await favorite(db_session, reader, article)
+
+    for headers in (auth(settings, reader), {}):
+        listed = (await client.get("/api/articles", headers=headers)).json()["articles"]
+        one = (await client.get(f"/api/articles/{article.slug}", headers=headers)).json()
+
+        assert listed == [{k: v for k, v in one["article"].items() if k != "body"}]
+        assert listed[0]["createdAt"] == "2026-01-02T03:04:05.678Z"

@@ -288,8 +288,14 @@ def _list_statements(
         ]
     else:
         order_by = orderings.get(sort, orderings[ProductSort.NEWEST])
+    # The total rides along on every row of the page: a subquery that refers to nothing in
+    # the row, which PostgreSQL runs once per statement (an InitPlan), not once per row.
+    # One round trip instead of two; `list_products` only sends the count by itself when
+    # no row came back to carry it.
+    total = count.scalar_subquery().correlate(None)
     page = (
-        query.order_by(*order_by)
+        query.add_columns(total)
+        .order_by(*order_by)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
     )
@@ -300,15 +306,18 @@ async def list_products(
     session: AsyncSession, filters: ProductFilters, page: PageParams
 ) -> tuple[list[ProductRow], int]:
     """A page of catalogue products (not archived, with at least one variant) and the
-    number of products matching `filters` in all."""
+    number of products matching `filters` in all: one statement, or two for an empty page."""
     values = {name: value for name in FILTER_NAMES if (value := getattr(filters, name)) is not None}
     count, page_query = _list_statements(tuple(values), filters.sort)
     connection = await core_connection(session)
-    total = await connection.scalar(count, values) or 0
-    rows = await connection.execute(
+    result = await connection.execute(
         page_query, {**values, "limit": page.size, "offset": page.offset}
     )
-    return [ProductRow(*row) for row in rows], total
+    rows = result.all()
+    if not rows:  # nothing matches, or a page past the last one: no row carries the total
+        return [], await connection.scalar(count, values) or 0
+    # Each row is the product's columns, then the total.
+    return [ProductRow(*row[:-1]) for row in rows], rows[0][-1]
 
 
 async def add_variants_unless_sku_taken(

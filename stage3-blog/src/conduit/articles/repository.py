@@ -1,18 +1,24 @@
 """SQL for articles and favorites.
 
 Every article response needs the article, its author, its tags, its favorites count,
-whether the viewer favorited it and whether the viewer follows its author. `_articles()`
-selects all of that in one statement, whatever the page size: the articles joined to their
-authors, and the tags (an array), the count and the two flags as correlated subqueries.
-A list also counts its matches: two statements for any page, which the N+1 tests check.
+whether the viewer favorited it and whether the viewer follows its author.
+`_article_columns()` names all of that for one statement, whatever the page size: the
+articles joined to their authors, and the tags (an array), the count and the two flags as
+correlated subqueries.
 
-Reads select columns, not ORM objects, with statements built once (see `_page_statement`)
+Reads select columns, not ORM objects, with statements built once (see `_list_statement`)
 and run on the session's connection (`core_connection`), skipping the ORM's
-per-statement work: the rows go straight into the response models
-(`ArticleRow` -> `ArticleSummary`). Loading `Article` and `User` objects would make the ORM
-build, track and link two objects per row, which a response that is thrown away after
-serialising never uses; on a page of 20 that was most of the request's CPU time. Writes
-still load `Article` objects (`get`), where tracking changes is the point.
+per-statement work. Loading `Article` and `User` objects would make the ORM build, track
+and link two objects per row, which a response that is thrown away after serialising
+never uses; on a page of 20 that was most of the request's CPU time. Writes still load
+`Article` objects (`get`), where tracking changes is the point.
+
+One article comes back as a row (`ArticleRow`) for the response models. A list goes one
+step further: PostgreSQL writes the whole `ArticleList` document, the page's articles
+(`json_agg` of `json_build_object`) and the count of all matches, as JSON text in one
+statement, which the route sends as it is. A round trip costs the app more CPU than
+PostgreSQL takes to answer, and so did building and serialising 20 response models: one
+statement for any page, which the N+1 tests check.
 
 A page is chosen first, by id, and only then joined to what it shows (a "deferred join"):
 PostgreSQL computes a SELECT list for every row it reads, including the rows OFFSET skips,
@@ -31,17 +37,20 @@ from sqlalchemy import (
     Label,
     ScalarSelect,
     Select,
+    SQLColumnExpression,
     String,
+    Text,
     bindparam,
+    cast,
     delete,
     exists,
     false,
     func,
-    null,
+    literal_column,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conduit.models import Article, Favorite, Follow, Tag, User, article_tags
@@ -67,7 +76,7 @@ class ArticleRow(NamedTuple):
     slug: str
     title: str
     description: str
-    body: str | None  # None in lists, which never show it
+    body: str
     tag_list: list[str]
     created_at: datetime
     updated_at: datetime
@@ -88,6 +97,7 @@ LIMIT = bindparam("limit", type_=Integer)
 OFFSET = bindparam("offset", type_=Integer)
 SLUG = bindparam("slug", type_=String)
 SEARCH = bindparam("search", type_=String)
+SPEC_TIMESTAMP_FORMAT: ColumnElement[str] = literal_column('\'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\'')
 FILTER_NAMES = tuple(field.name for field in fields(ArticleFilters))
 
 
@@ -139,7 +149,9 @@ def _conditions(shape: tuple[str, ...]) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _articles(*, signed_in: bool, with_body: bool) -> Select[*tuple[Any, ...]]:
+def _article_columns(*, signed_in: bool) -> dict[str, SQLColumnExpression[Any]]:
+    """What a response shows of an article (but its body), by its JSON name, to select from
+    `Article` joined to its author `User`."""
     viewer_id = VIEWER_ID if signed_in else None
     tag_names: ScalarSelect[list[str]] = (
         select(Tag.name)
@@ -160,21 +172,72 @@ def _articles(*, signed_in: bool, with_body: bool) -> Select[*tuple[Any, ...]]:
         if viewer_id is not None
         else false()
     )
+    return {
+        "slug": Article.slug,
+        "title": Article.title,
+        "description": Article.description,
+        "tagList": func.array(tag_names, type_=ARRAY(String)),
+        "createdAt": Article.created_at,
+        "updatedAt": Article.updated_at,
+        "favorited": favorited,
+        "favoritesCount": favorites_count,
+        "username": User.username,
+        "bio": User.bio,
+        "image": User.image,
+        "following": follows(viewer_id, Article.author_id),
+    }
+
+
+def _articles(*, signed_in: bool) -> Select[*tuple[Any, ...]]:
+    """One article per row, in `ArticleRow`'s order."""
+    columns = _article_columns(signed_in=signed_in)
     return select(
-        Article.slug,
-        Article.title,
-        Article.description,
-        Article.body if with_body else null(),
-        func.array(tag_names, type_=ARRAY(String)),
-        Article.created_at,
-        Article.updated_at,
-        favorites_count,
-        favorited,
-        User.username,
-        User.bio,
-        User.image,
-        follows(viewer_id, Article.author_id),
+        columns["slug"],
+        columns["title"],
+        columns["description"],
+        Article.body,
+        columns["tagList"],
+        columns["createdAt"],
+        columns["updatedAt"],
+        columns["favoritesCount"],
+        columns["favorited"],
+        columns["username"],
+        columns["bio"],
+        columns["image"],
+        columns["following"],
     ).join(User, User.id == Article.author_id)
+
+
+def _json_key(name: str) -> ColumnElement[str]:
+    # Inline, not a bind parameter: PostgreSQL cannot infer the type of a parameter passed
+    # to json_build_object(VARIADIC "any"). The names are this module's constants.
+    return literal_column(f"'{name}'")
+
+
+def _json_object(fields: dict[str, SQLColumnExpression[Any]]) -> ColumnElement[Any]:
+    return func.json_build_object(
+        *(part for name, value in fields.items() for part in (_json_key(name), value))
+    )
+
+
+def _spec_timestamp(moment: SQLColumnExpression[datetime]) -> ColumnElement[str]:
+    """`2016-02-18T03:22:56.637Z`, as `conduit.schemas.Timestamp` writes it: UTC, the
+    milliseconds truncated (both to_char's MS and Python's isoformat cut, not round)."""
+    return func.to_char(func.timezone(literal_column("'UTC'"), moment), SPEC_TIMESTAMP_FORMAT)
+
+
+def _summary_json(*, signed_in: bool) -> ColumnElement[Any]:
+    """An `ArticleSummary` as PostgreSQL writes it: the same names, order and formats."""
+    columns = _article_columns(signed_in=signed_in)
+    author = ("username", "bio", "image", "following")
+    return _json_object(
+        {
+            **{name: value for name, value in columns.items() if name not in author},
+            "createdAt": _spec_timestamp(columns["createdAt"]),
+            "updatedAt": _spec_timestamp(columns["updatedAt"]),
+            "author": _json_object({name: columns[name] for name in author}),
+        }
+    )
 
 
 @cache
@@ -183,8 +246,10 @@ def _count_statement(shape: tuple[str, ...]) -> Select[int]:
 
 
 @cache
-def _page_statement(shape: tuple[str, ...], *, signed_in: bool) -> Select[*tuple[Any, ...]]:
-    """Most recent first (best matches first when searching). The id breaks ties between
+def _list_statement(shape: tuple[str, ...], *, signed_in: bool) -> Select[str]:
+    """The whole `ArticleList` document, as JSON text written by PostgreSQL.
+
+    Most recent first (best matches first when searching). The id breaks ties between
     equal timestamps, so pages never overlap or skip."""
     sort_keys: list[Label[Any]] = [
         Article.created_at.label("created_at"),
@@ -201,36 +266,49 @@ def _page_statement(shape: tuple[str, ...], *, signed_in: bool) -> Select[*tuple
         .offset(OFFSET)
         .subquery("page")
     )
+    # json_agg keeps the order it is given, so it is given the page's.
+    articles = func.json_agg(
+        aggregate_order_by(
+            _summary_json(signed_in=signed_in), *(chosen.c[key.name].desc() for key in sort_keys)
+        )
+    )
+    document = _json_object(
+        {
+            # An empty page aggregates to NULL, not to an empty array.
+            "articles": func.coalesce(articles, literal_column("'[]'::json")),
+            # Not correlated: it counts every match, not the rows of the page.
+            "articlesCount": _count_statement(shape).scalar_subquery().correlate(None),
+        }
+    )
     return (
-        _articles(signed_in=signed_in, with_body=False)
+        select(cast(document, Text))
+        .select_from(Article)
+        .join(User, User.id == Article.author_id)
         .join(chosen, chosen.c.id == Article.id)
-        .order_by(*(chosen.c[key.name].desc() for key in sort_keys))
     )
 
 
 ONE_ARTICLE = {
-    signed_in: _articles(signed_in=signed_in, with_body=True).where(Article.slug == SLUG)
+    signed_in: _articles(signed_in=signed_in).where(Article.slug == SLUG)
     for signed_in in (False, True)
 }
 
 
-async def count(session: AsyncSession, filters: ArticleFilters) -> int:
-    connection = await core_connection(session)
-    return int(await connection.scalar(_count_statement(_shape(filters)), _values(filters)) or 0)
-
-
-async def page(
+async def article_list(
     session: AsyncSession,
     filters: ArticleFilters,
     *,
     viewer_id: int | None,
     limit: int,
     offset: int,
-) -> list[ArticleRow]:
-    statement = _page_statement(_shape(filters), signed_in=viewer_id is not None)
+) -> bytes:
+    """A page of articles and the count of all that match, as the JSON of an `ArticleList`,
+    in one statement: see the module's docstring."""
+    statement = _list_statement(_shape(filters), signed_in=viewer_id is not None)
     values = {**_values(filters), "viewer_id": viewer_id, "limit": limit, "offset": offset}
     connection = await core_connection(session)
-    return [ArticleRow(*row) for row in await connection.execute(statement, values)]
+    document: str = (await connection.execute(statement, values)).scalar_one()
+    return document.encode()
 
 
 async def get_row(session: AsyncSession, slug: str, *, viewer_id: int | None) -> ArticleRow | None:

@@ -74,25 +74,29 @@ async def list_articles(
     )
 
     async def load() -> bytes:
-        articles = await service.list_articles(
+        return await service.list_articles(
             session, filters, viewer_id=viewer_id, limit=page.limit, offset=page.offset
         )
-        return articles.model_dump_json(by_alias=True).encode()
 
     if viewer_id is not None:  # personal flags: never cached
         return Response(await load(), media_type="application/json")
     return Response(await cache.article_list(filters, page, load), media_type="application/json")
 
 
-@router.get("/feed", summary="Articles by followed authors, most recent first")
-async def feed(session: SessionDep, user: CurrentUser, page: PagingDep) -> ArticleList:
-    return await service.list_articles(
+@router.get(
+    "/feed",
+    summary="Articles by followed authors, most recent first",
+    response_model=ArticleList,
+)
+async def feed(session: SessionDep, user: CurrentUser, page: PagingDep) -> Response:
+    articles = await service.list_articles(
         session,
         ArticleFilters(followed_by=user.id),
         viewer_id=user.id,
         limit=page.limit,
         offset=page.offset,
     )
+    return Response(articles, media_type="application/json")
 
 
 @router.get(

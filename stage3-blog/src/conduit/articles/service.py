@@ -9,8 +9,6 @@ from conduit.articles.repository import ArticleFilters, ArticleRow
 from conduit.articles.schemas import (
     Article,
     ArticleChanges,
-    ArticleList,
-    ArticleSummary,
     NewArticle,
 )
 from conduit.constraints import violated_unique_constraint
@@ -37,26 +35,12 @@ def _author(row: ArticleRow) -> Profile:
     )
 
 
-def to_summary(row: ArticleRow) -> ArticleSummary:
-    return ArticleSummary(
-        slug=row.slug,
-        title=row.title,
-        description=row.description,
-        tag_list=row.tag_list,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        favorited=row.favorited,
-        favorites_count=row.favorites_count,
-        author=_author(row),
-    )
-
-
 def to_schema(row: ArticleRow) -> Article:
     return Article(
         slug=row.slug,
         title=row.title,
         description=row.description,
-        body=row.body if row.body is not None else "",  # `get_row` always selects it
+        body=row.body,
         tag_list=row.tag_list,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -73,11 +57,10 @@ async def list_articles(
     viewer_id: int | None,
     limit: int,
     offset: int,
-) -> ArticleList:
-    rows = await repository.page(session, filters, viewer_id=viewer_id, limit=limit, offset=offset)
-    return ArticleList(
-        articles=[to_summary(row) for row in rows],
-        articles_count=await repository.count(session, filters),
+) -> bytes:
+    """The JSON of an `ArticleList`, written by PostgreSQL (see `repository`)."""
+    return await repository.article_list(
+        session, filters, viewer_id=viewer_id, limit=limit, offset=offset
     )
 
 
