@@ -1,0 +1,17 @@
+"""The ledger's business metrics, beside the HTTP ones of `roadmap_shared.metrics` and the
+gRPC ones of `ledger.rpc.interceptor`. Alert rules and dashboards are written against
+these names: rename one and they go blind."""
+
+from prometheus_client import Counter, Gauge
+
+TRANSFERS = Counter(
+    "ledger_transfers",
+    "Transfers by outcome: created, exists (a retry), rejected, posted, voided, expired",
+    ["outcome"],
+)
+PENDING_TRANSFERS = Gauge("ledger_pending_transfers", "Pending transfers not yet finished")
+IMBALANCE = Gauge(
+    "ledger_imbalance",
+    "Sum of all entries per currency, in minor units: anything but 0 is a broken ledger",
+    ["currency"],
+)
