@@ -10,6 +10,7 @@ caller never sees the deadlock."""
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from prometheus_client import Counter
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -20,9 +21,15 @@ SERIALIZATION_FAILURE = "40001"
 
 T = TypeVar("T")
 
+RETRIES = Counter(
+    "ledger_transaction_retries",
+    "Transactions run again, by cause: a deadlock, a serialization failure, a transfer id "
+    "stored meanwhile by another transaction",
+    ["cause"],
+)
 
-def _is_retryable(error: DBAPIError) -> bool:
-    return getattr(error.orig, "sqlstate", None) in {DEADLOCK_DETECTED, SERIALIZATION_FAILURE}
+
+RETRYABLE = {DEADLOCK_DETECTED: "deadlock", SERIALIZATION_FAILURE: "serialization_failure"}
 
 
 async def run_in_transaction(
@@ -35,7 +42,10 @@ async def run_in_transaction(
         except RetryTransaction:
             if attempt == attempts:
                 raise
+            RETRIES.labels("id_taken").inc()
         except DBAPIError as error:
-            if attempt == attempts or not _is_retryable(error):
+            cause = getattr(error.orig, "sqlstate", None)
+            if attempt == attempts or cause not in RETRYABLE:
                 raise
+            RETRIES.labels(RETRYABLE[cause]).inc()
     raise ValueError("attempts must be at least 1")

@@ -2,11 +2,13 @@
 transaction within the caller's deadline, and answers with results or a status code."""
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
 import grpc
 from grpc import aio
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger import metrics
@@ -22,6 +24,7 @@ from ledger.v1 import ledger_pb2 as pb
 from ledger.v1 import ledger_pb2_grpc
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 Context = aio.ServicerContext[Any, Any]
 
 STATUS_BY_REASON = {
@@ -60,6 +63,11 @@ class LedgerService(ledger_pb2_grpc.LedgerServicer):
             await context.abort(grpc.StatusCode.UNAVAILABLE, "too much contention; try again")
         except Rejected as error:
             await refuse(context, error)
+        except SQLAlchemyError:
+            # Logged in full here; the caller learns only that it may try again (its
+            # transfer ids make that safe), never our SQL.
+            logger.exception("a ledger transaction failed")
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the ledger could not commit")
 
     async def CreateAccounts(
         self, request: pb.CreateAccountsRequest, context: Context
