@@ -28,14 +28,20 @@ def app(settings: Settings) -> FastAPI:
 
 
 @pytest_asyncio.fixture
-async def ledger(
+async def ledger_address(
     settings: Settings, db_engine: AsyncEngine, committed_session: AsyncSession
-) -> AsyncIterator[LedgerClient]:
-    """A client of the gRPC API, served on a free loopback port by the real server. What
-    its calls commit is removed after the test (`committed_session` empties the tables)."""
+) -> AsyncIterator[str]:
+    """The real gRPC server on a free loopback port; its address. What its calls commit is
+    removed after the test (`committed_session` empties the tables)."""
     server, port = await start_grpc_server(settings, db_engine)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield LedgerClient(channel)
+        yield f"127.0.0.1:{port}"
     finally:
         await server.stop(grace=None)
+
+
+@pytest_asyncio.fixture
+async def ledger(ledger_address: str) -> AsyncIterator[LedgerClient]:
+    """A client of the gRPC API, as another service has."""
+    async with grpc.aio.insecure_channel(ledger_address) as channel:
+        yield LedgerClient(channel)
