@@ -5,6 +5,7 @@ The names follow the Go and Java gRPC Prometheus libraries (`grpc_server_handled
 
 from __future__ import annotations  # grpc's handler types are generic only in the stubs
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -54,6 +55,10 @@ def _measured(method: str, behaviour: Handler) -> Handler:
             return response
         except aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except asyncio.CancelledError:  # grpc.aio cancels the call: deadline, or client gone
+            expired = (context.time_remaining() or 0) <= 0
+            code = grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
             raise
         finally:
             HANDLED.labels(method, code.name).inc()

@@ -1,7 +1,6 @@
 """The gRPC API: each method turns messages into the ledger's types, runs the work in one
 transaction within the caller's deadline, and answers with results or a status code."""
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
@@ -51,14 +50,11 @@ class LedgerService(ledger_pb2_grpc.LedgerServicer):
         self.attempts = attempts
 
     async def run(self, context: Context, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """`work` in a transaction, given up (and rolled back) when the caller's deadline
-        passes: nobody waits for the answer any more, and its locks are wanted elsewhere."""
-        remaining = context.time_remaining()
+        """`work` in a transaction. When the caller's deadline passes, grpc.aio cancels this
+        call's task: the statement in flight is cancelled on the server and the transaction
+        rolled back, so nothing is committed for a caller that stopped waiting."""
         try:
-            async with asyncio.timeout(remaining):
-                return await run_in_transaction(self.engine, work, attempts=self.attempts)
-        except TimeoutError:
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed")
+            return await run_in_transaction(self.engine, work, attempts=self.attempts)
         except RetryTransaction:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "too much contention; try again")
         except Rejected as error:
