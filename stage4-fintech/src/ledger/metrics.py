@@ -9,6 +9,10 @@ TRANSFERS = Counter(
     "Transfers by outcome: created, exists (a retry), rejected, posted, voided, expired",
     ["outcome"],
 )
+# Every outcome from the start, at 0: a rate over a series that does not exist yet is no
+# rate at all, and an alert on it would stay silent until the first rejection.
+for outcome in ("created", "exists", "rejected", "posted", "voided", "expired"):
+    TRANSFERS.labels(outcome)
 PENDING_TRANSFERS = Gauge("ledger_pending_transfers", "Pending transfers not yet finished")
 IMBALANCE = Gauge(
     "ledger_imbalance",
