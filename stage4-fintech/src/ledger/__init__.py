@@ -1,0 +1,1 @@
+"""Stage 4: fintech. The ledger: double-entry accounts and transfers over gRPC."""

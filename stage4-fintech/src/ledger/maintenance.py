@@ -1,0 +1,69 @@
+"""What runs beside the APIs: pending transfers past their timeout are expired, and the
+gauges (pending transfers, the imbalance per currency) refreshed, every few seconds."""
+
+import asyncio
+import logging
+from functools import partial
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ledger import metrics
+from ledger.errors import Rejected
+from ledger.models import Entry, Transfer
+from ledger.outcomes import Outcome
+from ledger.transactions import run_in_transaction
+from ledger.transfers.repository import due_pending_transfers
+from ledger.transfers.service import finish_pending
+
+logger = logging.getLogger(__name__)
+EXPIRED_PER_ROUND = 100
+
+
+async def expire_due_transfers(engine: AsyncEngine, *, attempts: int = 3) -> int:
+    """Expires the pending transfers past their timeout, each in its own transaction; how
+    many it expired. One posted, voided or expired meanwhile is left as it is."""
+    async with engine.connect() as connection:
+        due = await due_pending_transfers(connection, EXPIRED_PER_ROUND)
+    expired = 0
+    for transfer_id in due:
+        try:
+            result = await run_in_transaction(
+                engine,
+                partial(finish_pending, transfer_id=str(transfer_id), final_state="expired"),
+                attempts=attempts,
+            )
+        except Rejected:
+            continue
+        if result.outcome is not Outcome.CREATED:
+            continue  # another instance expired it first
+        metrics.TRANSFERS.labels("expired").inc()
+        expired += 1
+    return expired
+
+
+async def refresh_gauges(engine: AsyncEngine) -> None:
+    """Counts from the tables themselves, not from counters in memory: the imbalance is the
+    sum of every entry ever written, so a bug anywhere (or a hand-made row) shows here."""
+    entries, transfers = Entry.__table__, Transfer.__table__
+    async with engine.connect() as connection:
+        pending = await connection.scalar(
+            select(func.count()).select_from(transfers).where(transfers.c.state == "pending")
+        )
+        sums = await connection.execute(
+            select(entries.c.currency, func.sum(entries.c.amount)).group_by(entries.c.currency)
+        )
+        metrics.PENDING_TRANSFERS.set(pending or 0)
+        for currency, total in sums:
+            metrics.IMBALANCE.labels(currency).set(total)
+
+
+async def maintain(engine: AsyncEngine, *, every_seconds: float) -> None:
+    """Runs until cancelled; a failed round (the database away) is logged and tried again."""
+    while True:
+        try:
+            await expire_due_transfers(engine)
+            await refresh_gauges(engine)
+        except Exception:
+            logger.exception("ledger maintenance failed; trying again")
+        await asyncio.sleep(every_seconds)

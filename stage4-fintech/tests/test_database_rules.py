@@ -1,0 +1,75 @@
+"""The rules PostgreSQL enforces by itself, whatever code (or person) writes to it."""
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ledger.rpc.client import LedgerClient
+from tests.factories import fund, open_accounts, send, transfer
+
+
+async def a_transfer(ledger: LedgerClient) -> tuple[str, str, str]:
+    alice, bob = await open_accounts(ledger, 2)
+    await fund(ledger, [alice], 100)
+    [result] = await send(ledger, transfer(alice, bob, 40))
+    return alice, bob, result.transfer.id
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE entries SET amount = amount * 2 WHERE transfer_id = :id",
+        "DELETE FROM entries WHERE transfer_id = :id",
+    ],
+)
+async def test_entries_can_be_neither_changed_nor_deleted(
+    ledger: LedgerClient, db_engine: AsyncEngine, statement: str
+) -> None:
+    _, _, transfer_id = await a_transfer(ledger)
+
+    with pytest.raises(DBAPIError, match="ledger entries are immutable"):
+        async with db_engine.begin() as connection:
+            await connection.execute(text(statement), {"id": transfer_id})
+
+
+async def test_entries_that_do_not_sum_to_zero_cannot_commit(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    _, bob, transfer_id = await a_transfer(ledger)
+    lopsided = (
+        "INSERT INTO entries (transfer_id, account_id, currency, amount, balance_before,"
+        " balance_after, account_version) VALUES (:transfer, :account, 'EUR', 5, 0, 5, 99)"
+    )
+
+    with pytest.raises(DBAPIError, match="do not sum to zero in EUR"):
+        async with db_engine.begin() as connection:
+            await connection.execute(text(lopsided), {"transfer": transfer_id, "account": bob})
+
+
+async def test_an_account_that_must_not_go_negative_cannot_even_by_hand(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    alice, _, _ = await a_transfer(ledger)
+
+    with pytest.raises(DBAPIError, match="ck_accounts_not_negative"):
+        async with db_engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE accounts SET balance = -1 WHERE id = :id"), {"id": alice}
+            )
+
+
+async def test_a_transfer_between_one_account_cannot_be_stored(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    [alice] = await open_accounts(ledger, 1)
+    same = (
+        "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency,"
+        " two_phase, timeout_seconds, state, posted_amount)"
+        " VALUES (:id, :a, :a, 1, 'EUR', false, 0, 'posted', 1)"
+    )
+    with pytest.raises(DBAPIError, match="ck_transfers_two_accounts"):
+        async with db_engine.begin() as connection:
+            await connection.execute(text(same), {"id": uuid.uuid4(), "a": alice})
