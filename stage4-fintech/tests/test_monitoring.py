@@ -38,6 +38,7 @@ CONTRACT = frozenset(
         "ledger_transfers_total",
         "ledger_pending_transfers",
         "ledger_imbalance",
+        "ledger_transaction_retries_total",
         "grpc_server_handled_total",
         "grpc_server_handling_seconds_bucket",
         "http_requests_total",
