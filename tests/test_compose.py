@@ -138,7 +138,7 @@ def test_the_unprivileged_user_owns_every_directory_the_stage_writes(
 def test_every_image_is_pinned_to_an_exact_tag(name: str) -> None:
     image = SERVICES[name].get("image")
     if image is not None:
-        assert re.fullmatch(r"[\w./-]+:\d+(\.\d+)+[\w.-]*", image), image
+        assert re.fullmatch(r"[\w./-]+:v?\d+(\.\d+)+[\w.-]*", image), image
 
 
 @pytest.mark.parametrize(("stage", "package"), PACKAGES, ids=PACKAGE_IDS)
