@@ -47,13 +47,14 @@ from roadmap_shared.testing.databases import (
     migrated_database,
 )
 from roadmap_shared.testing.private_servers import free_port
+from roadmap_shared.testing.tools import find_program
 
 STAGE = Path(__file__).resolve().parents[1]
 # The processes of the end-to-end tests (tests/e2e/processes.py): the same services, the
 # same gateway config, started the same way.
 sys.path.insert(0, str(STAGE))
 
-from tests.e2e.processes import GATEWAY_CONFIG, Service, find_nginx, gateway  # noqa: E402
+from tests.e2e.processes import GATEWAY_CONFIG, Service, gateway  # noqa: E402
 
 MONOLITH = STAGE.parent / "stage2-ecommerce"
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -403,7 +404,7 @@ def added(hop: Result, without: Result, p: float) -> float:
 
 
 def main() -> None:
-    nginx = find_nginx()
+    nginx = find_program("nginx")
     if nginx is None:
         sys.exit("nginx is not installed (apt-get install nginx): the gateway needs it")
     base, monolith_checkout = monolith()

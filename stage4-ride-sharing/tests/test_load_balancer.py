@@ -5,9 +5,7 @@ over to it by Redis pub/sub."""
 
 import asyncio
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from rides.dispatch.offers import Offers
 from rides.geo.index import GeoIndex
 from rides.streams import TripRequests
 from roadmap_shared.testing.private_servers import free_port, wait_until_listening
+from roadmap_shared.testing.tools import required_program
 from tests.factories import DROPOFF, PICKUP, signed_in, ticket, user_id
 from tests.live import FRAME_SECONDS, receive
 
@@ -57,14 +56,7 @@ def on_loopback(config: str, *, port: int, instances: list[str], directory: Path
 
 
 def nginx_binary() -> str:
-    # Debian installs it in /usr/sbin, which a non-root PATH may not name.
-    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
-    if binary is None:
-        message = "nginx is not installed (apt-get install nginx)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # in CI a missing tool must not pass as green
-        pytest.skip(message)
-    return binary
+    return required_program("nginx", install="apt-get install nginx")
 
 
 @pytest.fixture

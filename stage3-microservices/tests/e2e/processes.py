@@ -4,7 +4,6 @@ tests (`conftest.py`) and the benchmark (`benchmarks/bench.py`) start the shop w
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -81,11 +80,6 @@ class Service:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
-
-
-def find_nginx() -> str | None:
-    # Debian installs it in /usr/sbin, which a non-root PATH may not name.
-    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
 def on_loopback(config: str, *, port: int, upstreams: dict[str, list[str]], directory: Path) -> str:
