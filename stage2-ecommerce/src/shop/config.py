@@ -9,11 +9,8 @@ from pydantic_settings import SettingsConfigDict
 
 from roadmap_shared.security.settings import TokenSettings
 from roadmap_shared.settings import DatabaseSettings
+from roadmap_shared.storage.sigv4 import MAX_PRESIGNED_EXPIRY_SECONDS
 from shop.money import CURRENCY_EXPONENTS
-
-# SigV4 refuses presigned URLs that live longer than seven days (`storage.sigv4` checks it
-# again when signing). Stated here, not imported from `storage`, which imports Settings.
-MAX_PRESIGNED_EXPIRY_SECONDS = 7 * 24 * 3600
 
 
 class Settings(TokenSettings, DatabaseSettings):

@@ -8,16 +8,15 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from moto.server import ThreadedMotoServer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.database import Database
+from roadmap_shared.storage.s3 import S3ImageStorage
+from roadmap_shared.testing.s3_server import ANY_KEY, s3_server, signed
 from shop.config import Settings
 from shop.models import ProductImage
-from shop.storage.s3 import S3ImageStorage
 from shop.worker import worker_options
 from tests.factories import make_product
-from tests.test_storage_s3 import ANY_KEY, signed
 
 pytestmark = pytest.mark.exercise
 TODO = (
@@ -56,11 +55,8 @@ class TwoKeysPerPage(httpx.AsyncBaseTransport):
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with s3_server() as endpoint:
+        yield endpoint
 
 
 @pytest_asyncio.fixture
