@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 # Pinned: the algorithm is never taken from the token, so `alg: none` and algorithm
 # confusion attacks fail before any signature is checked.
@@ -38,28 +39,27 @@ class IssuedToken:
     expires_at: datetime
 
 
-class TokenCodec:
-    def __init__(
-        self,
-        *,
-        keys: Mapping[str, str],
-        active_kid: str,
-        issuer: str,
-        audience: str,
-        leeway_seconds: int = 0,
-    ) -> None:
-        if active_kid not in keys:
-            raise ValueError(f"active key {active_kid!r} is not among the configured keys")
-        if short := [kid for kid, key in keys.items() if len(key.encode()) < MIN_KEY_BYTES]:
-            raise ValueError(f"keys shorter than {MIN_KEY_BYTES} bytes: {', '.join(short)}")
-        self._keys = dict(keys)
-        self._active_kid = active_kid
-        self._issuer = issuer
-        self._audience = audience
-        self._leeway = leeway_seconds
+# What signs a token and what verifies it: one HMAC secret for both (`TokenCodec`), or
+# the two halves of an Ed25519 key pair (`public_keys`).
+SigningKey = str | Ed25519PrivateKey
+VerifyingKey = str | Ed25519PublicKey
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    """What every token of a service carries and is checked for, whichever key signs it:
+    the pinned algorithm, who issues it and for whom, the registered claims, and a type
+    (an access token is never accepted where another kind is expected)."""
+
+    algorithm: str
+    issuer: str
+    audience: str
+    leeway_seconds: int = 0
 
     def encode(
         self,
+        key: SigningKey,
+        kid: str,
         *,
         subject: str,
         token_type: str,
@@ -72,8 +72,8 @@ class TokenCodec:
         jti = uuid.uuid4().hex
         payload = {
             **(claims or {}),
-            "iss": self._issuer,
-            "aud": self._audience,
+            "iss": self.issuer,
+            "aud": self.audience,
             "sub": subject,
             "typ": token_type,
             "jti": jti,
@@ -81,27 +81,22 @@ class TokenCodec:
             "nbf": issued_at,
             "exp": expires_at,
         }
-        token = jwt.encode(
-            payload,
-            self._keys[self._active_kid],
-            algorithm=ALGORITHM,
-            headers={"kid": self._active_kid},
-        )
+        token = jwt.encode(payload, key, algorithm=self.algorithm, headers={"kid": kid})
         return IssuedToken(token=token, jti=jti, expires_at=expires_at)
 
-    def decode(self, token: str, *, expected_type: str) -> dict[str, Any]:
+    def decode(self, token: str, key: VerifyingKey | None, *, expected_type: str) -> dict[str, Any]:
+        """The claims of `token`, verified with `key` (the one its `kid` names; None when
+        that kid is unknown)."""
+        if key is None:
+            raise InvalidToken("unknown signing key")
         try:
-            kid = jwt.get_unverified_header(token).get("kid")
-            key = self._keys.get(kid) if isinstance(kid, str) else None
-            if key is None:
-                raise InvalidToken("unknown signing key")
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
-                leeway=self._leeway,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
                 options={"require": list(REQUIRED_CLAIMS)},
             )
         except jwt.PyJWTError as exc:
@@ -109,6 +104,71 @@ class TokenCodec:
         if claims["typ"] != expected_type:
             raise InvalidToken(f"expected a {expected_type} token, got {claims['typ']}")
         return claims
+
+
+def token_kid(token: str) -> str | None:
+    """The `kid` a token's header names, unverified; `InvalidToken` if it is not a JWT."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    return kid if isinstance(kid, str) else None
+
+
+class TokenIssuer:
+    """Signs tokens with the active key; the others are kept to verify what they signed."""
+
+    def __init__(
+        self, *, signing_keys: Mapping[str, SigningKey], active_kid: str, rules: TokenRules
+    ) -> None:
+        if active_kid not in signing_keys:
+            raise ValueError(f"active key {active_kid!r} is not among the configured keys")
+        self._signing_keys = dict(signing_keys)
+        self._active_kid = active_kid
+        self._rules = rules
+
+    def encode(
+        self,
+        *,
+        subject: str,
+        token_type: str,
+        lifetime: timedelta,
+        claims: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> IssuedToken:
+        return self._rules.encode(
+            self._signing_keys[self._active_kid],
+            self._active_kid,
+            subject=subject,
+            token_type=token_type,
+            lifetime=lifetime,
+            claims=claims,
+            now=now,
+        )
+
+
+class TokenCodec(TokenIssuer):
+    """Signs and verifies with shared secrets (HMAC): whoever verifies could also sign."""
+
+    def __init__(
+        self,
+        *,
+        keys: Mapping[str, str],
+        active_kid: str,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 0,
+    ) -> None:
+        rules = TokenRules(ALGORITHM, issuer, audience, leeway_seconds)
+        super().__init__(signing_keys=keys, active_kid=active_kid, rules=rules)
+        if short := [kid for kid, key in keys.items() if len(key.encode()) < MIN_KEY_BYTES]:
+            raise ValueError(f"keys shorter than {MIN_KEY_BYTES} bytes: {', '.join(short)}")
+        self._keys = dict(keys)
+
+    def decode(self, token: str, *, expected_type: str) -> dict[str, Any]:
+        kid = token_kid(token)
+        key = self._keys.get(kid) if kid is not None else None
+        return self._rules.decode(token, key, expected_type=expected_type)
 
 
 def subject_user_id(claims: Mapping[str, Any], *, largest: int = BIGINT_MAX) -> int:
