@@ -1,7 +1,7 @@
 """The S3 storage against a real S3 server (moto's, on a local port): what it stores, lists
 and deletes, and that the server accepts its signatures."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -15,21 +15,8 @@ from roadmap_shared.testing.s3_server import (
     REGION,
     iam_checks,
     iam_user_with_s3_access,
-    new_bucket,
-    s3_server,
     signed,
 )
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with s3_server() as endpoint:
-        yield endpoint
-
-
-@pytest_asyncio.fixture
-async def bucket(s3_endpoint: str) -> str:
-    return await new_bucket(s3_endpoint)
 
 
 class ListingPages(httpx.AsyncBaseTransport):
@@ -52,33 +39,35 @@ class ListingPages(httpx.AsyncBaseTransport):
 
 
 @pytest_asyncio.fixture
-async def storage(s3_endpoint: str, bucket: str) -> AsyncIterator[S3ImageStorage]:
+async def storage(s3_endpoint: str, s3_bucket: str) -> AsyncIterator[S3ImageStorage]:
     storage = S3ImageStorage(
-        endpoint_url=s3_endpoint, bucket=bucket, credentials=ANY_KEY, url_expiry_seconds=60
+        endpoint_url=s3_endpoint, bucket=s3_bucket, credentials=ANY_KEY, url_expiry_seconds=60
     )
     yield storage
     await storage.close()
 
 
 async def test_stored_objects_keep_their_bytes_and_content_type(
-    storage: S3ImageStorage, s3_endpoint: str, bucket: str
+    storage: S3ImageStorage, s3_endpoint: str, s3_bucket: str
 ) -> None:
     await storage.save("products/7/a b+c.webp", b"RIFF....WEBP", "image/webp")
-    stored = await signed("GET", f"{s3_endpoint}/{bucket}/products/7/a%20b%2Bc.webp")
+    stored = await signed("GET", f"{s3_endpoint}/{s3_bucket}/products/7/a%20b%2Bc.webp")
     await storage.delete("products/7/a b+c.webp")
     await storage.delete("products/7/a b+c.webp")  # deleting what is gone is not an error
-    gone = await signed("GET", f"{s3_endpoint}/{bucket}/products/7/a%20b%2Bc.webp")
+    gone = await signed("GET", f"{s3_endpoint}/{s3_bucket}/products/7/a%20b%2Bc.webp")
 
     assert stored.status_code == 200
     assert (stored.content, stored.headers["content-type"]) == (b"RIFF....WEBP", "image/webp")
     assert gone.status_code == 404
 
 
-async def test_the_listing_reads_every_page_under_the_prefix(s3_endpoint: str, bucket: str) -> None:
+async def test_the_listing_reads_every_page_under_the_prefix(
+    s3_endpoint: str, s3_bucket: str
+) -> None:
     pages = ListingPages(page_size=2)
     storage = S3ImageStorage(
         endpoint_url=s3_endpoint,
-        bucket=bucket,
+        bucket=s3_bucket,
         credentials=ANY_KEY,
         url_expiry_seconds=60,
         client=httpx.AsyncClient(transport=pages),
@@ -125,14 +114,17 @@ def test_with_a_public_url_images_get_plain_stable_urls() -> None:
 
 
 async def test_the_server_verifies_our_signatures_and_refuses_a_wrong_secret(
-    s3_endpoint: str, bucket: str
+    s3_endpoint: str, s3_bucket: str
 ) -> None:
     user = await iam_user_with_s3_access(s3_endpoint)
     wrong_secret = Credentials(user.access_key, "not-the-secret", REGION)
 
     async def save_with(credentials: Credentials) -> None:
         storage = S3ImageStorage(
-            endpoint_url=s3_endpoint, bucket=bucket, credentials=credentials, url_expiry_seconds=60
+            endpoint_url=s3_endpoint,
+            bucket=s3_bucket,
+            credentials=credentials,
+            url_expiry_seconds=60,
         )
         try:
             await storage.save("products/1/x.png", b"png bytes", "image/png")

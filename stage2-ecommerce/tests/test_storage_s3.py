@@ -3,35 +3,22 @@ receives our signed requests, and the API goes through it end to end."""
 
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from roadmap_shared.testing.s3_server import ANY_KEY, new_bucket, s3_server, signed
+from roadmap_shared.testing.s3_server import ANY_KEY, signed
 from shop.config import Settings
 from shop.main import create_app
 from shop.models import Product, ProductImage
 from tests.conftest import make_settings
 from tests.factories import UPLOAD, image_bytes, upload
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with s3_server() as endpoint:
-        yield endpoint
-
-
-@pytest_asyncio.fixture
-async def bucket(s3_endpoint: str) -> str:
-    return await new_bucket(s3_endpoint)
 
 
 def s3_settings(tmp: Path, base: Settings, **overrides: object) -> Settings:
@@ -47,9 +34,9 @@ def s3_settings(tmp: Path, base: Settings, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def s3_overrides(s3_endpoint: str, bucket: str) -> dict[str, object]:
+def s3_overrides(s3_endpoint: str, s3_bucket: str) -> dict[str, object]:
     """The storage settings of this module's app; tests parametrize it to break them."""
-    return {"s3_endpoint_url": s3_endpoint, "s3_bucket": bucket}
+    return {"s3_endpoint_url": s3_endpoint, "s3_bucket": s3_bucket}
 
 
 @pytest.fixture
@@ -71,7 +58,7 @@ async def test_an_image_is_uploaded_to_the_bucket_fetched_by_url_and_deleted(
     product: Product,
     admin: dict[str, str],
     s3_endpoint: str,
-    bucket: str,
+    s3_bucket: str,
 ) -> None:
     data = image_bytes("PNG")
 
@@ -80,7 +67,7 @@ async def test_an_image_is_uploaded_to_the_bucket_fetched_by_url_and_deleted(
     assert response.status_code == 201
     url = response.json()["url"]
     # A presigned GET: the bucket stays private, and this URL reads this object only.
-    object_url = re.escape(f"{s3_endpoint}/{bucket}/products/{product.id}/")
+    object_url = re.escape(f"{s3_endpoint}/{s3_bucket}/products/{product.id}/")
     assert re.fullmatch(object_url + r"[0-9a-f]{32}\.png", without_query(url))
     assert "X-Amz-Expires=3600" in url
     assert "X-Amz-Signature=" in url
@@ -138,14 +125,14 @@ async def test_a_storage_failure_after_the_row_is_deleted_is_logged_not_an_error
     product: Product,
     admin: dict[str, str],
     s3_endpoint: str,
-    bucket: str,
+    s3_bucket: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     image = (await upload(client, product.id, image_bytes(), admin)).json()
     # The bucket disappears (emptied, then deleted) between the upload and the deletion.
-    key = without_query(image["url"]).removeprefix(f"{s3_endpoint}/{bucket}/")
-    await signed("DELETE", f"{s3_endpoint}/{bucket}/{key}")
-    assert (await signed("DELETE", f"{s3_endpoint}/{bucket}")).status_code == 204
+    key = without_query(image["url"]).removeprefix(f"{s3_endpoint}/{s3_bucket}/")
+    await signed("DELETE", f"{s3_endpoint}/{s3_bucket}/{key}")
+    assert (await signed("DELETE", f"{s3_endpoint}/{s3_bucket}")).status_code == 204
 
     with caplog.at_level(logging.WARNING):
         deleted = await client.delete(f"{UPLOAD}/{image['id']}", headers=admin)

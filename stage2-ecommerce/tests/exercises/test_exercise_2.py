@@ -1,8 +1,7 @@
 """Exercise 2 (medium): sweep orphaned images. `make exercise STAGE=stage2-ecommerce N=2`"""
 
 import importlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.database import Database
 from roadmap_shared.storage.s3 import S3ImageStorage
-from roadmap_shared.testing.s3_server import ANY_KEY, s3_server, signed
+from roadmap_shared.testing.s3_server import ANY_KEY, signed
 from shop.config import Settings
 from shop.models import ProductImage
 from shop.worker import worker_options
@@ -53,17 +52,9 @@ class TwoKeysPerPage(httpx.AsyncBaseTransport):
         await self._http.aclose()
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with s3_server() as endpoint:
-        yield endpoint
-
-
 @pytest_asyncio.fixture
-async def bucket_url(s3_endpoint: str) -> str:
-    url = f"{s3_endpoint}/shop-sweep-{uuid.uuid4().hex[:12]}"
-    assert (await signed("PUT", url)).status_code == 200
-    return url
+async def bucket_url(s3_endpoint: str, s3_bucket: str) -> str:
+    return f"{s3_endpoint}/{s3_bucket}"
 
 
 @pytest_asyncio.fixture
