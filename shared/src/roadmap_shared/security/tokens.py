@@ -47,42 +47,15 @@ VerifyingKey = str | Ed25519PublicKey
 
 @dataclass(frozen=True)
 class TokenRules:
-    """What every token of a service carries and is checked for, whichever key signs it:
-    the pinned algorithm, who issues it and for whom, the registered claims, and a type
-    (an access token is never accepted where another kind is expected)."""
+    """What a service's tokens are checked for, whichever key signs them: the pinned
+    algorithm, who issued them and for whom, the registered claims (`TokenIssuer.encode`
+    writes them all), and a type (an access token is never accepted where another kind
+    of token is expected)."""
 
     algorithm: str
     issuer: str
     audience: str
     leeway_seconds: int = 0
-
-    def encode(
-        self,
-        key: SigningKey,
-        kid: str,
-        *,
-        subject: str,
-        token_type: str,
-        lifetime: timedelta,
-        claims: Mapping[str, Any] | None = None,
-        now: datetime | None = None,
-    ) -> IssuedToken:
-        issued_at = now or datetime.now(UTC)
-        expires_at = issued_at + lifetime
-        jti = uuid.uuid4().hex
-        payload = {
-            **(claims or {}),
-            "iss": self.issuer,
-            "aud": self.audience,
-            "sub": subject,
-            "typ": token_type,
-            "jti": jti,
-            "iat": issued_at,
-            "nbf": issued_at,
-            "exp": expires_at,
-        }
-        token = jwt.encode(payload, key, algorithm=self.algorithm, headers={"kid": kid})
-        return IssuedToken(token=token, jti=jti, expires_at=expires_at)
 
     def decode(self, token: str, key: VerifyingKey | None, *, expected_type: str) -> dict[str, Any]:
         """The claims of `token`, verified with `key` (the one its `kid` names; None when
@@ -116,7 +89,8 @@ def token_kid(token: str) -> str | None:
 
 
 class TokenIssuer:
-    """Signs tokens with the active key; the others are kept to verify what they signed."""
+    """Signs tokens with the active key, naming it in the header (`kid`); the others are
+    kept to verify what they signed."""
 
     def __init__(
         self, *, signing_keys: Mapping[str, SigningKey], active_kid: str, rules: TokenRules
@@ -136,15 +110,27 @@ class TokenIssuer:
         claims: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> IssuedToken:
-        return self._rules.encode(
+        issued_at = now or datetime.now(UTC)
+        expires_at = issued_at + lifetime
+        jti = uuid.uuid4().hex
+        payload = {
+            **(claims or {}),
+            "iss": self._rules.issuer,
+            "aud": self._rules.audience,
+            "sub": subject,
+            "typ": token_type,
+            "jti": jti,
+            "iat": issued_at,
+            "nbf": issued_at,
+            "exp": expires_at,
+        }
+        token = jwt.encode(
+            payload,
             self._signing_keys[self._active_kid],
-            self._active_kid,
-            subject=subject,
-            token_type=token_type,
-            lifetime=lifetime,
-            claims=claims,
-            now=now,
+            algorithm=self._rules.algorithm,
+            headers={"kid": self._active_kid},
         )
+        return IssuedToken(token=token, jti=jti, expires_at=expires_at)
 
 
 class TokenCodec(TokenIssuer):
