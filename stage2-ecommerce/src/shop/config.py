@@ -7,10 +7,10 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from roadmap_shared.money import CURRENCY_EXPONENTS
 from roadmap_shared.security.settings import TokenSettings
 from roadmap_shared.settings import DatabaseSettings
 from roadmap_shared.storage.sigv4 import MAX_PRESIGNED_EXPIRY_SECONDS
-from shop.money import CURRENCY_EXPONENTS
 
 
 class Settings(TokenSettings, DatabaseSettings):

@@ -7,8 +7,8 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from catalog.money import CURRENCY_EXPONENTS
 from roadmap_shared.messaging.topology import DEFAULT_EXCHANGE
+from roadmap_shared.money import CURRENCY_EXPONENTS
 from roadmap_shared.settings import DatabaseSettings
 from roadmap_shared.storage.sigv4 import MAX_PRESIGNED_EXPIRY_SECONDS
 
