@@ -7,9 +7,9 @@ from pydantic import SecretStr, ValidationError
 
 from roadmap_shared.mail import FileMailer
 from roadmap_shared.smtp import SmtpMailer, build_mailer
-from shop.storage.factory import build_storage
-from shop.storage.local import LocalImageStorage
-from shop.storage.s3 import S3ImageStorage
+from roadmap_shared.storage.factory import build_storage
+from roadmap_shared.storage.local import LocalImageStorage
+from roadmap_shared.storage.s3 import S3ImageStorage
 from tests.conftest import make_settings
 
 S3_KEYS = {"s3_access_key": "shop", "s3_secret_key": SecretStr("a-real-secret")}

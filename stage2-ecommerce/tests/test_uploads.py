@@ -1,16 +1,11 @@
 """Product images: checked from their bytes, bounded in size and pixels, served back."""
 
-from pathlib import Path
-
-import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.config import Settings
 from shop.main import MULTIPART_OVERHEAD_BYTES
 from shop.models import Product
-from shop.storage.base import StorageError
-from shop.storage.local import LocalImageStorage
 from tests.factories import UPLOAD, auth, image_bytes, make_user, upload
 
 
@@ -122,11 +117,3 @@ async def test_the_media_route_serves_nothing_outside_its_directory(client: Asyn
         response = await client.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "application/problem+json"
-
-
-async def test_the_local_storage_reports_a_failed_write_as_a_storage_error(tmp_path: Path) -> None:
-    storage = LocalImageStorage(tmp_path, base_url="/media")
-    (tmp_path / "products").write_bytes(b"")  # a file where a directory must go
-
-    with pytest.raises(StorageError, match="cannot write"):
-        await storage.save("products/1/a.png", image_bytes(), "image/png")

@@ -11,11 +11,11 @@ from roadmap_shared.dependencies import RateLimiterDep, TokenCodecDep, app_state
 from roadmap_shared.errors import Forbidden, Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, InvalidToken, subject_user_id
+from roadmap_shared.storage.base import ImageStorage
 from shop.accounts import repository as users
 from shop.catalog.cache import CatalogCache
 from shop.config import Settings
 from shop.models import Role, User
-from shop.storage.base import ImageStorage
 
 __all__ = [
     "AdminUser",

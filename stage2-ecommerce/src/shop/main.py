@@ -8,6 +8,7 @@ from roadmap_shared.cache import Cache
 from roadmap_shared.database import Database
 from roadmap_shared.ratelimit import RateLimiter
 from roadmap_shared.resources import AppResources
+from roadmap_shared.storage.factory import build_storage
 from shop.accounts.router import router as accounts_router
 from shop.cart.router import router as cart_router
 from shop.catalog.admin_router import PRODUCT_IMAGES_PATH
@@ -17,7 +18,6 @@ from shop.catalog.router import router as catalog_router
 from shop.config import Settings, get_settings
 from shop.orders.admin_router import router as orders_admin_router
 from shop.orders.router import router as orders_router
-from shop.storage.factory import build_storage
 
 # Room for the multipart envelope (boundaries, part headers, form fields) around the image.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

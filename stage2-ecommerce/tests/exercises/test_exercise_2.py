@@ -1,23 +1,21 @@
 """Exercise 2 (medium): sweep orphaned images. `make exercise STAGE=stage2-ecommerce N=2`"""
 
 import importlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from moto.server import ThreadedMotoServer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.database import Database
+from roadmap_shared.storage.s3 import S3ImageStorage
+from roadmap_shared.testing.s3_server import ANY_KEY, signed
 from shop.config import Settings
 from shop.models import ProductImage
-from shop.storage.s3 import S3ImageStorage
 from shop.worker import worker_options
 from tests.factories import make_product
-from tests.test_storage_s3 import ANY_KEY, signed
 
 pytestmark = pytest.mark.exercise
 TODO = (
@@ -54,20 +52,9 @@ class TwoKeysPerPage(httpx.AsyncBaseTransport):
         await self._http.aclose()
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest_asyncio.fixture
-async def bucket_url(s3_endpoint: str) -> str:
-    url = f"{s3_endpoint}/shop-sweep-{uuid.uuid4().hex[:12]}"
-    assert (await signed("PUT", url)).status_code == 200
-    return url
+async def bucket_url(s3_endpoint: str, s3_bucket: str) -> str:
+    return f"{s3_endpoint}/{s3_bucket}"
 
 
 @pytest_asyncio.fixture

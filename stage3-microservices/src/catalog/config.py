@@ -7,13 +7,10 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from catalog.money import CURRENCY_EXPONENTS
 from roadmap_shared.messaging.topology import DEFAULT_EXCHANGE
+from roadmap_shared.money import CURRENCY_EXPONENTS
 from roadmap_shared.settings import DatabaseSettings
-
-# SigV4 refuses presigned URLs that live longer than seven days (`storage.sigv4` checks it
-# again when signing). Stated here, not imported from `storage`, which imports Settings.
-MAX_PRESIGNED_EXPIRY_SECONDS = 7 * 24 * 3600
+from roadmap_shared.storage.sigv4 import MAX_PRESIGNED_EXPIRY_SECONDS
 
 
 class Settings(DatabaseSettings):

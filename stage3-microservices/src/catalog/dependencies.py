@@ -9,13 +9,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from catalog.catalog.cache import CatalogCache
 from catalog.config import Settings
-from catalog.storage.base import ImageStorage
 from roadmap_shared.database import SessionDep
 from roadmap_shared.dependencies import app_state_getter
 from roadmap_shared.errors import Forbidden, Unauthorized
 from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.public_keys import JwksVerifier
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE, InvalidToken
+from roadmap_shared.storage.base import ImageStorage
 
 __all__ = [
     "SERVICE_TOKEN_TYPE",

@@ -11,13 +11,13 @@ from catalog.catalog.cache import CatalogCache
 from catalog.catalog.router import router as catalog_router
 from catalog.config import Settings, get_settings
 from catalog.reservations.router import router as reservations_router
-from catalog.storage.factory import build_storage
 from roadmap_shared import tracing
 from roadmap_shared.app import create_app as create_base_app
 from roadmap_shared.cache import Cache
 from roadmap_shared.database import Database
 from roadmap_shared.resources import AppResources
 from roadmap_shared.security.public_keys import JwksVerifier
+from roadmap_shared.storage.factory import build_storage
 
 # Room for the multipart envelope (boundaries, part headers, form fields) around the image.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

@@ -10,8 +10,8 @@ from typing import Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from orders.money import CURRENCY_EXPONENTS
 from roadmap_shared.messaging.topology import DEFAULT_EXCHANGE
+from roadmap_shared.money import CURRENCY_EXPONENTS
 from roadmap_shared.security.public_keys import (
     DEVELOPMENT_PRIVATE_KEY,
     TokenSigner,

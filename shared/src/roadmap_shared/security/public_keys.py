@@ -14,17 +14,14 @@ cannot turn into a flood of requests to the signer.
 import asyncio
 import base64
 import time
-import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from roadmap_shared.security.tokens import REQUIRED_CLAIMS, InvalidToken, IssuedToken
+from roadmap_shared.security.tokens import InvalidToken, TokenIssuer, TokenRules, token_kid
 
 # Pinned, as in `tokens`: the verifier never takes the algorithm from the token, so an
 # HS256 token "signed" with the public key (algorithm confusion) is refused.
@@ -105,59 +102,26 @@ def public_keys_from_jwks(document: object) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-class TokenSigner:
+class TokenSigner(TokenIssuer):
     """Signs tokens with the active private key; publishes the public half of every key."""
 
     def __init__(
         self, *, private_keys: Mapping[str, str], active_kid: str, issuer: str, audience: str
     ) -> None:
-        if active_kid not in private_keys:
-            raise ValueError(f"active key {active_kid!r} is not among the configured keys")
-        self._keys = {kid: load_private_key(pem) for kid, pem in private_keys.items()}
-        self._active_kid = active_kid
-        self._issuer = issuer
-        self._audience = audience
-
-    def encode(
-        self,
-        *,
-        subject: str,
-        token_type: str,
-        lifetime: timedelta,
-        claims: Mapping[str, Any] | None = None,
-        now: datetime | None = None,
-    ) -> IssuedToken:
-        issued_at = now or datetime.now(UTC)
-        expires_at = issued_at + lifetime
-        jti = uuid.uuid4().hex
-        payload = {
-            **(claims or {}),
-            "iss": self._issuer,
-            "aud": self._audience,
-            "sub": subject,
-            "typ": token_type,
-            "jti": jti,
-            "iat": issued_at,
-            "nbf": issued_at,
-            "exp": expires_at,
-        }
-        token = jwt.encode(
-            payload,
-            self._keys[self._active_kid],
-            algorithm=ALGORITHM,
-            headers={"kid": self._active_kid},
-        )
-        return IssuedToken(token=token, jti=jti, expires_at=expires_at)
+        self._private_keys = {kid: load_private_key(pem) for kid, pem in private_keys.items()}
+        rules = TokenRules(ALGORITHM, issuer, audience)
+        super().__init__(signing_keys=self._private_keys, active_kid=active_kid, rules=rules)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
-        return {"keys": [public_jwk(kid, key.public_key()) for kid, key in self._keys.items()]}
+        keys = self._private_keys.items()
+        return {"keys": [public_jwk(kid, key.public_key()) for kid, key in keys]}
 
     def verifier(self) -> "TokenVerifier":
         """A verifier with this signer's public keys (the signing service checks its own)."""
         return TokenVerifier(
-            public_keys={kid: key.public_key() for kid, key in self._keys.items()},
-            issuer=self._issuer,
-            audience=self._audience,
+            public_keys={kid: key.public_key() for kid, key in self._private_keys.items()},
+            issuer=self._rules.issuer,
+            audience=self._rules.audience,
         )
 
 
@@ -173,39 +137,12 @@ class TokenVerifier:
         leeway_seconds: int = 0,
     ) -> None:
         self.public_keys = dict(public_keys)
-        self._issuer = issuer
-        self._audience = audience
-        self._leeway = leeway_seconds
+        self._rules = TokenRules(ALGORITHM, issuer, audience, leeway_seconds)
 
     def decode(self, token: str, *, expected_type: str) -> dict[str, Any]:
-        try:
-            kid = token_kid(token)
-            key = self.public_keys.get(kid) if kid is not None else None
-            if key is None:
-                raise InvalidToken("unknown signing key")
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
-                leeway=self._leeway,
-                options={"require": list(REQUIRED_CLAIMS)},
-            )
-        except jwt.PyJWTError as exc:
-            raise InvalidToken(str(exc)) from exc
-        if claims["typ"] != expected_type:
-            raise InvalidToken(f"expected a {expected_type} token, got {claims['typ']}")
-        return claims
-
-
-def token_kid(token: str) -> str | None:
-    """The `kid` a token's header names, unverified; `InvalidToken` if it is not a JWT."""
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(str(exc)) from exc
-    return kid if isinstance(kid, str) else None
+        kid = token_kid(token)
+        key = self.public_keys.get(kid) if kid is not None else None
+        return self._rules.decode(token, key, expected_type=expected_type)
 
 
 class JwksVerifier:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 # Pinned: the algorithm is never taken from the token, so `alg: none` and algorithm
 # confusion attacks fail before any signature is checked.
@@ -38,25 +39,67 @@ class IssuedToken:
     expires_at: datetime
 
 
-class TokenCodec:
+# What signs a token and what verifies it: one HMAC secret for both (`TokenCodec`), or
+# the two halves of an Ed25519 key pair (`public_keys`).
+SigningKey = str | Ed25519PrivateKey
+VerifyingKey = str | Ed25519PublicKey
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    """What a service's tokens are checked for, whichever key signs them: the pinned
+    algorithm, who issued them and for whom, the registered claims (`TokenIssuer.encode`
+    writes them all), and a type (an access token is never accepted where another kind
+    of token is expected)."""
+
+    algorithm: str
+    issuer: str
+    audience: str
+    leeway_seconds: int = 0
+
+    def decode(self, token: str, key: VerifyingKey | None, *, expected_type: str) -> dict[str, Any]:
+        """The claims of `token`, verified with `key` (the one its `kid` names; None when
+        that kid is unknown)."""
+        if key is None:
+            raise InvalidToken("unknown signing key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if claims["typ"] != expected_type:
+            raise InvalidToken(f"expected a {expected_type} token, got {claims['typ']}")
+        return claims
+
+
+def token_kid(token: str) -> str | None:
+    """The `kid` a token's header names, unverified; `InvalidToken` if it is not a JWT."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    return kid if isinstance(kid, str) else None
+
+
+class TokenIssuer:
+    """Signs tokens with the active key, naming it in the header (`kid`); the others are
+    kept to verify what they signed."""
+
     def __init__(
-        self,
-        *,
-        keys: Mapping[str, str],
-        active_kid: str,
-        issuer: str,
-        audience: str,
-        leeway_seconds: int = 0,
+        self, *, signing_keys: Mapping[str, SigningKey], active_kid: str, rules: TokenRules
     ) -> None:
-        if active_kid not in keys:
+        if active_kid not in signing_keys:
             raise ValueError(f"active key {active_kid!r} is not among the configured keys")
-        if short := [kid for kid, key in keys.items() if len(key.encode()) < MIN_KEY_BYTES]:
-            raise ValueError(f"keys shorter than {MIN_KEY_BYTES} bytes: {', '.join(short)}")
-        self._keys = dict(keys)
+        self._signing_keys = dict(signing_keys)
         self._active_kid = active_kid
-        self._issuer = issuer
-        self._audience = audience
-        self._leeway = leeway_seconds
+        self._rules = rules
 
     def encode(
         self,
@@ -72,8 +115,8 @@ class TokenCodec:
         jti = uuid.uuid4().hex
         payload = {
             **(claims or {}),
-            "iss": self._issuer,
-            "aud": self._audience,
+            "iss": self._rules.issuer,
+            "aud": self._rules.audience,
             "sub": subject,
             "typ": token_type,
             "jti": jti,
@@ -83,32 +126,35 @@ class TokenCodec:
         }
         token = jwt.encode(
             payload,
-            self._keys[self._active_kid],
-            algorithm=ALGORITHM,
+            self._signing_keys[self._active_kid],
+            algorithm=self._rules.algorithm,
             headers={"kid": self._active_kid},
         )
         return IssuedToken(token=token, jti=jti, expires_at=expires_at)
 
+
+class TokenCodec(TokenIssuer):
+    """Signs and verifies with shared secrets (HMAC): whoever verifies could also sign."""
+
+    def __init__(
+        self,
+        *,
+        keys: Mapping[str, str],
+        active_kid: str,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 0,
+    ) -> None:
+        rules = TokenRules(ALGORITHM, issuer, audience, leeway_seconds)
+        super().__init__(signing_keys=keys, active_kid=active_kid, rules=rules)
+        if short := [kid for kid, key in keys.items() if len(key.encode()) < MIN_KEY_BYTES]:
+            raise ValueError(f"keys shorter than {MIN_KEY_BYTES} bytes: {', '.join(short)}")
+        self._keys = dict(keys)
+
     def decode(self, token: str, *, expected_type: str) -> dict[str, Any]:
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")
-            key = self._keys.get(kid) if isinstance(kid, str) else None
-            if key is None:
-                raise InvalidToken("unknown signing key")
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
-                leeway=self._leeway,
-                options={"require": list(REQUIRED_CLAIMS)},
-            )
-        except jwt.PyJWTError as exc:
-            raise InvalidToken(str(exc)) from exc
-        if claims["typ"] != expected_type:
-            raise InvalidToken(f"expected a {expected_type} token, got {claims['typ']}")
-        return claims
+        kid = token_kid(token)
+        key = self._keys.get(kid) if kid is not None else None
+        return self._rules.decode(token, key, expected_type=expected_type)
 
 
 def subject_user_id(claims: Mapping[str, Any], *, largest: int = BIGINT_MAX) -> int:

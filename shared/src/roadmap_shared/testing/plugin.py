@@ -12,6 +12,8 @@ connections must see (those requests, a worker); both empty the tables afterward
 Helpers: `query_counter()` counts SQL statements; `alembic_config` drives migrations.
 Fault tests: `private_postgres` and `private_redis` are servers of the test module's own,
 to kill, hang and bring back (see `roadmap_shared.testing.private_servers`).
+Object storage: `s3_endpoint` is an S3 server of the test module's own, `s3_bucket` a new
+bucket on it for one test (see `roadmap_shared.testing.s3_server`).
 """
 
 import os
@@ -370,6 +372,28 @@ def private_redis() -> Iterator[PrivateRedis]:
     `.paused()` as for `private_postgres`."""
     with PrivateRedis() as server:
         yield server
+
+
+# --- an S3 server ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 server (moto's) for this module alone: its endpoint URL. Requests to it
+    are signed with `roadmap_shared.testing.s3_server.signed`, or by the storage itself."""
+    # Imported here: moto takes a second to load, and most suites never start it.
+    from roadmap_shared.testing.s3_server import s3_server  # noqa: PLC0415
+
+    with s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest_asyncio.fixture
+async def s3_bucket(s3_endpoint: str) -> str:
+    """A new, empty bucket on `s3_endpoint`, for one test: its name."""
+    from roadmap_shared.testing.s3_server import new_bucket  # noqa: PLC0415
+
+    return await new_bucket(s3_endpoint)
 
 
 def pytest_configure(config: pytest.Config) -> None:

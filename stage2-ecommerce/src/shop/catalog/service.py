@@ -22,6 +22,8 @@ from roadmap_shared.errors import (
     UnsupportedMediaType,
 )
 from roadmap_shared.pagination import PageParams
+from roadmap_shared.storage.base import ImageStorage, StorageError
+from roadmap_shared.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 from shop.catalog import repository
 from shop.catalog.cache import CatalogCache
 from shop.catalog.repository import ProductFilters, ProductRow
@@ -35,8 +37,6 @@ from shop.catalog.schemas import (
 )
 from shop.models import Category, Product, ProductImage, Variant
 from shop.models.catalog import MAX_STOCK
-from shop.storage.base import ImageStorage, StorageError
-from shop.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 
 logger = logging.getLogger(__name__)
 

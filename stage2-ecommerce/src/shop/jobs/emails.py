@@ -3,8 +3,8 @@
 from email.message import EmailMessage
 
 from roadmap_shared.mail import compose
+from roadmap_shared.money import format_amount
 from shop.models import Order, User, Variant
-from shop.money import format_amount
 
 
 def order_confirmation(order: Order, customer: User, *, sender: str) -> EmailMessage:

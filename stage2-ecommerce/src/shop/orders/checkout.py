@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from roadmap_shared.errors import Conflict
+from roadmap_shared.money import percentage
 from shop import outbox
 from shop.cart import repository as carts
 from shop.catalog.cache import CatalogCache
 from shop.models import Order, OrderLine, OrderStatus, User
-from shop.money import percentage
 from shop.orders import repository
 from shop.orders.repository import TakenStock
 from shop.orders.schemas import CheckoutRequest

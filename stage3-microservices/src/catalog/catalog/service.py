@@ -25,8 +25,6 @@ from catalog.catalog.schemas import (
 )
 from catalog.models import Category, Product, ProductImage, Variant
 from catalog.models.catalog import MAX_STOCK
-from catalog.storage.base import ImageStorage, StorageError
-from catalog.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 from roadmap_shared.after_commit import after_commit
 from roadmap_shared.database import utcnow
 from roadmap_shared.errors import (
@@ -37,6 +35,8 @@ from roadmap_shared.errors import (
     UnsupportedMediaType,
 )
 from roadmap_shared.pagination import PageParams
+from roadmap_shared.storage.base import ImageStorage, StorageError
+from roadmap_shared.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 
 logger = logging.getLogger(__name__)
 

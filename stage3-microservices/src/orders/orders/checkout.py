@@ -46,11 +46,11 @@ from sqlalchemy.orm import selectinload
 from orders.cart import repository as carts
 from orders.catalog_client import CatalogClient, CatalogRefused, CatalogUnavailable
 from orders.models import Order, OrderLine, OrderStatus, OutboxEvent, User
-from orders.money import percentage
 from orders.orders.schemas import CheckoutRequest
 from roadmap_shared.database import Database
 from roadmap_shared.errors import Conflict, ServiceUnavailable
 from roadmap_shared.messaging import add_event
+from roadmap_shared.money import percentage
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ produce fractions, and those are computed in `Decimal` and rounded once, explici
 
 from decimal import ROUND_HALF_UP, Decimal
 
-# ISO 4217 currencies this shop accepts, with the number of digits after the decimal point.
+# ISO 4217 currencies a shop may sell in, with the number of digits after the decimal point.
 CURRENCY_EXPONENTS = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "SEK": 2, "JPY": 0}
 
 BASIS_POINTS = 10_000  # 100 % = 10,000 basis points

@@ -1,12 +1,15 @@
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
-from catalog.storage.base import StorageError
+from roadmap_shared.storage.base import StorageError, StoredObject
 
 
 class LocalImageStorage:
-    """Files in a directory, served by the app itself under `/media` (see catalog.main).
+    """Files in a directory, served by the app itself under its media URL (the stage's main.py
+    mounts the directory there).
 
     Fine for one server and for development; several servers need a shared bucket.
     """
@@ -40,6 +43,23 @@ class LocalImageStorage:
             await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot delete {key}: {exc}") from exc
+
+    async def stored_objects(self, prefix: str) -> AsyncIterator[StoredObject]:
+        try:
+            found = await asyncio.to_thread(self._walk, prefix)
+        except OSError as exc:
+            raise StorageError(f"cannot list {prefix}: {exc}") from exc
+        for stored in found:
+            yield stored
+
+    def _walk(self, prefix: str) -> list[StoredObject]:
+        found = []
+        for path in sorted(self._root.rglob("*")):
+            key = path.relative_to(self._root).as_posix()
+            if key.startswith(prefix) and path.is_file():
+                modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                found.append(StoredObject(key, modified))
+        return found
 
     def url(self, key: str) -> str:
         return f"{self._base_url}/{key}"

@@ -1,7 +1,8 @@
 """Images in a bucket of any S3-compatible service: AWS S3, MinIO, Ceph, Cloudflare R2, ...
 
-No SDK: an object is stored with a signed `PUT {endpoint}/{bucket}/{key}` and removed with
-a signed `DELETE` (shop.storage.sigv4 does the signing). Addressing is path-style, the
+No SDK: an object is stored with a signed `PUT {endpoint}/{bucket}/{key}`, removed with a
+signed `DELETE`, and the bucket listed with a signed `GET {endpoint}/{bucket}?list-type=2`
+(sigv4.py does the signing). Addressing is path-style, the
 bucket in the path rather than in the host name, which every S3-compatible service
 accepts and which needs no wildcard DNS for a local MinIO.
 
@@ -12,13 +13,15 @@ are stable, so browsers and CDNs cache them.
 """
 
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import httpx
 
-from shop.storage.base import StorageError
-from shop.storage.sigv4 import Credentials, presign_url, sha256_hex, sign_request
+from roadmap_shared.storage.base import StorageError, StoredObject
+from roadmap_shared.storage.sigv4 import Credentials, presign_url, sha256_hex, sign_request
 
 # Per network step (connect, each read, each write), not for the whole request.
 TIMEOUT_SECONDS = 10.0
@@ -29,6 +32,15 @@ def _error_code(body: bytes) -> str:
     `SignatureDoesNotMatch`, ...), the most useful word in it for whoever reads the log."""
     match = re.search(rb"<Code>([A-Za-z0-9.]{1,64})</Code>", body)
     return match.group(1).decode() if match else "no error code"
+
+
+def _xml(body: bytes) -> ElementTree.Element:
+    """A listing from our own bucket. ElementTree expands no external entities, and the
+    expat it uses refuses entity bombs; a page that is not XML is the bucket failing."""
+    try:
+        return ElementTree.fromstring(body)  # noqa: S314  (see above)
+    except ElementTree.ParseError as exc:
+        raise StorageError(f"the bucket listing is not XML: {exc}") from exc
 
 
 class S3ImageStorage:
@@ -55,14 +67,30 @@ class S3ImageStorage:
 
     async def save(self, key: str, data: bytes, content_type: str) -> None:
         # The body's SHA-256 is signed: S3 refuses a body altered or cut short on the way.
-        await self._send("PUT", key, data, {"Content-Type": content_type})
+        await self._send("PUT", self._object_url(key), data, {"Content-Type": content_type})
 
     async def delete(self, key: str) -> None:
         # S3 answers 204 whether or not the object existed.
-        await self._send("DELETE", key, b"", {})
+        await self._send("DELETE", self._object_url(key), b"", {})
 
-    async def _send(self, method: str, key: str, body: bytes, headers: dict[str, str]) -> None:
-        url = self._object_url(key)
+    async def stored_objects(self, prefix: str) -> AsyncIterator[StoredObject]:
+        """ListObjectsV2: at most 1,000 keys a page; a truncated page ends with a token
+        that asks for the keys after it, so objects deleted meanwhile shift nothing."""
+        query = {"list-type": "2", "prefix": prefix}
+        while True:
+            listing = httpx.URL(self._bucket_url, params=query)
+            page = _xml(await self._send("GET", listing, b"", {}))
+            for item in page.iterfind("{*}Contents"):
+                modified = datetime.fromisoformat(item.findtext("{*}LastModified", ""))
+                yield StoredObject(item.findtext("{*}Key", ""), modified)
+            token = page.findtext("{*}NextContinuationToken")
+            if page.findtext("{*}IsTruncated") != "true" or not token:
+                return
+            query["continuation-token"] = token
+
+    async def _send(
+        self, method: str, url: httpx.URL, body: bytes, headers: dict[str, str]
+    ) -> bytes:
         signed_headers = sign_request(
             method,
             url,
@@ -78,6 +106,7 @@ class S3ImageStorage:
         if response.is_error:
             code = _error_code(response.content)
             raise StorageError(f"{method} {url.path}: {response.status_code} {code}")
+        return response.content
 
     def url(self, key: str) -> str:
         if self._public_url:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from shop.storage.sigv4 import (
+from roadmap_shared.storage.sigv4 import (
     UNSIGNED_PAYLOAD,
     Credentials,
     presign_url,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shop.money import format_amount, percentage
+from roadmap_shared.money import format_amount, percentage
 
 
 @pytest.mark.parametrize(
