@@ -246,3 +246,41 @@ async def test_two_settlers_at_once_place_the_order_once(
     assert await status_of(committed_session, order.id) is OrderStatus.PLACED
     assert await placed_events(committed_session) == 1
     assert await stock_of(catalog_session, variant) == 4
+
+
+class RefusesEverything(httpx.AsyncBaseTransport):
+    """A catalog that turns every call away without a word about the reservation (as when
+    it no longer accepts orders' service token)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"detail": "Not authenticated"}, request=request)
+
+
+async def test_a_refusal_that_says_nothing_of_the_reservation_leaves_the_order_confirming(
+    *,
+    committed_session: AsyncSession,
+    catalog_session: AsyncSession,
+    buyer: User,
+    database: Database,
+    catalog: CatalogClient,
+    settings: Settings,
+) -> None:
+    """The stock is sold; a 401 must not fail the order and give the cart back to be sold
+    a second time."""
+    variant = await make_variant(catalog_session, stock=5)
+    order = await unsettled_order(committed_session, buyer, variant, 1, OrderStatus.CONFIRMING)
+    await catalog.reserve(order.reservation_key, [(variant, 1)])
+    await catalog.confirm(order.reservation_key)
+    refusing = CatalogClient.from_settings(settings, transport=RefusesEverything())
+    try:
+        settled = await settle(database, refusing, older_than=SETTLE_AFTER, now=utcnow() + LATER)
+    finally:
+        await refusing.aclose()
+
+    assert settled == 0
+    assert await status_of(committed_session, order.id) is OrderStatus.CONFIRMING
+    assert await cart_of(committed_session, buyer) == []
+
+    await settle(database, catalog, older_than=SETTLE_AFTER, now=utcnow() + LATER)
+
+    assert await status_of(committed_session, order.id) is OrderStatus.PLACED

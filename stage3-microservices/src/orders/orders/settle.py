@@ -14,7 +14,10 @@ pass takes the orders unchanged for longer than any checkout can take, and ends 
 
 Each ending is a conditional update (`checkout.place`, `checkout.abandon`), so two workers
 settling the same order, or a retried checkout racing the worker, end it once, with one
-`order.placed`. A catalog that cannot be reached leaves the order for the next pass.
+`order.placed`. Only an answer about the reservation itself fails a `confirming` order:
+a catalog that cannot be reached, or that refuses for any other reason (a token it no
+longer accepts, a rate limit), leaves the order for the next pass, since the stock may
+well be sold.
 """
 
 import asyncio
@@ -31,6 +34,10 @@ from orders.orders.checkout import abandon, place
 from roadmap_shared.database import Database, utcnow
 
 logger = logging.getLogger(__name__)
+
+# The catalog's refusals that speak of the reservation: there is none (404), or it lapsed
+# or was released and cannot be confirmed any more (409). Nothing is sold: the order fails.
+RESERVATION_GONE = frozenset({404, 409})
 
 # Orders settled per pass: bounded, so that a pass after a long outage of the catalog
 # holds no more than this in memory; the next pass takes the next batch at once.
@@ -54,31 +61,42 @@ async def settle(
     settled = 0
     for order in orders:
         try:
-            await _settle_one(database, catalog, order)
+            settled += await _settle_one(database, catalog, order)
         except CatalogUnavailable:
             logger.info("order %s: the catalog is unavailable; settling it later", order.id)
-        else:
-            settled += 1
+        except Exception:
+            # One order that cannot be settled must not hold back the others behind it.
+            logger.exception("order %s could not be settled; trying again later", order.id)
     return settled
 
 
-async def _settle_one(database: Database, catalog: CatalogClient, order: Order) -> None:
+async def _settle_one(database: Database, catalog: CatalogClient, order: Order) -> bool:
+    """Whether the order was given an end."""
     if order.status is OrderStatus.PENDING:
         await abandon(database, catalog, order, reason="the checkout was interrupted")
-        return
+        return True
     key = order.reservation_key
     try:
         reservation = await catalog.reservation(key)
         if reservation["status"] == "held":
             reservation = await catalog.confirm(key)
-    except CatalogRefused as refused:  # no such reservation, or it lapsed meanwhile
+    except CatalogRefused as refused:
+        if refused.status not in RESERVATION_GONE:
+            logger.warning(
+                "order %s: the catalog refused to say (%s %s); settling it later",
+                order.id,
+                refused.status,
+                refused.detail,
+            )
+            return False
         await abandon(database, catalog, order, reason=refused.detail)
-        return
+        return True
     if reservation["status"] == "confirmed":
         await place(database, order.id, reservation)
     else:
         reason = f"the reservation was {reservation['status']} before it was confirmed"
         await abandon(database, catalog, order, reason=reason)
+    return True
 
 
 async def settle_forever(
