@@ -3,6 +3,7 @@ commit) is queued again, once, however many sweepers run at once, and matched on
 trip queued as usual, or too recent, is left alone."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from rides.dispatch.offers import Offers
 from rides.dispatch.sweeper import Sweeper
 from rides.geo.index import GeoIndex
 from rides.models import Role, Trip, TripStatus
-from rides.streams import STREAM, TripRequests
+from rides.streams import STREAM, Entry, TripRequests
 from tests.factories import committed_trip, committed_users
 from tests.live import dispatching
 from tests.test_dispatch import decided, drivers_answering, online
@@ -139,6 +140,37 @@ async def test_the_stream_keeps_only_what_is_pending_or_not_yet_delivered(
         1008,
         1009,
     ]
+
+
+async def test_entries_delivered_while_the_trim_reads_the_group_are_kept(
+    redis_client: Redis, trip_requests: TripRequests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatcher is handed two entries between the trim's two reads of the group: they
+    are pending, so both stay (a dispatcher that dies leaves them to be claimed)."""
+    for trip_id in range(3):
+        await trip_requests.publish(trip_id)
+    for entry in await trip_requests.read("d1", count=1, block_ms=None):
+        await trip_requests.ack(entry)
+    delivered: list[Entry] = []
+
+    def then_deliver(read: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+        async def read_then_deliver(*args: object) -> object:
+            answer = await read(*args)
+            if not delivered:  # after the first of the two reads, whichever it is
+                delivered.extend(await trip_requests.read("d2", count=2, block_ms=None))
+            return answer
+
+        return read_then_deliver
+
+    monkeypatch.setattr(redis_client, "xinfo_groups", then_deliver(redis_client.xinfo_groups))
+    monkeypatch.setattr(redis_client, "xpending", then_deliver(redis_client.xpending))
+    await trip_requests.trim()
+
+    kept = {
+        entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        for entry_id, _ in await redis_client.xrange(STREAM)
+    }
+    assert {entry.id for entry in delivered} <= kept
 
 
 async def test_a_sweep_trims_the_stream(

@@ -115,14 +115,17 @@ class TripRequests:
         entry stays in the stream until trimmed, so without this the stream grows by one
         entry per trip forever. Kept: the entries pending (a dispatcher works on them, or
         died doing so and another will claim them) and those not delivered yet, so the
-        cut is at the oldest pending entry, or else the last delivered one. Read before
-        the cut, both only move forward meanwhile: the cut is safe if late."""
+        cut is at the oldest pending entry, or else at the last delivered one.
+
+        The last delivered id is read first: whatever a dispatcher is handed after that
+        read lies above it, so it is kept even when the pending list, read next, was
+        empty. Read the other way round, a delivery between the two reads would move the
+        cut past entries that had just become pending."""
+        groups = await self._redis.xinfo_groups(STREAM)
+        [ours] = [group for group in groups if _text(group["name"]) == GROUP]
+        keep_from = _text(ours["last-delivered-id"])
         pending = await self._redis.xpending(STREAM, GROUP)
         if pending["pending"]:
             keep_from = _text(pending["min"])
-        else:
-            groups = await self._redis.xinfo_groups(STREAM)
-            [ours] = [group for group in groups if _text(group["name"]) == GROUP]
-            keep_from = _text(ours["last-delivered-id"])
         trimmed: int = await self._redis.xtrim(STREAM, minid=keep_from, approximate=False)
         return trimmed
