@@ -40,3 +40,6 @@ async def test_a_malformed_id_or_page_size_is_a_422(client: AsyncClient) -> None
     assert (await client.get("/accounts/42")).status_code == 422
     response = await client.get(f"/accounts/{uuid.uuid4()}/entries", params={"limit": 1000})
     assert response.status_code == 422
+    past_bigint = {"before": 2**63}
+    response = await client.get(f"/accounts/{uuid.uuid4()}/entries", params=past_bigint)
+    assert response.status_code == 422

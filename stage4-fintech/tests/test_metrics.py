@@ -6,6 +6,7 @@ import uuid
 import grpc
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.maintenance import refresh_gauges
@@ -60,3 +61,21 @@ async def test_the_imbalance_reads_zero_and_pending_transfers_are_counted(
 
     assert sample("ledger_imbalance", currency="EUR") == 0
     assert sample("ledger_pending_transfers") == 1
+
+
+async def test_a_balance_changed_without_an_entry_shows_as_an_imbalance(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    [account] = await open_accounts(ledger, 1, currency="CHF")
+    changed_by_hand = text("UPDATE accounts SET balance = balance + 10 WHERE id = :id")
+    async with db_engine.begin() as connection:
+        await connection.execute(changed_by_hand, {"id": uuid.UUID(account)})
+    try:
+        await refresh_gauges(db_engine)
+        assert sample("ledger_imbalance", currency="CHF") == 10
+    finally:
+        async with db_engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE accounts SET balance = 0 WHERE id = :id"), {"id": uuid.UUID(account)}
+            )
+        await refresh_gauges(db_engine)

@@ -133,13 +133,51 @@ async def test_an_account_id_taken_by_another_account_is_refused(ledger: LedgerC
 
 
 async def test_a_bad_currency_or_id_is_invalid(ledger: LedgerClient) -> None:
-    for account in [
-        pb.NewAccount(id=str(uuid.uuid4()), currency="euro"),
-        pb.NewAccount(id="42", currency="EUR"),
+    for account, reason in [
+        (pb.NewAccount(id=str(uuid.uuid4()), currency="euro"), "REASON_INVALID_CURRENCY"),
+        (pb.NewAccount(id="42", currency="EUR"), "REASON_INVALID_ID"),
     ]:
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await ledger.CreateAccounts(pb.CreateAccountsRequest(accounts=[account]))
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert dict(refused.value.trailing_metadata())["ledger-reason"] == reason
+
+
+async def test_a_total_past_64_bits_is_refused_alone(ledger: LedgerClient) -> None:
+    """Python's integers never overflow, the database's do: the transfer that would take a
+    balance or a pending total past a bigint is refused, the rest of its batch done."""
+    largest = 2**63 - 1
+    [bank] = await open_accounts(ledger, 1, must_not_go_negative=False)
+    full, other = await open_accounts(ledger, 2)
+    await send(ledger, transfer(bank, full, largest))
+
+    results = await send(
+        ledger,
+        transfer(bank, full, 5),
+        transfer(bank, other, 1),
+        transfer(bank, other, largest, pending=True, timeout_seconds=60),
+        transfer(bank, other, largest, pending=True, timeout_seconds=60),
+    )
+
+    assert [(r.outcome, r.reason) for r in results] == [
+        (pb.OUTCOME_REJECTED, pb.REASON_LIMIT_EXCEEDED),
+        (pb.OUTCOME_CREATED, pb.REASON_UNSPECIFIED),
+        (pb.OUTCOME_CREATED, pb.REASON_UNSPECIFIED),
+        (pb.OUTCOME_REJECTED, pb.REASON_LIMIT_EXCEEDED),
+    ]
+    accounts = await balances(ledger, [full, other])
+    assert (accounts[full].balance, accounts[other].balance) == (largest, 1)
+
+
+async def test_every_list_a_call_carries_is_bounded(ledger: LedgerClient) -> None:
+    too_many = [str(uuid.uuid4()) for _ in range(1001)]
+    accounts = [pb.NewAccount(id=i, currency="EUR") for i in too_many]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await ledger.LookupAccounts(pb.LookupAccountsRequest(ids=too_many))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await ledger.CreateAccounts(pb.CreateAccountsRequest(accounts=accounts))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_history_of_an_unknown_account_is_not_found(ledger: LedgerClient) -> None:

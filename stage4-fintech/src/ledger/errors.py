@@ -16,6 +16,9 @@ class Reason(StrEnum):
     TRANSFER_NOT_FOUND = "TRANSFER_NOT_FOUND"
     NOT_PENDING = "NOT_PENDING"
     EXPIRED = "EXPIRED"
+    # A balance or a pending total would leave the range the database stores (64 bits).
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    INVALID_CURRENCY = "INVALID_CURRENCY"
 
 
 class Rejected(Exception):

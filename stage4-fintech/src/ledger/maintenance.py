@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger import metrics
 from ledger.errors import Rejected
-from ledger.models import Entry, Transfer
+from ledger.models import Account, Transfer
 from ledger.outcomes import Outcome
 from ledger.transactions import run_in_transaction
 from ledger.transfers.repository import due_pending_transfers
@@ -43,15 +43,18 @@ async def expire_due_transfers(engine: AsyncEngine, *, attempts: int = 3) -> int
 
 
 async def refresh_gauges(engine: AsyncEngine) -> None:
-    """Counts from the tables themselves, not from counters in memory: the imbalance is the
-    sum of every entry ever written, so a bug anywhere (or a hand-made row) shows here."""
-    entries, transfers = Entry.__table__, Transfer.__table__
+    """Counts from the tables themselves, not from counters in memory, so a bug anywhere
+    (or a row changed by hand) shows here. The imbalance is the sum of the accounts'
+    balances: each balance is the sum of its account's entries, so this is the sum of
+    every entry, read from the accounts (one row each) rather than from the entries,
+    which only grow; and it also catches a balance changed without an entry."""
+    accounts, transfers = Account.__table__, Transfer.__table__
     async with engine.connect() as connection:
         pending = await connection.scalar(
             select(func.count()).select_from(transfers).where(transfers.c.state == "pending")
         )
         sums = await connection.execute(
-            select(entries.c.currency, func.sum(entries.c.amount)).group_by(entries.c.currency)
+            select(accounts.c.currency, func.sum(accounts.c.balance)).group_by(accounts.c.currency)
         )
         metrics.PENDING_TRANSFERS.set(pending or 0)
         for currency, total in sums:

@@ -16,6 +16,6 @@ for outcome in ("created", "exists", "rejected", "posted", "voided", "expired"):
 PENDING_TRANSFERS = Gauge("ledger_pending_transfers", "Pending transfers not yet finished")
 IMBALANCE = Gauge(
     "ledger_imbalance",
-    "Sum of all entries per currency, in minor units: anything but 0 is a broken ledger",
+    "Sum of all balances per currency, in minor units: anything but 0 is a broken ledger",
     ["currency"],
 )

@@ -32,7 +32,9 @@ async def list_entries(
     account_id: uuid.UUID,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-    before: Annotated[int | None, Query(ge=1, description="An entry id: older entries")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="An entry id: older entries")
+    ] = None,
 ) -> EntryPage:
     """The account's entries, newest first."""
     await _account(session, account_id)

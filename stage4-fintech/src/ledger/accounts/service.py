@@ -41,9 +41,7 @@ async def create_accounts(
     new = []
     for request in requests:
         if not CURRENCY.fullmatch(request.currency):
-            raise Rejected(
-                Reason.CURRENCY_MISMATCH, f"{request.currency!r} is not an ISO 4217 code"
-            )
+            raise Rejected(Reason.INVALID_CURRENCY, f"{request.currency!r} is not an ISO 4217 code")
         new.append(
             AccountState(
                 id=parse_id(request.id),

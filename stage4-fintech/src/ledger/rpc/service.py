@@ -7,7 +7,7 @@ from typing import Any, NoReturn, TypeVar
 
 import grpc
 from grpc import aio
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger import metrics
@@ -32,11 +32,13 @@ STATUS_BY_REASON = {
     Reason.SAME_ACCOUNT: grpc.StatusCode.INVALID_ARGUMENT,
     Reason.INVALID_TIMEOUT: grpc.StatusCode.INVALID_ARGUMENT,
     Reason.CURRENCY_MISMATCH: grpc.StatusCode.INVALID_ARGUMENT,
+    Reason.INVALID_CURRENCY: grpc.StatusCode.INVALID_ARGUMENT,
     Reason.ACCOUNT_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     Reason.TRANSFER_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     Reason.INSUFFICIENT_FUNDS: grpc.StatusCode.FAILED_PRECONDITION,
     Reason.NOT_PENDING: grpc.StatusCode.FAILED_PRECONDITION,
     Reason.EXPIRED: grpc.StatusCode.FAILED_PRECONDITION,
+    Reason.LIMIT_EXCEEDED: grpc.StatusCode.FAILED_PRECONDITION,
     Reason.ID_REUSED: grpc.StatusCode.ALREADY_EXISTS,
 }
 # The machine-readable reason of a refusal, beside the status code and its message.
@@ -52,13 +54,20 @@ class LedgerService(ledger_pb2_grpc.LedgerServicer):
     async def run(self, context: Context, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """`work` in a transaction. When the caller's deadline passes, grpc.aio cancels this
         call's task: the statement in flight is cancelled on the server and the transaction
-        rolled back, so nothing is committed for a caller that stopped waiting."""
+        rolled back, so no work goes on for a caller that stopped waiting. The caller still
+        cannot know whether a commit made just before its deadline took effect: for it,
+        `DEADLINE_EXCEEDED` is an unknown outcome, settled by a retry with the same ids."""
         try:
             return await run_in_transaction(self.engine, work, attempts=self.attempts)
         except RetryTransaction:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "too much contention; try again")
         except Rejected as error:
             await refuse(context, error)
+        except DataError:
+            # A value the database cannot hold: the same request would fail again, so the
+            # caller is not told to retry.
+            logger.exception("a ledger transaction stored a value out of range")
+            await context.abort(grpc.StatusCode.INTERNAL, "the ledger could not store this")
         except SQLAlchemyError:
             # Logged in full here; the caller learns only that it may try again (its
             # transfer ids make that safe), never our SQL.
@@ -68,6 +77,7 @@ class LedgerService(ledger_pb2_grpc.LedgerServicer):
     async def CreateAccounts(
         self, request: pb.CreateAccountsRequest, context: Context
     ) -> pb.CreateAccountsResponse:
+        await self.within_batch(context, len(request.accounts), "accounts")
         accounts = [convert.new_account(account) for account in request.accounts]
         results = await self.run(context, lambda c: create_accounts(c, accounts))
         return pb.CreateAccountsResponse(
@@ -83,6 +93,7 @@ class LedgerService(ledger_pb2_grpc.LedgerServicer):
     async def LookupAccounts(
         self, request: pb.LookupAccountsRequest, context: Context
     ) -> pb.LookupAccountsResponse:
+        await self.within_batch(context, len(request.ids), "ids")
         ids = [await self.parsed(context, value) for value in request.ids]
         accounts = await self.run(context, lambda c: read_accounts(c, ids))
         return pb.LookupAccountsResponse(accounts=[convert.account(a) for a in accounts])
@@ -90,16 +101,20 @@ class LedgerService(ledger_pb2_grpc.LedgerServicer):
     async def CreateTransfers(
         self, request: pb.CreateTransfersRequest, context: Context
     ) -> pb.CreateTransfersResponse:
-        if not 0 < len(request.transfers) <= self.max_batch_size:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"send 1 to {self.max_batch_size} transfers, not {len(request.transfers)}",
-            )
+        await self.within_batch(context, len(request.transfers), "transfers")
         transfers = [convert.new_transfer(transfer) for transfer in request.transfers]
         results = await self.run(context, lambda c: create_transfers(c, transfers))
         for result in results:  # counted once committed
             metrics.TRANSFERS.labels(result.outcome.value).inc()
         return pb.CreateTransfersResponse(results=[convert.transfer_result(r) for r in results])
+
+    async def within_batch(self, context: Context, size: int, what: str) -> None:
+        """One bound on the work any call may ask for, whatever it carries."""
+        if not 0 < size <= self.max_batch_size:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"send 1 to {self.max_batch_size} {what}, not {size}",
+            )
 
     async def PostPendingTransfer(
         self, request: pb.PostPendingTransferRequest, context: Context

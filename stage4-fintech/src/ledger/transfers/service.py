@@ -24,6 +24,10 @@ from ledger.transfers.repository import (
 )
 
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
+# What a bigint column holds. Python's integers never overflow, PostgreSQL's do: a total
+# past these bounds is refused here, for that transfer alone, not by a failed commit
+# that would take the whole batch with it.
+SMALLEST, LARGEST = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,12 @@ def same_request(stored: TransferRow, new: TransferRow) -> bool:
     )
 
 
+def within_limits(*totals: int) -> None:
+    for total in totals:
+        if not SMALLEST <= total <= LARGEST:
+            raise Rejected(Reason.LIMIT_EXCEEDED, f"a total of {total} is past what is stored")
+
+
 class Batch:
     """The transfers of one request, applied in order to accounts locked once, up front."""
 
@@ -114,8 +124,11 @@ class Batch:
                 f"account {debit.id} has {debit.available} available, not {transfer.amount}",
             )
         if transfer.two_phase:
+            within_limits(debit.pending_debits + transfer.amount)
+            within_limits(credit.pending_credits + transfer.amount)
             self.reserve(debit, credit, transfer.amount)
         else:
+            within_limits(debit.balance - transfer.amount, credit.balance + transfer.amount)
             self.move(transfer.id, debit, credit, transfer.amount)
         self.transfers.append(transfer)
 
@@ -247,6 +260,8 @@ async def finish_pending(
 
     batch = Batch(accounts)
     debit, credit = accounts[transfer.debit_account_id], accounts[transfer.credit_account_id]
+    if to_post:
+        within_limits(debit.balance - to_post, credit.balance + to_post)
     batch.release(debit, credit, transfer.amount)
     if to_post:
         batch.move(transfer.id, debit, credit, to_post)
