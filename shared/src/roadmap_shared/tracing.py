@@ -21,7 +21,7 @@ several services in one test process each get their own, so each span says which
 service made it.
 """
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -121,9 +121,10 @@ def instrument_client(client: AsyncClient, provider: TracerProvider | None) -> N
         HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
 
 
-def inject(carrier: MutableMapping[str, str] | None = None) -> dict[str, str]:
-    """`carrier` (a new dict by default) with the current span's `traceparent` and
-    `tracestate` added; nothing is added outside a span."""
+def inject(carrier: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A copy of `carrier` (of nothing by default) with the current span's `traceparent`
+    and `tracestate` added; `carrier` itself is left as it was. Outside a span, nothing
+    is added."""
     headers = dict(carrier or {})
     _propagator.inject(headers)
     return headers
