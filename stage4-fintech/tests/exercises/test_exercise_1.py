@@ -5,6 +5,7 @@ import uuid
 
 import grpc
 import pytest
+from google.protobuf import json_format
 from httpx import AsyncClient
 
 from ledger.rpc.client import LedgerClient
@@ -16,6 +17,12 @@ TODO = (
     "Exercise 1: GET /accounts/{id}/entries?transfer_id= lists only the account's entries "
     "of that transfer (see the README)"
 )
+
+
+def history_request(account: str, transfer_id: str) -> pb.GetAccountHistoryRequest:
+    # Built from a dict: the generated types know the field only once it exists.
+    fields = {"accountId": account, "transferId": transfer_id}
+    return json_format.ParseDict(fields, pb.GetAccountHistoryRequest())
 
 
 async def entries_of(client: AsyncClient, account: str, transfer_id: str) -> list[int]:
@@ -80,12 +87,8 @@ async def test_the_grpc_history_takes_the_same_filter(ledger: LedgerClient) -> N
     fields = pb.GetAccountHistoryRequest.DESCRIPTOR.fields_by_name
     assert "transfer_id" in fields, f"{TODO}; and GetAccountHistoryRequest gets `transfer_id`"
 
-    history = await ledger.GetAccountHistory(
-        pb.GetAccountHistoryRequest(account_id=alice, transfer_id=chosen)
-    )
+    history = await ledger.GetAccountHistory(history_request(alice, chosen))
     assert [(e.transfer_id, e.amount) for e in history.entries] == [(chosen, -20)], TODO
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await ledger.GetAccountHistory(
-            pb.GetAccountHistoryRequest(account_id=alice, transfer_id="nope")
-        )
+        await ledger.GetAccountHistory(history_request(alice, "nope"))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, TODO

@@ -5,6 +5,7 @@ import asyncio
 import uuid
 
 import pytest
+from google.protobuf import json_format
 
 from ledger.rpc.client import LedgerClient
 from ledger.v1 import ledger_pb2 as pb
@@ -22,7 +23,8 @@ def balancing(
 ) -> pb.NewTransfer:
     assert "balancing" in pb.NewTransfer.DESCRIPTOR.fields_by_name, TODO
     message = transfer(debit, credit, amount, transfer_id=transfer_id)
-    message.balancing = True
+    # Set from a dict: the generated types know the field only once it exists.
+    json_format.ParseDict({"balancing": True}, message)
     return message
 
 
