@@ -142,6 +142,37 @@ async def test_a_consumer_that_dies_before_its_ack_gets_the_message_again_and_ac
     assert await effects(sessions) == 1
 
 
+async def test_a_stop_waits_for_the_handler_running_to_commit_and_ack(
+    sessions: async_sessionmaker[AsyncSession],
+    amqp: AbstractRobustConnection,
+    subscription: Subscription,
+) -> None:
+    """A shutdown in the middle of a handler (its email sent, its record not yet committed)
+    would redeliver the message and send the email again: the stop lets it finish."""
+    handling, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow_effect(session: AsyncSession, event: Event) -> None:
+        handling.set()
+        await finish.wait()
+        await record_effect(session, event)
+
+    consumer = consumer_of(subscription, sessions, slow_effect)
+    await consumer.start(amqp)
+    await publish(amqp, subscription)
+    await asyncio.wait_for(handling.wait(), 10)
+
+    stopping = asyncio.create_task(consumer.stop())
+    await asyncio.sleep(0.2)
+    assert not stopping.done()  # waiting for the handler
+    finish.set()
+    await stopping
+
+    assert await effects(sessions) == 1
+    channel = await amqp.channel()
+    assert await take_all(channel, subscription.name) == []  # acknowledged, not requeued
+    await channel.close()
+
+
 async def test_a_consumer_that_dies_during_its_handler_loses_no_message(
     sessions: async_sessionmaker[AsyncSession],
     rabbitmq_url: str,

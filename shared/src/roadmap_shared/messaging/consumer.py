@@ -23,6 +23,8 @@ published it; each delivery is handled in a child span of it, so the handler's w
 its logs) join the trace of the request that caused the event.
 """
 
+import asyncio
+import contextlib
 import json
 import logging
 import traceback
@@ -55,6 +57,10 @@ ATTEMPT_HEADER = "x-attempt"
 ERROR_HEADER = "x-last-error"
 # A dead letter says why, but not at any length: a traceback can be megabytes.
 ERROR_TEXT_LIMIT = 2000
+# How long a graceful stop waits for the handlers already running: longer than a handler
+# takes, shorter than the grace an orchestrator gives before it kills the process (10 s
+# for compose and 30 s for Kubernetes, by default).
+DRAIN_SECONDS = 8.0
 
 
 class PoisonMessage(Exception):
@@ -119,6 +125,10 @@ class Consumer:
         self._queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
         self._tracer = tracing.get_tracer(__name__, tracer_provider)
+        # Deliveries being handled now: a graceful stop waits for them (see `stop`).
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def start(self, connection: AbstractConnection) -> None:
         """Declares the topology and starts consuming. On a robust connection, aio-pika
@@ -130,15 +140,31 @@ class Consumer:
         # no_ack=False: the broker keeps each message until we acknowledge it ourselves.
         self._consumer_tag = await self._queue.consume(self.on_message, no_ack=False)
 
-    async def stop(self) -> None:
-        """Stops taking messages; unacknowledged ones go back to the queue."""
+    async def stop(self, *, drain_seconds: float = DRAIN_SECONDS) -> None:
+        """Stops taking messages, lets the handlers already running finish and acknowledge
+        (for up to `drain_seconds`), then closes the channel; what is still unacknowledged
+        goes back to the queue. Without the wait, a shutdown could cut a handler between
+        its outside effect (an email sent) and its commit, and the redelivery would repeat
+        the effect."""
         if self._queue is not None and self._consumer_tag is not None:
             await self._queue.cancel(self._consumer_tag)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), drain_seconds)
         if self._channel is not None:
             await self._channel.close()
         self._queue = self._channel = self._consumer_tag = None
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await self._traced(message)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def _traced(self, message: AbstractIncomingMessage) -> None:
         # The publisher's span, from the headers, is the parent of this delivery's.
         publish = tracing.extract(message.headers)
         with self._tracer.start_as_current_span(
