@@ -129,12 +129,15 @@ class Offers:
         return await self.get(offer_id.decode() if isinstance(offer_id, bytes) else offer_id)
 
     async def answer(self, offer: Offer, answer: Answer) -> None:
+        """The offer is withdrawn first, then answered: the dispatcher wakes on the answer
+        and withdraws whatever of the trip is still out, which must not include this
+        offer (its driver would be told `offer_withdrawn` after accepting it)."""
+        await self.withdraw(offer)
         key = _answer_key(offer.id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.rpush(key, answer)
             pipe.pexpire(key, self._ttl_ms)
             await pipe.execute()
-        await self.withdraw(offer)
 
     async def wait_for_answer(self, offer: Offer) -> Answer | None:
         """The driver's answer, or None once the offer has expired."""
