@@ -284,3 +284,52 @@ async def test_a_refusal_that_says_nothing_of_the_reservation_leaves_the_order_c
     await settle(database, catalog, older_than=SETTLE_AFTER, now=utcnow() + LATER)
 
     assert await status_of(committed_session, order.id) is OrderStatus.PLACED
+
+
+class RefusesOneReservation(httpx.AsyncBaseTransport):
+    """A catalog that turns away every question about one reservation (a 401, saying
+    nothing of it) and answers the others."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+        self._network = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._key in request.url.path:
+            return httpx.Response(401, json={"detail": "Not authenticated"}, request=request)
+        return await self._network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._network.aclose()
+
+
+async def test_an_order_that_finds_no_end_goes_behind_the_others(
+    *,
+    committed_session: AsyncSession,
+    catalog_session: AsyncSession,
+    buyer: User,
+    database: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Passes take the oldest orders first: without this, a full batch of orders that
+    always fail would be all that any pass ever looks at."""
+    monkeypatch.setattr("orders.orders.settle.SETTLE_BATCH", 1)
+    variant = await make_variant(catalog_session, stock=5)
+    stuck = await unsettled_order(committed_session, buyer, variant, 1, OrderStatus.CONFIRMING)
+    behind = await unsettled_order(committed_session, buyer, variant, 1, OrderStatus.CONFIRMING)
+    catalog = CatalogClient.from_settings(
+        settings, transport=RefusesOneReservation(stuck.reservation_key)
+    )
+    try:
+        await catalog.reserve(behind.reservation_key, [(variant, 1)])
+        await catalog.confirm(behind.reservation_key)
+
+        first = await settle(database, catalog, older_than=SETTLE_AFTER, now=utcnow() + LATER)
+        second = await settle(database, catalog, older_than=SETTLE_AFTER, now=utcnow() + LATER)
+    finally:
+        await catalog.aclose()
+
+    assert (first, second) == (0, 1)
+    assert await status_of(committed_session, stuck.id) is OrderStatus.CONFIRMING
+    assert await status_of(committed_session, behind.id) is OrderStatus.PLACED

@@ -56,6 +56,10 @@ logger = logging.getLogger(__name__)
 
 ORDER_PLACED = "order.placed"
 
+# The catalog's refusals that speak of the reservation: there is none (404), or it lapsed
+# or was released and cannot be confirmed any more (409). Nothing is sold: the order fails.
+RESERVATION_GONE = frozenset({404, 409})
+
 
 @dataclass(frozen=True)
 class Pricing:
@@ -142,11 +146,14 @@ async def _confirm(database: Database, catalog: CatalogClient, order: Order) -> 
     try:
         reservation = await catalog.confirm(order.reservation_key)
     except CatalogRefused as refused:
-        # The catalog answered, and did not confirm: known, so the order fails. A 409: the
-        # reservation lapsed or was released, and can never be confirmed now.
-        await abandon(database, catalog, order, reason=refused.detail)
-        if refused.status == 409:
+        if refused.status in RESERVATION_GONE:
+            # The reservation lapsed or was released: it can never be confirmed now, and
+            # nothing was sold, so the order fails.
+            await abandon(database, catalog, order, reason=refused.detail)
             raise Conflict(refused.detail, extra={"order_id": order.id}) from refused
+        # Any other refusal (a token the catalog no longer accepts, a rate limit) says
+        # nothing of the reservation: an earlier attempt may have confirmed it, so the
+        # stock may be sold. The order stays confirming, for a retry or the settler.
         logger.error("the catalog refused to confirm order %s: %s", order.id, refused.status)
         raise ServiceUnavailable(
             "Checkout is unavailable; please try again shortly", retry_after_seconds=30

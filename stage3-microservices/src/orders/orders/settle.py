@@ -25,19 +25,15 @@ import logging
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from orders.catalog_client import CatalogClient, CatalogRefused, CatalogUnavailable
 from orders.models import UNSETTLED, Order, OrderStatus
-from orders.orders.checkout import abandon, place
+from orders.orders.checkout import RESERVATION_GONE, abandon, place
 from roadmap_shared.database import Database, utcnow
 
 logger = logging.getLogger(__name__)
-
-# The catalog's refusals that speak of the reservation: there is none (404), or it lapsed
-# or was released and cannot be confirmed any more (409). Nothing is sold: the order fails.
-RESERVATION_GONE = frozenset({404, 409})
 
 # Orders settled per pass: bounded, so that a pass after a long outage of the catalog
 # holds no more than this in memory; the next pass takes the next batch at once.
@@ -60,14 +56,30 @@ async def settle(
         orders = unsettled.all()
     settled = 0
     for order in orders:
+        ended = False
         try:
-            settled += await _settle_one(database, catalog, order)
+            ended = await _settle_one(database, catalog, order)
         except CatalogUnavailable:
             logger.info("order %s: the catalog is unavailable; settling it later", order.id)
         except Exception:
             # One order that cannot be settled must not hold back the others behind it.
             logger.exception("order %s could not be settled; trying again later", order.id)
+        if ended:
+            settled += 1
+        else:
+            await _postpone(database, order.id)
     return settled
+
+
+async def _postpone(database: Database, order_id: int) -> None:
+    """Sends an order that found no end to the back of the line: passes take the oldest
+    first, so a batch of orders that always fail would otherwise be all any pass sees."""
+    async with database.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status.in_(UNSETTLED))
+            .values(updated_at=func.now())
+        )
 
 
 async def _settle_one(database: Database, catalog: CatalogClient, order: Order) -> bool:
