@@ -130,3 +130,27 @@ async def test_a_pending_transfer_needs_a_timeout(ledger: LedgerClient) -> None:
         transfer(alice, bob, 1, timeout_seconds=5),
     )
     assert no_timeout.reason == plain_with_one.reason == pb.REASON_INVALID_TIMEOUT
+
+
+async def test_a_post_that_waited_past_the_timeout_for_its_locks_is_refused(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    """The timeout is checked on the clock of the check, not of the transaction's start:
+    a post queued behind a long batch must not slip in after the reservation expired."""
+    alice, bob = await open_accounts(ledger, 2)
+    await fund(ledger, [alice], 1000)
+    [held] = await send(ledger, transfer(alice, bob, 100, pending=True, timeout_seconds=1))
+
+    async with db_engine.connect() as blocker:
+        await blocker.execute(
+            text("SELECT 1 FROM accounts WHERE id = :id FOR UPDATE"), {"id": alice}
+        )
+        posting = asyncio.ensure_future(ledger.PostPendingTransfer(post(held.transfer.id)))
+        await asyncio.sleep(1.5)  # the post waits for the lock past the transfer's timeout
+        await blocker.rollback()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await posting
+
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert dict(refused.value.trailing_metadata())["ledger-reason"] == "REASON_EXPIRED"
+    assert (await balances(ledger, [bob]))[bob].balance == 0

@@ -57,7 +57,9 @@ def _measured(method: str, behaviour: Handler) -> Handler:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
         except asyncio.CancelledError:  # grpc.aio cancels the call: deadline, or client gone
-            expired = (context.time_remaining() or 0) <= 0
+            # None: the call has no deadline, so its caller went away, not its time.
+            remaining = context.time_remaining()
+            expired = remaining is not None and remaining <= 0
             code = grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
             raise
         finally:

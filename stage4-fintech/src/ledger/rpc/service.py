@@ -68,9 +68,10 @@ class LedgerService(ledger_pb2_grpc.LedgerServicer):
             # caller is not told to retry.
             logger.exception("a ledger transaction stored a value out of range")
             await context.abort(grpc.StatusCode.INTERNAL, "the ledger could not store this")
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError, TimeoutError):
             # Logged in full here; the caller learns only that it may try again (its
-            # transfer ids make that safe), never our SQL.
+            # transfer ids make that safe), never our SQL nor where the database is. A
+            # connection refused or timed out reaches us unwrapped by SQLAlchemy.
             logger.exception("a ledger transaction failed")
             await context.abort(grpc.StatusCode.UNAVAILABLE, "the ledger could not commit")
 

@@ -74,8 +74,10 @@ async def finish_transfer(
 
 
 async def database_now(connection: AsyncConnection) -> datetime:
-    """The transaction's time on the database's clock: the one clock every instance shares."""
-    return cast(datetime, await connection.scalar(select(func.now())))
+    """The time on the database's clock, the one clock every instance shares, when this
+    statement runs: not `now()`, the transaction's start, which may be long before (a post
+    waits for its accounts' locks, then checks whether the transfer expired meanwhile)."""
+    return cast(datetime, await connection.scalar(select(func.statement_timestamp())))
 
 
 async def due_pending_transfers(connection: AsyncConnection, limit: int) -> list[uuid.UUID]:
