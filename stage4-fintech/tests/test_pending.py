@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.maintenance import expire_due_transfers
+from ledger.maintenance import expire_backlog, expire_due_transfers
 from ledger.rpc.client import LedgerClient
 from ledger.v1 import ledger_pb2 as pb
 from tests.factories import balances, fund, open_accounts, send, transfer
@@ -154,3 +154,20 @@ async def test_a_post_that_waited_past_the_timeout_for_its_locks_is_refused(
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert dict(refused.value.trailing_metadata())["ledger-reason"] == "REASON_EXPIRED"
     assert (await balances(ledger, [bob]))[bob].balance == 0
+
+
+async def test_a_backlog_of_due_transfers_is_expired_in_one_go(
+    ledger: LedgerClient, db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an outage, more are due than one round takes: every round comes back full,
+    so the next one starts at once instead of after the interval."""
+    monkeypatch.setattr("ledger.maintenance.EXPIRED_PER_ROUND", 2)
+    alice, bob = await open_accounts(ledger, 2)
+    await fund(ledger, [alice], 1000)
+    held = [transfer(alice, bob, 10, pending=True, timeout_seconds=1) for _ in range(5)]
+    await send(ledger, *held)
+    await asyncio.sleep(1.2)
+
+    assert await expire_backlog(db_engine) == 5
+    accounts = await balances(ledger, [alice])
+    assert (accounts[alice].balance, accounts[alice].pending_debits) == (1000, 0)

@@ -132,6 +132,16 @@ async def test_an_account_id_taken_by_another_account_is_refused(ledger: LedgerC
     assert dict(refused.value.trailing_metadata())["ledger-reason"] == "REASON_ID_REUSED"
 
 
+async def test_an_account_named_twice_in_one_request_is_created_once(
+    ledger: LedgerClient,
+) -> None:
+    account = pb.NewAccount(id=str(uuid.uuid4()), currency="EUR", must_not_go_negative=True)
+
+    answer = await ledger.CreateAccounts(pb.CreateAccountsRequest(accounts=[account, account]))
+
+    assert [r.outcome for r in answer.results] == [pb.OUTCOME_CREATED, pb.OUTCOME_EXISTS]
+
+
 async def test_a_bad_currency_or_id_is_invalid(ledger: LedgerClient) -> None:
     for account, reason in [
         (pb.NewAccount(id=str(uuid.uuid4()), currency="euro"), "REASON_INVALID_CURRENCY"),

@@ -56,6 +56,7 @@ async def create_accounts(
     inserted = await insert_accounts(connection, new)
     stored = {a.id: a for a in await read_accounts(connection, [a.id for a in new])}
     results = []
+    answered: set[uuid.UUID] = set()
     for account in new:
         found = stored[account.id]
         if (found.currency, found.must_not_go_negative) != (
@@ -63,6 +64,8 @@ async def create_accounts(
             account.must_not_go_negative,
         ):
             raise Rejected(Reason.ID_REUSED, f"account {account.id} exists with other settings")
-        outcome = Outcome.CREATED if account.id in inserted else Outcome.EXISTS
-        results.append(AccountResult(outcome, found))
+        # An id named twice in one request was created once: by its first mention.
+        created = account.id in inserted and account.id not in answered
+        answered.add(account.id)
+        results.append(AccountResult(Outcome.CREATED if created else Outcome.EXISTS, found))
     return results
