@@ -91,8 +91,10 @@ async def test_a_route_flushed_before_redis_lost_it_is_complete_at_the_end(
     assert await flusher.flush() == 13
     assert await stored(committed_session, trip_id) == 13
     assert await flusher.flush() == 0  # nothing new, nothing twice
-    # Redis restarts, or evicts the list: the pings since the last flush are all it has.
-    await redis_client.delete(history.PINGS_KEY % trip_id)
+    # Redis restarts: the list and the driver's pointer to the trip are gone. The next
+    # flush sets the pointer again; the pings after it are all Redis has.
+    await redis_client.delete(history.PINGS_KEY % trip_id, history.driver_trip_key(driver_id))
+    assert await flusher.flush() == 0
     await drive(pings, driver_id, [0.04 * step for step in range(13, 26)])  # 520 m more
     left = await history.pings_since(redis_client, trip_id, started)
     assert len(left) == 13

@@ -142,6 +142,18 @@ async def test_the_stream_keeps_only_what_is_pending_or_not_yet_delivered(
     ]
 
 
+async def test_a_stream_without_its_group_is_left_whole(
+    redis_client: Redis, trip_requests: TripRequests
+) -> None:
+    """Redis lost everything and a publish made the stream anew, without the group: the
+    sweep must neither cut what no dispatcher has read nor stop the worker."""
+    await redis_client.delete(STREAM)
+    await trip_requests.publish(1)
+
+    assert await trip_requests.trim() == 0
+    assert await redis_client.xlen(STREAM) == 1
+
+
 async def test_entries_delivered_while_the_trim_reads_the_group_are_kept(
     redis_client: Redis, trip_requests: TripRequests, monkeypatch: pytest.MonkeyPatch
 ) -> None:

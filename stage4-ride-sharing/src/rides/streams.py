@@ -122,7 +122,11 @@ class TripRequests:
         empty. Read the other way round, a delivery between the two reads would move the
         cut past entries that had just become pending."""
         groups = await self._redis.xinfo_groups(STREAM)
-        [ours] = [group for group in groups if _text(group["name"]) == GROUP]
+        ours = next((group for group in groups if _text(group["name"]) == GROUP), None)
+        if ours is None:
+            # Redis restarted without its data and a publish made the stream again: no
+            # group, so nothing is known to be done with; a dispatcher recreates it.
+            return 0
         keep_from = _text(ours["last-delivered-id"])
         pending = await self._redis.xpending(STREAM, GROUP)
         if pending["pending"]:

@@ -2,8 +2,10 @@
 come, so that a trip's route outlives a Redis restart or an eviction (`rides.trips.history`).
 
 Every few seconds, a page at a time: the rows of the trips in progress are locked (those
-being completed at that moment are skipped: their completion writes the rest), their
-pings read from Redis in one round trip, and those newer than what each trip has stored
+being completed at that moment are skipped: their completion writes the rest), each
+driver's pointer to their trip set again (a Redis restart or an eviction lost it, or it
+was never set: without it, their pings are not recorded), their pings read from Redis in
+one round trip, and those newer than what each trip has stored
 (the watermark, `repository.add_pings`) inserted. Once committed, the pings read are
 removed from Redis. A flush that failed between its commit and that removal, or a
 completion that read the list before the flush, reads pings already stored: the
@@ -41,14 +43,15 @@ class PingFlusher:
                 page = await trips.lock_in_progress(session, after_id=after_id, limit=BATCH)
                 if not page:
                     return written
-                read = await history.unflushed(self._redis, dict(page))
+                await history.point_to(self._redis, {t.driver_id: t.trip_id for t in page})
+                read = await history.unflushed(self._redis, {t.trip_id: t.started_at for t in page})
                 for trip in read:
                     written += await trips.add_pings(session, trip.trip_id, trip.pings)
             # Committed: the block above has ended.
             await history.forget_flushed(self._redis, read)
             if len(page) < BATCH:
                 return written
-            after_id = page[-1][0]
+            after_id = page[-1].trip_id
 
     async def run(self, stop: asyncio.Event, *, every_seconds: float) -> None:
         while not stop.is_set():

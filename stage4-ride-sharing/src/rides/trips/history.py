@@ -14,7 +14,8 @@ few seconds, and then removes them from the list; completing the trip reads what
 keeps the pings since the rider got on board (the pointer is set at assignment, a little
 before the driver's move to `in_progress` is known here), and writes those, in the
 transaction that sets the fare from them all. A restart or an eviction mid-ride loses at
-most the pings of the last few seconds. PostgreSQL sees one write per trip every few
+most the pings of the last few seconds: the flusher also sets the driver's pointer again,
+so the pings after it are recorded. PostgreSQL sees one write per trip every few
 seconds instead of one per ping, and both writers go through the same watermark (the
 newest ping stored for the trip), so no ping is written twice.
 """
@@ -66,6 +67,15 @@ def _pings_key(trip_id: int) -> str:
 async def assigned(redis: Redis, driver_id: int, trip_id: int) -> None:
     """Call once the assignment has committed."""
     await redis.set(driver_trip_key(driver_id), trip_id, ex=KEEP_SECONDS)
+
+
+async def point_to(redis: Redis, trips_by_driver: dict[int, int]) -> None:
+    """Sets again, in one round trip, the pointers of drivers whose trip is in progress
+    (under the trip's row lock, so its end cannot be committed meanwhile)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for driver_id, trip_id in trips_by_driver.items():
+            pipe.set(driver_trip_key(driver_id), trip_id, ex=KEEP_SECONDS)
+        await pipe.execute()
 
 
 async def ended(redis: Redis, driver_id: int, trip_id: int) -> None:

@@ -3,6 +3,7 @@ if the row is still in the status (and at the version) the caller read, so two c
 changes never both apply, without a lock held across a round trip."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -112,20 +113,34 @@ async def add_pings(session: AsyncSession, trip_id: int, pings: Sequence[Ping]) 
     return len(rows)
 
 
-async def lock_in_progress(
-    session: AsyncSession, *, after_id: int, limit: int
-) -> list[tuple[int, datetime]]:
-    """(id, started_at) of up to `limit` trips in progress after `after_id`, their rows
-    locked until the transaction ends. A trip whose row is locked already (its completion
-    is being written) is skipped: the completion writes what is left of its history."""
+@dataclass(frozen=True)
+class InProgress:
+    trip_id: int
+    driver_id: int
+    started_at: datetime
+
+
+async def lock_in_progress(session: AsyncSession, *, after_id: int, limit: int) -> list[InProgress]:
+    """Up to `limit` trips in progress after `after_id`, their rows locked until the
+    transaction ends. A trip whose row is locked already (its completion is being
+    written) is skipped: the completion writes what is left of its history."""
     rows = await session.execute(
-        select(Trip.id, Trip.started_at)
-        .where(Trip.status == TripStatus.IN_PROGRESS, Trip.id > after_id)
+        select(Trip.id, Trip.driver_id, Trip.started_at)
+        .where(
+            Trip.status == TripStatus.IN_PROGRESS,
+            Trip.started_at.is_not(None),
+            Trip.driver_id.is_not(None),
+            Trip.id > after_id,
+        )
         .order_by(Trip.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return [(trip_id, started_at) for trip_id, started_at in rows if started_at is not None]
+    return [
+        InProgress(trip_id, driver_id, started_at)
+        for trip_id, driver_id, started_at in rows
+        if driver_id is not None and started_at is not None  # filtered above; for the types
+    ]
 
 
 async def pings(session: AsyncSession, trip_id: int) -> list[tuple[float, float]]:
