@@ -5,11 +5,11 @@ Every few seconds, a page at a time: the rows of the trips in progress are locke
 being completed at that moment are skipped: their completion writes the rest), each
 driver's pointer to their trip set again (a Redis restart or an eviction lost it, or it
 was never set: without it, their pings are not recorded), their pings read from Redis in
-one round trip, and those newer than what each trip has stored
-(the watermark, `repository.add_pings`) inserted. Once committed, the pings read are
-removed from Redis. A flush that failed between its commit and that removal, or a
-completion that read the list before the flush, reads pings already stored: the
-watermark leaves them out, so each ping is written once.
+one round trip, and those newer than what each trip has stored (the watermark,
+`repository.add_pings_of_locked`) inserted: two statements per page, whatever its size.
+Once committed, the pings read are removed from Redis. A flush that failed between its
+commit and that removal, or a completion that read the list before the flush, reads
+pings already stored: the watermark leaves them out, so each ping is written once.
 """
 
 import asyncio
@@ -45,8 +45,9 @@ class PingFlusher:
                     return written
                 await history.point_to(self._redis, {t.driver_id: t.trip_id for t in page})
                 read = await history.unflushed(self._redis, {t.trip_id: t.started_at for t in page})
-                for trip in read:
-                    written += await trips.add_pings(session, trip.trip_id, trip.pings)
+                written += await trips.add_pings_of_locked(
+                    session, {trip.trip_id: trip.pings for trip in read}
+                )
             # Committed: the block above has ended.
             await history.forget_flushed(self._redis, read)
             if len(page) < BATCH:

@@ -2,7 +2,7 @@
 if the row is still in the status (and at the version) the caller read, so two conflicting
 changes never both apply, without a lock held across a round trip."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,19 +94,31 @@ async def add_ping(session: AsyncSession, trip_id: int, lat: float, lng: float) 
 
 
 async def add_pings(session: AsyncSession, trip_id: int, pings: Sequence[Ping]) -> int:
-    """Writes those of `pings` newer than the trip's newest stored ping; how many. Both
-    writers of a trip's history call this, the periodic flush (`rides.trips.flusher`) and
-    the completion, and either may hold pings the other has written already: the newest
-    stored time is the watermark, read under a lock on the trip's row, so between them
-    each ping is written once."""
+    """Writes those of `pings` newer than the trip's newest stored ping; how many. The
+    completion calls this, the periodic flush (`rides.trips.flusher`) its batched twin
+    `add_pings_of_locked`, and either may hold pings the other has written already: the
+    newest stored time is the watermark, read under a lock on the trip's row, so between
+    them each ping is written once."""
     await session.execute(select(Trip.id).where(Trip.id == trip_id).with_for_update())
-    newest = await session.scalar(
-        select(func.max(TripPing.recorded_at)).where(TripPing.trip_id == trip_id)
+    return await add_pings_of_locked(session, {trip_id: pings})
+
+
+async def add_pings_of_locked(
+    session: AsyncSession, pings_by_trip: Mapping[int, Sequence[Ping]]
+) -> int:
+    """`add_pings` for trips whose rows the caller holds locked: the watermarks in one
+    statement, the new pings of them all in another."""
+    watermarks = await session.execute(
+        select(TripPing.trip_id, func.max(TripPing.recorded_at))
+        .where(TripPing.trip_id.in_(list(pings_by_trip)))
+        .group_by(TripPing.trip_id)
     )
+    newest: dict[int, datetime] = dict(watermarks.all())
     rows = [
         {"trip_id": trip_id, "lat": p.lat, "lng": p.lng, "recorded_at": p.at}
+        for trip_id, pings in pings_by_trip.items()
         for p in pings
-        if newest is None or p.at > newest
+        if trip_id not in newest or p.at > newest[trip_id]
     ]
     if rows:
         await session.execute(insert(TripPing), rows)
