@@ -49,6 +49,51 @@ async def test_entries_that_do_not_sum_to_zero_cannot_commit(
             await connection.execute(text(lopsided), {"transfer": transfer_id, "account": bob})
 
 
+ENTRY = "(:{t}, :{a}, 'EUR', :{m}, 0, :{m}, 99)"  # transfer, account, amount (before 0, after it)
+ENTRIES = (
+    "INSERT INTO entries (transfer_id, account_id, currency, amount, balance_before,"
+    " balance_after, account_version) VALUES "
+)
+
+
+async def test_two_transfers_cannot_offset_each_other_in_one_statement(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    """The check reads a whole statement's entries at once: each transfer must still sum
+    to zero on its own, not merely all the statement's entries together."""
+    alice, bob, first = await a_transfer(ledger)
+    _, _, second = await a_transfer(ledger)
+    offsetting = ENTRIES + ", ".join(ENTRY.format(t=f"t{n}", a=f"a{n}", m=f"m{n}") for n in (1, 2))
+    values = {"t1": first, "a1": bob, "m1": 5, "t2": second, "a2": alice, "m2": -5}
+
+    with pytest.raises(DBAPIError, match="do not sum to zero in EUR"):
+        async with db_engine.begin() as connection:
+            await connection.execute(text(offsetting), values)
+
+
+async def test_a_transfer_written_in_one_statement_that_sums_to_zero_is_stored(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    alice, bob, _ = await a_transfer(ledger)
+    transfer_id = uuid.uuid4()
+    by_hand = (
+        "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency,"
+        " two_phase, timeout_seconds, state, posted_amount)"
+        " VALUES (:id, :a, :b, 5, 'EUR', false, 0, 'posted', 5)"
+    )
+    balanced = ENTRIES + ", ".join(ENTRY.format(t="t", a=f"a{n}", m=f"m{n}") for n in (1, 2))
+
+    async with db_engine.begin() as connection:
+        await connection.execute(text(by_hand), {"id": transfer_id, "a": alice, "b": bob})
+        await connection.execute(
+            text(balanced), {"t": transfer_id, "a1": alice, "m1": -5, "a2": bob, "m2": 5}
+        )
+        stored = await connection.scalar(
+            text("SELECT count(*) FROM entries WHERE transfer_id = :t"), {"t": transfer_id}
+        )
+    assert stored == 2
+
+
 async def test_an_account_that_must_not_go_negative_cannot_even_by_hand(
     ledger: LedgerClient, db_engine: AsyncEngine
 ) -> None:

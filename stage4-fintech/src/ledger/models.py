@@ -3,8 +3,9 @@ account's balance is a running total that each entry records before and after.
 
 The rules PostgreSQL enforces by itself, whatever code writes (see the migration):
 - an entry can be neither updated nor deleted (a trigger);
-- the entries of one transfer sum to zero per currency, checked at commit (a deferred
-  constraint trigger);
+- the entries of one transfer sum to zero per currency, checked once per statement for
+  every transfer it wrote entries of (a statement trigger), so a transfer's entries are
+  written together, in one statement;
 - `balance_after = balance_before + amount` on every entry, a positive amount on every
   transfer, a balance never below zero on an account that must not go negative (CHECKs).
 """

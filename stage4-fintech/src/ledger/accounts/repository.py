@@ -3,12 +3,14 @@
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, fields
+from operator import attrgetter
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger.arrays import any_of, as_arrays, unnested
 from ledger.models import Account
 
 ACCOUNTS = cast(Table, Account.__table__)
@@ -34,6 +36,8 @@ class AccountState:
 
 
 COLUMNS = [ACCOUNTS.c[field.name] for field in fields(AccountState)]
+READ_ACCOUNTS = select(*COLUMNS).where(any_of(ACCOUNTS.c.id)).order_by(ACCOUNTS.c.id)
+LOCK_ACCOUNTS = READ_ACCOUNTS.with_for_update()
 
 
 async def lock_accounts(
@@ -44,36 +48,34 @@ async def lock_accounts(
     other instead of each holding the lock the other needs (a deadlock)."""
     if not ids:
         return {}
-    rows = await connection.execute(
-        select(*COLUMNS).where(ACCOUNTS.c.id.in_(ids)).order_by(ACCOUNTS.c.id).with_for_update()
-    )
-    return {row.id: AccountState(**row._mapping) for row in rows}
+    rows = await connection.execute(LOCK_ACCOUNTS, {"ids": list(ids)})
+    return {row.id: AccountState(*row) for row in rows}
 
 
 async def read_accounts(
     connection: AsyncConnection, ids: Collection[uuid.UUID]
 ) -> list[AccountState]:
-    rows = await connection.execute(
-        select(*COLUMNS).where(ACCOUNTS.c.id.in_(ids)).order_by(ACCOUNTS.c.id)
-    )
-    return [AccountState(**row._mapping) for row in rows]
+    rows = await connection.execute(READ_ACCOUNTS, {"ids": list(ids)})
+    return [AccountState(*row) for row in rows]
+
+
+SAVED = [
+    ACCOUNTS.c[name] for name in ("id", "balance", "pending_debits", "pending_credits", "version")
+]
+saved_values = attrgetter(*(column.name for column in SAVED))
+# Every changed account in one statement, joined by id to the rows this transaction locked.
+CHANGED = select(*(unnested(column) for column in SAVED)).subquery("changed")
+SAVE_ACCOUNTS = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == CHANGED.c.id)
+    .values({column.name: CHANGED.c[column.name] for column in SAVED[1:]})
+)
 
 
 async def save_accounts(connection: AsyncConnection, accounts: Iterable[AccountState]) -> None:
-    changed = [
-        {
-            "account_id": account.id,
-            "balance": account.balance,
-            "pending_debits": account.pending_debits,
-            "pending_credits": account.pending_credits,
-            "version": account.version,
-        }
-        for account in accounts
-    ]
-    if changed:
-        await connection.execute(
-            update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("account_id")), changed
-        )
+    rows = [saved_values(account) for account in accounts]
+    if rows:
+        await connection.execute(SAVE_ACCOUNTS, as_arrays(rows, SAVED))
 
 
 async def insert_accounts(

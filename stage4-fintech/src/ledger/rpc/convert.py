@@ -67,9 +67,11 @@ def reason(value: Reason) -> "pb.Reason.ValueType":
 
 
 def transfer_result(result: TransferResult) -> pb.TransferResult:
-    message = pb.TransferResult(outcome=OUTCOMES[result.outcome], detail=result.detail)
-    if result.reason is not None:
-        message.reason = reason(result.reason)
-    if result.transfer is not None:
-        message.transfer.CopyFrom(transfer(result.transfer))
-    return message
+    # One constructor call (None and 0 leave a field unset): a batch answers up to thousands of
+    # these, and setting a message field afterwards would copy the transfer again.
+    return pb.TransferResult(
+        outcome=OUTCOMES[result.outcome],
+        reason=pb.REASON_UNSPECIFIED if result.reason is None else reason(result.reason),
+        detail=result.detail,
+        transfer=None if result.transfer is None else transfer(result.transfer),
+    )

@@ -15,6 +15,7 @@ from ledger.accounts.service import parse_id
 from ledger.errors import Reason, Rejected, RetryTransaction
 from ledger.outcomes import Outcome
 from ledger.transfers.repository import (
+    EntryValues,
     TransferRow,
     database_now,
     find_transfers,
@@ -102,7 +103,7 @@ class Batch:
         self.accounts = accounts
         self.touched: dict[uuid.UUID, AccountState] = {}
         self.transfers: list[TransferRow] = []
-        self.entries: list[dict[str, object]] = []
+        self.entries: list[EntryValues] = []
 
     def account(self, account_id: uuid.UUID, currency: str) -> AccountState:
         account = self.accounts.get(account_id)
@@ -153,15 +154,15 @@ class Batch:
             account.balance += signed
             self.changed(account)
             self.entries.append(
-                {
-                    "transfer_id": transfer_id,
-                    "account_id": account.id,
-                    "currency": account.currency,
-                    "amount": signed,
-                    "balance_before": before,
-                    "balance_after": account.balance,
-                    "account_version": account.version,
-                }
+                (
+                    transfer_id,
+                    account.id,
+                    account.currency,
+                    signed,
+                    before,
+                    account.balance,
+                    account.version,
+                )
             )
 
     def changed(self, account: AccountState) -> None:
