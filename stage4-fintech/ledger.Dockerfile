@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build from the repository root (the stage needs shared/ and the workspace lock):
-#   docker build -f stage4-fintech/Dockerfile -t stage4-fintech .
+#   docker build -f stage4-fintech/ledger.Dockerfile -t stage4-fintech-ledger .
 
 # 1. This stage's locked dependencies as a requirements file. This step reruns on any
 #    change, but its output changes only with uv.lock, so step 2 stays cached.
@@ -28,7 +28,6 @@ FROM python:3.11.11-slim
 RUN useradd --system --uid 10001 --no-create-home app
 COPY --from=build /venv /venv
 WORKDIR /app
-COPY stage4-fintech/alembic.ini ./
 ENV PATH=/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 LEDGER_HOST=0.0.0.0 LEDGER_GRPC_HOST=0.0.0.0 LEDGER_ENVIRONMENT=production
 # Numeric, so that a runtime (Kubernetes' runAsNonRoot) can tell it is not root.
 USER 10001
@@ -37,5 +36,6 @@ EXPOSE 8000 50051
 # Asks /healthz on the port the settings name, so a changed port keeps a working check.
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
     CMD ["python", "-m", "roadmap_shared.healthcheck", "ledger"]
-# Migrations run before the server starts; in a larger deployment they are a separate job.
+# Migrations (the package's own alembic.ini) run before the server starts; in a larger
+# deployment they are a separate job.
 CMD ["sh", "-c", "python -m roadmap_shared.upgrade_database ledger && exec python -m ledger"]

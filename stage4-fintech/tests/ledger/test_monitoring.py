@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from roadmap_shared.metrics import MetricsMiddleware
 from roadmap_shared.testing.tools import required_program
 
-MONITORING = Path(__file__).parents[1] / "monitoring"
+MONITORING = Path(__file__).parents[2] / "monitoring"
 ALERTS = MONITORING / "alerts.yml"
 ALERTS_TESTS = MONITORING / "alerts_test.yml"
 RUNBOOK = MONITORING.parent / "README.md"
