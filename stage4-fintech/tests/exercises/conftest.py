@@ -10,4 +10,12 @@ from tests.ledger.conftest import (
     settings,
 )
 
-__all__ = ["alembic_ini", "app", "database_url", "db_engine", "ledger", "ledger_address", "settings"]
+__all__ = [
+    "alembic_ini",
+    "app",
+    "database_url",
+    "db_engine",
+    "ledger",
+    "ledger_address",
+    "settings",
+]
