@@ -37,6 +37,15 @@ REASON_TRAILER = "ledger-reason"
 
 Answer = TypeVar("Answer")
 
+# After the connection fails, gRPC waits before connecting again, doubling the wait up to
+# two minutes by default; meanwhile every call fails at once. A ledger back after a
+# restart should be used within a second, not minutes: the waits are capped at that.
+CHANNEL_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+
 
 class LedgerUnavailable(ServiceUnavailable):
     """The ledger did not answer within the attempts: 503 with Retry-After."""
@@ -75,7 +84,9 @@ class LedgerClient:
         # Opened at the first call, in the running event loop (grpc.aio binds a channel
         # to the loop it was made in).
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(self._settings.ledger_address)
+            self._channel = grpc.aio.insecure_channel(
+                self._settings.ledger_address, options=CHANNEL_OPTIONS
+            )
         return LedgerStub(self._channel)
 
     async def aclose(self) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aio_pika.abc import AbstractRobustConnection
+from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 from fastapi import FastAPI
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -23,6 +23,7 @@ from payments.main import create_app
 from payments.models import Customer, Role
 from roadmap_shared.database import Database
 from roadmap_shared.messaging import Subscription
+from roadmap_shared.messaging.topology import declare_exchange
 from roadmap_shared.security.public_keys import generate_private_key_pem
 from roadmap_shared.testing.databases import migrated_database
 from roadmap_shared.testing.factories import settings_for_tests
@@ -122,6 +123,18 @@ async def amqp(rabbitmq_url: str, settings: Settings) -> AsyncIterator[AbstractR
     """The test's own connection; the fraud check's queues are deleted after the test."""
     async with topology_removed_after(rabbitmq_url, fraud_subscription(settings)) as connection:
         yield connection
+
+
+@pytest_asyncio.fixture
+async def audit_queue(amqp: AbstractRobustConnection, settings: Settings) -> AbstractQueue:
+    """A stand-in for the audit service: a queue of the test's own bound to every payment
+    event. Without a queue bound for it, an event would be unroutable and stay in the
+    outbox (the relay publishes with `mandatory`), holding back the ones behind it."""
+    channel = await amqp.channel()
+    exchange = await declare_exchange(channel, settings.events_exchange)
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(exchange, routing_key="payment.#")
+    return queue
 
 
 @pytest.fixture

@@ -55,7 +55,9 @@ async def move(
         .where(Payment.id == payment_id, Payment.status.in_(list(from_statuses)))
         .values(status=to, reason=reason, updated_at=utcnow())
         .returning(Payment)
-        .execution_options(synchronize_session=False)
+        # The returned row replaces what the session holds of the payment: it was read
+        # (and locked) before, and would otherwise be answered as it was then.
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     return await session.scalar(statement)
 
