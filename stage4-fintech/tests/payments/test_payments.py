@@ -240,3 +240,24 @@ async def test_a_wallet_opens_once_and_only_its_owner_reads_it(
     read = await committing_client.get("/wallet", headers=alice_auth)
     assert read.json()["id"] == first.json()["id"]
     assert read.headers["Cache-Control"] == "no-store"
+
+
+async def test_payments_are_counted_by_outcome(
+    committing_client: AsyncClient, alice_auth: dict[str, str]
+) -> None:
+    def completed(metrics: str) -> float:
+        [line] = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith('payments_total{outcome="completed"}')
+        ]
+        return float(line.split()[-1])
+
+    before = completed((await committing_client.get("/metrics")).text)
+    await open_wallet(committing_client, alice_auth)
+    await top_up(committing_client, alice_auth, 10)
+
+    metrics = (await committing_client.get("/metrics")).text
+    assert completed(metrics) == before + 1
+    assert 'payments_total{outcome="held"}' in metrics
+    assert 'http_requests_total{method="POST",route="/payments/top-ups",status="201"}' in metrics
