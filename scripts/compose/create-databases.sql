@@ -8,3 +8,4 @@ CREATE DATABASE orders;
 CREATE DATABASE notifications;
 CREATE DATABASE rides;
 CREATE DATABASE ledger;
+CREATE DATABASE payments;

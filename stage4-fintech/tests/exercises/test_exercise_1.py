@@ -10,7 +10,7 @@ from httpx import AsyncClient
 
 from ledger.rpc.client import LedgerClient
 from ledger.v1 import ledger_pb2 as pb
-from tests.factories import fund, open_accounts, send, transfer
+from tests.ledger.factories import fund, open_accounts, send, transfer
 
 pytestmark = pytest.mark.exercise
 TODO = (

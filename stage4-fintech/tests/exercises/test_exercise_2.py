@@ -9,7 +9,7 @@ from google.protobuf import json_format
 
 from ledger.rpc.client import LedgerClient
 from ledger.v1 import ledger_pb2 as pb
-from tests.factories import balances, fund, open_accounts, send, transfer
+from tests.ledger.factories import balances, fund, open_accounts, send, transfer
 
 pytestmark = pytest.mark.exercise
 TODO = (

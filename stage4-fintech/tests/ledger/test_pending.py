@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.maintenance import expire_backlog, expire_due_transfers
 from ledger.rpc.client import LedgerClient
 from ledger.v1 import ledger_pb2 as pb
-from tests.factories import balances, fund, open_accounts, send, transfer
+from tests.ledger.factories import balances, fund, open_accounts, send, transfer
 
 
 async def reserve(ledger: LedgerClient, amount: int = 100) -> tuple[str, str, str]:

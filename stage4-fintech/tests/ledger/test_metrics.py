@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.maintenance import refresh_gauges
 from ledger.rpc.client import LedgerClient
 from ledger.v1 import ledger_pb2 as pb
-from tests.factories import fund, open_accounts, send, transfer
+from tests.ledger.factories import fund, open_accounts, send, transfer
 
 
 def sample(name: str, **labels: str) -> float:

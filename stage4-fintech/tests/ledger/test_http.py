@@ -5,7 +5,7 @@ import uuid
 from httpx import AsyncClient
 
 from ledger.rpc.client import LedgerClient
-from tests.factories import fund, open_accounts, send, transfer
+from tests.ledger.factories import fund, open_accounts, send, transfer
 
 
 async def test_an_account_and_its_entries_newest_first(

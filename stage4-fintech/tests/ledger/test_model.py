@@ -21,7 +21,7 @@ from hypothesis.stateful import (
 
 from ledger.v1 import ledger_pb2 as pb
 from ledger.v1.ledger_pb2_grpc import LedgerStub
-from tests.factories import transfer
+from tests.ledger.factories import transfer
 
 ACCOUNTS = 4  # few, so that transfers meet on the same accounts and run out of funds
 

@@ -11,6 +11,9 @@ from ledger.main import create_app
 from ledger.rpc.client import LedgerClient
 from ledger.rpc.server import start_grpc_server
 from roadmap_shared.testing.factories import settings_for_tests
+from roadmap_shared.testing.plugin import service_database
+
+alembic_ini, database_url, db_engine = service_database("src/ledger/alembic.ini")
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -9,7 +9,7 @@ import pytest
 
 from ledger.rpc.client import LedgerClient
 from ledger.v1 import ledger_pb2 as pb
-from tests.factories import balances, fund, open_accounts, send, transfer
+from tests.ledger.factories import balances, fund, open_accounts, send, transfer
 
 
 async def test_a_transfer_moves_money_and_records_both_entries(ledger: LedgerClient) -> None:

@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from roadmap_shared.metrics import MetricsMiddleware
 from roadmap_shared.testing.tools import required_program
 
-MONITORING = Path(__file__).parents[1] / "monitoring"
+MONITORING = Path(__file__).parents[2] / "monitoring"
 ALERTS = MONITORING / "alerts.yml"
 ALERTS_TESTS = MONITORING / "alerts_test.yml"
 RUNBOOK = MONITORING.parent / "README.md"
@@ -162,7 +162,7 @@ def test_the_query_check_catches_a_query_that_does_not_parse(promtool: str, tmp_
 def test_prometheus_scrapes_every_service_and_loads_the_alerts() -> None:
     config = load_yaml(MONITORING / "prometheus.yml")
     assert config["rule_files"] == [ALERTS.name]
-    assert {job["job_name"] for job in config["scrape_configs"]} == {"ledger"}
+    assert {job["job_name"] for job in config["scrape_configs"]} == {"ledger", "payments"}
     assert load_yaml(ALERTS_TESTS)["rule_files"] == [ALERTS.name]
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.rpc.client import LedgerClient
 from ledger.v1 import ledger_pb2 as pb
-from tests.factories import fund, open_accounts, send, transfer
-from tests.invariants import assert_ledger_holds
+from tests.ledger.factories import fund, open_accounts, send, transfer
+from tests.ledger.invariants import assert_ledger_holds
 
 
 def deadlocks() -> float:

@@ -1,6 +1,9 @@
 # syntax=docker/dockerfile:1
-# Build from the repository root (the stage needs shared/ and the workspace lock):
-#   docker build -f stage4-fintech/Dockerfile -t stage4-fintech .
+# The payments service (its API; `python -m payments.worker` runs its relay and fraud
+# check from the same image). Build from the repository root (it needs shared/ and the
+# workspace lock):
+#   docker build -f stage4-fintech/payments.Dockerfile -t stage4-fintech-payments .
+# Each service has an image of its own: the stage's one distribution, started as `payments`.
 
 # 1. This stage's locked dependencies as a requirements file. This step reruns on any
 #    change, but its output changes only with uv.lock, so step 2 stays cached.
@@ -25,17 +28,18 @@ RUN uv pip install --python /venv/bin/python --no-deps /src/shared /src/stage4-f
 
 # 3. The runtime image: the venv and nothing else, run as an unprivileged user.
 FROM python:3.11.11-slim
-RUN useradd --system --uid 10001 --no-create-home app
+# var/: the worker's relay heartbeat (what its health check reads).
+RUN useradd --system --uid 10001 --no-create-home app \
+    && mkdir -p /app/var && chown -R app /app/var
 COPY --from=build /venv /venv
 WORKDIR /app
-COPY stage4-fintech/alembic.ini ./
-ENV PATH=/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 LEDGER_HOST=0.0.0.0 LEDGER_GRPC_HOST=0.0.0.0 LEDGER_ENVIRONMENT=production
+ENV PATH=/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PAYMENTS_HOST=0.0.0.0 PAYMENTS_ENVIRONMENT=production
 # Numeric, so that a runtime (Kubernetes' runAsNonRoot) can tell it is not root.
 USER 10001
-# HTTP (reads, /metrics) and gRPC (the API other services use).
-EXPOSE 8000 50051
+EXPOSE 8008
 # Asks /healthz on the port the settings name, so a changed port keeps a working check.
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
-    CMD ["python", "-m", "roadmap_shared.healthcheck", "ledger"]
-# Migrations run before the server starts; in a larger deployment they are a separate job.
-CMD ["sh", "-c", "python -m roadmap_shared.upgrade_database ledger && exec python -m ledger"]
+    CMD ["python", "-m", "roadmap_shared.healthcheck", "payments"]
+# Migrations (the package's own alembic.ini) run before the server starts; with replicas,
+# a separate job in a larger deployment.
+CMD ["sh", "-c", "python -m roadmap_shared.upgrade_database payments && exec python -m payments"]

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.rpc.client import LedgerClient
-from tests.factories import fund, open_accounts, send, transfer
+from tests.ledger.factories import fund, open_accounts, send, transfer
 
 
 async def a_transfer(ledger: LedgerClient) -> tuple[str, str, str]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.rpc.client import LedgerClient
 from ledger.v1 import ledger_pb2 as pb
-from tests.factories import balances, fund, open_accounts, transfer
+from tests.ledger.factories import balances, fund, open_accounts, transfer
 
 
 async def test_a_transfer_past_its_deadline_is_never_applied(

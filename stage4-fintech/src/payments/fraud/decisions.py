@@ -1,0 +1,76 @@
+"""What the fraud check and a reviewer decide about a reserved payment, carried out: the
+ledger first (posting and voiding are idempotent there), then the payment's status and
+its event, with a conditional update, so a decision taken twice (a redelivered event, a
+reviewer's double click) is announced once."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payments.ledger_client import LedgerClient, LedgerRefused
+from payments.metrics import PAYMENTS
+from payments.models import Payment, PaymentStatus
+from payments.payments import events, refusals, repository
+
+REJECTED_BY_REVIEW = "rejected_by_review"
+
+
+async def hold(session: AsyncSession, payment_id: uuid.UUID, rule: str) -> Payment | None:
+    held = await repository.move(
+        session,
+        payment_id,
+        from_statuses=[PaymentStatus.PENDING],
+        to=PaymentStatus.HELD,
+        reason=rule,
+    )
+    if held is not None:
+        events.held(session, held, rule)
+        PAYMENTS.labels("held").inc()
+    return held
+
+
+async def complete(
+    session: AsyncSession, ledger: LedgerClient, payment: Payment, *, from_status: PaymentStatus
+) -> Payment | None:
+    """Posts the reserved transfer and records it; None if the payment was no longer
+    `from_status`. A reservation that expired meanwhile rejects the payment instead."""
+    try:
+        await ledger.post(payment.id)
+    except LedgerRefused as refused:
+        reason = refusals.reason_word(refused.reason)
+        if reason not in {"expired", "not_pending"}:
+            raise
+        # Only this service finishes its transfers, and it never voids one it is still
+        # deciding about: a reservation no longer pending has expired.
+        return await reject(session, ledger, payment, from_status=from_status, reason="expired")
+    completed = await repository.move(
+        session, payment.id, from_statuses=[from_status], to=PaymentStatus.COMPLETED
+    )
+    if completed is not None:
+        events.completed(session, completed)
+        PAYMENTS.labels("completed").inc()
+    return completed
+
+
+async def reject(
+    session: AsyncSession,
+    ledger: LedgerClient,
+    payment: Payment,
+    *,
+    from_status: PaymentStatus,
+    reason: str = REJECTED_BY_REVIEW,
+) -> Payment | None:
+    """Releases the reservation and records the rejection; None if the payment was no
+    longer `from_status`."""
+    await ledger.void(payment.id)
+    rejected = await repository.move(
+        session,
+        payment.id,
+        from_statuses=[from_status],
+        to=PaymentStatus.REJECTED,
+        reason=reason,
+    )
+    if rejected is not None:
+        events.rejected(session, rejected, reason)
+        PAYMENTS.labels("rejected").inc()
+    return rejected

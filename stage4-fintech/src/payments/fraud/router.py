@@ -1,0 +1,79 @@
+"""Staff review the payments the fraud check held: approve (the reserved transfer is
+posted) or reject (its reservation released). Each decision is taken once: the payment's
+row is locked while the ledger is asked, so two reviewers acting at once queue, and the
+second finds it decided (the same decision again answers it; the other one is 409)."""
+
+import uuid
+
+from fastapi import APIRouter
+
+from payments.dependencies import DatabaseDep, LedgerDep, SessionDep, Staff
+from payments.fraud import decisions
+from payments.ledger_client import LedgerClient
+from payments.models import Payment, PaymentStatus
+from payments.payments import refusals, repository
+from payments.payments.schemas import PaymentPublic
+from roadmap_shared.database import Database
+from roadmap_shared.dependencies import NO_STORE
+from roadmap_shared.errors import Conflict, NotFound, problem_responses
+from roadmap_shared.pagination import Page, PageParamsDep
+
+router = APIRouter(
+    prefix="/reviews",
+    tags=["reviews"],
+    dependencies=[NO_STORE],
+    responses=problem_responses(401, 403),
+)
+DECISION = problem_responses(404, 409, 503)
+
+
+@router.get("", summary="Payments held for review, oldest first (staff)")
+async def held_payments(_: Staff, session: SessionDep, page: PageParamsDep) -> Page[PaymentPublic]:
+    payments, total = await repository.held(session, page)
+    items = [PaymentPublic.model_validate(payment) for payment in payments]
+    return Page.of(items, total=total, params=page)
+
+
+async def _decide(
+    database: Database, ledger: LedgerClient, payment_id: uuid.UUID, *, approve: bool
+) -> Payment:
+    wanted = PaymentStatus.COMPLETED if approve else PaymentStatus.REJECTED
+    async with database.sessionmaker.begin() as session:
+        payment = await repository.get(session, payment_id, lock=True)
+        if payment is None:
+            raise NotFound("No payment has this id")
+        if payment.status is PaymentStatus.HELD:
+            if approve:
+                decided = await decisions.complete(
+                    session, ledger, payment, from_status=PaymentStatus.HELD
+                )
+            else:
+                decided = await decisions.reject(
+                    session, ledger, payment, from_status=PaymentStatus.HELD
+                )
+            payment = decided or payment
+        elif payment.status is not wanted:
+            raise Conflict(f"The payment is {payment.status.value}, not held for review")
+    if approve and payment.status is PaymentStatus.REJECTED and payment.reason:
+        raise refusals.refusal(payment.reason)  # its reservation expired meanwhile
+    return payment
+
+
+@router.post(
+    "/{payment_id}/approve", summary="Let a held payment complete (staff)", responses=DECISION
+)
+async def approve(
+    payment_id: uuid.UUID, _: Staff, database: DatabaseDep, ledger: LedgerDep
+) -> PaymentPublic:
+    return PaymentPublic.model_validate(await _decide(database, ledger, payment_id, approve=True))
+
+
+@router.post(
+    "/{payment_id}/reject",
+    summary="Refuse a held payment; its funds are released (staff)",
+    responses=DECISION,
+)
+async def reject(
+    payment_id: uuid.UUID, _: Staff, database: DatabaseDep, ledger: LedgerDep
+) -> PaymentPublic:
+    return PaymentPublic.model_validate(await _decide(database, ledger, payment_id, approve=False))

@@ -1,0 +1,127 @@
+"""Moving money at a customer's request, exactly once however often it is sent.
+
+1. The payment's id is derived from the customer and the Idempotency-Key, and the row is
+   inserted unless it exists (one statement). Every copy of the request, concurrent or
+   retried, finds the same row; a copy with another body is refused.
+2. The ledger is asked to move (top-ups) or reserve (transfers, payouts: the fraud check
+   decides) the money under that same id, in its own transaction, outside ours: the
+   ledger answers `exists` to every copy after the first, so the money moves once.
+3. The answer is recorded with a conditional update (`new` -> ...), and the events with
+   it: of all the copies, the one whose update matched announces the change.
+
+The ledger not answering leaves the payment `new`, and the request answers 503: the
+customer's retry, with the same key, carries on from step 2."""
+
+import uuid
+from dataclasses import dataclass
+
+from payments.ledger_client import LedgerClient, LedgerRefused
+from payments.metrics import PAYMENTS
+from payments.models import Customer, Payment, PaymentKind, PaymentStatus
+from payments.payments import events, refusals, repository
+from roadmap_shared.database import Database
+from roadmap_shared.errors import UnprocessableContent
+
+# Fixed forever: changing it would give a retried request a new id, and move its money
+# a second time.
+PAYMENT_IDS = uuid.UUID("6c1b8d0e-5f7a-4c52-9a3e-2d4f8b1e7c90")
+
+
+def payment_id(customer_id: uuid.UUID, idempotency_key: str) -> uuid.UUID:
+    return uuid.uuid5(PAYMENT_IDS, f"{customer_id}/{idempotency_key}")
+
+
+@dataclass(frozen=True)
+class Order:
+    """What a request asks to move: from which ledger account to which, and how much."""
+
+    kind: PaymentKind
+    debit_account_id: uuid.UUID
+    credit_account_id: uuid.UUID
+    amount: int
+    currency: str
+
+    def is_for(self, payment: Payment) -> bool:
+        return (
+            payment.kind is self.kind
+            and payment.debit_account_id == self.debit_account_id
+            and payment.credit_account_id == self.credit_account_id
+            and payment.amount == self.amount
+            and payment.currency == self.currency
+        )
+
+
+async def request_payment(
+    database: Database,
+    ledger: LedgerClient,
+    customer: Customer,
+    order: Order,
+    *,
+    idempotency_key: str,
+) -> tuple[Payment, bool]:
+    """The payment, and whether this request created it (False: a retry, answered with
+    what the first one did)."""
+    new = Payment(
+        id=payment_id(customer.id, idempotency_key),
+        customer_id=customer.id,
+        kind=order.kind,
+        debit_account_id=order.debit_account_id,
+        credit_account_id=order.credit_account_id,
+        amount=order.amount,
+        currency=order.currency,
+    )
+    async with database.sessionmaker.begin() as session:
+        payment, created = await repository.add_or_get(session, new)
+    if not order.is_for(payment):
+        raise UnprocessableContent(
+            "This Idempotency-Key was already used for another payment; use a new key"
+        )
+    if payment.status is PaymentStatus.NEW:
+        payment = await _ask_ledger(database, ledger, payment)
+    if payment.status is PaymentStatus.REJECTED and payment.reason:
+        raise refusals.refusal(payment.reason)
+    return payment, created
+
+
+async def _ask_ledger(database: Database, ledger: LedgerClient, payment: Payment) -> Payment:
+    reserve = payment.kind is not PaymentKind.TOP_UP
+    try:
+        await ledger.transfer(
+            payment.id,
+            debit_account_id=payment.debit_account_id,
+            credit_account_id=payment.credit_account_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            pending=reserve,
+        )
+    except LedgerRefused as refused:
+        reason = refusals.reason_word(refused.reason)
+        if not refusals.is_customers_doing(reason):
+            raise
+        async with database.sessionmaker.begin() as session:
+            moved = await repository.move(
+                session,
+                payment.id,
+                from_statuses=[PaymentStatus.NEW],
+                to=PaymentStatus.REJECTED,
+                reason=reason,
+            )
+            if moved is not None:
+                events.requested(session, moved)
+                events.rejected(session, moved, reason)
+                PAYMENTS.labels("rejected").inc()
+        raise refusals.refusal(reason) from refused
+
+    to = PaymentStatus.PENDING if reserve else PaymentStatus.COMPLETED
+    async with database.sessionmaker.begin() as session:
+        moved = await repository.move(session, payment.id, from_statuses=[PaymentStatus.NEW], to=to)
+        if moved is not None:
+            events.requested(session, moved)
+            if to is PaymentStatus.COMPLETED:
+                events.completed(session, moved)
+                PAYMENTS.labels("completed").inc()
+            return moved
+        # Another copy of the request recorded the answer first.
+        current = await repository.get(session, payment.id)
+    assert current is not None  # noqa: S101 (payments are never deleted)
+    return current

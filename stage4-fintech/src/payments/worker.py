@@ -1,0 +1,90 @@
+"""The worker: `python -m payments.worker` publishes the outbox to RabbitMQ (the relay)
+and runs the fraud check on `payment.requested` (the consumer), until SIGTERM or SIGINT.
+
+Run one beside each replica of the API: relays share the outbox safely (see
+roadmap_shared.messaging.relay_worker), and consumers share the queue."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from aio_pika import connect_robust
+
+from payments.config import Settings, get_settings
+from payments.fraud.consumer import FraudCheck, subscription
+from payments.ledger_client import LedgerClient
+from payments.models import OutboxEvent, ProcessedMessage
+from roadmap_shared import tracing
+from roadmap_shared.database import Database
+from roadmap_shared.logging import configure_logging
+from roadmap_shared.messaging import Consumer
+from roadmap_shared.messaging.relay_worker import is_alive, relay_until_stopped
+
+SERVICE_NAME = "payments"
+
+
+@asynccontextmanager
+async def fraud_checking(
+    settings: Settings,
+    database: Database,
+    ledger: LedgerClient,
+    *,
+    tracer_provider: tracing.TracerProvider | None = None,
+) -> AsyncIterator[Consumer]:
+    """Runs the fraud check while the block runs. On a robust connection: after the
+    broker restarts, it reconnects and re-declares its queues by itself."""
+    consumer = Consumer(
+        subscription(settings),
+        FraudCheck(settings, ledger).handlers(),
+        database.sessionmaker,
+        ProcessedMessage,
+        tracer_provider=tracer_provider,
+    )
+    connection = await connect_robust(settings.rabbitmq_url)
+    try:
+        await consumer.start(connection)
+        yield consumer
+        await consumer.stop()
+    finally:
+        await connection.close()
+
+
+async def work(settings: Settings) -> None:
+    database = Database.from_settings(settings, pool_size=2)
+    ledger = LedgerClient(settings)
+    tracer_provider = tracing.tracer_provider_from_settings(SERVICE_NAME)
+    try:
+        async with fraud_checking(settings, database, ledger, tracer_provider=tracer_provider):
+            await relay_until_stopped(
+                settings,
+                OutboxEvent,
+                rabbitmq_url=settings.rabbitmq_url,
+                exchange=settings.events_exchange,
+                interval_seconds=settings.relay_interval_seconds,
+                heartbeat=settings.relay_heartbeat,
+                tracer_provider=tracer_provider,
+            )
+    finally:
+        await ledger.aclose()
+        await database.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(
+        prog="python -m payments.worker",
+        description="Relays the payments outbox to RabbitMQ, and runs the fraud check.",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 0 if the relay finished a pass lately"
+    )
+    if parser.parse_args(argv).check:
+        sys.exit(0 if is_alive(settings.relay_heartbeat) else 1)
+    configure_logging(settings.log_level)
+    asyncio.run(work(settings))
+
+
+if __name__ == "__main__":
+    main()

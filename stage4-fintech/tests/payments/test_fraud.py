@@ -1,0 +1,328 @@
+"""The fraud check, run by the worker's consumer against the real RabbitMQ and ledger:
+a transfer or payout is posted, or held for a reviewer, who approves or rejects it."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aio_pika.abc import AbstractQueue, AbstractRobustConnection
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from payments.config import Settings
+from payments.ledger_client import LedgerClient
+from payments.models import OutboxEvent
+from payments.worker import fraud_checking
+from roadmap_shared.database import Database
+from roadmap_shared.messaging import Consumer, publish_pending
+from roadmap_shared.messaging.relay import open_publisher
+from roadmap_shared.testing.messaging import eventually
+from tests.payments.conftest import payments_settings
+from tests.payments.factories import balance, events_of, key, open_wallet, top_up
+
+
+@pytest.fixture
+def settings(
+    database_url: str, redis_url: str, rabbitmq_url: str, ledger_address: str, names: Any
+) -> Settings:
+    """Small thresholds, so a test reaches them: the third payment within the hour, or
+    10.00 and more, is held."""
+    return payments_settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        rabbitmq_url=rabbitmq_url,
+        ledger_address=ledger_address,
+        events_exchange=names.exchange,
+        consumer_name=names.name,
+        velocity_limit=2,
+        review_amount=1_000,
+    )
+
+
+@pytest_asyncio.fixture
+async def fraud_check(
+    settings: Settings,
+    database: Database,
+    ledger: LedgerClient,
+    amqp: AbstractRobustConnection,
+    audit_queue: AbstractQueue,
+) -> AsyncIterator[Consumer]:
+    async with fraud_checking(settings, database, ledger) as consumer:
+        yield consumer
+
+
+async def relay(database: Database, amqp: AbstractRobustConnection, settings: Settings) -> int:
+    """One pass of the worker's relay: the outbox's events onto the exchange."""
+    exchange = await open_publisher(amqp, settings.events_exchange)
+    async with database.sessionmaker.begin() as session:
+        return await publish_pending(session, exchange, OutboxEvent)
+
+
+async def send(
+    client: AsyncClient, headers: dict[str, str], to_wallet: str, amount: int
+) -> dict[str, Any]:
+    answer = await client.post(
+        "/payments/transfers",
+        json={"to_wallet_id": to_wallet, "amount": amount},
+        headers=headers | key(),
+    )
+    assert answer.status_code == 201, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def status_of(client: AsyncClient, headers: dict[str, str], payment_id: str) -> str:
+    answer = await client.get(f"/payments/{payment_id}", headers=headers)
+    status: str = answer.json()["status"]
+    return status
+
+
+async def settled(
+    client: AsyncClient, headers: dict[str, str], payment_id: str, status: str
+) -> None:
+    async def reached() -> bool:
+        return await status_of(client, headers, payment_id) == status
+
+    await eventually(reached, what=f"payment {payment_id} {status}")
+
+
+@pytest_asyncio.fixture
+async def wallets(
+    committing_client: AsyncClient, alice_auth: dict[str, str], bob_auth: dict[str, str]
+) -> str:
+    """Alice holds 50.00; Bob's wallet id is returned."""
+    await open_wallet(committing_client, alice_auth)
+    bobs = await open_wallet(committing_client, bob_auth)
+    await top_up(committing_client, alice_auth, 5_000)
+    return bobs
+
+
+async def test_a_transfer_that_breaks_no_rule_completes(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    bob_auth: dict[str, str],
+    wallets: str,
+    fraud_check: Consumer,
+    database: Database,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+    db_engine: AsyncEngine,
+) -> None:
+    payment = await send(committing_client, alice_auth, wallets, 300)
+    await relay(database, amqp, settings)
+
+    await settled(committing_client, alice_auth, payment["id"], "completed")
+    assert (await balance(committing_client, bob_auth))["balance"] == 300
+    alices = await balance(committing_client, alice_auth)
+    assert (alices["balance"], alices["reserved"]) == (4_700, 0)
+    names = [name for name, _ in await events_of(db_engine, payment["id"])]
+    assert names == ["payment.requested", "payment.completed"]
+
+
+async def test_a_payout_that_breaks_no_rule_completes(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    wallets: str,
+    fraud_check: Consumer,
+    database: Database,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+) -> None:
+    answer = await committing_client.post(
+        "/payments/payouts", json={"amount": 200}, headers=alice_auth | key()
+    )
+    await relay(database, amqp, settings)
+    await settled(committing_client, alice_auth, answer.json()["id"], "completed")
+    assert (await balance(committing_client, alice_auth))["balance"] == 4_800
+
+
+async def test_a_large_amount_is_held_with_its_funds_reserved(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    bob_auth: dict[str, str],
+    wallets: str,
+    fraud_check: Consumer,
+    database: Database,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+    db_engine: AsyncEngine,
+) -> None:
+    payment = await send(committing_client, alice_auth, wallets, 1_000)
+    await relay(database, amqp, settings)
+
+    await settled(committing_client, alice_auth, payment["id"], "held")
+    alices = await balance(committing_client, alice_auth)
+    assert (alices["balance"], alices["reserved"]) == (5_000, 1_000)
+    assert (await balance(committing_client, bob_auth))["balance"] == 0
+    events = await events_of(db_engine, payment["id"])
+    assert [name for name, _ in events] == ["payment.requested", "payment.held"]
+    assert events[1][1]["rule"] == "amount"
+
+
+async def test_the_third_payment_within_the_window_is_held(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    wallets: str,
+    fraud_check: Consumer,
+    database: Database,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+    db_engine: AsyncEngine,
+) -> None:
+    payments = [await send(committing_client, alice_auth, wallets, 10) for _ in range(3)]
+    await relay(database, amqp, settings)
+
+    await settled(committing_client, alice_auth, payments[2]["id"], "held")
+    for payment in payments[:2]:
+        await settled(committing_client, alice_auth, payment["id"], "completed")
+    [_, held] = await events_of(db_engine, payments[2]["id"])
+    assert held[1]["rule"] == "velocity"
+
+
+@pytest_asyncio.fixture
+async def held_payment(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    wallets: str,
+    fraud_check: Consumer,
+    database: Database,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+) -> str:
+    payment = await send(committing_client, alice_auth, wallets, 2_000)
+    await relay(database, amqp, settings)
+    await settled(committing_client, alice_auth, payment["id"], "held")
+    payment_id: str = payment["id"]
+    return payment_id
+
+
+async def test_a_reviewer_approves_a_held_payment_once(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    bob_auth: dict[str, str],
+    reviewer_auth: dict[str, str],
+    held_payment: str,
+    db_engine: AsyncEngine,
+) -> None:
+    waiting = (await committing_client.get("/reviews", headers=reviewer_auth)).json()
+    assert [item["id"] for item in waiting["items"]] == [held_payment]
+
+    approvals = await asyncio.gather(
+        *(
+            committing_client.post(f"/reviews/{held_payment}/approve", headers=reviewer_auth)
+            for _ in range(5)
+        )
+    )
+
+    assert {answer.status_code for answer in approvals} == {200}
+    assert {answer.json()["status"] for answer in approvals} == {"completed"}
+    assert (await balance(committing_client, bob_auth))["balance"] == 2_000
+    assert (await balance(committing_client, alice_auth))["balance"] == 3_000
+    names = [name for name, _ in await events_of(db_engine, held_payment)]
+    assert names == ["payment.requested", "payment.held", "payment.completed"]
+    rejecting = await committing_client.post(
+        f"/reviews/{held_payment}/reject", headers=reviewer_auth
+    )
+    assert rejecting.status_code == 409
+
+
+async def test_a_reviewer_rejects_a_held_payment_and_its_funds_are_released(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    bob_auth: dict[str, str],
+    reviewer_auth: dict[str, str],
+    held_payment: str,
+    db_engine: AsyncEngine,
+) -> None:
+    first = await committing_client.post(f"/reviews/{held_payment}/reject", headers=reviewer_auth)
+    again = await committing_client.post(f"/reviews/{held_payment}/reject", headers=reviewer_auth)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json()["status"] == "rejected"
+    alices = await balance(committing_client, alice_auth)
+    assert (alices["balance"], alices["reserved"]) == (5_000, 0)
+    assert (await balance(committing_client, bob_auth))["balance"] == 0
+    events = await events_of(db_engine, held_payment)
+    assert [name for name, _ in events][-1] == "payment.rejected"
+    assert events[-1][1]["reason"] == "rejected_by_review"
+    approving = await committing_client.post(
+        f"/reviews/{held_payment}/approve", headers=reviewer_auth
+    )
+    assert approving.status_code == 409
+
+
+async def test_only_staff_review(
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    bob_auth: dict[str, str],
+    reviewer_auth: dict[str, str],
+    held_payment: str,
+) -> None:
+    for headers in (alice_auth, bob_auth):
+        assert (await committing_client.get("/reviews", headers=headers)).status_code == 403
+        for decision in ("approve", "reject"):
+            answer = await committing_client.post(
+                f"/reviews/{held_payment}/{decision}", headers=headers
+            )
+            assert answer.status_code == 403
+    assert await status_of(committing_client, alice_auth, held_payment) == "held"
+    unknown = await committing_client.post(
+        f"/reviews/{uuid.uuid4()}/approve", headers=reviewer_auth
+    )
+    assert unknown.status_code == 404
+
+
+async def test_a_payment_not_held_cannot_be_reviewed(
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    reviewer_auth: dict[str, str],
+    wallets: str,
+) -> None:
+    """Pending (the check has not run: no consumer in this test) is not held."""
+    payment = await send(committing_client, alice_auth, wallets, 10)
+    for decision in ("approve", "reject"):
+        answer = await committing_client.post(
+            f"/reviews/{payment['id']}/{decision}", headers=reviewer_auth
+        )
+        assert answer.status_code == 409
+    assert await status_of(committing_client, alice_auth, payment["id"]) == "pending"
+
+
+async def test_a_redelivered_request_has_one_effect(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    bob_auth: dict[str, str],
+    wallets: str,
+    fraud_check: Consumer,
+    database: Database,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+    db_engine: AsyncEngine,
+    committed_session: AsyncSession,
+) -> None:
+    """The relay publishes the same row three times (it died each time before marking it):
+    the same message id, handled once."""
+    payment = await send(committing_client, alice_auth, wallets, 300)
+    for _ in range(3):
+        await relay(database, amqp, settings)
+        async with database.sessionmaker.begin() as session:
+            await session.execute(
+                OutboxEvent.__table__.update().values(published_at=None)  # type: ignore[attr-defined]
+            )
+
+    await settled(committing_client, alice_auth, payment["id"], "completed")
+    await asyncio.sleep(0.5)  # time for the copies to arrive, were they to act
+    assert (await balance(committing_client, bob_auth))["balance"] == 300
+    names = [name for name, _ in await events_of(db_engine, payment["id"])]
+    assert names.count("payment.completed") == 1
