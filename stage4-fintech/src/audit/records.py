@@ -20,12 +20,12 @@ async def append(
 ) -> AuditRecord | None:
     """Appends the event as the chain's next record; None if `message_id` is recorded.
 
-    Two appends must never read the same head: both would take its sequence + 1 and its
-    hash, and the chain would fork (or one would fail on the primary key and be retried).
-    So each append first takes the chain's lock, and reads the head only once it holds
-    it; under READ COMMITTED the next statement sees what the previous holder committed.
-    The lock is released when the caller's transaction ends, after the record is
-    committed with it."""
+    Two appends that read the same head would both take its sequence + 1: the primary key
+    refuses the second (the chain cannot fork), which then fails and is retried, again and
+    again under load. So each append first takes the chain's lock, and reads the head
+    only once it holds it; under READ COMMITTED that read sees what the previous holder
+    committed. The lock is released when the caller's transaction ends, with the record
+    committed (or rolled back, leaving no gap)."""
     await session.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK)))
     recorded = select(AuditRecord.sequence).filter_by(message_id=message_id)
     if await session.scalar(recorded) is not None:

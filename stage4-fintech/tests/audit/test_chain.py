@@ -84,7 +84,11 @@ async def test_concurrent_appends_never_fork_the_chain(
     """Forty writers at once: without the chain's lock, two of them read the same head
     and both take its number (the second fails on the primary key) or, numbered apart,
     name the same previous hash."""
-    await asyncio.gather(*(append_one(sessions) for _ in range(40)))
+    outcomes = await asyncio.gather(
+        *(append_one(sessions) for _ in range(40)), return_exceptions=True
+    )
+
+    assert [repr(o) for o in outcomes if isinstance(o, BaseException)] == []
 
     chain = await records(sessions)
     assert [record.sequence for record in chain] == list(range(1, 41))
