@@ -34,7 +34,6 @@ async def main() -> None:
 
     database = Database.from_settings(settings)
     consumer = Consumer(
-        # One message at a time: the kill finds no other handler half way.
         subscription(settings),
         dict.fromkeys(Auditor.EVENT_TYPES, record_then_die),
         database.sessionmaker,
