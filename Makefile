@@ -105,6 +105,14 @@ reconcile: migrate ## Compare Stripe's ledger with the stage's: make reconcile S
 	@$(preflight)
 	$(call in_stage,python -m $(call import_name,$(STAGE)).reconcile --since $(SINCE) $(if $(UNTIL),--until $(UNTIL)))
 
+# make verify-audit: walks stage4-fintech's audit chain and recomputes every hash; exit 0
+# with its head, or non-zero naming the first broken record (see that stage's README).
+.PHONY: verify-audit
+verify-audit: STAGE = stage4-fintech
+verify-audit: SERVICE = audit
+verify-audit: install ## Check stage4-fintech's hash-chained audit log, record by record
+	$(call in_stage,python -m audit verify)
+
 # make up / make down, for people with Docker: the stage's containers (every compose service
 # named after it: a split stage's services, its workers, gateway and tracing) and what they
 # depend on, built and started, then waited on until their health checks pass.
