@@ -6,6 +6,7 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
@@ -179,3 +180,46 @@ async def test_the_settler_leaves_a_cancelling_order_while_the_catalog_is_down(
 
     assert settled == 0
     assert await status_of(committed_session, order_id) is OrderStatus.CANCELLING
+
+
+class ConfirmsBeforeTheRelease(httpx.AsyncBaseTransport):
+    """The network to the catalog, where the checkout's confirmation lands between the
+    cancel's two calls: after the catalog said "held, not confirmed", before the release."""
+
+    def __init__(self, catalog: CatalogClient) -> None:
+        self._network = httpx.AsyncHTTPTransport()
+        self._catalog = catalog
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/release"):
+            await self._catalog.confirm(request.url.path.split("/")[2])
+        return await self._network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._network.aclose()
+
+
+async def test_a_confirmation_landing_mid_cancel_is_cancelled_all_the_same(
+    *,
+    settings: Settings,
+    committed_session: AsyncSession,
+    catalog_session: AsyncSession,
+    buyer: User,
+    buyer_auth: dict[str, str],
+    catalog: CatalogClient,
+) -> None:
+    variant = await make_variant(catalog_session, stock=5)
+    order_id = await order_in(committed_session, buyer, variant, OrderStatus.CONFIRMING)
+    await catalog.reserve(f"order-{order_id}", [(variant, 2)])
+    racing = create_app(settings, catalog_transport=ConfirmsBeforeTheRelease(catalog))
+
+    async with (
+        LifespanManager(racing) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url=BASE_URL) as http,
+    ):
+        answer = await http.post(f"/orders/{order_id}/cancel", headers=buyer_auth)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "cancelled"
+    assert await reservation_status(catalog_session, order_id) is ReservationStatus.CANCELLED
+    assert await stock_of(catalog_session, variant) == 5
