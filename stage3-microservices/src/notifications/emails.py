@@ -30,6 +30,16 @@ class OrderPlaced(BaseModel):
     lines: list[OrderLine] = Field(default_factory=list, max_length=1000)
 
 
+class OrderCancelled(BaseModel):
+    """The payload of `order.cancelled`, as the orders service writes it to its outbox."""
+
+    order_id: int = Field(gt=0)
+    customer_email: EmailStr
+    customer_name: str = Field(default="", max_length=200)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    total_amount: int = Field(ge=0)
+
+
 class StockLow(BaseModel):
     """The payload of `stock.low`, from the catalog service."""
 
@@ -65,6 +75,28 @@ def order_confirmation(order: OrderPlaced, *, sender: str) -> EmailMessage:
         to=[order.customer_email],
         subject=f"Your order #{order.order_id} is confirmed",
         message_id=f"order-{order.order_id}-confirmation",
+        body=body,
+    )
+
+
+def order_cancellation(order: OrderCancelled, *, sender: str) -> EmailMessage:
+    """One per cancelled order: its Message-ID comes from the order, as the confirmation's
+    does, since an order is cancelled at most once."""
+    greeting = f"Hello {order.customer_name}," if order.customer_name else "Hello,"
+    body = "\n".join(
+        [
+            greeting,
+            "",
+            f"Your order #{order.order_id} is cancelled. Nothing will be shipped, and",
+            f"its total of {format_amount(order.total_amount, order.currency)}"
+            " will not be charged.",
+        ]
+    )
+    return compose(
+        sender=sender,
+        to=[order.customer_email],
+        subject=f"Your order #{order.order_id} is cancelled",
+        message_id=f"order-{order.order_id}-cancellation",
         body=body,
     )
 

@@ -22,6 +22,7 @@ from roadmap_shared.mail import Mailer, MailRejected
 from roadmap_shared.messaging import Event, Handler, PoisonMessage
 
 ORDER_PLACED = "order.placed"
+ORDER_CANCELLED = "order.cancelled"
 STOCK_LOW = "stock.low"
 
 
@@ -37,7 +38,7 @@ def parse(model: type[Payload], event: Event) -> Payload:
 
 
 class Notifier:
-    EVENT_TYPES = (ORDER_PLACED, STOCK_LOW)
+    EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED, STOCK_LOW)
 
     def __init__(
         self, settings: Settings, mailer: Mailer, *, tracer: tracing.Tracer | None = None
@@ -47,12 +48,21 @@ class Notifier:
         self._tracer = tracer or tracing.get_tracer(__name__)
 
     def handlers(self) -> Mapping[str, Handler]:
-        return {ORDER_PLACED: self.order_placed, STOCK_LOW: self.stock_low}
+        return {
+            ORDER_PLACED: self.order_placed,
+            ORDER_CANCELLED: self.order_cancelled,
+            STOCK_LOW: self.stock_low,
+        }
 
     async def order_placed(self, session: AsyncSession, event: Event) -> None:
         order = parse(emails.OrderPlaced, event)
         message = emails.order_confirmation(order, sender=self._settings.mail_from)
         await self._send(session, event, "order_confirmation", message)
+
+    async def order_cancelled(self, session: AsyncSession, event: Event) -> None:
+        order = parse(emails.OrderCancelled, event)
+        message = emails.order_cancellation(order, sender=self._settings.mail_from)
+        await self._send(session, event, "order_cancellation", message)
 
     async def stock_low(self, session: AsyncSession, event: Event) -> None:
         stock = parse(emails.StockLow, event)

@@ -121,6 +121,10 @@ class CatalogClient:
     async def release(self, key: str) -> dict[str, Any]:
         return await self._call("POST", f"/reservations/{key}/release", idempotent=True)
 
+    async def cancel(self, key: str) -> dict[str, Any]:
+        """Gives a confirmed reservation's stock back (its order was cancelled)."""
+        return await self._call("POST", f"/reservations/{key}/cancel", idempotent=True)
+
     async def _call(
         self, method: str, path: str, *, json: object = None, idempotent: bool
     ) -> dict[str, Any]:

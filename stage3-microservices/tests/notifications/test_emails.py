@@ -10,7 +10,7 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from notifications.config import Settings
@@ -22,7 +22,7 @@ from roadmap_shared.smtp import build_mailer
 from roadmap_shared.testing.mail_server import Mailbox
 from roadmap_shared.testing.messaging import TcpProxy, eventually, take_all
 from tests.notifications.conftest import ADMINS
-from tests.notifications.producer import order_placed, relay, write_event
+from tests.notifications.producer import OutboxEvent, order_placed, relay, write_event
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +72,41 @@ async def test_an_order_placed_sends_its_customer_one_confirmation(
     assert "29.40 EUR" in received.message.get_content()
     [record] = await sent_emails(db_engine)
     assert (record.event_id, record.kind) == (event.message_id, "order_confirmation")
+
+
+async def test_an_order_cancelled_sends_one_cancellation_even_when_published_twice(
+    *,
+    settings: Settings,
+    amqp: AbstractRobustConnection,
+    orders_sessions: Sessions,
+    mailbox: Mailbox,
+    db_engine: AsyncEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The relay publishes an event again when it died before marking it: the same
+    message id, which the consumer recognises."""
+    caplog.set_level(logging.INFO, "roadmap_shared.messaging")
+    cancelled = {key: value for key, value in order_placed(9).items() if key != "lines"}
+    async with running(settings):
+        event = await write_event(orders_sessions, "order.cancelled", cancelled)
+        await relay(orders_sessions, amqp, settings.events_exchange)
+        await emails_received(mailbox, 1)
+        async with orders_sessions.begin() as session:
+            await session.execute(update(OutboxEvent).values(published_at=None))
+        assert await relay(orders_sessions, amqp, settings.events_exchange) == 1
+
+        async def recognised() -> bool:
+            return any("already processed" in record.getMessage() for record in caplog.records)
+
+        await eventually(recognised, what="the second delivery recognised")
+
+    [received] = mailbox.received
+    assert received.rcpt_tos == ["customer9@example.com"]
+    assert received.message["Subject"] == "Your order #9 is cancelled"
+    assert received.message["Message-ID"].startswith("<order-9-cancellation@")
+    assert "29.40 EUR" in received.message.get_content()
+    [record] = await sent_emails(db_engine)
+    assert (record.event_id, record.kind) == (event.message_id, "order_cancellation")
 
 
 async def test_stock_low_alerts_the_admins(

@@ -17,7 +17,7 @@ def test_settings_come_from_notifications_variables(monkeypatch: pytest.MonkeyPa
     assert settings.consumer_name == "notifications"
     events = subscription(settings)
     assert events.max_attempts == 3
-    assert set(events.event_types) == {"order.placed", "stock.low"}
+    assert set(events.event_types) == {"order.placed", "order.cancelled", "stock.low"}
 
 
 def test_no_admin_to_alert_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

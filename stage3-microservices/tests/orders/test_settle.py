@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from orders.models import Order, OrderLine, OrderStatus, OutboxEvent, User
 from orders.orders.checkout import ORDER_PLACED
 from orders.orders.settle import settle
 from roadmap_shared.database import Database, utcnow
+from roadmap_shared.testing.plugin import BASE_URL
 from tests.orders.factories import CHECKOUT, make_variant, put_in_cart, stock_of
 from tests.orders.test_checkout import cart_of, reservation_status
 
@@ -333,3 +335,104 @@ async def test_an_order_that_finds_no_end_goes_behind_the_others(
     assert (first, second) == (0, 1)
     assert await status_of(committed_session, stuck.id) is OrderStatus.CONFIRMING
     assert await status_of(committed_session, behind.id) is OrderStatus.PLACED
+
+
+class BreaksOn(httpx.AsyncBaseTransport):
+    """The network to the catalog, with a fault nobody planned for on one reservation's
+    requests (not a network error: a bug, say, in what orders does with the answer)."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+        self._network = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith(f"/reservations/{self._key}"):
+            raise RuntimeError("an unexpected fault")
+        return await self._network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._network.aclose()
+
+
+async def test_an_order_whose_settling_breaks_does_not_stop_the_others(
+    *,
+    settings: Settings,
+    committed_session: AsyncSession,
+    catalog_session: AsyncSession,
+    buyer: User,
+    database: Database,
+    catalog: CatalogClient,
+) -> None:
+    variant = await make_variant(catalog_session, price=1000, stock=5)
+    broken = await unsettled_order(committed_session, buyer, variant, 1, OrderStatus.CONFIRMING)
+    fine = await unsettled_order(committed_session, buyer, variant, 1, OrderStatus.CONFIRMING)
+    broken_id, fine_id = broken.id, fine.id
+    for order_id in (broken_id, fine_id):
+        await catalog.reserve(f"order-{order_id}", [(variant, 1)])
+        await catalog.confirm(f"order-{order_id}")
+    faulty = CatalogClient.from_settings(settings, transport=BreaksOn(f"order-{broken_id}"))
+    try:
+        settled = await settle(database, faulty, older_than=SETTLE_AFTER, now=utcnow() + LATER)
+    finally:
+        await faulty.aclose()
+
+    assert settled == 1
+    assert await status_of(committed_session, fine_id) is OrderStatus.PLACED
+    assert await status_of(committed_session, broken_id) is OrderStatus.CONFIRMING
+
+
+class SettlesBeforeConfirming(httpx.AsyncBaseTransport):
+    """The network to the catalog, where the settler places the order just before a
+    retried checkout's confirmation arrives: the two finish the same order at once."""
+
+    def __init__(self, database: Database, catalog: CatalogClient) -> None:
+        self._network = httpx.AsyncHTTPTransport()
+        self._database = database
+        self._catalog = catalog
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/confirm"):
+            await settle(
+                self._database, self._catalog, older_than=SETTLE_AFTER, now=utcnow() + LATER
+            )
+        return await self._network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._network.aclose()
+
+
+async def test_a_checkout_replayed_while_the_settler_places_it_answers_as_a_replay(
+    *,
+    settings: Settings,
+    redis_client: Redis,
+    committing_client: httpx.AsyncClient,
+    committed_session: AsyncSession,
+    catalog_session: AsyncSession,
+    buyer: User,
+    buyer_auth: dict[str, str],
+    database: Database,
+    catalog: CatalogClient,
+) -> None:
+    """The replay did not place the order, the settler did: a fresh `201` would tell the
+    client that this request placed a second one."""
+    variant = await make_variant(catalog_session, price=1000, stock=5)
+    await put_in_cart(committed_session, buyer, variant, 1)
+    keyed = {**buyer_auth, "Idempotency-Key": "replayed-while-settled"}
+    first = await committing_client.post("/orders", json=CHECKOUT, headers=keyed)
+    assert first.status_code == 202, first.text
+    replaying = create_app(settings, catalog_transport=SettlesBeforeConfirming(database, catalog))
+
+    async with (
+        LifespanManager(replaying) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url=BASE_URL
+        ) as http,
+    ):
+        replay = await http.post("/orders", json=CHECKOUT, headers=keyed)
+        shown = await http.get(f"/orders/{first.json()['id']}", headers=buyer_auth)
+
+    assert replay.status_code == 200, replay.text
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.json() == shown.json()
+    assert replay.json()["status"] == "placed"
+    assert await placed_events(committed_session) == 1

@@ -21,6 +21,7 @@ class ReservationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"  # final: the order exists
     RELEASED = "released"  # given back by the caller (a compensation)
     EXPIRED = "expired"  # given back because nobody confirmed it in time
+    CANCELLED = "cancelled"  # confirmed, then given back: the order was cancelled
 
 
 class Reservation(IntegerIdMixin, TimestampMixin, Base):

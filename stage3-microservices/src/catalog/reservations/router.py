@@ -87,3 +87,12 @@ async def confirm(
 )
 async def release(key: KeyPath, session: SessionDep, cache: CatalogCacheDep) -> ReservationPublic:
     return reservation_public(await service.release(session, cache, key))
+
+
+@router.post(
+    "/{key}/cancel",
+    summary="Give a confirmed reservation's stock back: its order was cancelled (idempotent)",
+    responses=problem_responses(404, 409),
+)
+async def cancel(key: KeyPath, session: SessionDep, cache: CatalogCacheDep) -> ReservationPublic:
+    return reservation_public(await service.cancel(session, cache, key))

@@ -231,8 +231,31 @@ async def release(session: AsyncSession, cache: CatalogCache, key: str) -> Reser
         await _return_stock(session, cache, [released])
     session.expire_all()
     reservation = await get(session, key)
-    if reservation.status is ReservationStatus.CONFIRMED:
-        raise Conflict("This reservation is confirmed; it can no longer be released")
+    if reservation.status in (ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED):
+        raise Conflict(f"This reservation is {reservation.status.value}; it cannot be released")
+    return reservation
+
+
+async def cancel(session: AsyncSession, cache: CatalogCache, key: str) -> Reservation:
+    """Gives a confirmed reservation's stock back: the compensation of an order cancelled
+    after it was placed. The status moves from confirmed to cancelled in one conditional
+    update, so of two cancels at once one returns the stock and the other, waiting for the
+    row, finds it cancelled and returns nothing: cancelling twice is harmless. A held
+    reservation is refused: its order was never placed, so the saga releases it."""
+    cancelled = await session.scalar(
+        update(Reservation)
+        .where(Reservation.key == key, Reservation.status == ReservationStatus.CONFIRMED)
+        .values(status=ReservationStatus.CANCELLED)
+        .returning(Reservation.id)
+    )
+    if cancelled is not None:
+        await _return_stock(session, cache, [cancelled])
+    session.expire_all()
+    reservation = await get(session, key)
+    if reservation.status is not ReservationStatus.CANCELLED:
+        raise Conflict(
+            f"This reservation is {reservation.status.value}; only a confirmed one is cancelled"
+        )
     return reservation
 
 

@@ -3,10 +3,11 @@
 from orders.models.accounts import Role, User
 from orders.models.base import Base
 from orders.models.cart import MAX_LINE_QUANTITY, CartItem
-from orders.models.orders import UNSETTLED, Order, OrderLine, OrderStatus
+from orders.models.orders import CANCELLABLE, UNSETTLED, Order, OrderLine, OrderStatus
 from orders.models.outbox import OutboxEvent
 
 __all__ = [
+    "CANCELLABLE",
     "MAX_LINE_QUANTITY",
     "UNSETTLED",
     "Base",

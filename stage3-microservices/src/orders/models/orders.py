@@ -29,10 +29,17 @@ class OrderStatus(StrEnum):
     CONFIRMING = "confirming"
     PLACED = "placed"  # the catalog confirmed the stock; the order stands
     FAILED = "failed"  # the saga gave up and released what it had reserved
+    # The customer cancelled: decided and committed before the catalog is asked to give
+    # the stock back, so that the order can no longer be placed, and whoever finds it
+    # (a retried cancel, the settler) finishes the giving back.
+    CANCELLING = "cancelling"
+    CANCELLED = "cancelled"  # the stock is back in the catalog; the order is void
 
 
 # The saga's statuses before the end: what the settler looks at once they are stale.
-UNSETTLED = (OrderStatus.PENDING, OrderStatus.CONFIRMING)
+UNSETTLED = (OrderStatus.PENDING, OrderStatus.CONFIRMING, OrderStatus.CANCELLING)
+# What a customer may still cancel: a confirming order's stock may be sold, so it is.
+CANCELLABLE = (OrderStatus.CONFIRMING, OrderStatus.PLACED)
 
 
 class Order(IntegerIdMixin, TimestampMixin, Base):
@@ -54,7 +61,7 @@ class Order(IntegerIdMixin, TimestampMixin, Base):
         Index(
             "ix_orders_unsettled",
             "updated_at",
-            postgresql_where=text("status IN ('pending', 'confirming')"),
+            postgresql_where=text("status IN ('pending', 'confirming', 'cancelling')"),
         ),
     )
 

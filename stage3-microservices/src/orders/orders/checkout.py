@@ -83,8 +83,8 @@ async def checkout(
     the catalog is called: a checkout waiting on the network costs no database resources.
     """
     order = await _begin(database, user, request, pricing, idempotency_key)
-    if order.status is OrderStatus.PLACED:
-        return order, False
+    if order.status in (OrderStatus.PLACED, OrderStatus.CANCELLING, OrderStatus.CANCELLED):
+        return order, False  # what the key began has ended: a replay, never a second saga
     if order.status is OrderStatus.FAILED:
         raise _failed(order)
     if order.status is OrderStatus.PENDING:
@@ -163,7 +163,7 @@ async def _confirm(database: Database, catalog: CatalogClient, order: Order) -> 
         # the order now could leave stock sold under a failed order; it stays confirming.
         logger.warning("order %s: confirmation unanswered; left for the settler", order.id)
         return await _load(database, order.id), False
-    return await place(database, order.id, reservation), True
+    return await place(database, order.id, reservation)
 
 
 @asynccontextmanager
@@ -225,8 +225,12 @@ async def _load(database: Database, order_id: int) -> Order:
         return (await session.scalars(_with_lines(select(Order)).where(Order.id == order_id))).one()
 
 
-async def place(database: Database, order_id: int, reservation: dict[str, Any]) -> Order:
-    """Step 4: the order placed, priced from the confirmed reservation, with its event."""
+async def place(
+    database: Database, order_id: int, reservation: dict[str, Any]
+) -> tuple[Order, bool]:
+    """Step 4: the order placed, priced from the confirmed reservation, with its event;
+    and whether this call placed it (False: the settler or a retry got there first, and
+    this checkout's answer is a replay)."""
     prices = {line["variant_id"]: line["unit_price_amount"] for line in reservation["lines"]}
     names = {line["variant_id"]: line["product_name"] for line in reservation["lines"]}
     async with _step(database) as session:
@@ -238,7 +242,7 @@ async def place(database: Database, order_id: int, reservation: dict[str, Any]) 
             )
         ).one()
         if order.status is not OrderStatus.CONFIRMING:
-            return order
+            return order, False
         user = await session.get_one(User, order.user_id)
         for line in order.lines:
             line.unit_price_amount = prices[line.variant_id]
@@ -250,7 +254,7 @@ async def place(database: Database, order_id: int, reservation: dict[str, Any]) 
         order.total_amount = order.subtotal_amount + order.tax_amount
         order.status = OrderStatus.PLACED
         add_event(session, OutboxEvent, ORDER_PLACED, order_placed(order, user, names))
-    return await _load(database, order_id)
+    return await _load(database, order_id), True
 
 
 def order_placed(order: Order, user: User, product_names: dict[int, str]) -> dict[str, Any]:

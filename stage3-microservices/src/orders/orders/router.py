@@ -1,4 +1,5 @@
-"""A customer's orders: checkout (a saga across the catalog service), history."""
+"""A customer's orders: checkout (a saga across the catalog service), cancellation,
+history."""
 
 from fastapi import APIRouter, Response, status
 
@@ -10,11 +11,12 @@ from orders.dependencies import (
     SettingsDep,
 )
 from orders.models import OrderStatus
+from orders.orders import cancellation, service
 from orders.orders import checkout as checkouts
-from orders.orders import service
 from orders.orders.dependencies import CatalogClientDep, IdempotencyKeyHeader, OwnOrder
 from orders.orders.schemas import CheckoutRequest, OrderPublic, order_public
 from roadmap_shared.errors import problem_responses
+from roadmap_shared.fields import BigIdPath
 from roadmap_shared.pagination import Page, PageParamsDep
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=problem_responses(401))
@@ -72,3 +74,20 @@ async def list_my_orders(
 @router.get("/{order_id}", summary="One of your orders", responses=problem_responses(404))
 async def get_my_order(order: OwnOrder) -> OrderPublic:
     return order_public(order)
+
+
+@router.post(
+    "/{order_id}/cancel",
+    summary="Cancel your placed order: its stock goes back to the catalog (idempotent)",
+    responses={
+        200: {"description": "The order, cancelled (again, if it already was)"},
+        **problem_responses(404, 409, 503),
+    },
+)
+async def cancel_order(
+    order_id: BigIdPath,
+    user: CallerWithoutSession,
+    database: DatabaseDep,
+    catalog: CatalogClientDep,
+) -> OrderPublic:
+    return order_public(await cancellation.cancel(database, catalog, user, order_id))

@@ -11,6 +11,8 @@ pass takes the orders unchanged for longer than any checkout can take, and ends 
   or lapsed: failed, the cart as it was.
 - `pending`: no confirmation was ever sent, so nothing was sold; the checkout's process
   died mid-way. Failed, the cart as it was, the reservation released.
+- `cancelling`: the customer cancelled, and the catalog did not answer the request to
+  give the stock back (`orders.orders.cancellation`). Ask it again, then cancelled.
 
 Each ending is a conditional update (`checkout.place`, `checkout.abandon`), so two workers
 settling the same order, or a retried checkout racing the worker, end it once, with one
@@ -30,6 +32,7 @@ from sqlalchemy.orm import selectinload
 
 from orders.catalog_client import CatalogClient, CatalogRefused, CatalogUnavailable
 from orders.models import UNSETTLED, Order, OrderStatus
+from orders.orders.cancellation import finish, give_back
 from orders.orders.checkout import RESERVATION_GONE, abandon, place
 from roadmap_shared.database import Database, utcnow
 
@@ -84,6 +87,8 @@ async def _postpone(database: Database, order_id: int) -> None:
 
 async def _settle_one(database: Database, catalog: CatalogClient, order: Order) -> bool:
     """Whether the order was given an end."""
+    if order.status is OrderStatus.CANCELLING:
+        return await _finish_cancelling(database, catalog, order)
     if order.status is OrderStatus.PENDING:
         await abandon(database, catalog, order, reason="the checkout was interrupted")
         return True
@@ -108,6 +113,21 @@ async def _settle_one(database: Database, catalog: CatalogClient, order: Order) 
     else:
         reason = f"the reservation was {reservation['status']} before it was confirmed"
         await abandon(database, catalog, order, reason=reason)
+    return True
+
+
+async def _finish_cancelling(database: Database, catalog: CatalogClient, order: Order) -> bool:
+    try:
+        await give_back(catalog, order.reservation_key)
+    except CatalogRefused as refused:
+        logger.warning(
+            "order %s: the catalog refused its cancellation (%s %s); finishing it later",
+            order.id,
+            refused.status,
+            refused.detail,
+        )
+        return False
+    await finish(database, order.id)
     return True
 
 
