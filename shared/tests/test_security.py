@@ -1,7 +1,7 @@
 import asyncio
 import base64
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import jwt
 import pytest
@@ -10,6 +10,7 @@ from pydantic import SecretStr, ValidationError
 
 from roadmap_shared.database import utcnow
 from roadmap_shared.errors import Unauthorized
+from roadmap_shared.security import tokens
 from roadmap_shared.security.credentials import credentials_from_header
 from roadmap_shared.security.passwords import (
     PasswordCheck,
@@ -105,6 +106,28 @@ def test_a_token_signed_with_an_old_key_verifies_while_the_key_is_kept() -> None
     assert rotated.decode(old.token, expected_type="access")["sub"] == "1"
     with pytest.raises(InvalidToken, match="unknown signing key"):
         codec().decode(old.token, expected_type="access")
+
+
+def test_a_verified_token_is_checked_again_for_its_type_and_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier = codec()
+    token = verifier.encode(subject="1", token_type="access", lifetime=timedelta(minutes=5))
+    for changed in ("2", "3"):  # the callers' copies, verified then kept: the codec's own
+        verifier.decode(token.token, expected_type="access")["sub"] = changed
+
+    assert verifier.decode(token.token, expected_type="access")["sub"] == "1"
+    with pytest.raises(InvalidToken, match="expected a refresh token"):
+        verifier.decode(token.token, expected_type="refresh")
+
+    class SixMinutesLater(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> "SixMinutesLater":
+            return cls.fromtimestamp((datetime.now(tz) + timedelta(minutes=6)).timestamp(), tz)
+
+    monkeypatch.setattr(tokens, "datetime", SixMinutesLater)
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier.decode(token.token, expected_type="access")
 
 
 def _b64(data: dict[str, object]) -> str:

@@ -43,11 +43,21 @@ async def test_a_signed_token_whose_subject_is_not_a_user_id_is_refused(
     assert response.json() == {"errors": {"token": ["is invalid or expired"]}}
 
 
-@pytest.mark.parametrize("path", ["/api/user", "/api/articles", "/api/profiles/someone"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/user",
+        "/api/articles",
+        "/api/articles?tag=dragons",
+        "/api/articles/feed",
+        "/api/profiles/someone",
+    ],
+)
 async def test_the_token_of_an_account_deleted_since_is_refused(
     client: AsyncClient, db_session: AsyncSession, settings: Settings, path: str
 ) -> None:
-    # Reads check only that the account exists (`get_viewer_id`); the rest load it.
+    # Reads check only that the account exists (`get_viewer_id`, or in the statement of the
+    # article list and the feed); the rest load it.
     user = await make_user(db_session)
     headers = auth(settings, user)
     await db_session.delete(user)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic_core import from_json
 from sqlalchemy import DateTime, MetaData, event, func, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
@@ -151,6 +152,10 @@ class Database:
         forget after each statement."""
         self.engine = create_async_engine(
             url,
+            # JSON columns, and the JSON documents PostgreSQL builds for list pages, are
+            # parsed by pydantic's Rust parser: the same Python values as `json.loads`, for
+            # about a third of the CPU (a page of 20 products parses 40 documents).
+            json_deserializer=from_json,
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=pool_timeout_seconds,

@@ -74,9 +74,19 @@ class TokenRules:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
+        self.check_type_and_time(claims, expected_type=expected_type)
+        return claims
+
+    def check_type_and_time(self, claims: Mapping[str, Any], *, expected_type: str) -> None:
+        """What `decode` checks that can change after a token was verified: the type asked
+        for, and whether the token is valid now (`exp`, `nbf`, as PyJWT compares them)."""
         if claims["typ"] != expected_type:
             raise InvalidToken(f"expected a {expected_type} token, got {claims['typ']}")
-        return claims
+        now = datetime.now(UTC).timestamp()
+        if claims["exp"] <= now - self.leeway_seconds:
+            raise InvalidToken("Signature has expired")
+        if claims["nbf"] > now + self.leeway_seconds:
+            raise InvalidToken("The token is not yet valid (nbf)")
 
 
 def token_kid(token: str) -> str | None:
@@ -133,6 +143,14 @@ class TokenIssuer:
         return IssuedToken(token=token, jti=jti, expires_at=expires_at)
 
 
+# Tokens a `TokenCodec` has verified, kept with their claims (per codec, the oldest dropped
+# first). A client sends the same token with every request, and verifying it again (PyJWT
+# parsing it twice, the HMAC, the claim checks) cost about 0.1 ms of CPU each time: a
+# tenth of a cheap read. Only what can change is checked again (`check_type_and_time`).
+# Only tokens that verified are kept, so forged ones cannot fill it.
+VERIFIED_TOKENS_KEPT = 1024
+
+
 class TokenCodec(TokenIssuer):
     """Signs and verifies with shared secrets (HMAC): whoever verifies could also sign."""
 
@@ -150,11 +168,20 @@ class TokenCodec(TokenIssuer):
         if short := [kid for kid, key in keys.items() if len(key.encode()) < MIN_KEY_BYTES]:
             raise ValueError(f"keys shorter than {MIN_KEY_BYTES} bytes: {', '.join(short)}")
         self._keys = dict(keys)
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def decode(self, token: str, *, expected_type: str) -> dict[str, Any]:
+        claims = self._verified.get(token)
+        if claims is not None:
+            self._rules.check_type_and_time(claims, expected_type=expected_type)
+            return dict(claims)  # a copy: a caller changing it must not change the next
         kid = token_kid(token)
         key = self._keys.get(kid) if kid is not None else None
-        return self._rules.decode(token, key, expected_type=expected_type)
+        claims = self._rules.decode(token, key, expected_type=expected_type)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            del self._verified[next(iter(self._verified))]  # dicts keep insertion order
+        self._verified[token] = claims
+        return dict(claims)
 
 
 def subject_user_id(claims: Mapping[str, Any], *, largest: int = BIGINT_MAX) -> int:

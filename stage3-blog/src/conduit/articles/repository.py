@@ -41,6 +41,7 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    case,
     cast,
     delete,
     exists,
@@ -52,6 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from conduit.models import Article, Favorite, Follow, Tag, User, article_tags
 from conduit.profiles.repository import follows
@@ -246,8 +248,9 @@ def _count_statement(shape: tuple[str, ...]) -> Select[int]:
 
 
 @cache
-def _list_statement(shape: tuple[str, ...], *, signed_in: bool) -> Select[str]:
-    """The whole `ArticleList` document, as JSON text written by PostgreSQL.
+def _list_statement(shape: tuple[str, ...], *, signed_in: bool) -> Select[str | None]:
+    """The whole `ArticleList` document, as JSON text written by PostgreSQL; signed in,
+    NULL instead when the viewer's account no longer exists.
 
     Most recent first (best matches first when searching). The id breaks ties between
     equal timestamps, so pages never overlap or skip."""
@@ -280,6 +283,12 @@ def _list_statement(shape: tuple[str, ...], *, signed_in: bool) -> Select[str]:
             "articlesCount": _count_statement(shape).scalar_subquery().correlate(None),
         }
     )
+    if signed_in:
+        # NULL when the viewer's account is gone (deleted since their token was issued):
+        # checking here saves the request a round trip of its own (see `TokenViewerId`).
+        viewer = aliased(User, name="viewer")
+        viewer_exists = select(viewer.id).where(viewer.id == VIEWER_ID).exists().correlate(None)
+        document = case((viewer_exists, document))
     return (
         select(cast(document, Text))
         .select_from(Article)
@@ -301,14 +310,14 @@ async def article_list(
     viewer_id: int | None,
     limit: int,
     offset: int,
-) -> bytes:
+) -> bytes | None:
     """A page of articles and the count of all that match, as the JSON of an `ArticleList`,
-    in one statement: see the module's docstring."""
+    in one statement: see the module's docstring. None if `viewer_id` names no account."""
     statement = _list_statement(_shape(filters), signed_in=viewer_id is not None)
     values = {**_values(filters), "viewer_id": viewer_id, "limit": limit, "offset": offset}
     connection = await core_connection(session)
-    document: str = (await connection.execute(statement, values)).scalar_one()
-    return document.encode()
+    document: str | None = (await connection.execute(statement, values)).scalar_one()
+    return document.encode() if document is not None else None
 
 
 async def get_row(session: AsyncSession, slug: str, *, viewer_id: int | None) -> ArticleRow | None:

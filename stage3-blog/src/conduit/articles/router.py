@@ -16,8 +16,9 @@ from conduit.articles.schemas import (
 from conduit.dependencies import (
     TOKEN_OPTIONAL,
     ContentCacheDep,
-    CurrentUser,
     SessionDep,
+    TokenReaderId,
+    TokenViewerId,
     ViewerId,
     Writer,
 )
@@ -55,7 +56,7 @@ register_url_convertor("slug", ArticleSlug())
 async def list_articles(
     *,
     session: SessionDep,
-    viewer_id: ViewerId,
+    viewer_id: TokenViewerId,
     page: PagingDep,
     cache: ContentCacheDep,
     tag: Annotated[Text | None, Query(max_length=40)] = None,
@@ -88,11 +89,11 @@ async def list_articles(
     summary="Articles by followed authors, most recent first",
     response_model=ArticleList,
 )
-async def feed(session: SessionDep, user: CurrentUser, page: PagingDep) -> Response:
+async def feed(session: SessionDep, reader_id: TokenReaderId, page: PagingDep) -> Response:
     articles = await service.list_articles(
         session,
-        ArticleFilters(followed_by=user.id),
-        viewer_id=user.id,
+        ArticleFilters(followed_by=reader_id),
+        viewer_id=reader_id,
         limit=page.limit,
         offset=page.offset,
     )

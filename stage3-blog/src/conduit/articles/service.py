@@ -12,7 +12,7 @@ from conduit.articles.schemas import (
     NewArticle,
 )
 from conduit.constraints import violated_unique_constraint
-from conduit.errors import invalid, not_found, not_owner
+from conduit.errors import invalid, not_found, not_owner, unauthorized
 from conduit.models import Article as ArticleRecord
 from conduit.models import User
 from conduit.profiles.schemas import Profile
@@ -58,10 +58,14 @@ async def list_articles(
     limit: int,
     offset: int,
 ) -> bytes:
-    """The JSON of an `ArticleList`, written by PostgreSQL (see `repository`)."""
-    return await repository.article_list(
+    """The JSON of an `ArticleList`, written by PostgreSQL (see `repository`). `viewer_id`
+    comes from a token (`TokenViewerId`): the same statement checks the account exists."""
+    document = await repository.article_list(
         session, filters, viewer_id=viewer_id, limit=limit, offset=offset
     )
+    if document is None:  # the account was deleted after the token was issued
+        raise unauthorized("token", "is invalid or expired")
+    return document
 
 
 async def get_article(session: AsyncSession, slug: str, viewer_id: int | None) -> Article:
