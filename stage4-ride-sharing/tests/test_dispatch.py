@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rides.config import Settings
@@ -21,7 +20,6 @@ from rides.dispatch.offers import Offers, offered_key
 from rides.geo.index import GeoIndex
 from rides.models import CancelledBy, Role, Trip, TripStatus
 from rides.streams import GROUP, STREAM, TripRequests
-from rides.trips import repository as trips
 from tests.conftest import make_settings
 from tests.factories import PICKUP, committed_trip, committed_users, north_of
 from tests.live import dispatching
@@ -314,26 +312,3 @@ async def test_concurrent_requests_and_few_drivers_never_double_assign(
         .group_by(Trip.driver_id)
     )
     assert all(count == 1 for _, count in active_per_driver)
-
-
-# The read below takes the session's connection a second time, in the same autocommit.
-@pytest.mark.filterwarnings("ignore:Connection is already established")
-async def test_a_lost_postgresql_connection_fails_the_pickup_read_as_any_statement_would(
-    committed_session: AsyncSession, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    """The pickup is read through asyncpg itself. Its failures must still be SQLAlchemy's
-    (the dispatcher's loop outlives those, and would end on asyncpg's own), and the
-    broken connection must not go back to the pool for the next read."""
-    [rider] = await committed_users(committed_session, Role.RIDER, 1)
-    trip_id = await committed_trip(committed_session, rider)
-    async with sessions() as session:
-        # In autocommit, as the read takes it: no transaction left to roll back.
-        connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        backend = (await connection.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
-        async with sessions() as other:
-            await other.execute(select(func.pg_terminate_backend(backend)))
-        with pytest.raises(SQLAlchemyError):
-            await trips.requested_pickup(session, trip_id)
-        assert connection.invalidated
-    async with sessions() as session:
-        assert await trips.requested_pickup(session, trip_id) == (PICKUP["lat"], PICKUP["lng"])
