@@ -91,32 +91,55 @@ class Dispatcher:
 
     async def handle(self, entry: Entry) -> None:
         lease = trip_lease(self._redis, entry.trip_id, self._settings.lease_seconds)
-        # The lease and the drivers already asked (by a dispatcher that died on this
-        # trip), in one round trip: the second is read for nothing when the first fails.
-        async with self._redis.pipeline(transaction=False) as pipe:
-            lease.add_acquire(pipe)
-            pipe.smembers(offered_key(entry.trip_id))
-            taken, members = await pipe.execute()
+        # The lease (with the drivers already asked) and the trip's pickup, side by side:
+        # one wait instead of two before the first offer. The pickup is read for nothing
+        # when another dispatcher holds the lease, which is rare; both are awaited to the
+        # end either way, so neither is left running when the other fails.
+        leased, pickup = await asyncio.gather(
+            self._lease_and_asked(lease, entry.trip_id),
+            self._requested_pickup(entry.trip_id),
+            return_exceptions=True,
+        )
+        if isinstance(leased, BaseException):
+            raise leased
+        taken, already = leased
         if not taken:
             # Another dispatcher is on it. The entry stays pending here and is claimed
             # again later; by then the trip is decided, or that dispatcher is dead.
             return
         try:
-            already = {int(member) for member in members}
-            if await self._match(entry.trip_id, lease, already):
+            if isinstance(pickup, BaseException):
+                raise pickup
+            if await self._match(entry.trip_id, lease, already, pickup):
                 # Decided: nothing of its offers is needed any more.
                 await self._offers.withdraw_trip(entry.trip_id)
                 await self._queue.ack(entry)
         finally:
             await lease.release()
 
-    async def _match(self, trip_id: int, lease: Lease, already: set[int]) -> bool:
+    async def _lease_and_asked(self, lease: Lease, trip_id: int) -> tuple[bool, set[int]]:
+        """Whether the lease was taken, and the drivers already asked (by a dispatcher that
+        died on this trip), in one round trip: the second is read for nothing when the
+        first fails."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            lease.add_acquire(pipe)
+            pipe.smembers(offered_key(trip_id))
+            taken, members = await pipe.execute()
+        return bool(taken), {int(member) for member in members}
+
+    async def _match(
+        self,
+        trip_id: int,
+        lease: Lease,
+        already: set[int],
+        pickup: tuple[float, float] | None,
+    ) -> bool:
         """True once the trip is decided (matched, cancelled, or given up on). `already`
         holds the drivers asked, and grows with each offer: under the lease, nobody else
-        offers this trip."""
+        offers this trip. `pickup` was read as the lease was taken; it is read again after
+        each answer, and is None once the trip is no longer requested."""
         just_taken = True
         while True:
-            pickup = await self._requested_pickup(trip_id)
             if pickup is None:
                 return True  # no longer requested: matched, or cancelled by the rider
             if len(already) >= self._settings.max_offers_per_trip:
@@ -129,6 +152,7 @@ class Dispatcher:
             answer = await self._offer_to_next(trip_id, pickup, already)
             if answer == "none":
                 break
+            pickup = await self._requested_pickup(trip_id)
         await self._give_up(trip_id)
         return True
 
