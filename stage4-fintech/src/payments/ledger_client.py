@@ -167,7 +167,7 @@ class LedgerClient:
 
     async def post(self, transfer_id: uuid.UUID) -> None:
         """Posts a pending transfer for its whole amount. Posted before (a retry) is done;
-        voided or expired is `LedgerRefused` (`NOT_PENDING`, `EXPIRED`)."""
+        voided is `LedgerRefused` (`NOT_PENDING`), expired `LedgerRefused` (`EXPIRED`)."""
         request = pb.PostPendingTransferRequest(id=str(transfer_id))
         try:
             await self._call(
@@ -179,8 +179,9 @@ class LedgerClient:
 
     async def void(self, transfer_id: uuid.UUID) -> None:
         """Releases a pending transfer's reservation. Voided before (a retry) is done, and
-        so is a reservation the ledger released itself (expired): the caller never posts
-        a transfer it voids, so "no longer pending" can only mean released."""
+        so is a reservation the ledger released itself (`EXPIRED`). Posted before is
+        `LedgerRefused` (`NOT_PENDING`): the money moved, by an approval whose record
+        never committed (its process died after the ledger answered)."""
         request = pb.VoidPendingTransferRequest(id=str(transfer_id))
         try:
             await self._call(
@@ -189,7 +190,7 @@ class LedgerClient:
             )
         except grpc.aio.AioRpcError as error:
             reason = _trailer_reason(error)
-            if reason not in {"NOT_PENDING", "EXPIRED"}:
+            if reason != "EXPIRED":
                 raise LedgerRefused(reason, error.details() or "") from error
 
 

@@ -171,3 +171,25 @@ async def test_a_backlog_of_due_transfers_is_expired_in_one_go(
     assert await expire_backlog(db_engine) == 5
     accounts = await balances(ledger, [alice])
     assert (accounts[alice].balance, accounts[alice].pending_debits) == (1000, 0)
+
+
+async def test_a_refusal_to_finish_tells_expired_from_posted(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    """A caller voiding must know whether the money moved (posted: NOT_PENDING) or was
+    released by the ledger itself (EXPIRED)."""
+    _, _, posted = await reserve(ledger)
+    await ledger.PostPendingTransfer(post(posted))
+    alice, bob = await open_accounts(ledger, 2)
+    await fund(ledger, [alice], 1000)
+    [held] = await send(ledger, transfer(alice, bob, 100, pending=True, timeout_seconds=1))
+    await asyncio.sleep(1.2)
+    await expire_due_transfers(db_engine)
+
+    reasons = []
+    for transfer_id in (posted, held.transfer.id):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await ledger.VoidPendingTransfer(pb.VoidPendingTransferRequest(id=transfer_id))
+        reasons.append(dict(refused.value.trailing_metadata())["ledger-reason"])
+
+    assert reasons == ["REASON_NOT_PENDING", "REASON_EXPIRED"]

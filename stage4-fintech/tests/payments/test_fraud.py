@@ -326,3 +326,71 @@ async def test_a_redelivered_request_has_one_effect(
     assert (await balance(committing_client, bob_auth))["balance"] == 300
     names = [name for name, _ in await events_of(db_engine, payment["id"])]
     assert names.count("payment.completed") == 1
+
+
+async def test_a_reject_after_an_approval_that_never_recorded_records_the_completion(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    bob_auth: dict[str, str],
+    reviewer_auth: dict[str, str],
+    held_payment: str,
+    ledger: LedgerClient,
+    db_engine: AsyncEngine,
+) -> None:
+    """An approval posted the transfer, then its process died before recording it: the
+    money moved, so a later reject must not call the payment rejected."""
+    await ledger.post(uuid.UUID(held_payment))
+
+    rejecting = await committing_client.post(
+        f"/reviews/{held_payment}/reject", headers=reviewer_auth
+    )
+
+    assert rejecting.status_code == 409, rejecting.text
+    assert await status_of(committing_client, alice_auth, held_payment) == "completed"
+    assert (await balance(committing_client, bob_auth))["balance"] == 2_000
+    names = [name for name, _ in await events_of(db_engine, held_payment)]
+    assert names == ["payment.requested", "payment.held", "payment.completed"]
+
+
+async def test_an_approval_after_a_reject_that_never_recorded_records_the_rejection(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    reviewer_auth: dict[str, str],
+    held_payment: str,
+    ledger: LedgerClient,
+) -> None:
+    await ledger.void(uuid.UUID(held_payment))
+
+    approving = await committing_client.post(
+        f"/reviews/{held_payment}/approve", headers=reviewer_auth
+    )
+
+    assert approving.status_code == 409, approving.text
+    assert approving.json()["reason"] == "rejected_by_review"
+    assert await status_of(committing_client, alice_auth, held_payment) == "rejected"
+
+
+async def test_a_retry_of_a_payment_rejected_on_review_is_a_409_not_an_error(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    reviewer_auth: dict[str, str],
+    wallets: str,
+    fraud_check: Consumer,
+    database: Database,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+) -> None:
+    same_key = alice_auth | key()
+    body = {"to_wallet_id": wallets, "amount": 2_000}
+    first = await committing_client.post("/payments/transfers", json=body, headers=same_key)
+    await relay(database, amqp, settings)
+    await settled(committing_client, alice_auth, first.json()["id"], "held")
+    await committing_client.post(f"/reviews/{first.json()['id']}/reject", headers=reviewer_auth)
+
+    retry = await committing_client.post("/payments/transfers", json=body, headers=same_key)
+
+    assert retry.status_code == 409, retry.text
+    assert retry.json()["reason"] == "rejected_by_review"

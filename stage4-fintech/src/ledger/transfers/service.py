@@ -250,6 +250,10 @@ async def finish_pending(
     if transfer.state != "pending":
         if transfer.state == final_state and transfer.posted_amount == to_post:
             return TransferResult(Outcome.EXISTS, transfer)
+        if transfer.state == "expired":
+            # Told apart from NOT_PENDING: an expired transfer released its funds, a posted
+            # one moved them, and a caller voiding (or posting) must know which.
+            raise Rejected(Reason.EXPIRED, f"transfer {transfer_id} expired")
         raise Rejected(Reason.NOT_PENDING, f"transfer {transfer_id} was already {transfer.state}")
     expiring = final_state == "expired"
     if (

@@ -40,9 +40,16 @@ async def complete(
         reason = refusals.reason_word(refused.reason)
         if reason not in {"expired", "not_pending"}:
             raise
-        # Only this service finishes its transfers, and it never voids one it is still
-        # deciding about: a reservation no longer pending has expired.
-        return await reject(session, ledger, payment, from_status=from_status, reason="expired")
+        # Expired: the ledger released it. Not pending: voided, by a rejection whose
+        # record never committed (its process died after the ledger answered).
+        why = "expired" if reason == "expired" else REJECTED_BY_REVIEW
+        return await reject(session, ledger, payment, from_status=from_status, reason=why)
+    return await _record_completed(session, payment, from_status)
+
+
+async def _record_completed(
+    session: AsyncSession, payment: Payment, from_status: PaymentStatus
+) -> Payment | None:
     completed = await repository.move(
         session, payment.id, from_statuses=[from_status], to=PaymentStatus.COMPLETED
     )
@@ -61,8 +68,14 @@ async def reject(
     reason: str = REJECTED_BY_REVIEW,
 ) -> Payment | None:
     """Releases the reservation and records the rejection; None if the payment was no
-    longer `from_status`."""
-    await ledger.void(payment.id)
+    longer `from_status`. A transfer posted already (an approval whose record never
+    committed) cannot be released: the money moved, so the payment is recorded completed."""
+    try:
+        await ledger.void(payment.id)
+    except LedgerRefused as refused:
+        if refusals.reason_word(refused.reason) != "not_pending":
+            raise
+        return await _record_completed(session, payment, from_status)
     rejected = await repository.move(
         session,
         payment.id,

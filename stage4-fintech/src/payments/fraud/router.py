@@ -56,6 +56,9 @@ async def _decide(
             raise Conflict(f"The payment is {payment.status.value}, not held for review")
     if approve and payment.status is PaymentStatus.REJECTED and payment.reason:
         raise refusals.refusal(payment.reason)  # its reservation expired meanwhile
+    if not approve and payment.status is PaymentStatus.COMPLETED:
+        # Approved before, by a decision whose record never committed: the money moved.
+        raise Conflict("The payment was approved and completed; it cannot be rejected")
     return payment
 
 

@@ -10,6 +10,7 @@ _EXPLANATIONS: dict[str, tuple[type[ProblemError], str]] = {
     "limit_exceeded": (UnprocessableContent, "The payment would take a balance past its limit"),
     "currency_mismatch": (UnprocessableContent, "The wallets hold different currencies"),
     "expired": (Conflict, "The payment's reservation expired before it was approved"),
+    "rejected_by_review": (Conflict, "The payment was rejected on review"),
 }
 
 
