@@ -154,7 +154,7 @@ class Database:
             url,
             # JSON columns, and the JSON documents PostgreSQL builds for list pages, are
             # parsed by pydantic's Rust parser: the same Python values as `json.loads`, for
-            # about a third of the CPU (a page of 20 products parses 40 documents).
+            # about half the CPU (a page of 20 products parses 40 documents).
             json_deserializer=from_json,
             pool_size=pool_size,
             max_overflow=max_overflow,

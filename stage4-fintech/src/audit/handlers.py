@@ -20,8 +20,13 @@ def parse(event: Event) -> PaymentEvent:
         return CONTRACTS[event.type].model_validate(event.payload)
     except ValidationError as invalid:
         # The producer sent something this version cannot read, or something it must not
-        # send (a field it does not name): no retry will change it.
-        raise PoisonMessage(f"invalid {event.type}: {invalid}") from invalid
+        # send (a field it does not name): no retry will change it. Named by the fields at
+        # fault only, never their values, which may be the personal data kept out.
+        faults = "; ".join(
+            f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
+            for error in invalid.errors(include_input=False, include_url=False)
+        )
+        raise PoisonMessage(f"invalid {event.type}: {faults}") from invalid
 
 
 class Auditor:

@@ -394,3 +394,27 @@ async def test_a_retry_of_a_payment_rejected_on_review_is_a_409_not_an_error(
 
     assert retry.status_code == 409, retry.text
     assert retry.json()["reason"] == "rejected_by_review"
+
+
+async def test_staff_cannot_review_their_own_payment(
+    *,
+    committing_client: AsyncClient,
+    reviewer_auth: dict[str, str],
+    wallets: str,
+    fraud_check: Consumer,
+    database: Database,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+) -> None:
+    await open_wallet(committing_client, reviewer_auth)
+    await top_up(committing_client, reviewer_auth, 5_000)
+    own = await send(committing_client, reviewer_auth, wallets, 2_000)
+    await relay(database, amqp, settings)
+    await settled(committing_client, reviewer_auth, own["id"], "held")
+
+    for decision in ("approve", "reject"):
+        answer = await committing_client.post(
+            f"/reviews/{own['id']}/{decision}", headers=reviewer_auth
+        )
+        assert answer.status_code == 403, answer.text
+    assert await status_of(committing_client, reviewer_auth, own["id"]) == "held"

@@ -179,7 +179,10 @@ class TokenCodec(TokenIssuer):
         key = self._keys.get(kid) if kid is not None else None
         claims = self._rules.decode(token, key, expected_type=expected_type)
         if len(self._verified) >= VERIFIED_TOKENS_KEPT:
-            del self._verified[next(iter(self._verified))]  # dicts keep insertion order
+            # Dicts keep insertion order: the first key is the oldest. `pop`, not `del`: two
+            # threads evicting at once (were decode ever run off the event loop) must not
+            # both delete the same key.
+            self._verified.pop(next(iter(self._verified)), None)
         self._verified[token] = claims
         return dict(claims)
 

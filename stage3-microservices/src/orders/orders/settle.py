@@ -69,8 +69,11 @@ async def settle(
             logger.exception("order %s could not be settled; trying again later", order.id)
         if ended:
             settled += 1
-        else:
+            continue
+        try:
             await _postpone(database, order.id)
+        except Exception:
+            logger.exception("order %s could not be postponed", order.id)
     return settled
 
 

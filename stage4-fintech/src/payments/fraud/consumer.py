@@ -47,7 +47,7 @@ class FraudCheck:
         try:
             payment_id = uuid.UUID(str(event.payload["payment_id"]))
         except (KeyError, ValueError) as unreadable:
-            raise PoisonMessage(f"no payment id in {event.payload!r}") from unreadable
+            raise PoisonMessage("no readable payment_id in the payload") from unreadable
         # Locked: a reviewer cannot act on it while the check runs (and need not: it is
         # `pending` until the check holds it).
         payment = await repository.get(session, payment_id, lock=True)

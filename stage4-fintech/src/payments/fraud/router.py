@@ -10,12 +10,12 @@ from fastapi import APIRouter
 from payments.dependencies import DatabaseDep, LedgerDep, SessionDep, Staff
 from payments.fraud import decisions
 from payments.ledger_client import LedgerClient
-from payments.models import Payment, PaymentStatus
+from payments.models import Customer, Payment, PaymentStatus
 from payments.payments import refusals, repository
 from payments.payments.schemas import PaymentPublic
 from roadmap_shared.database import Database
 from roadmap_shared.dependencies import NO_STORE
-from roadmap_shared.errors import Conflict, NotFound, problem_responses
+from roadmap_shared.errors import Conflict, Forbidden, NotFound, problem_responses
 from roadmap_shared.pagination import Page, PageParamsDep
 
 router = APIRouter(
@@ -24,7 +24,7 @@ router = APIRouter(
     dependencies=[NO_STORE],
     responses=problem_responses(401, 403),
 )
-DECISION = problem_responses(404, 409, 503)
+DECISION = problem_responses(403, 404, 409, 503)
 
 
 @router.get("", summary="Payments held for review, oldest first (staff)")
@@ -35,13 +35,21 @@ async def held_payments(_: Staff, session: SessionDep, page: PageParamsDep) -> P
 
 
 async def _decide(
-    database: Database, ledger: LedgerClient, payment_id: uuid.UUID, *, approve: bool
+    database: Database,
+    ledger: LedgerClient,
+    payment_id: uuid.UUID,
+    reviewer: Customer,
+    *,
+    approve: bool,
 ) -> Payment:
     wanted = PaymentStatus.COMPLETED if approve else PaymentStatus.REJECTED
     async with database.sessionmaker.begin() as session:
         payment = await repository.get(session, payment_id, lock=True)
         if payment is None:
             raise NotFound("No payment has this id")
+        if payment.customer_id == reviewer.id:
+            # Four eyes: whoever's money it is must not be the one who lets it through.
+            raise Forbidden("Staff cannot review their own payments")
         if payment.status is PaymentStatus.HELD:
             if approve:
                 decided = await decisions.complete(
@@ -66,9 +74,10 @@ async def _decide(
     "/{payment_id}/approve", summary="Let a held payment complete (staff)", responses=DECISION
 )
 async def approve(
-    payment_id: uuid.UUID, _: Staff, database: DatabaseDep, ledger: LedgerDep
+    payment_id: uuid.UUID, reviewer: Staff, database: DatabaseDep, ledger: LedgerDep
 ) -> PaymentPublic:
-    return PaymentPublic.model_validate(await _decide(database, ledger, payment_id, approve=True))
+    decided = await _decide(database, ledger, payment_id, reviewer, approve=True)
+    return PaymentPublic.model_validate(decided)
 
 
 @router.post(
@@ -77,6 +86,7 @@ async def approve(
     responses=DECISION,
 )
 async def reject(
-    payment_id: uuid.UUID, _: Staff, database: DatabaseDep, ledger: LedgerDep
+    payment_id: uuid.UUID, reviewer: Staff, database: DatabaseDep, ledger: LedgerDep
 ) -> PaymentPublic:
-    return PaymentPublic.model_validate(await _decide(database, ledger, payment_id, approve=False))
+    decided = await _decide(database, ledger, payment_id, reviewer, approve=False)
+    return PaymentPublic.model_validate(decided)
