@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from catalog.config import Settings as CatalogSettings
 from catalog.main import create_app as create_catalog_app
+from orders.catalog_client import CatalogClient
 from orders.config import Settings
 from orders.main import create_app
 from orders.models import User
+from roadmap_shared.database import Database
 from roadmap_shared.security.public_keys import JWKS_PATH, generate_private_key_pem
 from roadmap_shared.testing.databases import migrated_database
 from roadmap_shared.testing.factories import settings_for_tests
@@ -116,3 +118,19 @@ async def buyer(committed_session: AsyncSession) -> User:
 @pytest.fixture
 def buyer_auth(settings: Settings, buyer: User) -> dict[str, str]:
     return auth(settings, buyer)
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """A pool of orders' own, for the settler and the cancellation's steps run directly."""
+    database = Database.from_settings(settings, pool_size=2)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def catalog(settings: Settings) -> AsyncIterator[CatalogClient]:
+    """Orders' client of the catalog, as the settler has it."""
+    client = CatalogClient.from_settings(settings)
+    yield client
+    await client.aclose()

@@ -3,8 +3,6 @@ not have arrived), and a catalog that cannot be reached, which leaves the cancel
 to the settler. Either way the stock comes back once, and nothing is confirmed after."""
 
 import socket
-from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -17,53 +15,14 @@ from catalog.models import ReservationStatus
 from orders.catalog_client import CatalogClient, CatalogRefused
 from orders.config import Settings
 from orders.main import create_app
-from orders.models import Order, OrderLine, OrderStatus, OutboxEvent, User
+from orders.models import OrderStatus, OutboxEvent, User
 from orders.orders.cancellation import ORDER_CANCELLED
 from orders.orders.settle import settle
 from roadmap_shared.database import Database, utcnow
 from roadmap_shared.testing.plugin import BASE_URL
-from tests.orders.factories import CHECKOUT, make_variant, stock_of
+from tests.orders.factories import make_variant, stock_of
 from tests.orders.test_checkout import reservation_status
-
-LATER = timedelta(hours=1)
-SETTLE_AFTER = timedelta(minutes=1)
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    database = Database.from_settings(settings, pool_size=2)
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def catalog(settings: Settings) -> AsyncIterator[CatalogClient]:
-    client = CatalogClient.from_settings(settings)
-    yield client
-    await client.aclose()
-
-
-async def order_in(session: AsyncSession, buyer: User, variant_id: int, status: OrderStatus) -> int:
-    order = Order(
-        user_id=buyer.id,
-        status=status,
-        currency="EUR",
-        tax_rate_basis_points=2000,
-        shipping_address=CHECKOUT["shipping_address"],
-    )
-    session.add(order)
-    await session.flush()
-    session.add(OrderLine(order_id=order.id, variant_id=variant_id, quantity=2))
-    order_id = order.id
-    await session.commit()
-    return order_id
-
-
-async def status_of(session: AsyncSession, order_id: int) -> OrderStatus:
-    session.expire_all()
-    status = await session.scalar(select(Order.status).where(Order.id == order_id))
-    assert status is not None
-    return status
+from tests.orders.test_settle import LATER, SETTLE_AFTER, status_of, unsettled_order
 
 
 async def cancelled_events(session: AsyncSession) -> int:
@@ -83,7 +42,9 @@ async def test_a_confirming_order_is_cancelled_whether_or_not_its_confirmation_a
     catalog: CatalogClient,
 ) -> None:
     variant = await make_variant(catalog_session, stock=5)
-    order_id = await order_in(committed_session, buyer, variant, OrderStatus.CONFIRMING)
+    order_id = (
+        await unsettled_order(committed_session, buyer, variant, 2, OrderStatus.CONFIRMING)
+    ).id
     key = f"order-{order_id}"
     await catalog.reserve(key, [(variant, 2)])
     if confirmation_arrived:
@@ -124,7 +85,7 @@ async def test_a_cancel_the_catalog_cannot_answer_is_503_and_the_settler_finishe
     database: Database,
 ) -> None:
     variant = await make_variant(catalog_session, stock=5)
-    order_id = await order_in(committed_session, buyer, variant, OrderStatus.PLACED)
+    order_id = (await unsettled_order(committed_session, buyer, variant, 2, OrderStatus.PLACED)).id
     await catalog.reserve(f"order-{order_id}", [(variant, 2)])
     await catalog.confirm(f"order-{order_id}")
     down = create_app(
@@ -169,7 +130,7 @@ async def test_the_settler_leaves_a_cancelling_order_while_the_catalog_is_down(
     buyer: User,
     database: Database,
 ) -> None:
-    order_id = await order_in(committed_session, buyer, 1, OrderStatus.CANCELLING)
+    order_id = (await unsettled_order(committed_session, buyer, 1, 2, OrderStatus.CANCELLING)).id
     down = CatalogClient.from_settings(
         settings.model_copy(update={"catalog_url": f"http://127.0.0.1:{refusing_port}"})
     )
@@ -209,7 +170,9 @@ async def test_a_confirmation_landing_mid_cancel_is_cancelled_all_the_same(
     catalog: CatalogClient,
 ) -> None:
     variant = await make_variant(catalog_session, stock=5)
-    order_id = await order_in(committed_session, buyer, variant, OrderStatus.CONFIRMING)
+    order_id = (
+        await unsettled_order(committed_session, buyer, variant, 2, OrderStatus.CONFIRMING)
+    ).id
     await catalog.reserve(f"order-{order_id}", [(variant, 2)])
     racing = create_app(settings, catalog_transport=ConfirmsBeforeTheRelease(catalog))
 

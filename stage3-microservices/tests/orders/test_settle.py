@@ -2,7 +2,6 @@
 of its reservation: an unknown outcome is not a failure, and no order ends twice."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -51,21 +50,6 @@ class LosesConfirmAnswers(httpx.AsyncBaseTransport):
 @pytest.fixture
 def app(settings: Settings, redis_client: Redis) -> FastAPI:
     return create_app(settings, catalog_transport=LosesConfirmAnswers())
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    database = Database.from_settings(settings, pool_size=2)
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-async def catalog(settings: Settings) -> AsyncIterator[CatalogClient]:
-    """The settler's client of the catalog: a network that works again."""
-    client = CatalogClient.from_settings(settings)
-    yield client
-    await client.aclose()
 
 
 async def unsettled_order(
