@@ -55,9 +55,7 @@ def consumer_of(
 
 
 def dead_lettered(subscription: Subscription) -> float | None:
-    return REGISTRY.get_sample_value(
-        "messages_dead_lettered_total", {"queue": subscription.name}
-    )
+    return REGISTRY.get_sample_value("messages_dead_lettered_total", {"queue": subscription.name})
 
 
 async def effects_are(sessions: async_sessionmaker[AsyncSession], expected: int) -> None:
