@@ -117,8 +117,7 @@ async def _reconcile_one(
             await decisions.record_rejected(session, payment, pending, EXPIRED)
         else:
             logger.error(
-                "payment %s is pending, and the ledger holds no transfer %s: rejected",
-                payment.id,
+                "payment %s is pending, and the ledger holds no transfer of its id: rejected",
                 payment.id,
             )
             await decisions.record_rejected(session, payment, pending, NOT_IN_LEDGER)
@@ -135,7 +134,7 @@ async def _report_overdue_reviews(session: AsyncSession, cutoff: datetime) -> No
     )
     REVIEWS_OVERDUE.set(overdue or 0)
     if overdue:
-        logger.warning("%d payments held for review since before %s", overdue, cutoff)
+        logger.warning("payments held for review since before %s: %d", cutoff, overdue)
 
 
 async def _postpone(database: Database, payment: Payment) -> None:
