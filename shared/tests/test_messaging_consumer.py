@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import pytest
 from aio_pika import DeliveryMode, Message, connect_robust
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from roadmap_shared.messaging import Consumer, Event, Handler, Subscription
@@ -51,6 +52,10 @@ def consumer_of(
     subscription: Subscription, sessions: async_sessionmaker[AsyncSession], handler: Handler
 ) -> Consumer:
     return Consumer(subscription, {"thing.happened": handler}, sessions, ProcessedMessage)
+
+
+def dead_lettered(subscription: Subscription) -> float | None:
+    return REGISTRY.get_sample_value("messages_dead_lettered_total", {"queue": subscription.name})
 
 
 async def effects_are(sessions: async_sessionmaker[AsyncSession], expected: int) -> None:
@@ -238,6 +243,7 @@ async def test_a_message_that_always_fails_is_dead_lettered_after_every_attempt(
 
     consumer = consumer_of(subscription, sessions, always_fail)
     await consumer.start(amqp)
+    assert dead_lettered(subscription) == 0  # there before the first, for increase()
     message_id = await publish(amqp, subscription)
     channel = await amqp.channel()
     dead = await _dead_letters(channel, subscription)
@@ -248,6 +254,7 @@ async def test_a_message_that_always_fails_is_dead_lettered_after_every_attempt(
     assert dead.headers[ATTEMPT_HEADER] == subscription.max_attempts + 1
     assert "RuntimeError: a bug" in str(dead.headers[ERROR_HEADER])
     assert await effects(sessions) == 0
+    assert dead_lettered(subscription) == 1  # once, not once per attempt
 
 
 async def test_an_unreadable_message_is_dead_lettered_at_once_and_the_next_is_handled(
@@ -273,6 +280,7 @@ async def test_an_unreadable_message_is_dead_lettered_at_once_and_the_next_is_ha
     assert dead.message_id == str(poison)
     assert dead.body == b"{not json"
     assert [event.payload for event in handled] == [{"n": 1}]
+    assert dead_lettered(subscription) == 1
 
 
 async def test_the_consumer_reconnects_after_the_broker_drops_it(

@@ -84,6 +84,15 @@ class Settings(DatabaseSettings):
     relay_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     relay_heartbeat: Path = Path("var/payments-relay.heartbeat")
 
+    # Reconciling (payments.reconcile, in the worker): a transfer or payout left `pending`
+    # (its `payment.requested` dead-lettered, the worker down, a post whose answer was
+    # lost) is ended from what the ledger says of its transfer, once it has not changed
+    # for `reconcile_after_seconds`: longer than the fraud check and all its retries can
+    # take, so that it never races a check still running. Payments held for review that
+    # long are counted and logged, left to staff. A pass every `reconcile_interval_seconds`.
+    reconcile_after_seconds: float = Field(default=900.0, gt=0)
+    reconcile_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+
     @property
     def access_token_lifetime(self) -> timedelta:
         return timedelta(minutes=self.access_token_minutes)
@@ -119,6 +128,22 @@ class Settings(DatabaseSettings):
         if self.settlement_account_id == self.payouts_account_id:
             raise ValueError(
                 "PAYMENTS_SETTLEMENT_ACCOUNT_ID and PAYMENTS_PAYOUTS_ACCOUNT_ID must differ"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _reconcile_after_the_fraud_check_gave_up(self) -> Self:
+        # The longest the check of one payment can go on: every delivery (the first and
+        # one per retry delay) posts with every ledger attempt timing out, after the
+        # longest backoffs, and the retries wait their delays in between.
+        backoffs = sum(self.ledger_backoff_seconds * 2**n for n in range(self.ledger_attempts))
+        longest_post = self.ledger_attempts * self.ledger_timeout_seconds + backoffs
+        deliveries = len(self.retry_delays_seconds) + 1
+        longest_check = sum(self.retry_delays_seconds) + deliveries * longest_post
+        if self.reconcile_after_seconds <= longest_check:
+            raise ValueError(
+                f"PAYMENTS_RECONCILE_AFTER_SECONDS must exceed {longest_check:.1f}, the longest "
+                "the fraud check and its retries can take, or it would race a running check"
             )
         return self
 

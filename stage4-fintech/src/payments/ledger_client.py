@@ -165,6 +165,20 @@ class LedgerClient:
         if result.outcome == pb.OUTCOME_REJECTED:
             raise LedgerRefused(_reason_name(result.reason), result.detail)
 
+    async def transfer_state(self, transfer_id: uuid.UUID) -> str | None:
+        """`pending`, `posted`, `voided` or `expired`: the transfer as the ledger holds it
+        now; None if it holds none under this id (never created, or refused: a refused
+        transfer is not stored)."""
+        request = pb.LookupTransfersRequest(ids=[str(transfer_id)])
+        answer = await self._call(
+            "LookupTransfers",
+            lambda timeout: self._stub().LookupTransfers(request, timeout=timeout),
+        )
+        if not answer.transfers:
+            return None
+        [transfer] = answer.transfers
+        return pb.TransferState.Name(transfer.state).removeprefix("TRANSFER_STATE_").lower()
+
     async def post(self, transfer_id: uuid.UUID) -> None:
         """Posts a pending transfer for its whole amount. Posted before (a retry) is done;
         voided is `LedgerRefused` (`NOT_PENDING`), expired `LedgerRefused` (`EXPIRED`)."""

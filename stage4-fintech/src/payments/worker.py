@@ -1,14 +1,17 @@
-"""The worker: `python -m payments.worker` publishes the outbox to RabbitMQ (the relay)
-and runs the fraud check on `payment.requested` (the consumer), until SIGTERM or SIGINT.
+"""The worker: `python -m payments.worker` publishes the outbox to RabbitMQ (the relay),
+runs the fraud check on `payment.requested` (the consumer) and reconciles the payments
+left `pending` (payments.reconcile), until SIGTERM or SIGINT.
 
 Run one beside each replica of the API: relays share the outbox safely (see
-roadmap_shared.messaging.relay_worker), and consumers share the queue."""
+roadmap_shared.messaging.relay_worker), consumers share the queue, and reconcilers share
+the stuck payments (each ending is a conditional update)."""
 
 import argparse
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 
 from aio_pika import connect_robust
 
@@ -16,6 +19,7 @@ from payments.config import Settings, get_settings
 from payments.fraud.consumer import FraudCheck, subscription
 from payments.ledger_client import LedgerClient
 from payments.models import OutboxEvent, ProcessedMessage
+from payments.reconcile import reconcile_forever
 from roadmap_shared import tracing
 from roadmap_shared.database import Database
 from roadmap_shared.logging import configure_logging
@@ -55,6 +59,15 @@ async def work(settings: Settings) -> None:
     database = Database.from_settings(settings, pool_size=2)
     ledger = LedgerClient(settings)
     tracer_provider = tracing.tracer_provider_from_settings(SERVICE_NAME)
+    reconciler = asyncio.create_task(
+        reconcile_forever(
+            database,
+            ledger,
+            FraudCheck(settings, ledger),
+            older_than=timedelta(seconds=settings.reconcile_after_seconds),
+            interval_seconds=settings.reconcile_interval_seconds,
+        )
+    )
     try:
         async with fraud_checking(settings, database, ledger, tracer_provider=tracer_provider):
             await relay_until_stopped(
@@ -67,6 +80,11 @@ async def work(settings: Settings) -> None:
                 tracer_provider=tracer_provider,
             )
     finally:
+        # Cancelled mid-payment, a reconciler loses nothing: each ending is a transaction,
+        # and every call to the ledger may be repeated by the next pass.
+        reconciler.cancel()
+        with suppress(asyncio.CancelledError):
+            await reconciler
         await ledger.aclose()
         await database.dispose()
 
@@ -75,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = get_settings()
     parser = argparse.ArgumentParser(
         prog="python -m payments.worker",
-        description="Relays the payments outbox to RabbitMQ, and runs the fraud check.",
+        description=(
+            "Relays the payments outbox to RabbitMQ, runs the fraud check and reconciles "
+            "stuck payments."
+        ),
     )
     parser.add_argument(
         "--check", action="store_true", help="exit 0 if the relay finished a pass lately"

@@ -1,6 +1,7 @@
 """Two-phase transfers: a reservation, then exactly one of post, void or expiry."""
 
 import asyncio
+import uuid
 from collections.abc import Awaitable
 
 import grpc
@@ -193,3 +194,32 @@ async def test_a_refusal_to_finish_tells_expired_from_posted(
         reasons.append(dict(refused.value.trailing_metadata())["ledger-reason"])
 
     assert reasons == ["REASON_NOT_PENDING", "REASON_EXPIRED"]
+
+
+async def test_lookup_transfers_tells_how_each_stands_and_leaves_unknown_ids_out(
+    ledger: LedgerClient,
+) -> None:
+    alice, bob, pending_id = await reserve(ledger, 100)
+    _, _, posted_id = await reserve(ledger, 200)
+    await ledger.PostPendingTransfer(post(posted_id))
+    _, _, voided_id = await reserve(ledger, 300)
+    await ledger.VoidPendingTransfer(pb.VoidPendingTransferRequest(id=voided_id))
+    too_much = transfer(alice, bob, 10**6)
+    [refused] = await send(ledger, too_much)
+    assert refused.outcome == pb.OUTCOME_REJECTED  # and so never stored
+    asked = [voided_id, str(uuid.uuid4()), posted_id, pending_id, too_much.id]
+
+    response = await ledger.LookupTransfers(pb.LookupTransfersRequest(ids=asked))
+
+    assert [(t.id, t.state, t.posted_amount) for t in response.transfers] == [
+        (voided_id, pb.TRANSFER_STATE_VOIDED, 0),
+        (posted_id, pb.TRANSFER_STATE_POSTED, 200),
+        (pending_id, pb.TRANSFER_STATE_PENDING, 0),
+    ]
+
+
+async def test_lookup_transfers_refuses_a_bad_id_or_batch(ledger: LedgerClient) -> None:
+    for ids in (["not-a-uuid"], [], [str(uuid.uuid4()) for _ in range(1001)]):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await ledger.LookupTransfers(pb.LookupTransfersRequest(ids=ids))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -43,6 +43,7 @@ from aio_pika.abc import (
 )
 from aiormq.exceptions import AMQPError
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from prometheus_client import Counter
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -61,6 +62,18 @@ ERROR_TEXT_LIMIT = 2000
 # takes, shorter than the grace an orchestrator gives before it kills the process (10 s
 # for compose and 30 s for Kubernetes, by default).
 DRAIN_SECONDS = 8.0
+
+
+# Alert rules read this name (`DeadLetters` in stage4-fintech's monitoring): rename it and
+# they go blind. `queue` is the subscription's queue the message was taken from. What the
+# broker dead-letters by itself (a quorum queue's delivery limit, reached by a consumer
+# that died again and again before settling) is not counted here: that process never
+# decided anything; RabbitMQ's own metrics show it.
+MESSAGES_DEAD_LETTERED = Counter(
+    "messages_dead_lettered",
+    "Messages a consumer gave up on: poison at once, or failed at every attempt",
+    ["queue"],
+)
 
 
 class PoisonMessage(Exception):
@@ -139,6 +152,8 @@ class Consumer:
         self._channel = channel
         # no_ack=False: the broker keeps each message until we acknowledge it ourselves.
         self._consumer_tag = await self._queue.consume(self.on_message, no_ack=False)
+        # At 0 from the start: increase() needs a sample before the first dead letter.
+        MESSAGES_DEAD_LETTERED.labels(self.subscription.name)
 
     async def stop(self, *, drain_seconds: float = DRAIN_SECONDS) -> None:
         """Stops taking messages, lets the handlers already running finish and acknowledge
@@ -190,6 +205,7 @@ class Consumer:
             span.set_status(Status(StatusCode.ERROR, f"dead-lettered: {poison}"))
             # The queue's dead-letter exchange takes it, with the broker's `x-death` header.
             await self._settle(message.reject(requeue=False))
+            MESSAGES_DEAD_LETTERED.labels(self.subscription.name).inc()
             return
         except Exception as failure:  # any failure of a handler is retried
             span.record_exception(failure)
@@ -248,6 +264,8 @@ class Consumer:
             await self._settle(message.nack(requeue=True))
             return
         await self._settle(message.ack())
+        if attempt >= self.subscription.max_attempts:
+            MESSAGES_DEAD_LETTERED.labels(self.subscription.name).inc()
 
     def _started_channel(self) -> AbstractChannel:
         if self._channel is None:

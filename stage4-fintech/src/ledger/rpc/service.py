@@ -18,6 +18,7 @@ from ledger.history import DEFAULT_PAGE, MAX_PAGE, read_entries
 from ledger.outcomes import Outcome
 from ledger.rpc import convert
 from ledger.transactions import run_in_transaction
+from ledger.transfers.repository import find_transfers
 from ledger.transfers.service import create_transfers, finish_pending
 from ledger.v1 import ledger_pb2 as pb
 from ledger.v1 import ledger_pb2_grpc
@@ -126,6 +127,17 @@ class LedgerService(ledger_pb2_grpc.LedgerServicer):
         self, request: pb.VoidPendingTransferRequest, context: Context
     ) -> pb.TransferResult:
         return await self.finish(context, request.id, "voided")
+
+    async def LookupTransfers(
+        self, request: pb.LookupTransfersRequest, context: Context
+    ) -> pb.LookupTransfersResponse:
+        await self.within_batch(context, len(request.ids), "ids")
+        ids = [await self.parsed(context, value) for value in request.ids]
+        found = await self.run(context, lambda c: find_transfers(c, ids))
+        # In the request's order, as LookupAccounts answers, whatever order SQL chose.
+        return pb.LookupTransfersResponse(
+            transfers=[convert.transfer(found[id_]) for id_ in dict.fromkeys(ids) if id_ in found]
+        )
 
     async def finish(
         self, context: Context, transfer_id: str, state: str, amount: int = 0

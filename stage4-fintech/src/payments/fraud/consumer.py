@@ -15,7 +15,7 @@ from payments.config import Settings
 from payments.fraud import decisions
 from payments.fraud.rules import Thresholds, rule_broken
 from payments.ledger_client import LedgerClient
-from payments.models import PaymentKind, PaymentStatus
+from payments.models import Payment, PaymentKind, PaymentStatus
 from payments.payments import events, repository
 from roadmap_shared.messaging import Event, Handler, PoisonMessage, Subscription
 
@@ -53,6 +53,12 @@ class FraudCheck:
         payment = await repository.get(session, payment_id, lock=True)
         if payment is None:
             raise PoisonMessage(f"no payment {payment_id}")
+        await self.decide(session, payment)
+
+    async def decide(self, session: AsyncSession, payment: Payment) -> None:
+        """Posts or holds `payment`, read and locked in `session`; nothing if it is not a
+        checked payment still `pending`. The reconciler (payments.reconcile) calls it too,
+        for a payment whose `payment.requested` never got here."""
         if payment.kind not in CHECKED_KINDS or payment.status is not PaymentStatus.PENDING:
             return  # a top-up (completed at once), or decided already
         recent = await repository.count_recent(

@@ -44,10 +44,10 @@ async def complete(
         # record never committed (its process died after the ledger answered).
         why = "expired" if reason == "expired" else REJECTED_BY_REVIEW
         return await reject(session, ledger, payment, from_status=from_status, reason=why)
-    return await _record_completed(session, payment, from_status)
+    return await record_completed(session, payment, from_status)
 
 
-async def _record_completed(
+async def record_completed(
     session: AsyncSession, payment: Payment, from_status: PaymentStatus
 ) -> Payment | None:
     completed = await repository.move(
@@ -75,7 +75,13 @@ async def reject(
     except LedgerRefused as refused:
         if refusals.reason_word(refused.reason) != "not_pending":
             raise
-        return await _record_completed(session, payment, from_status)
+        return await record_completed(session, payment, from_status)
+    return await record_rejected(session, payment, from_status, reason)
+
+
+async def record_rejected(
+    session: AsyncSession, payment: Payment, from_status: PaymentStatus, reason: str
+) -> Payment | None:
     rejected = await repository.move(
         session,
         payment.id,

@@ -1,0 +1,170 @@
+"""Reconciling the payments left `pending`, from the worker (`python -m payments.worker`).
+
+A transfer or payout is `pending` from the moment the ledger reserved its funds until the
+fraud check posts or holds it. It can stay there: its `payment.requested` was
+dead-lettered (the ledger unreachable through every retry), the worker was down, or the
+check's post timed out (DEADLINE_EXCEEDED: the ledger may have posted it). Every pass
+takes the payments unchanged for longer than the whole fraud check can take, asks the
+ledger what became of each one's transfer (the payment's id is the transfer's id), and
+records that:
+
+- posted: the money moved, `completed` (`payment.completed`);
+- voided: only a reviewer's rejection voids, `rejected` as the reviewer decided;
+- expired: the ledger released the reservation, `rejected` (`expired`);
+- still pending: the fraud check never decided. It decides now, as the consumer would
+  have: posted, or held for a reviewer;
+- not in the ledger: it answered that it had reserved the funds, and holds nothing under
+  that id now (a restore from a backup). Nothing moved and nothing is reserved:
+  `rejected` (`not_in_ledger`), logged as an error, never sent again under that id (the
+  ledger would reserve the funds anew for a payment nobody is waiting for).
+
+Payments `held` for review are left to staff: a reviewer decides, never this pass. Those
+waiting longer than the same age are counted (`payments_reviews_overdue`) and logged.
+
+Each ending is a conditional update from `pending` (`decisions.record_*`,
+`FraudCheck.decide`), so several reconcilers, or one racing a late fraud check, end a
+payment once, with one event. A ledger that does not answer leaves the payment for the
+next pass.
+"""
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payments.fraud import decisions
+from payments.fraud.consumer import CHECKED_KINDS, FraudCheck
+from payments.ledger_client import LedgerClient, LedgerUnavailable
+from payments.metrics import REVIEWS_OVERDUE
+from payments.models import Payment, PaymentStatus
+from payments.payments import repository
+from roadmap_shared.database import Database, utcnow
+
+logger = logging.getLogger(__name__)
+
+# Payments reconciled per pass: bounded, so that a pass after a long outage of the ledger
+# holds no more than this in memory; the next pass takes the next batch at once.
+RECONCILE_BATCH = 100
+NOT_IN_LEDGER = "not_in_ledger"
+EXPIRED = "expired"
+
+
+async def reconcile(
+    database: Database,
+    ledger: LedgerClient,
+    fraud_check: FraudCheck,
+    *,
+    older_than: timedelta,
+    now: datetime,
+) -> int:
+    """Reconciles the payments `pending` since before `now - older_than`, one batch; how
+    many of them it found an end for (the rest wait for the ledger to answer)."""
+    cutoff = now - older_than
+    async with database.sessionmaker() as session:
+        stuck = await session.scalars(
+            select(Payment)
+            .where(
+                Payment.status == PaymentStatus.PENDING,
+                Payment.kind.in_(CHECKED_KINDS),
+                Payment.updated_at < cutoff,
+            )
+            .order_by(Payment.updated_at)
+            .limit(RECONCILE_BATCH)
+        )
+        payments = stuck.all()
+        await _report_overdue_reviews(session, cutoff)
+    reconciled = 0
+    for payment in payments:
+        ended = False
+        try:
+            ended = await _reconcile_one(database, ledger, fraud_check, payment)
+        except LedgerUnavailable:
+            logger.info("payment %s: the ledger is unavailable; reconciling it later", payment.id)
+        except Exception:
+            # One payment that cannot be reconciled must not hold back the others.
+            logger.exception("payment %s could not be reconciled; trying again later", payment.id)
+        if ended:
+            reconciled += 1
+            continue
+        try:
+            await _postpone(database, payment)
+        except Exception:
+            logger.exception("payment %s could not be postponed", payment.id)
+    return reconciled
+
+
+async def _reconcile_one(
+    database: Database, ledger: LedgerClient, fraud_check: FraudCheck, payment: Payment
+) -> bool:
+    """Whether the payment was given an end (here, or by someone else meanwhile)."""
+    state = await ledger.transfer_state(payment.id)
+    pending = PaymentStatus.PENDING
+    async with database.sessionmaker() as session, session.begin():
+        if state == "pending":
+            # Locked, as the consumer locks it: the check and a late consumer queue.
+            locked = await repository.get(session, payment.id, lock=True)
+            if locked is not None:
+                await fraud_check.decide(session, locked)
+        elif state == "posted":
+            await decisions.record_completed(session, payment, pending)
+        elif state == "voided":
+            reason = decisions.REJECTED_BY_REVIEW
+            await decisions.record_rejected(session, payment, pending, reason)
+        elif state == "expired":
+            await decisions.record_rejected(session, payment, pending, EXPIRED)
+        else:
+            logger.error(
+                "payment %s is pending, and the ledger holds no transfer of its id: rejected",
+                payment.id,
+            )
+            await decisions.record_rejected(session, payment, pending, NOT_IN_LEDGER)
+    return True
+
+
+async def _report_overdue_reviews(session: AsyncSession, cutoff: datetime) -> None:
+    """Counts the payments held for review since before `cutoff`: staff decide those, so
+    this pass only says that they wait."""
+    overdue = await session.scalar(
+        select(func.count())
+        .select_from(Payment)
+        .where(Payment.status == PaymentStatus.HELD, Payment.updated_at < cutoff)
+    )
+    REVIEWS_OVERDUE.set(overdue or 0)
+    if overdue:
+        logger.warning("payments held for review since before %s: %d", cutoff, overdue)
+
+
+async def _postpone(database: Database, payment: Payment) -> None:
+    """Sends a payment that found no end to the back of the line: passes take the oldest
+    first, so a batch of payments that always fail would otherwise be all any pass sees."""
+    async with database.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)
+            .values(updated_at=func.now())
+        )
+
+
+async def reconcile_forever(
+    database: Database,
+    ledger: LedgerClient,
+    fraud_check: FraudCheck,
+    *,
+    older_than: timedelta,
+    interval_seconds: float,
+) -> NoReturn:
+    """Reconciles, pass after pass, until cancelled. A failed pass (the database is down)
+    is logged and tried again after the interval: the worker outlives an outage."""
+    while True:
+        reconciled = 0
+        try:
+            reconciled = await reconcile(
+                database, ledger, fraud_check, older_than=older_than, now=utcnow()
+            )
+        except Exception:
+            logger.exception("reconciling payments failed; trying again shortly")
+        if reconciled < RECONCILE_BATCH:
+            await asyncio.sleep(interval_seconds)
