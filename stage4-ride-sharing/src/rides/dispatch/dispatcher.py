@@ -153,9 +153,9 @@ class Dispatcher:
     ) -> bool:
         """True once the trip is decided (matched, cancelled, or given up on). `already`
         holds the drivers asked, and grows with each offer: under the lease, nobody else
-        offers this trip. `pickup` is None once the trip is no longer requested: it is
-        read again after each answer, and, unless it was `read` from the trip as the
-        lease was taken (it came with the stream entry), once the first offer is out."""
+        offers this trip. `pickup` is None once the trip is no longer requested. The trip
+        is read again after each answer; when the pickup came with the stream entry
+        instead of being `read` from the trip, also once the first offer is out."""
         just_taken = True
         while True:
             if pickup is None:
