@@ -168,8 +168,8 @@ class ProductRow(NamedTuple):
 
 def _json_key(name: str) -> ColumnElement[str]:
     # Inline, not a bind parameter (SQLAlchemy's default for a Python value): the names are
-    # this module's constants, and as parameters all 30 of a list's would be processed and
-    # sent again with every execution.
+    # this module's constants, and as parameters the two dozen in a list's statement would
+    # be processed and sent again with every execution.
     return literal_column(f"'{name}'")
 
 
