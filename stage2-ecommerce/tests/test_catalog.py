@@ -1,5 +1,6 @@
 """The public catalogue: listing, filters, sorting, full-text search, product detail."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from httpx import AsyncClient
@@ -35,7 +36,8 @@ async def test_the_list_is_paginated_newest_first_with_a_total(
 async def test_a_page_past_the_last_one_is_empty_and_still_counts_the_products(
     client: AsyncClient, db_session: AsyncSession
 ) -> None:
-    # The total comes with the page's rows; an empty page has none to bring it.
+    # The total comes in the page's statement, which aggregates: no row to carry it is no
+    # reason to lose it.
     for n in range(3):
         await make_product(db_session, name=f"Lamp {n}")
 
@@ -219,6 +221,37 @@ async def test_list_items_and_details_are_shaped_as_their_documented_models(
             assert_shaped_as(VariantPublic, variant)
         [image] = body["images"]
         assert_shaped_as(ImagePublic, image)
+
+
+async def test_a_listed_product_reads_as_its_detail(
+    client: AsyncClient, db_session: AsyncSession, admin: dict[str, str]
+) -> None:
+    # PostgreSQL writes a list's items, pydantic a detail: names, values, escaping and the
+    # timestamps' format must agree, the microseconds left out when there are none.
+    awkward = await make_product(
+        db_session, name='Tea "cosy" \\ Ünïcode ☕\tend', prices_and_stock=[(700, 0), (700, 1)]
+    )
+    awkward.created_at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    plain = await make_product(db_session, prices_and_stock=[(900, 2), (400, 0)])
+    plain.created_at = datetime(2026, 1, 2, 3, 4, 6, 120000, tzinfo=UTC)
+    await db_session.flush()
+    assert (await upload(client, plain.id, image_bytes(), admin)).status_code == 201
+
+    items = (await client.get("/products")).json()["items"]
+
+    assert [item["created_at"] for item in items] == [
+        "2026-01-02T03:04:06.120000Z",
+        "2026-01-02T03:04:05Z",
+    ]
+    for item in items:
+        detail = (await client.get(f"/products/{item['id']}")).json()
+        shared = ("id", "name", "category_id", "variants", "images", "created_at")
+        assert {name: item[name] for name in shared} == {name: detail[name] for name in shared}
+        prices = [variant["price"] for variant in detail["variants"]]
+        assert item["price_from"] == min(prices, key=lambda price: price["amount"])
+        assert item["in_stock"] is any(variant["in_stock"] for variant in detail["variants"])
+    assert items[1]["name"] == 'Tea "cosy" \\ Ünïcode ☕\tend'
+    assert items[0]["images"][0]["url"].startswith("/media/products/")
 
 
 async def test_an_archived_or_unknown_product_is_404(

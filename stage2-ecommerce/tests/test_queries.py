@@ -29,6 +29,11 @@ async def test_the_product_list_runs_the_same_statements_for_1_or_20_items(
     assert one_item.count == twenty_items.count, f"{one_item}\n---\n{twenty_items}"
     # The page with its variants, images and total count: one, whatever the page size.
     assert twenty_items.count == 1, str(twenty_items)
+    # An empty page too: the statement aggregates the page, so it always returns its row.
+    with query_counter() as past_the_end:
+        empty = await client.get("/products", params={"size": 20, "page": 2})
+    assert empty.json()["items"] == []
+    assert past_the_end.count == 1, str(past_the_end)
 
 
 async def test_the_order_list_runs_the_same_statements_for_1_or_20_orders(

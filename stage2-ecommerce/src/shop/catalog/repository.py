@@ -1,13 +1,17 @@
 """The catalogue's SQL: listing with filters and full-text search, the category tree.
 
-The public reads (a page of products, one product) return rows, not ORM objects, and
-PostgreSQL nests each product's variants and images into JSON arrays itself
-(`json_agg(json_build_object(...))` in a subquery per product): one statement and one
-round trip for a whole page, and nothing for the ORM to build, track and link. The admin
-reads and every write load `Product` objects, where tracking changes is the point.
+The public reads return what a response shows, not ORM objects. One product is a row in
+which PostgreSQL has nested the variants and images as JSON arrays
+(`json_agg(json_build_object(...))` in a subquery per product). A list goes one step
+further: PostgreSQL writes the page's products whole, in `ProductSummary`'s shape, as one
+JSON array, with the number of all matches beside it (`_list_statement`); only the images'
+URLs are left for later (`schemas.product_summaries`), because only the storage can make
+them. Either way one statement and one round trip whatever the page size, and nothing
+for the ORM to build, track and link. The admin reads and every write load `Product`
+objects, where tracking changes is the point.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -20,13 +24,16 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Integer,
+    Label,
     ScalarSelect,
     Select,
+    SQLColumnExpression,
     String,
     bindparam,
     cast,
     func,
     literal,
+    literal_column,
     select,
     text,
     type_coerce,
@@ -134,6 +141,20 @@ class ImageFields(TypedDict):
     alt_text: str
 
 
+class ListedProduct(TypedDict):
+    """A product as a list shows it (`ProductSummary`'s fields, in its order), written by
+    PostgreSQL (`_list_statement`), but for its images' URLs."""
+
+    id: int
+    name: str
+    category_id: int
+    price_from: dict[str, Any]
+    in_stock: bool
+    variants: list[VariantFields]
+    images: list[ImageFields]
+    created_at: str  # written as pydantic writes a datetime
+
+
 class ProductRow(NamedTuple):
     id: int
     name: str
@@ -145,45 +166,92 @@ class ProductRow(NamedTuple):
     images: list[ImageFields]  # in gallery order
 
 
-def _json_array(element: ColumnElement[Any], *order_by: Any, where: ColumnElement[bool]) -> Any:
-    """`[element, ...]` of the rows matching `where`, in order; `[]` when there are none
-    (`json_agg` of no rows is NULL)."""
-    aggregated = func.json_agg(aggregate_order_by(element, *order_by))
-    return (
-        select(func.coalesce(aggregated, text("'[]'::json")))
-        .where(where)
-        .correlate(Product)
-        .scalar_subquery()
+def _json_key(name: str) -> ColumnElement[str]:
+    # Inline, not a bind parameter (SQLAlchemy's default for a Python value): the names are
+    # this module's constants, and as parameters the two dozen in a list's statement would
+    # be processed and sent again with every execution.
+    return literal_column(f"'{name}'")
+
+
+def _json_object(fields: dict[str, Any]) -> ColumnElement[Any]:
+    """`{"name": value, ...}`, built by PostgreSQL, in `fields`' order."""
+    return func.json_build_object(
+        *(part for name, value in fields.items() for part in (_json_key(name), value))
     )
 
 
-def _variants_json() -> ScalarSelect[Any]:
-    variant = func.json_build_object(
-        "id", Variant.id,
-        "sku", Variant.sku,
-        "name", Variant.name,
-        "price", func.json_build_object(
-            "amount", Variant.price_amount, "currency", Variant.currency
-        ),
-        # Customers see whether a variant is in stock, never how many are left.
-        "in_stock", Variant.stock > 0,
-    )  # fmt: skip
-    result: ScalarSelect[Any] = _json_array(
-        variant, Variant.id, where=Variant.product_id == Product.id
+def _json_timestamp(moment: ColumnElement[datetime]) -> ColumnElement[str]:
+    """`2026-01-02T03:04:05.123456Z`, as pydantic writes the datetime asyncpg returns: UTC,
+    the microseconds in full, and none at all when they are zero."""
+    written = func.to_char(
+        func.timezone(literal_column("'UTC'"), moment),
+        literal_column('\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\''),
+    )
+    return func.replace(written, literal_column("'.000000Z'"), literal_column("'Z'"))
+
+
+def _json_array(
+    element: ColumnElement[Any], *order_by: Any, where: ColumnElement[bool], source: Any
+) -> ScalarSelect[Any]:
+    """`[element, ...]` of the rows of `source` matching `where`, in order; `[]` when there
+    are none (`json_agg` of no rows is NULL). Correlated with the enclosing query."""
+    aggregated = func.json_agg(aggregate_order_by(element, *order_by))
+    result: ScalarSelect[Any] = (
+        select(func.coalesce(aggregated, text("'[]'::json")))
+        .where(where)
+        .correlate_except(source)
+        .scalar_subquery()
     )
     return result
 
 
-def _images_json() -> ScalarSelect[Any]:
-    image = func.json_build_object(
-        "id", ProductImage.id,
-        "storage_key", ProductImage.storage_key,
-        "width", ProductImage.width,
-        "height", ProductImage.height,
-        "alt_text", ProductImage.alt_text,
-    )  # fmt: skip
-    result: ScalarSelect[Any] = _json_array(
-        image, ProductImage.position, ProductImage.id, where=ProductImage.product_id == Product.id
+def _variants_json(product_id: SQLColumnExpression[int]) -> ScalarSelect[Any]:
+    variant = _json_object(
+        {
+            "id": Variant.id,
+            "sku": Variant.sku,
+            "name": Variant.name,
+            "price": _price_json(),
+            # Customers see whether a variant is in stock, never how many are left.
+            "in_stock": Variant.stock > 0,
+        }
+    )
+    return _json_array(variant, Variant.id, where=Variant.product_id == product_id, source=Variant)
+
+
+def _images_json(product_id: SQLColumnExpression[int]) -> ScalarSelect[Any]:
+    image = _json_object(
+        {
+            "id": ProductImage.id,
+            "storage_key": ProductImage.storage_key,
+            "width": ProductImage.width,
+            "height": ProductImage.height,
+            "alt_text": ProductImage.alt_text,
+        }
+    )
+    return _json_array(
+        image,
+        ProductImage.position,
+        ProductImage.id,
+        where=ProductImage.product_id == product_id,
+        source=ProductImage,
+    )
+
+
+def _price_json() -> ColumnElement[Any]:
+    """A variant's price, as `Money`."""
+    return _json_object({"amount": Variant.price_amount, "currency": Variant.currency})
+
+
+def _cheapest_price_json(product_id: SQLColumnExpression[int]) -> ScalarSelect[Any]:
+    """The price of the product's cheapest variant (the first by id among equals)."""
+    result: ScalarSelect[Any] = (
+        select(_price_json())
+        .where(Variant.product_id == product_id)
+        .order_by(Variant.price_amount, Variant.id)
+        .limit(1)
+        .correlate_except(Variant)
+        .scalar_subquery()
     )
     return result
 
@@ -196,8 +264,8 @@ def _product_rows() -> Select[*tuple[Any, ...]]:
         Product.category_id,
         Product.created_at,
         Product.updated_at,
-        type_coerce(_variants_json(), JSON),
-        type_coerce(_images_json(), JSON),
+        type_coerce(_variants_json(Product.id), JSON),
+        type_coerce(_images_json(Product.id), JSON),
     )
 
 
@@ -235,11 +303,27 @@ async def get_public_product(session: AsyncSession, product_id: int) -> ProductR
     return None if row is None else ProductRow(*row)
 
 
+def _in_order(
+    sort: ProductSort, keys: Mapping[str, ColumnElement[Any]]
+) -> list[ColumnElement[Any]]:
+    """The ORDER BY of `sort`, on the columns named in `keys`: `_list_statement` orders
+    twice, the products to choose a page, then the chosen page's JSON."""
+    # Every ordering ends with the primary key, so pages are stable when values tie.
+    orderings: dict[ProductSort, list[ColumnElement[Any]]] = {
+        ProductSort.NEWEST: [keys["created_at"].desc(), keys["id"].desc()],
+        ProductSort.PRICE_ASC: [keys["price_from"].asc(), keys["id"].asc()],
+        ProductSort.PRICE_DESC: [keys["price_from"].desc(), keys["id"].desc()],
+        ProductSort.NAME: [keys["name"].asc(), keys["id"].asc()],
+    }
+    if sort is ProductSort.RELEVANCE and "rank" in keys:
+        return [keys["rank"].desc(), keys["id"].desc()]
+    return orderings.get(sort, orderings[ProductSort.NEWEST])
+
+
 @cache
-def _list_statements(
-    shape: tuple[str, ...], sort: ProductSort
-) -> tuple[Select[int], Select[*tuple[Any, ...]]]:
-    """The count and the page for the filters named in `shape`, in `sort` order."""
+def _list_statement(shape: tuple[str, ...], sort: ProductSort) -> Select[list[ListedProduct], int]:
+    """The page's products, as PostgreSQL writes them, and the number of all that match,
+    for the filters named in `shape`, in `sort` order."""
     # Per product: its lowest price and whether any variant is in stock, to filter and
     # sort on. Computed by PostgreSQL in one pass over the variants.
     summary = (
@@ -251,73 +335,85 @@ def _list_statements(
         .group_by(Variant.product_id)
         .subquery("summary")
     )
-    query = (
-        _product_rows()
-        .join(summary, summary.c.product_id == Product.id)
-        .where(Product.archived_at.is_(None))
-    )
     search = func.websearch_to_tsquery(SEARCH_CONFIG, bindparam("q", type_=String))
+    conditions: list[ColumnElement[bool]] = [Product.archived_at.is_(None)]
     if "q" in shape:
         # `@@` is answered by the GIN index on the generated `search_vector` column.
-        query = query.where(Product.search_vector.op("@@")(search))
+        conditions.append(Product.search_vector.op("@@")(search))
     if "category" in shape:
         subtree = subtree_ids(Category.slug == bindparam("category", type_=String))
-        query = query.where(Product.category_id.in_(select(subtree.c.id)))
+        conditions.append(Product.category_id.in_(select(subtree.c.id)))
     if "min_price" in shape:
-        query = query.where(summary.c.price_from >= bindparam("min_price", type_=BigInteger))
+        conditions.append(summary.c.price_from >= bindparam("min_price", type_=BigInteger))
     if "max_price" in shape:
-        query = query.where(summary.c.price_from <= bindparam("max_price", type_=BigInteger))
+        conditions.append(summary.c.price_from <= bindparam("max_price", type_=BigInteger))
     if "in_stock" in shape:
         in_stock = bindparam("in_stock", type_=Boolean)
-        query = query.where(summary.c.in_stock.is_not_distinct_from(in_stock))
+        conditions.append(summary.c.in_stock.is_not_distinct_from(in_stock))
+    matching = (
+        select(Product.id).join(summary, summary.c.product_id == Product.id).where(*conditions)
+    )
+    count = select(func.count()).select_from(matching.subquery())
 
-    counted = query.with_only_columns(Product.id, maintain_column_froms=True)
-    count = select(func.count()).select_from(counted.subquery())
-
-    # Every ordering ends with the primary key, so pages are stable when values tie.
-    orderings: dict[ProductSort, list[ColumnElement[Any]]] = {
-        ProductSort.NEWEST: [Product.created_at.desc(), Product.id.desc()],
-        ProductSort.PRICE_ASC: [summary.c.price_from.asc(), Product.id.asc()],
-        ProductSort.PRICE_DESC: [summary.c.price_from.desc(), Product.id.desc()],
-        ProductSort.NAME: [Product.name.asc(), Product.id.asc()],
+    # The page is chosen first, with the columns it is ordered by and shows, and only then
+    # turned into JSON (a "deferred join"): PostgreSQL computes a SELECT list for every row
+    # it reads, the rows OFFSET skips included, so `?page=50` would otherwise write the
+    # variants and images of 1,000 products to show 20.
+    columns: dict[str, SQLColumnExpression[Any]] = {
+        "id": Product.id,
+        "name": Product.name,
+        "category_id": Product.category_id,
+        "created_at": Product.created_at,
+        "price_from": summary.c.price_from,
+        "in_stock": summary.c.in_stock,
     }
-    if sort is ProductSort.RELEVANCE and "q" in shape:
-        order_by: list[ColumnElement[Any]] = [
-            func.ts_rank(Product.search_vector, search).desc(),
-            Product.id.desc(),
-        ]
-    else:
-        order_by = orderings.get(sort, orderings[ProductSort.NEWEST])
-    # The total rides along on every row of the page: a subquery that refers to nothing in
-    # the row, which PostgreSQL runs once per statement (an InitPlan), not once per row.
-    # One round trip instead of two; `list_products` only sends the count by itself when
-    # no row came back to carry it.
-    total = count.scalar_subquery().correlate(None)
+    if "q" in shape:
+        columns["rank"] = func.ts_rank(Product.search_vector, search)
+    labelled: dict[str, Label[Any]] = {name: value.label(name) for name, value in columns.items()}
     page = (
-        query.add_columns(total)
-        .order_by(*order_by)
+        matching.with_only_columns(*labelled.values(), maintain_column_froms=True)
+        .order_by(*_in_order(sort, labelled))
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
+        .subquery("page")
     )
-    return count, page
+    product = _json_object(
+        {
+            "id": page.c.id,
+            "name": page.c.name,
+            "category_id": page.c.category_id,
+            "price_from": _cheapest_price_json(page.c.id),
+            "in_stock": page.c.in_stock,
+            "variants": _variants_json(page.c.id),
+            "images": _images_json(page.c.id),
+            "created_at": _json_timestamp(page.c.created_at),
+        }
+    )
+    # json_agg keeps the order it is given, so it is given the page's; an empty page
+    # aggregates to NULL, not to an empty array.
+    products = func.coalesce(
+        func.json_agg(aggregate_order_by(product, *_in_order(sort, dict(page.c.items())))),
+        text("'[]'::json"),
+    )
+    # The total: a subquery that refers to nothing in the page, so PostgreSQL runs it once
+    # (an InitPlan). The statement aggregates, so it returns one row, even for an empty page.
+    total = count.scalar_subquery().correlate(None)
+    return select(type_coerce(products, JSON), total).select_from(page)
 
 
 async def list_products(
     session: AsyncSession, filters: ProductFilters, page: PageParams
-) -> tuple[list[ProductRow], int]:
+) -> tuple[list[ListedProduct], int]:
     """A page of catalogue products (not archived, with at least one variant) and the
-    number of products matching `filters` in all: one statement, or two for an empty page."""
+    number of products matching `filters` in all, in one statement whatever the page."""
     values = {name: value for name in FILTER_NAMES if (value := getattr(filters, name)) is not None}
-    count, page_query = _list_statements(tuple(values), filters.sort)
+    statement = _list_statement(tuple(values), filters.sort)
     connection = await core_connection(session)
     result = await connection.execute(
-        page_query, {**values, "limit": page.size, "offset": page.offset}
+        statement, {**values, "limit": page.size, "offset": page.offset}
     )
-    rows = result.all()
-    if not rows:  # nothing matches, or a page past the last one: no row carries the total
-        return [], await connection.scalar(count, values) or 0
-    # Each row is the product's columns, then the total.
-    return [ProductRow(*row[:-1]) for row in rows], rows[0][-1]
+    products, total = result.one()
+    return products, total
 
 
 async def add_variants_unless_sku_taken(

@@ -20,14 +20,14 @@ from shop.catalog.schemas import (
     ProductSummary,
     category_tree,
     product_detail,
-    product_summary,
+    product_summaries,
 )
 from shop.dependencies import CatalogCacheDep, SessionDep, StorageDep
 
 router = APIRouter(tags=["catalogue"])
 
 _category_tree = TypeAdapter(list[CategoryNode])
-# A page whose items are `product_summary`'s dicts, serialised as they are (see schemas).
+# A page whose items are `product_summaries`' dicts, serialised as they are (see schemas).
 _SummaryPage = Page[dict[str, Any]]
 JSON = "application/json"
 
@@ -66,7 +66,7 @@ async def list_products(
 
     async def load() -> bytes:
         products, total = await service.list_products(session, filters, page)
-        items = [product_summary(product, storage.url) for product in products]
+        items = product_summaries(products, storage.url)
         return _SummaryPage.of(items, total=total, params=page).model_dump_json().encode()
 
     # The cache key is every input of the query, in a fixed order.

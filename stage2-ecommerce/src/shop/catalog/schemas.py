@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from roadmap_shared.fields import StoredBigId, StoredText
 from shop.catalog.ordering import ProductSort
-from shop.catalog.repository import ImageFields, ProductRow
+from shop.catalog.repository import ImageFields, ListedProduct, ProductRow
 from shop.models import Category, Product, ProductImage, Variant
 from shop.models.catalog import MAX_STOCK
 from shop.schemas import Money
@@ -225,7 +225,8 @@ def image_public(image: ProductImage, image_url: ImageUrl) -> ImagePublic:
 
 # The public reads go from rows to JSON without response models. Every value is already
 # of its response type: the columns by theirs, the variants built by PostgreSQL in
-# `VariantPublic`'s shape (`repository._variants_json`). Building a model per product,
+# `VariantPublic`'s shape (`repository._variants_json`), and a list's products whole, in
+# `ProductSummary`'s (`repository._list_statement`). Building a model per product,
 # variant and image validated all of it again, and on a page of 20 that was the largest
 # part of the request's CPU after the statement itself. The routes still declare
 # `ProductSummary` and `ProductDetail` as their response model, for the OpenAPI document,
@@ -242,21 +243,17 @@ def _stored_image_public(image: ImageFields, image_url: ImageUrl) -> dict[str, A
     }
 
 
-def product_summary(product: ProductRow, image_url: ImageUrl) -> dict[str, Any]:
-    """`ProductSummary`'s fields, for `to_json` (PostgreSQL returns products with at least
-    one variant)."""
-    variants = product.variants
-    cheapest = min(variants, key=lambda variant: variant["price"]["amount"])
-    return {
-        "id": product.id,
-        "name": product.name,
-        "category_id": product.category_id,
-        "price_from": cheapest["price"],
-        "in_stock": any(variant["in_stock"] for variant in variants),
-        "variants": variants,
-        "images": [_stored_image_public(image, image_url) for image in product.images],
-        "created_at": product.created_at,
-    }
+def product_summaries(products: list[ListedProduct], image_url: ImageUrl) -> list[dict[str, Any]]:
+    """`ProductSummary`'s fields, for `to_json`. PostgreSQL wrote all of them but the
+    images' URLs, which only the storage can make (an S3 URL is signed per key, in Python):
+    they are put in here, in one pass over the page."""
+    return [
+        {
+            **product,
+            "images": [_stored_image_public(image, image_url) for image in product["images"]],
+        }
+        for product in products
+    ]
 
 
 def product_detail(product: ProductRow, image_url: ImageUrl) -> dict[str, Any]:

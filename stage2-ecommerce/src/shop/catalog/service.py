@@ -26,7 +26,7 @@ from roadmap_shared.storage.base import ImageStorage, StorageError
 from roadmap_shared.storage.images import InvalidImage, NotAnAcceptedImage, inspect_image
 from shop.catalog import repository
 from shop.catalog.cache import CatalogCache
-from shop.catalog.repository import ProductFilters, ProductRow
+from shop.catalog.repository import ListedProduct, ProductFilters, ProductRow
 from shop.catalog.schemas import (
     CategoryCreate,
     CategoryUpdate,
@@ -93,7 +93,7 @@ async def update_category(
 
 async def list_products(
     session: AsyncSession, filters: ProductFilters, page: PageParams
-) -> tuple[list[ProductRow], int]:
+) -> tuple[list[ListedProduct], int]:
     return await repository.list_products(session, filters, page)
 
 
