@@ -18,7 +18,7 @@ from rides.dispatch.sweeper import Sweeper
 from rides.geo.index import GeoIndex
 from rides.models import Role, Trip, TripStatus
 from rides.streams import STREAM, Entry, TripRequests
-from tests.factories import PICKUP, committed_trip, committed_users
+from tests.factories import committed_trip, committed_users
 from tests.live import dispatching
 from tests.test_dispatch import decided, drivers_answering, online
 
@@ -84,17 +84,6 @@ async def test_a_lost_trip_is_queued_once_and_matched_once(
     assert (trip.status, trip.driver_id) == (TripStatus.DRIVER_ASSIGNED, driver)
     assert len(seen) == 1  # offered once
     assert await sweeper.sweep() == []
-
-
-async def test_a_trip_queued_again_carries_its_pickup(
-    committed_session: AsyncSession, sweeper: Sweeper, trip_requests: TripRequests
-) -> None:
-    """As the request's entry does: the dispatcher searches without reading the trip."""
-    [rider] = await committed_users(committed_session, Role.RIDER, 1)
-    trip_id = await requested_a_minute_ago(committed_session, rider)
-    assert await sweeper.sweep() == [trip_id]
-    [entry] = await trip_requests.read("reader", count=1, block_ms=None)
-    assert (entry.trip_id, entry.pickup) == (trip_id, (PICKUP["lat"], PICKUP["lng"]))
 
 
 async def test_a_trip_queued_as_usual_is_left_alone(

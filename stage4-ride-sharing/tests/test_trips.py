@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rides.dispatch.offers import Offers, offered_key
 from rides.main import create_app
-from rides.streams import TripRequests
 from rides.trips import repository
 from roadmap_shared.database import get_session
 from roadmap_shared.testing.private_servers import free_port
@@ -105,16 +104,6 @@ async def test_a_requested_trip_waits_for_a_driver(client: AsyncClient) -> None:
     assert trip["status"] == "requested"
     assert trip["driver_id"] is None
     assert trip["version"] == 1
-
-
-async def test_a_requested_trip_is_queued_with_its_pickup(
-    client: AsyncClient, trip_requests: TripRequests
-) -> None:
-    """The dispatcher searches from the entry's pickup, without reading the trip first."""
-    rider = await signed_in(client)
-    trip = await requested_trip(client, rider)
-    [entry] = await trip_requests.read("reader", count=1, block_ms=None)
-    assert (entry.trip_id, entry.pickup) == (trip["id"], (PICKUP["lat"], PICKUP["lng"]))
 
 
 async def test_a_rider_has_one_trip_at_a_time(client: AsyncClient) -> None:

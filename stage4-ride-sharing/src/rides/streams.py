@@ -13,11 +13,6 @@ still pending: the stream holds the trips being decided, not every trip ever req
 A trip is queued once: beside its entry, a marker (`rides:trip:<id>:queued`) is set by the
 same script, so the request's own `XADD` and the sweeper's (`rides.dispatch.sweeper`) add
 one entry between them, whichever runs first, however often.
-
-An entry carries the trip's pickup beside its id, so that a dispatcher searches for
-drivers without reading the trip from PostgreSQL first (a pickup never changes once
-requested). Entries without it (queued before it was carried) are read as they always
-were: the dispatcher reads the pickup from the trip.
 """
 
 from dataclasses import dataclass
@@ -32,10 +27,9 @@ GROUP = "dispatchers"
 QUEUED_MARKER_SECONDS = 3600
 
 # A script runs whole: no other client sees the marker without the entry, or the reverse.
-# ARGV: the trip id, the marker's lifetime, then the entry's other fields and values.
 QUEUE_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
-    return redis.call('XADD', KEYS[2], '*', 'trip_id', ARGV[1], unpack(ARGV, 3))
+    return redis.call('XADD', KEYS[2], '*', 'trip_id', ARGV[1])
 end
 return false
 """
@@ -49,8 +43,6 @@ def _queued_key(trip_id: int) -> str:
 class Entry:
     id: str
     trip_id: int
-    # (lat, lng); None in an entry queued before the pickup was carried.
-    pickup: tuple[float, float] | None = None
 
 
 def _text(value: bytes | str) -> str:
@@ -61,12 +53,8 @@ def _entries(raw: list[tuple[bytes | str, dict[bytes | str, bytes | str]]]) -> l
     entries = []
     for entry_id, fields in raw:
         named = {_text(key): _text(value) for key, value in (fields or {}).items()}
-        if "trip_id" not in named:  # an entry trimmed from the stream comes back empty
-            continue
-        pickup = None
-        if "pickup_lat" in named and "pickup_lng" in named:
-            pickup = (float(named["pickup_lat"]), float(named["pickup_lng"]))
-        entries.append(Entry(_text(entry_id), int(named["trip_id"]), pickup))
+        if "trip_id" in named:  # an entry trimmed from the stream comes back empty
+            entries.append(Entry(_text(entry_id), int(named["trip_id"])))
     return entries
 
 
@@ -82,15 +70,10 @@ class TripRequests:
             if "BUSYGROUP" not in str(exists):
                 raise
 
-    async def publish(self, trip_id: int, *, pickup: tuple[float, float] | None = None) -> bool:
-        """Queues the trip unless it was queued already; whether this call queued it.
-        Every caller in the app passes the trip's `pickup` (lat, lng): without it, the
-        dispatcher reads it from PostgreSQL before it can search."""
-        fields: list[str | float] = []
-        if pickup is not None:
-            fields = ["pickup_lat", pickup[0], "pickup_lng", pickup[1]]
+    async def publish(self, trip_id: int) -> bool:
+        """Queues the trip unless it was queued already; whether this call queued it."""
         added = await self._queue_once(
-            keys=[_queued_key(trip_id), STREAM], args=[trip_id, QUEUED_MARKER_SECONDS, *fields]
+            keys=[_queued_key(trip_id), STREAM], args=[trip_id, QUEUED_MARKER_SECONDS]
         )
         return added is not None
 

@@ -6,12 +6,6 @@ had this trip yet are offered it one at a time; each has `offer_seconds` to acce
 with a reason the rider reads. The entry is acknowledged only once the trip is decided, so
 a dispatcher that dies mid-trip leaves it pending; another takes it over with `XAUTOCLAIM`
 when the lease has lapsed, and carries on from the drivers already asked.
-
-The trip's pickup comes with its entry, so the first search needs no PostgreSQL read: the
-trip is read once the first offer is out, and the offer withdrawn if the trip was
-cancelled while it waited in the stream. PostgreSQL still decides the assignment (the
-accept's conditional `UPDATE`). An entry without the pickup, queued before it was
-carried, has it read from the trip first, as before.
 """
 
 import asyncio
@@ -97,24 +91,18 @@ class Dispatcher:
 
     async def handle(self, entry: Entry) -> None:
         lease = trip_lease(self._redis, entry.trip_id, self._settings.lease_seconds)
-        pickup: tuple[float, float] | BaseException | None
-        if entry.pickup is not None:
-            taken, already = await self._lease_and_asked(lease, entry.trip_id)
-            pickup = entry.pickup
-        else:
-            # No pickup in the entry: the lease (with the drivers already asked) and the
-            # trip's pickup, side by side: one wait instead of two before the first offer.
-            # The pickup is read for nothing when another dispatcher holds the lease,
-            # which is rare; both are awaited to the end either way, so neither is left
-            # running when the other fails.
-            leased, pickup = await asyncio.gather(
-                self._lease_and_asked(lease, entry.trip_id),
-                self._requested_pickup(entry.trip_id),
-                return_exceptions=True,
-            )
-            if isinstance(leased, BaseException):
-                raise leased
-            taken, already = leased
+        # The lease (with the drivers already asked) and the trip's pickup, side by side:
+        # one wait instead of two before the first offer. The pickup is read for nothing
+        # when another dispatcher holds the lease, which is rare; both are awaited to the
+        # end either way, so neither is left running when the other fails.
+        leased, pickup = await asyncio.gather(
+            self._lease_and_asked(lease, entry.trip_id),
+            self._requested_pickup(entry.trip_id),
+            return_exceptions=True,
+        )
+        if isinstance(leased, BaseException):
+            raise leased
+        taken, already = leased
         if not taken:
             # Another dispatcher is on it. The entry stays pending here and is claimed
             # again later; by then the trip is decided, or that dispatcher is dead.
@@ -122,10 +110,7 @@ class Dispatcher:
         try:
             if isinstance(pickup, BaseException):
                 raise pickup
-            # A pickup read from the trip says it was still requested; one from the entry
-            # says nothing of that, so the trip is read once the first offer is out.
-            read = entry.pickup is None
-            if await self._match(entry.trip_id, lease, already, pickup, read=read):
+            if await self._match(entry.trip_id, lease, already, pickup):
                 # Decided: nothing of its offers is needed any more.
                 await self._offers.withdraw_trip(entry.trip_id)
                 await self._queue.ack(entry)
@@ -148,14 +133,11 @@ class Dispatcher:
         lease: Lease,
         already: set[int],
         pickup: tuple[float, float] | None,
-        *,
-        read: bool,
     ) -> bool:
         """True once the trip is decided (matched, cancelled, or given up on). `already`
         holds the drivers asked, and grows with each offer: under the lease, nobody else
-        offers this trip. `pickup` is None once the trip is no longer requested. The trip
-        is read again after each answer; when the pickup came with the stream entry
-        instead of being `read` from the trip, also once the first offer is out."""
+        offers this trip. `pickup` was read as the lease was taken; it is read again after
+        each answer, and is None once the trip is no longer requested."""
         just_taken = True
         while True:
             if pickup is None:
@@ -167,25 +149,16 @@ class Dispatcher:
             if not just_taken and not await lease.renew():
                 return False  # the lease lapsed: whoever holds it now carries on
             just_taken = False
-            answer = await self._offer_to_next(trip_id, pickup, already, confirm=not read)
-            read = True
+            answer = await self._offer_to_next(trip_id, pickup, already)
             if answer == "none":
                 break
-            if answer == "gone":
-                return True  # `handle` withdraws the offer, and the driver is told
             pickup = await self._requested_pickup(trip_id)
         await self._give_up(trip_id)
         return True
 
     async def _offer_to_next(
-        self, trip_id: int, pickup: tuple[float, float], already: set[int], *, confirm: bool
+        self, trip_id: int, pickup: tuple[float, float], already: set[int]
     ) -> str:
-        """The answer to the offer made to the nearest candidate, "none" when nobody is
-        near; with `confirm`, "gone" when the trip, read once the offer is out, is no
-        longer requested. Read after the offer and not before: a cancellation committed
-        before that read is seen by it, and one committed after it withdraws the offer
-        (`Offers.withdraw_trip`, once the cancellation has committed), so no offer
-        outlives its trip's cancellation."""
         candidates = await self._geo.nearest(
             *pickup,
             radii_km=self._settings.search_radii_km,
@@ -198,8 +171,6 @@ class Dispatcher:
             if offer is None:  # busy with another offer: not counted against this trip
                 continue
             already.add(candidate.driver_id)
-            if confirm and await self._requested_pickup(trip_id) is None:
-                return "gone"
             answer = await self._offers.wait_for_answer(offer)
             if answer is None:
                 await self._offers.withdraw(offer)

@@ -7,7 +7,6 @@ the commit back. So every few seconds the sweeper reads the trips still requeste
 (`TripRequests.publish` adds the entry and the marker in one script, and only if the
 marker is absent). A trip that is queued, or worked on, keeps its marker and is left
 alone; two sweepers, or a sweeper and the request itself, add one entry between them.
-The entry carries the trip's pickup, as the request's does.
 
 Each sweep also trims the stream of the entries the dispatchers have acknowledged
 (`TripRequests.trim`), so that it holds the trips being decided, not every trip ever.
@@ -48,8 +47,8 @@ class Sweeper:
     async def sweep(self) -> list[int]:
         """Queues the lost trips, trims the stream; returns the ids of the trips queued."""
         async with self._sessions() as session:
-            waiting = await session.execute(
-                select(Trip.id, Trip.pickup_lat, Trip.pickup_lng)
+            waiting = await session.scalars(
+                select(Trip.id)
                 .where(
                     Trip.status == TripStatus.REQUESTED,
                     Trip.created_at < utcnow() - self._requeue_after,
@@ -57,12 +56,8 @@ class Sweeper:
                 .order_by(Trip.id)
                 .limit(BATCH)
             )
-            trips = list(waiting)
-        requeued = [
-            trip_id
-            for trip_id, lat, lng in trips
-            if await self._queue.publish(trip_id, pickup=(lat, lng))
-        ]
+            trip_ids = list(waiting)
+        requeued = [trip_id for trip_id in trip_ids if await self._queue.publish(trip_id)]
         if requeued:
             logger.warning("trips queued again", extra={"trip_ids": requeued})
         await self._queue.trim()

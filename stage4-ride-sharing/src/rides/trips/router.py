@@ -67,10 +67,9 @@ async def request_trip(
     )
 
     # Queued once the trip is committed: a dispatcher faster than our commit would
-    # otherwise offer a trip that does not exist yet. The pickup goes with it: the
-    # dispatcher searches for drivers without reading the trip first.
+    # otherwise read a trip that does not exist yet.
     async def dispatch() -> None:
-        await queue.publish(trip.id, pickup=pickup)
+        await queue.publish(trip.id)
         await updates.publish_state(redis, trip)
         await pricing.record_demand(redis, *pickup)
 
