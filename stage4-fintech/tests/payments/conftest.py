@@ -84,8 +84,21 @@ def payments_settings(**values: object) -> Settings:
 
 
 @pytest.fixture
+def fraud_thresholds() -> dict[str, int]:
+    """The fraud check's settings a test module needs other than the defaults: a module
+    overrides this fixture, never `settings` itself."""
+    return {}
+
+
+@pytest.fixture
 def settings(
-    database_url: str, redis_url: str, rabbitmq_url: str, ledger_address: str, names: Subscription
+    *,
+    database_url: str,
+    redis_url: str,
+    rabbitmq_url: str,
+    ledger_address: str,
+    names: Subscription,
+    fraud_thresholds: dict[str, int],
 ) -> Settings:
     return payments_settings(
         database_url=database_url,
@@ -94,6 +107,7 @@ def settings(
         ledger_address=ledger_address,
         events_exchange=names.exchange,
         consumer_name=names.name,
+        **fraud_thresholds,
     )
 
 

@@ -20,26 +20,14 @@ from roadmap_shared.database import Database
 from roadmap_shared.messaging import Consumer, publish_pending
 from roadmap_shared.messaging.relay import open_publisher
 from roadmap_shared.testing.messaging import eventually
-from tests.payments.conftest import payments_settings
 from tests.payments.factories import balance, events_of, key, open_wallet, top_up
 
 
 @pytest.fixture
-def settings(
-    database_url: str, redis_url: str, rabbitmq_url: str, ledger_address: str, names: Any
-) -> Settings:
+def fraud_thresholds() -> dict[str, int]:
     """Small thresholds, so a test reaches them: the third payment within the hour, or
     10.00 and more, is held."""
-    return payments_settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        rabbitmq_url=rabbitmq_url,
-        ledger_address=ledger_address,
-        events_exchange=names.exchange,
-        consumer_name=names.name,
-        velocity_limit=2,
-        review_amount=1_000,
-    )
+    return {"velocity_limit": 2, "review_amount": 1_000}
 
 
 @pytest_asyncio.fixture

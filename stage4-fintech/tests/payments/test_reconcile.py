@@ -22,7 +22,6 @@ from payments.ledger_client import LedgerClient
 from payments.models import Customer, Payment, PaymentKind, PaymentStatus
 from payments.reconcile import reconcile
 from roadmap_shared.database import Database, utcnow
-from tests.payments.conftest import payments_settings
 from tests.payments.factories import balance, events_of, open_wallet, top_up
 from tests.payments.test_fraud import send, status_of
 
@@ -33,20 +32,9 @@ AN_HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def settings(
-    database_url: str, redis_url: str, rabbitmq_url: str, ledger_address: str, names: Any
-) -> Settings:
+def fraud_thresholds() -> dict[str, int]:
     """The fraud check's thresholds of test_fraud: 10.00 and more is held."""
-    return payments_settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        rabbitmq_url=rabbitmq_url,
-        ledger_address=ledger_address,
-        events_exchange=names.exchange,
-        consumer_name=names.name,
-        velocity_limit=5,
-        review_amount=1_000,
-    )
+    return {"velocity_limit": 5, "review_amount": 1_000}
 
 
 @pytest_asyncio.fixture
