@@ -63,10 +63,10 @@ def test_the_fork_passes_make_test_and_make_lint_with_every_solution(
                     f"solutions {applied}, make {target}:\n"
                     f"{result.stdout[-3000:]}{result.stderr[-2000:]}"
                 )
-            back_to_the_fork(project)
             waiting = [n for n in waiting if n not in applied]
             if not waiting:
                 break
+            back_to_the_fork(project)
     finally:
         back_to_the_fork(project)
 
