@@ -72,11 +72,17 @@ async def drivers_answering(
     *,
     accept: bool = True,
 ) -> AsyncIterator[list[str]]:
-    """Drivers who answer every offer they get; yields the offer ids they saw."""
+    """Drivers who answer every offer they get; yields the offer ids they saw.
+
+    They stop when told (`off_duty`), as the dispatcher does, not by cancellation: on
+    Python 3.11, with `socket_timeout` set, redis-py sends each command under
+    `asyncio.wait_for`, which drops a cancellation that lands as the send completes
+    (CPython gh-86296, fixed in 3.12); the task then runs on and waiting for it hangs."""
     seen: list[str] = []
+    off_duty = asyncio.Event()
 
     async def driver(driver_id: int) -> None:
-        while True:
+        while not off_duty.is_set():
             offer = await offers.pending_for(driver_id)
             if offer is not None and offer.id not in seen:
                 seen.append(offer.id)
@@ -98,8 +104,7 @@ async def drivers_answering(
     try:
         yield seen
     finally:
-        for task in tasks:
-            task.cancel()
+        off_duty.set()
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
