@@ -101,7 +101,7 @@ def print_table(outcomes: list[Outcome]) -> None:
         print(f"{o.suite:<22}{o.passed:>8}{o.failed:>8}{o.skipped:>9}{o.seconds:>9.1f}")
     for o in outcomes:
         if o.stopped_because:
-            print(f"{o.suite} did not run: {o.stopped_because}")
+            print(f"{o.suite} stopped: {o.stopped_because}")
     passed = sum(o.passed for o in outcomes)
     failed = sum(o.failed for o in outcomes)
     print(f"{passed} passed, {failed} failed")

@@ -52,7 +52,7 @@ def test_a_suite_stopped_by_the_harness_is_explained_once_under_the_table(
         ]
     )
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[-2:] == [f"stage2-auth did not run: {reason}", "7 passed, 1 failed"]
+    assert lines[-2:] == [f"stage2-auth stopped: {reason}", "7 passed, 1 failed"]
 
 
 def test_an_empty_stage_group_passes(

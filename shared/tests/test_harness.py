@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from roadmap_shared.testing.plugin import STOP_REASON_FILE_VARIABLE
 from roadmap_shared.testing.queries import QueryLog
 from roadmap_shared.testing.services import POSTGRES, ServiceNotFound
+from roadmap_shared.testing.watchdog import HUNG_EXIT_CODE
 from tests.sample_app.models import Note
 
 
@@ -184,3 +185,19 @@ def test_a_suite_that_needs_no_service_runs_without_it(tmp_path: Path) -> None:
         TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:1/postgres",
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_a_hung_test_ends_its_run_in_bounded_time_naming_itself(tmp_path: Path) -> None:
+    reason_file = tmp_path / "stopped"
+    hung = "import asyncio\n\nasync def test_waits_forever():\n    await asyncio.Event().wait()\n"
+    result = run_suite(
+        tmp_path,
+        hung,
+        PYTEST_ADDOPTS="-o harness_test_seconds=1 -o asyncio_mode=auto",
+        HARNESS_STOP_REASON_FILE=str(reason_file),
+    )
+    reason = "test_suite.py::test_waits_forever ran over 1 s and was stopped: it hangs"
+    assert result.returncode == HUNG_EXIT_CODE, result.stdout + result.stderr
+    assert reason in result.stderr
+    assert "Thread 0x" in result.stderr  # every thread's stack, to see where it waits
+    assert reason_file.read_text() == reason + "\n"

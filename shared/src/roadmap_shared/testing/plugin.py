@@ -53,6 +53,7 @@ from roadmap_shared.testing.services import (
     Service,
     ServiceNotFound,
 )
+from roadmap_shared.testing.watchdog import Watchdog
 
 BASE_URL = "http://testserver"
 
@@ -75,6 +76,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "harness_alembic_ini", "The suite's alembic.ini, relative to rootdir", default="alembic.ini"
     )
+    parser.addini(
+        "harness_test_seconds",
+        "A test still running after this many seconds (setup and teardown included) hangs: "
+        "the run ends, naming it (see roadmap_shared.testing.watchdog)",
+        default="300",
+    )
 
 
 # --- services -------------------------------------------------------------------------
@@ -84,12 +91,25 @@ SERVICE_FIXTURES = {"postgres_url": POSTGRES, "redis_url": REDIS, "rabbitmq_url"
 STOP_REASON_FILE_VARIABLE = "HARNESS_STOP_REASON_FILE"
 
 
+def record_stop_reason(reason: str) -> None:
+    if path := os.environ.get(STOP_REASON_FILE_VARIABLE):
+        Path(path).write_text(reason + "\n")
+
+
 def stop_the_run(reason: str) -> NoReturn:
     """Ends the whole run with one line: without its services no test of it can pass, and
     one error per test would bury that line under thousands of traceback lines."""
-    if path := os.environ.get(STOP_REASON_FILE_VARIABLE):
-        Path(path).write_text(reason + "\n")
+    record_stop_reason(reason)
     pytest.exit(reason, returncode=pytest.ExitCode.INTERRUPTED)
+
+
+WATCHDOG = pytest.StashKey[Watchdog]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    with item.config.stash[WATCHDOG].watching(item.nodeid):
+        return (yield)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -397,4 +417,6 @@ async def s3_bucket(s3_endpoint: str) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    seconds = float(config.getini("harness_test_seconds"))
+    config.stash[WATCHDOG] = Watchdog(seconds, record_stop_reason)
     config.addinivalue_line("markers", "slow: a test that takes seconds (concurrency, workers)")
