@@ -90,8 +90,8 @@ class Settings(DatabaseSettings):
     # ended from what the ledger says of its transfer, once it has not changed for
     # `reconcile_after_seconds`: longer than the fraud check and all its retries can
     # take (so longer than a request's ledger call too), so that it never races a check
-    # or a request still running. Payments held for review that
-    # long are counted and logged, left to staff. A pass every `reconcile_interval_seconds`.
+    # or a request still running. Payments held for review that long are counted and
+    # logged, left to staff. A pass every `reconcile_interval_seconds`.
     reconcile_after_seconds: float = Field(default=900.0, gt=0)
     reconcile_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from ledger.maintenance import expire_due_transfers
 from payments.config import Settings
 from payments.ledger_client import LedgerClient
 from payments.models import Customer, Payment, PaymentKind, PaymentStatus
@@ -25,23 +27,44 @@ TOP_UP = 700
 
 
 async def left_new(
-    session: AsyncSession, customer: Customer, wallet: str, settings: Settings, idempotency_key: str
+    session: AsyncSession,
+    customer: Customer,
+    wallet: str,
+    settings: Settings,
+    idempotency_key: str,
+    *,
+    kind: PaymentKind = PaymentKind.TOP_UP,
 ) -> Payment:
-    """A top-up recorded as the request records it, and nothing after: the process died
-    before the ledger was asked, or before its answer was recorded."""
+    """A top-up (or a payout) recorded as the request records it, and nothing after: the
+    process died before the ledger was asked, or before its answer was recorded."""
+    top_up = kind is PaymentKind.TOP_UP
     payment = Payment(
         id=payment_id(customer.id, idempotency_key),
         customer_id=customer.id,
-        kind=PaymentKind.TOP_UP,
+        kind=kind,
         status=PaymentStatus.NEW,
-        debit_account_id=settings.settlement_account_id,
-        credit_account_id=uuid.UUID(wallet),
+        debit_account_id=settings.settlement_account_id if top_up else uuid.UUID(wallet),
+        credit_account_id=uuid.UUID(wallet) if top_up else settings.payouts_account_id,
         amount=TOP_UP,
         currency=settings.currency,
     )
     session.add(payment)
     await session.commit()
     return payment
+
+
+async def expire_in_the_ledger(ledger_database_url: str, transfer_id: uuid.UUID) -> None:
+    """What the ledger's maintenance loop does once the reservation's timeout has passed."""
+    engine = create_async_engine(ledger_database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE transfers SET expires_at = now() WHERE id = :id"),
+                {"id": transfer_id},
+            )
+        assert await expire_due_transfers(engine) >= 1
+    finally:
+        await engine.dispose()
 
 
 async def retry(client: AsyncClient, headers: dict[str, str], idempotency_key: str) -> int:
@@ -115,15 +138,17 @@ async def test_a_payment_the_ledger_never_took_is_abandoned_and_never_sent(
 
 
 @pytest.mark.parametrize(
-    ("kind", "status", "expected"),
+    ("kind", "expire", "status", "expected"),
     [
-        (PaymentKind.TOP_UP, "completed", ["payment.requested", "payment.completed"]),
-        (PaymentKind.PAYOUT, "pending", ["payment.requested"]),
+        (PaymentKind.TOP_UP, False, "completed", ["payment.requested", "payment.completed"]),
+        (PaymentKind.PAYOUT, False, "pending", ["payment.requested"]),
+        (PaymentKind.PAYOUT, True, "rejected", ["payment.requested", "payment.rejected"]),
     ],
 )
 async def test_a_payment_whose_answer_was_lost_gets_what_the_ledger_did(
     *,
     kind: PaymentKind,
+    expire: bool,
     status: str,
     expected: list[str],
     committing_client: AsyncClient,
@@ -134,12 +159,11 @@ async def test_a_payment_whose_answer_was_lost_gets_what_the_ledger_did(
     ledger: LedgerClient,
     settings: Settings,
     db_engine: AsyncEngine,
+    ledger_database_url: str,
 ) -> None:
     wallet = await open_wallet(committing_client, alice_auth)
-    payment = await left_new(committed_session, alice, wallet, settings, str(uuid.uuid4()))
     reserve = kind is PaymentKind.PAYOUT
-    if reserve:
-        # Reserve the top-up's amount back out of a wallet funded by hand, as a payout.
+    if reserve:  # the wallet holds what the payout reserves
         await ledger.transfer(
             uuid.uuid4(),
             debit_account_id=settings.settlement_account_id,
@@ -148,10 +172,9 @@ async def test_a_payment_whose_answer_was_lost_gets_what_the_ledger_did(
             currency=settings.currency,
             pending=False,
         )
-        payment.kind = kind
-        payment.debit_account_id = uuid.UUID(wallet)
-        payment.credit_account_id = settings.payouts_account_id
-        await committed_session.commit()
+    payment = await left_new(
+        committed_session, alice, wallet, settings, str(uuid.uuid4()), kind=kind
+    )
     # The ledger did it; the process died before recording its answer.
     await ledger.transfer(
         payment.id,
@@ -161,14 +184,20 @@ async def test_a_payment_whose_answer_was_lost_gets_what_the_ledger_did(
         currency=settings.currency,
         pending=reserve,
     )
+    if expire:
+        await expire_in_the_ledger(ledger_database_url, payment.id)
     await age(db_engine, str(payment.id))
 
     await asyncio.gather(*(a_pass(database, ledger, settings) for _ in range(4)))
 
     assert await status_of(committing_client, alice_auth, str(payment.id)) == status
-    assert types(await events_of(db_engine, str(payment.id))) == expected
-    wallet_now = await balance(committing_client, alice_auth)
-    assert wallet_now["available"] == (0 if reserve else TOP_UP)
+    events = await events_of(db_engine, str(payment.id))
+    assert types(events) == expected
+    if expire:
+        assert events[-1][1]["reason"] == "expired"
+    # Moved once (a top-up), reserved once (a payout), or released (expired).
+    available = (await balance(committing_client, alice_auth))["available"]
+    assert available == (0 if reserve and not expire else TOP_UP)
 
 
 async def test_two_passes_at_once_end_a_new_payment_once_with_one_event(
