@@ -19,6 +19,7 @@ from payments.ledger_client import LedgerClient
 from payments.models import Customer, Payment, PaymentKind, PaymentStatus
 from payments.payments.service import Order, payment_id, request_payment
 from roadmap_shared.database import Database
+from roadmap_shared.errors import Conflict
 from tests.payments.factories import balance, events_of, key, open_wallet
 from tests.payments.test_fraud import status_of
 from tests.payments.test_reconcile import AGE, a_pass, age, types
@@ -277,6 +278,60 @@ async def test_a_retry_racing_a_pass_carries_the_payment_on_and_the_pass_leaves_
         "payment.completed",
     ]
     assert (await balance(committing_client, alice_auth))["balance"] == TOP_UP
+
+
+async def test_a_request_paused_past_its_claim_releases_what_it_reserved_late(
+    *,
+    committing_client: AsyncClient,
+    committed_session: AsyncSession,
+    alice: Customer,
+    alice_auth: dict[str, str],
+    database: Database,
+    ledger: LedgerClient,
+    settings: Settings,
+    db_engine: AsyncEngine,
+) -> None:
+    wallet = await open_wallet(committing_client, alice_auth)
+    await ledger.transfer(
+        uuid.uuid4(),
+        debit_account_id=settings.settlement_account_id,
+        credit_account_id=uuid.UUID(wallet),
+        amount=TOP_UP,
+        currency=settings.currency,
+        pending=False,
+    )
+    idempotency_key = str(uuid.uuid4())
+    payment = await left_new(
+        committed_session, alice, wallet, settings, idempotency_key, kind=PaymentKind.PAYOUT
+    )
+    order = Order(
+        kind=PaymentKind.PAYOUT,
+        debit_account_id=payment.debit_account_id,
+        credit_account_id=payment.credit_account_id,
+        amount=TOP_UP,
+        currency=settings.currency,
+    )
+    paused = HeldBeforeSending(settings)
+    try:
+        retried = asyncio.create_task(
+            request_payment(database, paused, alice, order, idempotency_key=idempotency_key)
+        )
+        await asyncio.wait_for(paused.calling.wait(), timeout=10)
+        # Paused after its claim for longer than the reconciler waits: the pass ends it.
+        await age(db_engine, str(payment.id))
+        assert await a_pass(database, ledger, settings) == 1
+        paused.go.set()
+        with pytest.raises(Conflict):
+            await retried
+    finally:
+        await paused.aclose()
+
+    assert await ledger.transfer_state(payment.id) == "voided"
+    assert (await balance(committing_client, alice_auth))["available"] == TOP_UP
+    events = await events_of(db_engine, str(payment.id))
+    assert [(event_type, body["reason"]) for event_type, body in events] == [
+        ("payment.rejected", "abandoned")
+    ]
 
 
 async def test_a_recent_new_payment_is_left_to_its_request(

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payments.ledger_client import LedgerClient, LedgerRefused
+from payments.ledger_client import LedgerClient, LedgerRefused, LedgerUnavailable
 from payments.metrics import PAYMENTS
 from payments.models import Customer, Payment, PaymentKind, PaymentStatus
 from payments.payments import events, refusals, repository
@@ -166,11 +166,29 @@ async def _ask_ledger(database: Database, ledger: LedgerClient, payment: Payment
         current = await repository.get(session, payment.id)
     assert current is not None  # noqa: S101 (payments are never deleted)
     if current.status is PaymentStatus.REJECTED and current.reason == ABANDONED:
-        # The claim is the reconciler's age: only a process stalled that long between its
-        # claim and its call gets here. The ledger holds what the payment says never moved.
+        await _undo_abandoned(ledger, current, reserved=reserve)
+    return current
+
+
+async def _undo_abandoned(ledger: LedgerClient, payment: Payment, *, reserved: bool) -> None:
+    """The ledger took the transfer of a payment the reconciler had ended as abandoned:
+    only a request paused between its claim and its call for longer than the reconciler
+    waits gets here. A reservation is released (if the ledger does not answer, its
+    timeout will); money that moved needs a correcting transfer."""
+    if not reserved:
         logger.error(
-            "payment %s was ended as abandoned, and the ledger then took its transfer: "
-            "correct it by hand (void the reservation, or a transfer back)",
+            "payment %s was abandoned, then the ledger moved its money: correct it with a "
+            "transfer back",
             payment.id,
         )
-    return current
+        return
+    try:
+        await ledger.void(payment.id)
+    except (LedgerRefused, LedgerUnavailable):
+        logger.exception(
+            "payment %s was abandoned, then the ledger reserved its funds: not released, "
+            "they are when the reservation times out",
+            payment.id,
+        )
+        return
+    logger.warning("payment %s was abandoned; its late reservation released", payment.id)
