@@ -18,9 +18,17 @@ STAGES := $(sort $(wildcard stage*-*/))
 STAGES := $(STAGES:/=)
 # A stage's distribution name (for `uv run --package`) and its import package (src/<pkg>).
 # A stage split into services has one package per service: SERVICE= picks one (run,
-# migrate, seed, worker); without it, the first.
+# migrate, seed, worker); without it, the first in alphabetical order.
 package_name = $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(1)/pyproject.toml | head -n1)
-import_name = $(or $(SERVICE),$(notdir $(patsubst %/,%,$(dir $(firstword $(wildcard $(1)/src/*/__init__.py))))))
+packages_of = $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard $(1)/src/*/__init__.py)))))
+import_name = $(or $(SERVICE),$(firstword $(call packages_of,$(1))))
+# A recipe line for run and migrate: in a stage split into services, a SERVICE that is none
+# of them stops with the list, and without SERVICE the one chosen is named, with the others.
+check_service = $(if $(word 2,$(call packages_of,$(STAGE))),$(if $(SERVICE),\
+	$(if $(filter $(SERVICE),$(call packages_of,$(STAGE))),,\
+		@echo "SERVICE must be one of: $(call packages_of,$(STAGE))" >&2; exit 2),\
+	@echo "$(STAGE) is split into services ($(call packages_of,$(STAGE))):\
+ $(call import_name,$(STAGE)), the first; another with SERVICE=<service>"))
 
 .PHONY: help
 help: ## List the targets
@@ -32,7 +40,7 @@ help: ## List the targets
 	@echo
 	@echo "Variables (make <target> NAME=value):"
 	@echo "  STAGE            the stage folder for run, migrate, seed, worker, reconcile, fork, exercise (default $(STAGE)), simulate (default stage4-ride-sharing)"
-	@echo "  SERVICE          run, migrate, worker: the service of a stage split into services (stage3-microservices: catalog, orders, notifications)"
+	@echo "  SERVICE          run, migrate, worker: the service of a stage split into services (stage3-microservices: catalog, orders, notifications; stage4-fintech: audit, ledger, payments); without it, the first"
 	@echo "  PORT             run: listen on this port instead of 8000"
 	@echo "  RELOAD=1         run: restart the server when a file changes"
 	@echo "  SINCE, UNTIL     reconcile: the period, YYYY-MM-DD (UNTIL excluded; default now)"
@@ -66,7 +74,8 @@ upgrade_database = $(call in_stage,python -m roadmap_shared.upgrade_database $(c
 preflight = $(call in_stage,python -m roadmap_shared.preflight $(call import_name,$(STAGE)))
 
 .PHONY: run
-run: install ## Run a stage's API: make run [STAGE=...] [PORT=8001] [RELOAD=1]
+run: install ## Run a stage's API: make run [STAGE=...] [SERVICE=...] [PORT=8001] [RELOAD=1]
+	$(check_service)
 	@if [ -f $(STAGE)/alembic.ini ] || [ -f $(STAGE)/src/$(call import_name,$(STAGE))/alembic.ini ]; \
 		then $(upgrade_database); fi
 	$(call in_stage,python -m $(call import_name,$(STAGE)) \
@@ -74,6 +83,7 @@ run: install ## Run a stage's API: make run [STAGE=...] [PORT=8001] [RELOAD=1]
 
 .PHONY: migrate
 migrate: install ## Create the stage's database if missing and upgrade it to head
+	$(check_service)
 	$(upgrade_database)
 
 .PHONY: seed

@@ -165,5 +165,5 @@ async def measure(ledger: LedgerClient, engine: AsyncEngine) -> None:
 
 
 if __name__ == "__main__":
-    with migrated_database(POSTGRES_URL, "bench_ledger", STAGE / "alembic.ini") as url:
+    with migrated_database(POSTGRES_URL, "bench_ledger", STAGE / "src/ledger/alembic.ini") as url:
         asyncio.run(run(url))

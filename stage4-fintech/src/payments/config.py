@@ -86,10 +86,12 @@ class Settings(DatabaseSettings):
 
     # Reconciling (payments.reconcile, in the worker): a transfer or payout left `pending`
     # (its `payment.requested` dead-lettered, the worker down, a post whose answer was
-    # lost) is ended from what the ledger says of its transfer, once it has not changed
-    # for `reconcile_after_seconds`: longer than the fraud check and all its retries can
-    # take, so that it never races a check still running. Payments held for review that
-    # long are counted and logged, left to staff. A pass every `reconcile_interval_seconds`.
+    # lost), or any payment left `new` (the ledger's answer never recorded, no retry), is
+    # ended from what the ledger says of its transfer, once it has not changed for
+    # `reconcile_after_seconds`: longer than the fraud check and all its retries can
+    # take (so longer than a request's ledger call too), so that it never races a check
+    # or a request still running. Payments held for review that long are counted and
+    # logged, left to staff. A pass every `reconcile_interval_seconds`.
     reconcile_after_seconds: float = Field(default=900.0, gt=0)
     reconcile_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
 

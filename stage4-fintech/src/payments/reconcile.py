@@ -1,4 +1,5 @@
-"""Reconciling the payments left `pending`, from the worker (`python -m payments.worker`).
+"""Reconciling the payments left `pending` or `new`, from the worker (`python -m
+payments.worker`).
 
 A transfer or payout is `pending` from the moment the ledger reserved its funds until the
 fraud check posts or holds it. It can stay there: its `payment.requested` was
@@ -18,13 +19,28 @@ records that:
   `rejected` (`not_in_ledger`), logged as an error, never sent again under that id (the
   ledger would reserve the funds anew for a payment nobody is waiting for).
 
+A payment is `new` until the ledger's answer is recorded. It stays `new` when the ledger
+never answered (the request answered 503) or the process died before recording the
+answer, and the customer did not retry. The pass ends it from what the ledger holds:
+
+- the transfer, as the request would have recorded the answer: posted (a top-up),
+  `completed`; pending (a reservation), `pending`, and its `payment.requested` brings
+  the fraud check; released meanwhile, `rejected` (`expired`, or `voided` by hand);
+- nothing: the ledger never took it. `rejected` (`abandoned`) with `payment.rejected`,
+  never sent under that id: a retry of the request is answered with that refusal.
+
+A customer's retry may race this: it renews the payment's `updated_at` before it asks
+the ledger (`repository.claim_new`), and the pass ends a `new` payment only if its
+`updated_at` is still the one it read before asking (`unchanged_since`): whichever comes
+second finds the payment claimed or ended, and leaves it.
+
 Payments `held` for review are left to staff: a reviewer decides, never this pass. Those
 waiting longer than the same age are counted (`payments_reviews_overdue`) and logged.
 
 Each ending is a conditional update from `pending` (`decisions.record_*`,
-`FraudCheck.decide`), so several reconcilers, or one racing a late fraud check, end a
-payment once, with one event. A ledger that does not answer leaves the payment for the
-next pass.
+`FraudCheck.decide`) or `new` (as above), so several reconcilers, or one racing a late
+fraud check or a retry, end a payment once, with one event. A ledger that does not
+answer leaves the payment for the next pass.
 """
 
 import asyncio
@@ -32,15 +48,15 @@ import logging
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.fraud import decisions
 from payments.fraud.consumer import CHECKED_KINDS, FraudCheck
 from payments.ledger_client import LedgerClient, LedgerUnavailable
-from payments.metrics import REVIEWS_OVERDUE
+from payments.metrics import PAYMENTS, REVIEWS_OVERDUE
 from payments.models import Payment, PaymentStatus
-from payments.payments import repository
+from payments.payments import events, repository, service
 from roadmap_shared.database import Database, utcnow
 
 logger = logging.getLogger(__name__)
@@ -50,6 +66,16 @@ logger = logging.getLogger(__name__)
 RECONCILE_BATCH = 100
 NOT_IN_LEDGER = "not_in_ledger"
 EXPIRED = "expired"
+VOIDED = "voided"
+# What the ledger may hold of a `new` payment's transfer, and what the request would have
+# recorded. Only a reviewer voids, and only a payment `held`: a transfer voided before its
+# payment was recorded was voided by hand.
+NEW_ENDINGS: dict[str, tuple[PaymentStatus, str | None]] = {
+    "posted": (PaymentStatus.COMPLETED, None),
+    "pending": (PaymentStatus.PENDING, None),
+    "expired": (PaymentStatus.REJECTED, EXPIRED),
+    "voided": (PaymentStatus.REJECTED, VOIDED),
+}
 
 
 async def reconcile(
@@ -60,15 +86,20 @@ async def reconcile(
     older_than: timedelta,
     now: datetime,
 ) -> int:
-    """Reconciles the payments `pending` since before `now - older_than`, one batch; how
-    many of them it found an end for (the rest wait for the ledger to answer)."""
+    """Reconciles the payments `pending` or `new` since before `now - older_than`, one
+    batch; how many of them it found an end for (the rest wait for the ledger to answer)."""
     cutoff = now - older_than
     async with database.sessionmaker() as session:
         stuck = await session.scalars(
             select(Payment)
             .where(
-                Payment.status == PaymentStatus.PENDING,
-                Payment.kind.in_(CHECKED_KINDS),
+                or_(
+                    and_(
+                        Payment.status == PaymentStatus.PENDING,
+                        Payment.kind.in_(CHECKED_KINDS),
+                    ),
+                    Payment.status == PaymentStatus.NEW,
+                ),
                 Payment.updated_at < cutoff,
             )
             .order_by(Payment.updated_at)
@@ -101,6 +132,9 @@ async def _reconcile_one(
 ) -> bool:
     """Whether the payment was given an end (here, or by someone else meanwhile)."""
     state = await ledger.transfer_state(payment.id)
+    if payment.status is PaymentStatus.NEW:
+        await _reconcile_new(database, payment, state)
+        return True
     pending = PaymentStatus.PENDING
     async with database.sessionmaker() as session, session.begin():
         if state == "pending":
@@ -124,6 +158,32 @@ async def _reconcile_one(
     return True
 
 
+async def _reconcile_new(database: Database, payment: Payment, state: str | None) -> None:
+    """Records what the ledger holds of a `new` payment's transfer, unless a request
+    claimed the payment since it was read (its retry asks the ledger itself)."""
+    async with database.sessionmaker() as session, session.begin():
+        if state is None:
+            abandoned = await repository.move(
+                session,
+                payment.id,
+                from_statuses=[PaymentStatus.NEW],
+                to=PaymentStatus.REJECTED,
+                reason=service.ABANDONED,
+                unchanged_since=payment.updated_at,
+            )
+            if abandoned is not None:
+                logger.warning("payment %s: never taken by the ledger, abandoned", payment.id)
+                events.rejected(session, abandoned, service.ABANDONED)
+                PAYMENTS.labels("rejected").inc()
+            return
+        to, reason = NEW_ENDINGS[state]
+        if state == "voided":
+            logger.error("payment %s is new, and its transfer was voided: rejected", payment.id)
+        await service.record_answer(
+            session, payment.id, to, reason=reason, unchanged_since=payment.updated_at
+        )
+
+
 async def _report_overdue_reviews(session: AsyncSession, cutoff: datetime) -> None:
     """Counts the payments held for review since before `cutoff`: staff decide those, so
     this pass only says that they wait."""
@@ -143,7 +203,7 @@ async def _postpone(database: Database, payment: Payment) -> None:
     async with database.sessionmaker() as session, session.begin():
         await session.execute(
             update(Payment)
-            .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)
+            .where(Payment.id == payment.id, Payment.status == payment.status)
             .values(updated_at=func.now())
         )
 

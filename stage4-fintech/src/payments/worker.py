@@ -1,6 +1,6 @@
 """The worker: `python -m payments.worker` publishes the outbox to RabbitMQ (the relay),
 runs the fraud check on `payment.requested` (the consumer) and reconciles the payments
-left `pending` (payments.reconcile), until SIGTERM or SIGINT.
+left `pending` or `new` (payments.reconcile), until SIGTERM or SIGINT.
 
 Run one beside each replica of the API: relays share the outbox safely (see
 roadmap_shared.messaging.relay_worker), consumers share the queue, and reconcilers share

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.rpc.client import LedgerClient
@@ -118,3 +118,86 @@ async def test_a_transfer_between_one_account_cannot_be_stored(
     with pytest.raises(DBAPIError, match="ck_transfers_two_accounts"):
         async with db_engine.begin() as connection:
             await connection.execute(text(same), {"id": uuid.uuid4(), "a": alice})
+
+
+BY_HAND_TRANSFER = (
+    "INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency,"
+    " two_phase, timeout_seconds, state, posted_amount)"
+    " VALUES (:id, :debit, :credit, 5, :currency, false, 0, 'posted', 5)"
+)
+# A balanced pair of entries for a transfer, in one statement: the debit's account and
+# version, the credit's, and their currency.
+BY_HAND_ENTRIES = (
+    "INSERT INTO entries (transfer_id, account_id, currency, amount, balance_before,"
+    " balance_after, account_version) VALUES"
+    " (:transfer, :debit, :currency, -5, 0, -5, :debit_version),"
+    " (:transfer, :credit, :currency, 5, 0, 5, :credit_version)"
+)
+
+
+async def a_transfer_by_hand(db_engine: AsyncEngine, debit: str, credit: str) -> uuid.UUID:
+    """A transfer of 5.00 EUR stored (committed) without its entries."""
+    transfer_id = uuid.uuid4()
+    async with db_engine.begin() as connection:
+        await connection.execute(
+            text(BY_HAND_TRANSFER),
+            {"id": transfer_id, "debit": debit, "credit": credit, "currency": "EUR"},
+        )
+    return transfer_id
+
+
+async def test_two_entries_cannot_claim_one_version_of_an_account(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    alice, bob, _ = await a_transfer(ledger)
+    async with db_engine.connect() as connection:
+        taken = await connection.scalar(
+            text("SELECT max(account_version) FROM entries WHERE account_id = :a"), {"a": alice}
+        )
+    transfer_id = await a_transfer_by_hand(db_engine, alice, bob)
+    entries = {
+        "transfer": transfer_id,
+        "debit": alice,
+        "credit": bob,
+        "currency": "EUR",
+        "debit_version": taken,
+        "credit_version": 1_000,
+    }
+
+    with pytest.raises(IntegrityError, match="uq_entries_account_id_account_version"):
+        async with db_engine.begin() as connection:
+            await connection.execute(text(BY_HAND_ENTRIES), entries)
+
+
+async def test_an_entry_cannot_be_in_another_currency_than_its_account(
+    ledger: LedgerClient, db_engine: AsyncEngine
+) -> None:
+    alice, bob, _ = await a_transfer(ledger)
+    transfer_id = await a_transfer_by_hand(db_engine, alice, bob)
+    entries = {
+        "transfer": transfer_id,
+        "debit": alice,
+        "credit": bob,
+        "currency": "USD",  # summing to zero, in a currency neither account holds
+        "debit_version": 1_000,
+        "credit_version": 1_000,
+    }
+
+    with pytest.raises(IntegrityError, match="fk_entries_account_id_accounts"):
+        async with db_engine.begin() as connection:
+            await connection.execute(text(BY_HAND_ENTRIES), entries)
+
+
+@pytest.mark.parametrize("side", ["debit", "credit"])
+async def test_a_transfer_cannot_be_in_another_currency_than_its_accounts(
+    ledger: LedgerClient, db_engine: AsyncEngine, side: str
+) -> None:
+    [euros] = await open_accounts(ledger, 1, currency="EUR")
+    [dollars] = await open_accounts(ledger, 1, currency="USD")
+    other = "credit" if side == "debit" else "debit"
+    # In euros, with the dollar account on `side`.
+    values = {"id": uuid.uuid4(), side: dollars, other: euros, "currency": "EUR"}
+
+    with pytest.raises(IntegrityError, match=f"fk_transfers_{side}_account_id_accounts"):
+        async with db_engine.begin() as connection:
+            await connection.execute(text(BY_HAND_TRANSFER), values)

@@ -12,6 +12,16 @@ _EXPLANATIONS: dict[str, tuple[type[ProblemError], str]] = {
     "expired": (Conflict, "The payment's reservation expired before it was approved"),
     "rejected_by_review": (Conflict, "The payment was rejected on review"),
 }
+# How this service ended a payment, answered to a retry of its request as a refusal is.
+_ENDINGS: dict[str, tuple[type[ProblemError], str]] = {
+    "abandoned": (
+        Conflict,
+        "The payment was not carried out in time and was cancelled; nothing moved. "
+        "Send it again with a new Idempotency-Key",
+    ),
+    "voided": (Conflict, "The payment's reservation was cancelled; nothing moved"),
+    "not_in_ledger": (Conflict, "The payment was cancelled; nothing moved"),
+}
 
 
 def reason_word(ledger_reason: str) -> str:
@@ -24,5 +34,5 @@ def is_customers_doing(reason: str) -> bool:
 
 
 def refusal(reason: str) -> ProblemError:
-    kind, detail = _EXPLANATIONS[reason]
+    kind, detail = _EXPLANATIONS.get(reason) or _ENDINGS[reason]
     return kind(detail, extra={"reason": reason})

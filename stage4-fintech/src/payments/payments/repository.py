@@ -46,17 +46,38 @@ async def move(
     from_statuses: Collection[PaymentStatus],
     to: PaymentStatus,
     reason: str | None = None,
+    unchanged_since: datetime | None = None,
 ) -> Payment | None:
-    """The payment, now `to`, if it was in one of `from_statuses`; None if it was not (an
-    earlier request, a redelivered event or another reviewer moved it first). The one
-    caller that gets a payment back writes the event: each change is announced once."""
+    """The payment, now `to`, if it was in one of `from_statuses` (and, given
+    `unchanged_since`, its `updated_at` still that); None if it was not (an earlier
+    request, a redelivered event or another reviewer moved it first, a request claimed
+    it). The one caller that gets a payment back writes the event: each change is
+    announced once."""
+    conditions = [Payment.id == payment_id, Payment.status.in_(list(from_statuses))]
+    if unchanged_since is not None:
+        conditions.append(Payment.updated_at == unchanged_since)
     statement = (
         update(Payment)
-        .where(Payment.id == payment_id, Payment.status.in_(list(from_statuses)))
+        .where(*conditions)
         .values(status=to, reason=reason, updated_at=utcnow())
         .returning(Payment)
         # The returned row replaces what the session holds of the payment: it was read
         # (and locked) before, and would otherwise be answered as it was then.
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return await session.scalar(statement)
+
+
+async def claim_new(session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
+    """The payment, its `updated_at` renewed, if it is still `new`; None if it is not.
+    A request about to ask the ledger again claims the payment so: the reconciler ends a
+    `new` payment only if its `updated_at` did not change since it asked the ledger, and
+    takes only those unchanged for longer than a request can take."""
+    statement = (
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == PaymentStatus.NEW)
+        .values(updated_at=utcnow())
+        .returning(Payment)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
     return await session.scalar(statement)
