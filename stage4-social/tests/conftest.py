@@ -6,11 +6,11 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from roadmap_shared.testing.factories import settings_for_tests
+from roadmap_shared.testing.messaging import TEST_RETRY_DELAYS_SECONDS
 from social.config import Settings
 from social.main import create_app
 from social.timelines.store import TimelineStore
-from roadmap_shared.testing.factories import settings_for_tests
-from roadmap_shared.testing.messaging import TEST_RETRY_DELAYS_SECONDS
 
 # Small, so that the tests reach them with a handful of rows: a timeline of 5 posts, and
 # an author with 3 followers is a large account whose posts are merged at read time.

@@ -9,14 +9,14 @@ from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from social.config import Settings
-from social.models import OutboxEvent, User
-from social.timelines.fanout import FanOut
-from social.timelines.store import TimelineStore
 from roadmap_shared.database import utcnow
 from roadmap_shared.messaging import Event
 from roadmap_shared.security.tokens import ACCESS_TOKEN_TYPE
 from roadmap_shared.testing.factories import password_hash
+from social.config import Settings
+from social.models import OutboxEvent, User
+from social.timelines.fanout import FanOut
+from social.timelines.store import TimelineStore
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)

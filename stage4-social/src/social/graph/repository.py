@@ -148,4 +148,4 @@ async def _edges(
     if before is not None:
         query = query.where(Follow.id < before)
     result = await session.execute(query)
-    return [(follow_id, user) for follow_id, user in result.tuples()]
+    return [(follow_id, user) for follow_id, user in result]

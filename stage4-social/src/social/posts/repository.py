@@ -53,7 +53,7 @@ async def views(
     if home_timeline:
         query = query.where(on_home_timeline(viewer_id))
     result = await session.execute(query)
-    return [PostView(post, author, bool(is_liked)) for post, author, is_liked in result.tuples()]
+    return [PostView(post, author, bool(is_liked)) for post, author, is_liked in result]
 
 
 async def add(session: AsyncSession, author: User, body: str, *, fan_out_on_read: bool) -> Post:
@@ -118,4 +118,4 @@ async def comments(
     if after is not None:
         query = query.where(Comment.id > after)
     result = await session.execute(query)
-    return [(comment, author) for comment, author in result.tuples()]
+    return [(comment, author) for comment, author in result]

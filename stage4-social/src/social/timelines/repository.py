@@ -27,7 +27,7 @@ async def pushed_posts(session: AsyncSession, viewer_id: int, *, limit: int) -> 
         .order_by(Post.id.desc())
         .limit(limit)
     )
-    return [Entry(post_id, author_id) for post_id, author_id in result.tuples()]
+    return [Entry(post_id, author_id) for post_id, author_id in result]
 
 
 async def pulled_post_ids(
