@@ -194,3 +194,23 @@ async def test_concurrent_follows_count_once_each(
     assert followers == 11
     assert (await committed_session.get(User, star.id)).followers_count == 11  # type: ignore[union-attr]
     assert (await committed_session.get(User, eager.id)).following_count == 1  # type: ignore[union-attr]
+
+
+async def test_a_follow_racing_a_block_never_outlives_it(
+    committing_client: AsyncClient, committed_session: AsyncSession, settings: Settings
+) -> None:
+    """Bob follows Ada while Ada blocks him, again and again: whichever commits first, no
+    follow is left beside the block (both take the pair's lock, see graph.repository)."""
+    for _ in range(15):
+        ada, bob = await accounts(committed_session, settings, 2)
+        await asyncio.gather(
+            committing_client.put(f"/api/profiles/{ada.username}/follow", headers=bob.headers),
+            committing_client.put(f"/api/profiles/{bob.username}/block", headers=ada.headers),
+        )
+        left = await committed_session.scalar(
+            select(func.count())
+            .select_from(Follow)
+            .where(Follow.follower_id == bob.id, Follow.followee_id == ada.id)
+        )
+        await committed_session.commit()
+        assert left == 0

@@ -13,7 +13,7 @@ from social.config import Settings
 from social.models import OutboxEvent, Post
 from social.timelines import repository
 from social.timelines.fanout import FanOut
-from social.timelines.store import EMPTY_MARKER, TimelineStore
+from social.timelines.store import EMPTY_MARKER, Entry, TimelineStore
 from tests.conftest import LARGE_ACCOUNT_FOLLOWERS, TIMELINE_LENGTH
 from tests.factories import (
     Account,
@@ -291,3 +291,18 @@ async def test_a_timeline_page_costs_the_same_statements_for_1_or_20_posts(
     assert page.json()["items"][0]["liked"] is True
     # The reader, the large accounts' page, the page's posts with authors and likes.
     assert counts == {1: 3, 20: 3}, counts
+
+
+async def test_an_entry_left_behind_by_a_race_is_not_shown(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings, store: TimelineStore
+) -> None:
+    """A fan-out that read the followers just before an unfollow committed pushes after
+    the unfollow's clean-up: the entry stays in Redis, and the read leaves it out."""
+    reader, author = await accounts(db_session, settings, 2)
+    await follow(client, reader, author)
+    await built(client, reader)
+    post_id = await post(client, author)
+    await client.delete(f"/api/profiles/{author.username}/follow", headers=reader.headers)
+
+    await store.push([reader.id], Entry(post_id, author.id))
+    assert await timeline_ids(client, reader) == []
