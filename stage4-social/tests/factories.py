@@ -117,9 +117,9 @@ async def fan_out(session: AsyncSession, store: TimelineStore) -> int:
             select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id)
         )
     ).all()
-    handler = FanOut(store)
+    handlers = FanOut(store).handlers()
     for row in rows:
-        await handler.on_post_created(session, event_of(row))
+        await handlers[row.event_type](session, event_of(row))
         row.published_at = utcnow()
     await session.flush()
     return len(rows)

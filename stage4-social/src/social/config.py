@@ -1,6 +1,5 @@
 """Settings for the social network, read from `SOCIAL_*` environment variables (or `.env`)."""
 
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,10 +45,6 @@ class Settings(TokenSettings, DatabaseSettings):
     prefetch: int = Field(default=10, ge=1)
     relay_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     relay_heartbeat: Path = Path("var/social-relay.heartbeat")
-
-    @property
-    def timeline_ttl(self) -> timedelta:
-        return timedelta(seconds=self.timeline_ttl_seconds)
 
 
 @lru_cache

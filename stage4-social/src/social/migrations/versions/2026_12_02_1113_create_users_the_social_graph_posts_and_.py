@@ -103,6 +103,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_posts'))
     )
     op.create_index('ix_posts_author_id_id', 'posts', ['author_id', 'id'], unique=False)
+    op.create_index('ix_posts_fan_out_on_read_author_id_id', 'posts', ['author_id', 'id'], unique=False, postgresql_where=sa.text('fan_out_on_read'))
     op.create_table('comments',
     sa.Column('post_id', sa.BigInteger(), nullable=False),
     sa.Column('author_id', sa.BigInteger(), nullable=False),
@@ -130,6 +131,7 @@ def downgrade() -> None:
     op.drop_table('likes')
     op.drop_index('ix_comments_post_id_id', table_name='comments')
     op.drop_table('comments')
+    op.drop_index('ix_posts_fan_out_on_read_author_id_id', table_name='posts', postgresql_where=sa.text('fan_out_on_read'))
     op.drop_index('ix_posts_author_id_id', table_name='posts')
     op.drop_table('posts')
     op.drop_table('mutes')
