@@ -56,7 +56,10 @@ async def test_racing_retries_create_one_post(
     (ada,) = await accounts(committed_session, settings, 1)
     headers = {**ada.headers, "Idempotency-Key": "racing"}
     answers = await asyncio.gather(
-        *(committing_client.post("/api/posts", json={"body": "Once"}, headers=headers) for _ in range(10))
+        *(
+            committing_client.post("/api/posts", json={"body": "Once"}, headers=headers)
+            for _ in range(10)
+        )
     )
     assert {answer.status_code for answer in answers} == {201}, (
         f"{TODO}: {[answer.status_code for answer in answers]}"

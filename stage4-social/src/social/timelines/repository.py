@@ -23,7 +23,7 @@ async def follower_ids(session: AsyncSession, user_id: int) -> list[int]:
 
 def _newest(
     viewer_id: int, *, before: int | None, limit: int, where: ColumnElement[bool] | None = None
-) -> Select[tuple[int, int]]:
+) -> Select[int, int]:
     """(post id, author id) of the newest `limit` posts by the viewer and whom they follow."""
     authors = (
         select(Follow.followee_id.label("author_id"))
@@ -58,7 +58,7 @@ async def pulled_post_ids(
 ) -> list[int]:
     """The newest posts of large accounts the viewer follows (never fanned out), older
     than `before`: merged with the Redis timeline at read time."""
-    query = _newest(viewer_id, before=before, limit=limit, where=Post.fan_out_on_read)
+    query = _newest(viewer_id, before=before, limit=limit, where=Post.fan_out_on_read.expression)
     return [post_id for post_id, _ in await session.execute(query)]
 
 
