@@ -306,3 +306,25 @@ async def test_an_entry_left_behind_by_a_race_is_not_shown(
 
     await store.push([reader.id], Entry(post_id, author.id))
     assert await timeline_ids(client, reader) == []
+
+
+async def test_a_read_renews_the_expiry_and_a_fan_out_does_not(
+    client: AsyncClient,
+    db_session: AsyncSession,
+    settings: Settings,
+    store: TimelineStore,
+    redis_client: Redis,
+) -> None:
+    """Timelines kept are those of the users who come back: a fan-out alone never keeps an
+    abandoned one alive."""
+    author, fan = await accounts(db_session, settings, 2)
+    await follow(client, fan, author)
+    await built(client, fan)
+    key = store.key(fan.id)
+    await redis_client.expire(key, 100)
+
+    await post(client, author)
+    await fan_out(db_session, store)
+    assert 0 < await redis_client.ttl(key) <= 100
+    await timeline_ids(client, fan)
+    assert await redis_client.ttl(key) > settings.timeline_ttl_seconds - 100
