@@ -149,6 +149,29 @@ def _rides_driver(_: httpx.Client, email: str, database_url: str) -> None:
     )
 
 
+def _social_sign_up(client: httpx.Client, email: str) -> None:
+    """A username from the address's local part (letters, digits and underscores only)."""
+    username = email.partition("@")[0].replace("-", "_")
+    body = {"username": username, "email": email, "display_name": "Fuzz", "password": PASSWORD}
+    _post(client, "/api/users", body)
+
+
+def _social_login(client: httpx.Client, email: str) -> str:
+    response = client.post("/api/users/login", json={"email": email, "password": PASSWORD})
+    response.raise_for_status()
+    return f"Bearer {response.json()['access_token']}"
+
+
+def _social_large_account(_: httpx.Client, email: str, database_url: str) -> None:
+    """An author with a large account's follower count: their posts are merged into
+    timelines at read time instead of fanned out on write."""
+    asyncio.run(
+        _execute(
+            "UPDATE users SET followers_count = 1000000 WHERE email = $1", email, url=database_url
+        )
+    )
+
+
 STAGES = {
     stage.folder: stage
     for stage in [
@@ -312,6 +335,33 @@ STAGES = {
                 "POST /users/login": (422,),
             },
             settings={"RIDES_LOGINS_PER_MINUTE_PER_ADDRESS": UNLIMITED},
+        ),
+        Stage(
+            "stage4-social",
+            "social",
+            "SOCIAL_",
+            sign_up=_social_sign_up,
+            log_in=_social_login,
+            privileged="celebrity",
+            make_privileged=_social_large_account,
+            business_rules={
+                # An address at a special-use or reserved domain (`.test`, `.invalid`...):
+                # format "email" allows it; email-validator, which decides, does not.
+                "POST /api/users": (422,),
+                "POST /api/users/login": (422,),
+                # The caller's own username: nobody follows, blocks or mutes themselves.
+                **{
+                    f"{method} /api/profiles/{{username}}/{action}": (422,)
+                    for method in ("PUT", "DELETE")
+                    for action in ("follow", "block", "mute")
+                },
+                # A cursor the API did not make (any string is schema-valid): 400.
+                "GET /api/timeline": (400,),
+                "GET /api/posts/{post_id}/comments": (400,),
+                "GET /api/profiles/{username}/followers": (400,),
+                "GET /api/profiles/{username}/following": (400,),
+            },
+            settings={"SOCIAL_LOGINS_PER_MINUTE_PER_ADDRESS": UNLIMITED},
         ),
     ]
 }
