@@ -13,7 +13,7 @@ from social.config import Settings
 from social.models import OutboxEvent, Post
 from social.timelines import repository
 from social.timelines.fanout import FanOut
-from social.timelines.store import EMPTY_MARKER, Entry, TimelineStore
+from social.timelines.store import MARKER, TRIMMED, Entry, TimelineStore
 from tests.conftest import LARGE_ACCOUNT_FOLLOWERS, TIMELINE_LENGTH
 from tests.factories import (
     Account,
@@ -72,7 +72,7 @@ async def test_a_redelivered_event_adds_the_post_once(
     handler = FanOut(store)
     for _ in range(3):
         await handler.on_post_created(db_session, event_of(row))
-    assert await members(redis_client, store, fan) == [EMPTY_MARKER, f"{post_id}:{author.id}"]
+    assert await members(redis_client, store, fan) == [MARKER, f"{post_id}:{author.id}"]
     assert await timeline_ids(client, fan) == [post_id]
 
 
@@ -90,8 +90,27 @@ async def test_a_timeline_keeps_only_its_newest_posts(
     await fan_out(db_session, store)
 
     kept = await members(redis_client, store, fan)
-    assert kept == [EMPTY_MARKER] + [f"{p}:{author.id}" for p in posts[-TIMELINE_LENGTH:]]
-    assert await whole_timeline(client, fan) == posts[::-1][:TIMELINE_LENGTH]
+    assert kept == [MARKER] + [f"{p}:{author.id}" for p in posts[-TIMELINE_LENGTH:]]
+    assert await redis_client.zscore(store.key(fan.id), MARKER) == TRIMMED
+    # Past the oldest post Redis kept, the pages come from PostgreSQL: nothing is lost.
+    assert await whole_timeline(client, fan) == posts[::-1]
+
+
+async def test_a_timeline_rebuilt_at_its_cap_pages_on_from_postgresql(
+    client: AsyncClient,
+    db_session: AsyncSession,
+    settings: Settings,
+    store: TimelineStore,
+    redis_client: Redis,
+) -> None:
+    author, fan = await accounts(db_session, settings, 2)
+    await follow(client, fan, author)
+    posts = [await post(client, author, f"post {n}") for n in range(TIMELINE_LENGTH + 2)]
+    await fan_out(db_session, store)  # nobody's timeline exists yet: written to none
+
+    assert await whole_timeline(client, fan) == posts[::-1]  # the first read rebuilt it
+    assert len(await members(redis_client, store, fan)) == TIMELINE_LENGTH + 1
+    assert await redis_client.zscore(store.key(fan.id), MARKER) == TRIMMED
 
 
 async def test_unfollow_and_block_take_the_authors_posts_out(
@@ -114,7 +133,7 @@ async def test_unfollow_and_block_take_the_authors_posts_out(
 
     # Out of Redis itself, not only filtered at read time.
     assert await members(redis_client, store, reader) == [
-        EMPTY_MARKER,
+        MARKER,
         f"{by_author[kept.id]}:{kept.id}",
     ]
     assert await timeline_ids(client, reader) == [by_author[kept.id]]
@@ -134,7 +153,7 @@ async def test_a_block_by_the_author_takes_their_posts_out_of_the_blocked_timeli
     await fan_out(db_session, store)
 
     await client.put(f"/api/profiles/{fan.username}/block", headers=author.headers)
-    assert await members(redis_client, store, fan) == [EMPTY_MARKER]
+    assert await members(redis_client, store, fan) == [MARKER]
     assert await timeline_ids(client, fan) == []
 
 
@@ -154,7 +173,7 @@ async def test_a_fan_out_after_an_unfollow_leaves_the_old_follower_out(
     await client.delete(f"/api/profiles/{author.username}/follow", headers=fan.headers)
 
     await fan_out(db_session, store)
-    assert await members(redis_client, store, fan) == [EMPTY_MARKER]
+    assert await members(redis_client, store, fan) == [MARKER]
 
 
 async def test_muting_hides_an_author_until_unmuted(
@@ -258,7 +277,7 @@ async def test_large_accounts_are_merged_at_read_time_as_full_fan_out_would_show
     await built(client, reader)
     await fan_out(db_session, store)
     assert len(await members(redis_client, store, reader)) == TIMELINE_LENGTH + 1
-    assert await whole_timeline(client, reader, limit=3) == hybrid[:TIMELINE_LENGTH]
+    assert await whole_timeline(client, reader, limit=3) == hybrid
 
 
 async def test_a_timeline_page_costs_the_same_statements_for_1_or_20_posts(
@@ -286,10 +305,11 @@ async def test_a_timeline_page_costs_the_same_statements_for_1_or_20_posts(
             page = await client.get(
                 "/api/timeline", params={"limit": limit}, headers=reader.headers
             )
-        assert len(page.json()["items"]) == min(limit, TIMELINE_LENGTH + 10)
+        assert len(page.json()["items"]) == limit  # 21 posts, 20 of them past Redis's cap
         counts[limit] = queries.count
     assert page.json()["items"][0]["liked"] is True
-    # The reader, the large accounts' page, the page's posts with authors and likes.
+    # The reader, the page's ids (the large accounts' posts to merge, or past Redis's cap
+    # the whole page), the page's posts with authors and likes.
     assert counts == {1: 3, 20: 3}, counts
 
 

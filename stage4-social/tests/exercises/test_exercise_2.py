@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from social.config import Settings
 from social.models import OutboxEvent
 from social.timelines.fanout import FanOut, subscription
-from social.timelines.store import EMPTY_MARKER, TimelineStore
+from social.timelines.store import MARKER, TimelineStore
 from tests.factories import accounts, event_of, fan_out, follow, post, timeline_ids
 
 pytestmark = pytest.mark.exercise
@@ -49,4 +49,4 @@ async def test_a_deleted_post_is_removed_from_every_timeline_once(
 
     for reader in [author, fan]:
         members = await redis_client.zrange(store.key(reader.id), 0, -1)
-        assert members == [EMPTY_MARKER, f"{kept}:{author.id}"], TODO
+        assert members == [MARKER, f"{kept}:{author.id}"], TODO

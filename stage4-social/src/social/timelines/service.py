@@ -10,7 +10,10 @@
    timeline now (posts.repository.on_home_timeline).
 
 Three statements whatever the page size, four when a rebuild is needed. If Redis does not
-answer, the page comes from PostgreSQL alone: slower, and still right.
+answer, the page comes from PostgreSQL alone: slower, and still right. So do the pages
+past the oldest post of a trimmed Redis timeline (it keeps only the newest
+`timeline_length`): the timeline goes back as far as PostgreSQL does, whichever way each
+post travelled.
 """
 
 import logging
@@ -24,7 +27,7 @@ from social.paging import CursorQuery, cursor_at
 from social.posts import repository as posts
 from social.posts.schemas import PostPublic
 from social.timelines import repository
-from social.timelines.store import Entry, TimelineStore
+from social.timelines.store import Entry, Page, TimelineStore
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +37,14 @@ async def home(
 ) -> CursorPage[PostPublic]:
     before, wanted = query.after_id(), query.limit + 1
     try:
-        pushed = [
-            entry.post_id for entry in await _pushed(session, store, viewer.id, before, wanted)
-        ]
+        page = await _pushed(session, store, viewer.id, before, wanted)
     except RedisError as unreachable:
         logger.warning("timeline of user %s read from PostgreSQL: %r", viewer.id, unreachable)
-        return await _page(session, viewer, query, await database_ids(session, viewer, query))
+        return await from_database(session, viewer, query)
+    if page.trimmed and len(page.entries) < wanted:
+        # Paging past the oldest post Redis kept: the older ones are only in PostgreSQL.
+        return await from_database(session, viewer, query)
+    pushed = [entry.post_id for entry in page.entries]
     pulled = await repository.pulled_post_ids(session, viewer.id, before=before, limit=wanted)
     candidates = sorted({*pushed, *pulled}, reverse=True)[:wanted]
     return await _page(session, viewer, query, candidates)
@@ -68,11 +73,13 @@ async def rebuild(session: AsyncSession, store: TimelineStore, user_id: int) -> 
 
 async def _pushed(
     session: AsyncSession, store: TimelineStore, user_id: int, before: int | None, count: int
-) -> list[Entry]:
+) -> Page:
     page = await store.page(user_id, before=before, count=count)
     if page is None:
         await rebuild(session, store, user_id)
-        page = await store.page(user_id, before=before, count=count) or []
+        # Read again: fan-outs during the rebuild may have added newer posts. Dropped
+        # again meanwhile (a new follow), it counts as trimmed: PostgreSQL answers.
+        page = await store.page(user_id, before=before, count=count) or Page([], trimmed=True)
     return page
 
 

@@ -2,9 +2,12 @@
 
 Each member is `<post id>:<author id>` scored by the post id (ids grow with time, so the
 score orders newest last and is the cursor too); the author travels in the member so that
-an unfollow or a block can remove an author's posts without asking PostgreSQL. A member
-`-` scored 0 marks a timeline that exists but holds no post yet: "empty" and "expired"
-must differ, or a user following nobody would be rebuilt on every read.
+an unfollow or a block can remove an author's posts without asking PostgreSQL.
+
+One more member, `-`, below every post, says what the set holds: scored 0, every post the
+timeline should hold ("empty" and "expired" must differ, or a user following nobody would
+be rebuilt on every read); scored -1, only the newest `length`: older ones were trimmed,
+and a reader who pages past the last one reads on from PostgreSQL.
 
 Only timelines that exist are written to. One that expired (nobody read it for
 `timeline_ttl_seconds`) or was never built costs nothing at fan-out; the next read
@@ -17,8 +20,10 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 PREFIX = "social:timeline"
-# Scored 0, below every post id: ranks 0 of an existing timeline, never read as a post.
-EMPTY_MARKER = "-"
+# Below every post id: rank 0 of an existing timeline, never read as a post. Its score
+# says whether posts older than the oldest member were trimmed.
+MARKER = "-"
+WHOLE, TRIMMED = 0, -1
 # A rebuild says it is under way: fan-outs meanwhile still write, so a post published
 # between the rebuild's query and its write is not lost. Longer than any rebuild takes.
 BUILDING_SECONDS = 30
@@ -27,13 +32,15 @@ PUSH_BATCH = 500
 
 # KEYS: timeline, building marker. ARGV: member, score, length, ttl seconds.
 # The newest `length` posts are kept (and the marker at rank 0): ZREMRANGEBYRANK from
-# rank 1 up to rank -(length + 1), the one below them.
+# rank 1 up to rank -(length + 1), the one below them. A trim marks the timeline trimmed.
 _PUSH = """
 if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then
   return 0
 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[3]) + 1))
+if redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[3]) + 1)) > 0 then
+  redis.call('ZADD', KEYS[1], '-1', '-')
+end
 if redis.call('TTL', KEYS[1]) < 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[4])
 end
@@ -59,6 +66,13 @@ return removed
 class Entry:
     post_id: int
     author_id: int
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[Entry]
+    # Posts older than these were trimmed from the timeline: the rest is in PostgreSQL.
+    trimmed: bool
 
 
 def _member(entry: Entry) -> str:
@@ -102,20 +116,20 @@ class TimelineStore:
                 added += sum(await pipe.execute())
         return added
 
-    async def page(self, user_id: int, *, before: int | None, count: int) -> list[Entry] | None:
+    async def page(self, user_id: int, *, before: int | None, count: int) -> Page | None:
         """Up to `count` entries, newest first, older than post `before`; None if the
         timeline does not exist. Renews its expiry: its owner is reading."""
         key = self.key(user_id)
         upper = f"({before}" if before is not None else "+inf"
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.exists(key)
-            # "(0": strictly above the empty marker.
+            pipe.zscore(key, MARKER)
+            # "(0": strictly above the marker.
             pipe.zrevrangebyscore(key, upper, "(0", start=0, num=count)
             pipe.expire(key, self.ttl_seconds)
-            exists, members, _ = await pipe.execute()
-        if not exists:
+            marker, members, _ = await pipe.execute()
+        if marker is None:
             return None
-        return [_entry(member) for member in members]
+        return Page([_entry(member) for member in members], trimmed=marker == TRIMMED)
 
     async def start_rebuild(self, user_id: int) -> None:
         await self.redis.set(self.building_key(user_id), "1", ex=BUILDING_SECONDS)
@@ -124,7 +138,8 @@ class TimelineStore:
         """Writes the rebuilt timeline beside what fan-outs added meanwhile (a union:
         both are newest posts of the same authors), then trims and sets its expiry."""
         key = self.key(user_id)
-        members: dict[str, int] = {EMPTY_MARKER: 0}
+        # A rebuild reads at most `length` posts: as many means there may be older ones.
+        members = {MARKER: TRIMMED if len(entries) >= self.length else WHOLE}
         members.update({_member(entry): entry.post_id for entry in entries})
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zadd(key, members)
