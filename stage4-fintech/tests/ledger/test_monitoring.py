@@ -30,6 +30,15 @@ RUNBOOK = MONITORING.parent / "README.md"
 GRAFANA = MONITORING / "grafana"
 DASHBOARD = GRAFANA / "dashboards/fintech.json"
 DATASOURCES = GRAFANA / "provisioning/datasources/prometheus.yml"
+# The monorepo's compose file, or a fork's (at the stage's root): the same service names.
+COMPOSE = next(
+    path
+    for path in (
+        MONITORING.parent / "docker-compose.yml",
+        MONITORING.parents[1] / "docker-compose.yml",
+    )
+    if path.exists()
+)
 
 # The metrics the services export, as Prometheus stores them (a histogram is read through
 # its _bucket series). alerts.yml states the same contract with each metric's labels.
@@ -246,6 +255,25 @@ def registered_names(module: str) -> set[str]:
     )
     names: list[str] = json.loads(result.stdout)
     return set(names)
+
+
+def listening_ports(service: dict[str, Any]) -> set[int]:
+    """The ports a compose service's process listens on: those it publishes (the container
+    side) and those its settings name (`*_PORT`)."""
+    published = {int(str(mapping).rpartition(":")[2]) for mapping in service.get("ports", [])}
+    environment = service.get("environment", {})
+    named = {int(value) for key, value in environment.items() if key.endswith("_PORT")}
+    return published | named
+
+
+def test_every_target_is_a_compose_service_on_a_port_it_listens_on() -> None:
+    services = load_yaml(COMPOSE)["services"]
+    for job in load_yaml(MONITORING / "prometheus.yml")["scrape_configs"]:
+        for config in job["static_configs"]:
+            for target in config["targets"]:
+                host, _, port = target.partition(":")
+                assert host in services, f"{job['job_name']}: no compose service {host}"
+                assert int(port) in listening_ports(services[host]), target
 
 
 def test_every_metric_an_alert_reads_comes_from_a_scraped_process() -> None:

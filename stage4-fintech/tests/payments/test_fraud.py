@@ -10,6 +10,8 @@ import pytest
 import pytest_asyncio
 from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 from httpx import AsyncClient
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from payments.config import Settings
@@ -311,6 +313,20 @@ async def test_another_reviewer_cannot_decide_again(
     # Its own reviewer's retry is answered, as before.
     again = await committing_client.post(f"/reviews/{held_payment}/approve", headers=reviewer_auth)
     assert again.status_code == 200
+
+
+async def test_a_reviewer_is_recorded_with_the_time_or_not_at_all(
+    *, reviewer: Customer, held_payment: str, db_engine: AsyncEngine
+) -> None:
+    payment_id = uuid.UUID(held_payment)
+    halves = [
+        ("UPDATE payments SET reviewed_by = :by WHERE id = :id", {"by": reviewer.id}),
+        ("UPDATE payments SET reviewed_at = now() WHERE id = :id", {}),
+    ]
+    for statement, values in halves:
+        with pytest.raises(IntegrityError, match="ck_payments_reviewed_by_and_at_together"):
+            async with db_engine.begin() as connection:
+                await connection.execute(text(statement), {"id": payment_id, **values})
 
 
 async def test_the_fraud_check_records_no_reviewer(
