@@ -55,6 +55,7 @@ CONTRACT = frozenset(
         "http_request_duration_seconds_bucket",
         "outbox_unpublished_events",
         "messages_dead_lettered_total",
+        "payments_reviews_overdue",
     }
 )
 SEVERITIES = {"critical", "warning"}
