@@ -54,10 +54,14 @@ class PaymentHeld(PaymentEvent):
 class PaymentCompleted(PaymentEvent):
     amount: Amount
     currency: Currency
+    # The staff member who approved it, when a reviewer did.
+    reviewed_by: UUID | None = None
 
 
 class PaymentRejected(PaymentEvent):
     reason: Explanation
+    # The staff member who rejected it, when a reviewer did.
+    reviewed_by: UUID | None = None
 
 
 CONTRACTS: dict[str, type[PaymentEvent]] = {

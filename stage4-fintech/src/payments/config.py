@@ -95,6 +95,11 @@ class Settings(DatabaseSettings):
     reconcile_after_seconds: float = Field(default=900.0, gt=0)
     reconcile_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
 
+    # The worker serves its metrics (the fraud check's dead letters, the reconciler's
+    # gauges) on this port, on `host`, for Prometheus; 0 serves none. The API's
+    # `/metrics` is another process's, which never sees the worker's.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+
     @property
     def access_token_lifetime(self) -> timedelta:
         return timedelta(minutes=self.access_token_minutes)

@@ -1,8 +1,8 @@
-"""Payments by outcome and reviews overdue, beside the HTTP metrics of
-`roadmap_shared.metrics`. Alert rules and dashboards are written against these names:
-rename one and they go blind."""
+"""Payments by outcome, beside the HTTP metrics of `roadmap_shared.metrics` (the worker's
+gauges are in `payments.worker_metrics`). Alert rules and dashboards are written against
+these names: rename one and they go blind."""
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter
 
 PAYMENTS = Counter(
     "payments",
@@ -13,9 +13,3 @@ PAYMENTS = Counter(
 # rate at all.
 for outcome in ("completed", "held", "rejected"):
     PAYMENTS.labels(outcome)
-
-# Set by the reconciler's passes (payments.reconcile), in the worker.
-REVIEWS_OVERDUE = Gauge(
-    "payments_reviews_overdue",
-    "Payments held for review for longer than PAYMENTS_RECONCILE_AFTER_SECONDS",
-)

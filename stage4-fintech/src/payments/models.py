@@ -3,9 +3,19 @@ roadmap_shared.messaging (the outbox, the messages already handled). Balances ar
 here: the ledger keeps them."""
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Uuid
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from roadmap_shared.database import TimestampMixin, new_metadata
@@ -79,6 +89,10 @@ class Payment(TimestampMixin, Base):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        # A reviewer's decision names who took it and when, both or neither.
+        CheckConstraint(
+            "(reviewed_by IS NULL) = (reviewed_at IS NULL)", name="reviewed_by_and_at_together"
+        ),
         # "My payments, newest first", and the fraud check's count of recent ones.
         Index("ix_payments_customer_id_created_at", "customer_id", "created_at"),
     )
@@ -95,6 +109,10 @@ class Payment(TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     # Why it was held or rejected: a fraud rule, a ledger reason, a reviewer's decision.
     reason: Mapped[str | None] = mapped_column(String(100))
+    # The staff member who approved or rejected it, and when; empty unless a reviewer
+    # decided (the fraud check and the reconciler decide the rest).
+    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class OutboxEvent(OutboxEventMixin, Base):

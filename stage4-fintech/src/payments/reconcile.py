@@ -54,9 +54,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payments.fraud import decisions
 from payments.fraud.consumer import CHECKED_KINDS, FraudCheck
 from payments.ledger_client import LedgerClient, LedgerUnavailable
-from payments.metrics import PAYMENTS, REVIEWS_OVERDUE
-from payments.models import Payment, PaymentStatus
+from payments.metrics import PAYMENTS
+from payments.models import OutboxEvent, Payment, PaymentStatus
 from payments.payments import events, repository, service
+from payments.worker_metrics import OUTBOX_UNPUBLISHED, REVIEWS_OVERDUE
 from roadmap_shared.database import Database, utcnow
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ async def reconcile(
         )
         payments = stuck.all()
         await _report_overdue_reviews(session, cutoff)
+        await _report_outbox_backlog(session)
     reconciled = 0
     for payment in payments:
         ended = False
@@ -195,6 +197,13 @@ async def _report_overdue_reviews(session: AsyncSession, cutoff: datetime) -> No
     REVIEWS_OVERDUE.set(overdue or 0)
     if overdue:
         logger.warning("payments held for review since before %s: %d", cutoff, overdue)
+
+
+async def _report_outbox_backlog(session: AsyncSession) -> None:
+    unpublished = await session.scalar(
+        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+    )
+    OUTBOX_UNPUBLISHED.set(unpublished or 0)
 
 
 async def _postpone(database: Database, payment: Payment) -> None:

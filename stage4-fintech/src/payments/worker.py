@@ -1,6 +1,7 @@
 """The worker: `python -m payments.worker` publishes the outbox to RabbitMQ (the relay),
 runs the fraud check on `payment.requested` (the consumer) and reconciles the payments
-left `pending` or `new` (payments.reconcile), until SIGTERM or SIGINT.
+left `pending` or `new` (payments.reconcile), until SIGTERM or SIGINT. It serves its
+metrics on `PAYMENTS_WORKER_METRICS_PORT` (roadmap_shared.metrics_server).
 
 Run one beside each replica of the API: relays share the outbox safely (see
 roadmap_shared.messaging.relay_worker), consumers share the queue, and reconcilers share
@@ -25,6 +26,7 @@ from roadmap_shared.database import Database
 from roadmap_shared.logging import configure_logging
 from roadmap_shared.messaging import Consumer
 from roadmap_shared.messaging.relay_worker import is_alive, relay_until_stopped
+from roadmap_shared.metrics_server import metrics_served
 
 SERVICE_NAME = "payments"
 
@@ -56,6 +58,11 @@ async def fraud_checking(
 
 
 async def work(settings: Settings) -> None:
+    with metrics_served(settings.host, settings.worker_metrics_port):
+        await _work(settings)
+
+
+async def _work(settings: Settings) -> None:
     database = Database.from_settings(settings, pool_size=2)
     ledger = LedgerClient(settings)
     tracer_provider = tracing.tracer_provider_from_settings(SERVICE_NAME)

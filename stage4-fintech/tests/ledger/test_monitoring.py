@@ -8,6 +8,7 @@ import asyncio
 import json
 import re
 import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,15 @@ RUNBOOK = MONITORING.parent / "README.md"
 GRAFANA = MONITORING / "grafana"
 DASHBOARD = GRAFANA / "dashboards/fintech.json"
 DATASOURCES = GRAFANA / "provisioning/datasources/prometheus.yml"
+# The monorepo's compose file, or a fork's (at the stage's root): the same service names.
+COMPOSE = next(
+    path
+    for path in (
+        MONITORING.parent / "docker-compose.yml",
+        MONITORING.parents[1] / "docker-compose.yml",
+    )
+    if path.exists()
+)
 
 # The metrics the services export, as Prometheus stores them (a histogram is read through
 # its _bucket series). alerts.yml states the same contract with each metric's labels.
@@ -45,6 +55,7 @@ CONTRACT = frozenset(
         "http_request_duration_seconds_bucket",
         "outbox_unpublished_events",
         "messages_dead_lettered_total",
+        "payments_reviews_overdue",
     }
 )
 SEVERITIES = {"critical", "warning"}
@@ -159,10 +170,13 @@ def test_the_query_check_catches_a_query_that_does_not_parse(promtool: str, tmp_
 # --- alerts -------------------------------------------------------------------------------
 
 
-def test_prometheus_scrapes_every_service_and_loads_the_alerts() -> None:
-    config = load_yaml(MONITORING / "prometheus.yml")
-    assert config["rule_files"] == [ALERTS.name]
-    assert {job["job_name"] for job in config["scrape_configs"]} == {"ledger", "payments"}
+def scrape_jobs() -> set[str]:
+    return {job["job_name"] for job in load_yaml(MONITORING / "prometheus.yml")["scrape_configs"]}
+
+
+def test_prometheus_scrapes_every_process_and_loads_the_alerts() -> None:
+    assert load_yaml(MONITORING / "prometheus.yml")["rule_files"] == [ALERTS.name]
+    assert scrape_jobs() == set(JOB_PROCESSES)
     assert load_yaml(ALERTS_TESTS)["rule_files"] == [ALERTS.name]
 
 
@@ -207,6 +221,68 @@ def test_the_alerts_read_only_metrics_of_the_contract() -> None:
 def test_the_dashboard_shows_every_metric_of_the_contract_and_no_other() -> None:
     used = {name for expr in dashboard_queries().values() for name in metric_names(expr)}
     assert used == CONTRACT
+
+
+# What each scrape job targets: the module its process runs. A process registers its
+# metrics as it imports its code, so a fresh interpreter that imports the module registers
+# what the process will serve (its samples appear as it works).
+JOB_PROCESSES = {
+    "ledger": "ledger.main",
+    "payments": "payments.main",
+    "payments-worker": "payments.worker",
+    "audit": "audit.main",
+}
+# Prints the names Prometheus stores for every metric registered, as JSON.
+REGISTERED_NAMES = """
+import importlib, json, sys
+from prometheus_client import REGISTRY
+importlib.import_module(sys.argv[1])
+SUFFIXES = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+print(json.dumps(sorted(
+    family.name + suffix
+    for family in REGISTRY.collect()
+    for suffix in SUFFIXES.get(family.type, [""])
+)))
+"""
+
+
+def registered_names(module: str) -> set[str]:
+    result = subprocess.run(  # noqa: S603  (our own interpreter and code)
+        [sys.executable, "-c", REGISTERED_NAMES, module],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    names: list[str] = json.loads(result.stdout)
+    return set(names)
+
+
+def listening_ports(service: dict[str, Any]) -> set[int]:
+    """The ports a compose service's process listens on: those it publishes (the container
+    side) and those its settings name (`*_PORT`)."""
+    published = {int(str(mapping).rpartition(":")[2]) for mapping in service.get("ports", [])}
+    environment = service.get("environment", {})
+    named = {int(value) for key, value in environment.items() if key.endswith("_PORT")}
+    return published | named
+
+
+def test_every_target_is_a_compose_service_on_a_port_it_listens_on() -> None:
+    services = load_yaml(COMPOSE)["services"]
+    for job in load_yaml(MONITORING / "prometheus.yml")["scrape_configs"]:
+        for config in job["static_configs"]:
+            for target in config["targets"]:
+                host, _, port = target.partition(":")
+                assert host in services, f"{job['job_name']}: no compose service {host}"
+                assert int(port) in listening_ports(services[host]), target
+
+
+def test_every_metric_an_alert_reads_comes_from_a_scraped_process() -> None:
+    """An alert on a metric that no scraped process serves is silent forever, however bad
+    things get: the worker's metrics, before it served them on a port of its own."""
+    scraped = set().union(*(registered_names(JOB_PROCESSES[job]) for job in scrape_jobs()))
+    read = {name for rule in alert_rules() for name in metric_names(rule["expr"])} - {"up"}
+    assert read <= scraped, f"no scraped process serves {sorted(read - scraped)}"
 
 
 def test_the_shared_http_metrics_keep_the_names_of_the_contract() -> None:

@@ -10,17 +10,28 @@ import pytest
 import pytest_asyncio
 from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 from httpx import AsyncClient
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from payments.config import Settings
 from payments.ledger_client import LedgerClient
-from payments.models import OutboxEvent
+from payments.models import Customer, OutboxEvent, Payment, Role
+from payments.payments.events import COMPLETED, REJECTED
 from payments.worker import fraud_checking
 from roadmap_shared.database import Database
 from roadmap_shared.messaging import Consumer, publish_pending
 from roadmap_shared.messaging.relay import open_publisher
 from roadmap_shared.testing.messaging import eventually
-from tests.payments.factories import balance, events_of, key, open_wallet, top_up
+from tests.payments.factories import (
+    auth,
+    balance,
+    events_of,
+    key,
+    make_customer,
+    open_wallet,
+    top_up,
+)
 
 
 @pytest.fixture
@@ -249,12 +260,102 @@ async def test_a_reviewer_rejects_a_held_payment_and_its_funds_are_released(
     assert approving.status_code == 409
 
 
+async def reviewed(engine: AsyncEngine, payment_id: str) -> tuple[uuid.UUID | None, bool]:
+    """Who reviewed the payment, and whether when was recorded."""
+    async with AsyncSession(engine) as session:
+        payment = await session.get(Payment, uuid.UUID(payment_id))
+        assert payment is not None
+        return payment.reviewed_by, payment.reviewed_at is not None
+
+
+@pytest.mark.parametrize(("decision", "event"), [("approve", COMPLETED), ("reject", REJECTED)])
+async def test_a_decision_records_its_reviewer_and_when(
+    *,
+    committing_client: AsyncClient,
+    reviewer: Customer,
+    reviewer_auth: dict[str, str],
+    held_payment: str,
+    db_engine: AsyncEngine,
+    decision: str,
+    event: str,
+) -> None:
+    answer = await committing_client.post(
+        f"/reviews/{held_payment}/{decision}", headers=reviewer_auth
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert await reviewed(db_engine, held_payment) == (reviewer.id, True)
+    name, payload = (await events_of(db_engine, held_payment))[-1]
+    assert (name, payload["reviewed_by"]) == (event, str(reviewer.id))
+
+
+async def test_another_reviewer_cannot_decide_again(
+    *,
+    committing_client: AsyncClient,
+    committed_session: AsyncSession,
+    settings: Settings,
+    reviewer: Customer,
+    reviewer_auth: dict[str, str],
+    held_payment: str,
+    db_engine: AsyncEngine,
+) -> None:
+    other = auth(settings, await make_customer(committed_session, "other", role=Role.STAFF))
+    first = await committing_client.post(f"/reviews/{held_payment}/approve", headers=reviewer_auth)
+    assert first.status_code == 200
+
+    for decision in ("approve", "reject"):
+        answer = await committing_client.post(f"/reviews/{held_payment}/{decision}", headers=other)
+        assert answer.status_code == 409, answer.text
+
+    assert await reviewed(db_engine, held_payment) == (reviewer.id, True)
+    names = [name for name, _ in await events_of(db_engine, held_payment)]
+    assert names == ["payment.requested", "payment.held", "payment.completed"]
+    # Its own reviewer's retry is answered, as before.
+    again = await committing_client.post(f"/reviews/{held_payment}/approve", headers=reviewer_auth)
+    assert again.status_code == 200
+
+
+async def test_a_reviewer_is_recorded_with_the_time_or_not_at_all(
+    *, reviewer: Customer, held_payment: str, db_engine: AsyncEngine
+) -> None:
+    payment_id = uuid.UUID(held_payment)
+    halves = [
+        ("UPDATE payments SET reviewed_by = :by WHERE id = :id", {"by": reviewer.id}),
+        ("UPDATE payments SET reviewed_at = now() WHERE id = :id", {}),
+    ]
+    for statement, values in halves:
+        with pytest.raises(IntegrityError, match="ck_payments_reviewed_by_and_at_together"):
+            async with db_engine.begin() as connection:
+                await connection.execute(text(statement), {"id": payment_id, **values})
+
+
+async def test_the_fraud_check_records_no_reviewer(
+    *,
+    committing_client: AsyncClient,
+    alice_auth: dict[str, str],
+    wallets: str,
+    fraud_check: Consumer,
+    database: Database,
+    amqp: AbstractRobustConnection,
+    settings: Settings,
+    db_engine: AsyncEngine,
+) -> None:
+    payment = await send(committing_client, alice_auth, wallets, 10)
+    await relay(database, amqp, settings)
+    await settled(committing_client, alice_auth, payment["id"], "completed")
+
+    assert await reviewed(db_engine, payment["id"]) == (None, False)
+    assert "reviewed_by" not in (await events_of(db_engine, payment["id"]))[-1][1]
+
+
 async def test_only_staff_review(
+    *,
     committing_client: AsyncClient,
     alice_auth: dict[str, str],
     bob_auth: dict[str, str],
     reviewer_auth: dict[str, str],
     held_payment: str,
+    db_engine: AsyncEngine,
 ) -> None:
     for headers in (alice_auth, bob_auth):
         assert (await committing_client.get("/reviews", headers=headers)).status_code == 403
@@ -264,6 +365,7 @@ async def test_only_staff_review(
             )
             assert answer.status_code == 403
     assert await status_of(committing_client, alice_auth, held_payment) == "held"
+    assert await reviewed(db_engine, held_payment) == (None, False)
     unknown = await committing_client.post(
         f"/reviews/{uuid.uuid4()}/approve", headers=reviewer_auth
     )

@@ -30,10 +30,16 @@ async def hold(session: AsyncSession, payment_id: uuid.UUID, rule: str) -> Payme
 
 
 async def complete(
-    session: AsyncSession, ledger: LedgerClient, payment: Payment, *, from_status: PaymentStatus
+    session: AsyncSession,
+    ledger: LedgerClient,
+    payment: Payment,
+    *,
+    from_status: PaymentStatus,
+    reviewer: uuid.UUID | None = None,
 ) -> Payment | None:
     """Posts the reserved transfer and records it; None if the payment was no longer
-    `from_status`. A reservation that expired meanwhile rejects the payment instead."""
+    `from_status`. A reservation that expired meanwhile rejects the payment instead.
+    `reviewer`: the staff member deciding, recorded whatever the outcome."""
     try:
         await ledger.post(payment.id)
     except LedgerRefused as refused:
@@ -43,15 +49,25 @@ async def complete(
         # Expired: the ledger released it. Not pending: voided, by a rejection whose
         # record never committed (its process died after the ledger answered).
         why = "expired" if reason == "expired" else REJECTED_BY_REVIEW
-        return await reject(session, ledger, payment, from_status=from_status, reason=why)
-    return await record_completed(session, payment, from_status)
+        return await reject(
+            session, ledger, payment, from_status=from_status, reason=why, reviewer=reviewer
+        )
+    return await record_completed(session, payment, from_status, reviewer=reviewer)
 
 
 async def record_completed(
-    session: AsyncSession, payment: Payment, from_status: PaymentStatus
+    session: AsyncSession,
+    payment: Payment,
+    from_status: PaymentStatus,
+    *,
+    reviewer: uuid.UUID | None = None,
 ) -> Payment | None:
     completed = await repository.move(
-        session, payment.id, from_statuses=[from_status], to=PaymentStatus.COMPLETED
+        session,
+        payment.id,
+        from_statuses=[from_status],
+        to=PaymentStatus.COMPLETED,
+        reviewed_by=reviewer,
     )
     if completed is not None:
         events.completed(session, completed)
@@ -66,6 +82,7 @@ async def reject(
     *,
     from_status: PaymentStatus,
     reason: str = REJECTED_BY_REVIEW,
+    reviewer: uuid.UUID | None = None,
 ) -> Payment | None:
     """Releases the reservation and records the rejection; None if the payment was no
     longer `from_status`. A transfer posted already (an approval whose record never
@@ -75,12 +92,17 @@ async def reject(
     except LedgerRefused as refused:
         if refusals.reason_word(refused.reason) != "not_pending":
             raise
-        return await record_completed(session, payment, from_status)
-    return await record_rejected(session, payment, from_status, reason)
+        return await record_completed(session, payment, from_status, reviewer=reviewer)
+    return await record_rejected(session, payment, from_status, reason, reviewer=reviewer)
 
 
 async def record_rejected(
-    session: AsyncSession, payment: Payment, from_status: PaymentStatus, reason: str
+    session: AsyncSession,
+    payment: Payment,
+    from_status: PaymentStatus,
+    reason: str,
+    *,
+    reviewer: uuid.UUID | None = None,
 ) -> Payment | None:
     rejected = await repository.move(
         session,
@@ -88,6 +110,7 @@ async def record_rejected(
         from_statuses=[from_status],
         to=PaymentStatus.REJECTED,
         reason=reason,
+        reviewed_by=reviewer,
     )
     if rejected is not None:
         events.rejected(session, rejected, reason)

@@ -1,7 +1,8 @@
 """Staff review the payments the fraud check held: approve (the reserved transfer is
-posted) or reject (its reservation released). Each decision is taken once: the payment's
-row is locked while the ledger is asked, so two reviewers acting at once queue, and the
-second finds it decided (the same decision again answers it; the other one is 409)."""
+posted) or reject (its reservation released). Each decision is taken once, and records
+who took it and when: the payment's row is locked while the ledger is asked, so two
+reviewers acting at once queue, and the second finds it decided (the same reviewer's same
+decision again answers it; the other decision, or another reviewer, is 409)."""
 
 import uuid
 
@@ -53,13 +54,17 @@ async def _decide(
         if payment.status is PaymentStatus.HELD:
             if approve:
                 decided = await decisions.complete(
-                    session, ledger, payment, from_status=PaymentStatus.HELD
+                    session, ledger, payment, from_status=PaymentStatus.HELD, reviewer=reviewer.id
                 )
             else:
                 decided = await decisions.reject(
-                    session, ledger, payment, from_status=PaymentStatus.HELD
+                    session, ledger, payment, from_status=PaymentStatus.HELD, reviewer=reviewer.id
                 )
             payment = decided or payment
+        elif payment.reviewed_by not in {None, reviewer.id}:
+            # The decision is its reviewer's: answering another as if it were theirs would
+            # let them believe they took it.
+            raise Conflict("Another reviewer decided this payment")
         elif payment.status is not wanted:
             raise Conflict(f"The payment is {payment.status.value}, not held for review")
     if approve and payment.status is PaymentStatus.REJECTED and payment.reason:

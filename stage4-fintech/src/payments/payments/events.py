@@ -50,6 +50,11 @@ def held(session: AsyncSession, payment: Payment, rule: str) -> None:
     )
 
 
+def _reviewed(payment: Payment) -> dict[str, str]:
+    """Who decided, when a reviewer did: a staff member's id, never their name."""
+    return {} if payment.reviewed_by is None else {"reviewed_by": str(payment.reviewed_by)}
+
+
 def completed(session: AsyncSession, payment: Payment) -> None:
     add_event(
         session,
@@ -61,6 +66,7 @@ def completed(session: AsyncSession, payment: Payment) -> None:
             "amount": payment.amount,
             "currency": payment.currency,
             "occurred_at": _now(),
+            **_reviewed(payment),
         },
     )
 
@@ -75,5 +81,6 @@ def rejected(session: AsyncSession, payment: Payment, reason: str) -> None:
             "customer_id": str(payment.customer_id),
             "reason": reason,
             "occurred_at": _now(),
+            **_reviewed(payment),
         },
     )

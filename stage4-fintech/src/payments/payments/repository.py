@@ -47,19 +47,22 @@ async def move(
     to: PaymentStatus,
     reason: str | None = None,
     unchanged_since: datetime | None = None,
+    reviewed_by: uuid.UUID | None = None,
 ) -> Payment | None:
     """The payment, now `to`, if it was in one of `from_statuses` (and, given
     `unchanged_since`, its `updated_at` still that); None if it was not (an earlier
     request, a redelivered event or another reviewer moved it first, a request claimed
     it). The one caller that gets a payment back writes the event: each change is
-    announced once."""
+    announced once. `reviewed_by`: the staff member deciding, recorded with the time."""
     conditions = [Payment.id == payment_id, Payment.status.in_(list(from_statuses))]
     if unchanged_since is not None:
         conditions.append(Payment.updated_at == unchanged_since)
+    now = utcnow()
+    review = {} if reviewed_by is None else {"reviewed_by": reviewed_by, "reviewed_at": now}
     statement = (
         update(Payment)
         .where(*conditions)
-        .values(status=to, reason=reason, updated_at=utcnow())
+        .values(status=to, reason=reason, updated_at=now, **review)
         .returning(Payment)
         # The returned row replaces what the session holds of the payment: it was read
         # (and locked) before, and would otherwise be answered as it was then.
