@@ -8,7 +8,6 @@ closes, so a message in flight at shutdown is either committed and acked or hand
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from aio_pika import connect_robust
 from aio_pika.abc import AbstractRobustConnection
 
 from notifications.config import Settings
@@ -53,12 +52,5 @@ async def consuming(
         ProcessedMessage,
         tracer_provider=tracer_provider,
     )
-    # Robust: after the broker restarts or the network drops, it reconnects and
-    # re-declares the queues and the consumer by itself.
-    connection = await connect_robust(settings.rabbitmq_url)
-    try:
-        await consumer.start(connection)
+    async with consumer.running(settings.rabbitmq_url) as connection:
         yield connection
-        await consumer.stop()
-    finally:
-        await connection.close()

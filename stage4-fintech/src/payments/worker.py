@@ -14,8 +14,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
-from aio_pika import connect_robust
-
 from payments.config import Settings, get_settings
 from payments.fraud.consumer import FraudCheck, subscription
 from payments.ledger_client import LedgerClient
@@ -39,8 +37,7 @@ async def fraud_checking(
     *,
     tracer_provider: tracing.TracerProvider | None = None,
 ) -> AsyncIterator[Consumer]:
-    """Runs the fraud check while the block runs. On a robust connection: after the
-    broker restarts, it reconnects and re-declares its queues by itself."""
+    """Runs the fraud check while the block runs."""
     consumer = Consumer(
         subscription(settings),
         FraudCheck(settings, ledger).handlers(),
@@ -48,13 +45,8 @@ async def fraud_checking(
         ProcessedMessage,
         tracer_provider=tracer_provider,
     )
-    connection = await connect_robust(settings.rabbitmq_url)
-    try:
-        await consumer.start(connection)
+    async with consumer.running(settings.rabbitmq_url):
         yield consumer
-        await consumer.stop()
-    finally:
-        await connection.close()
 
 
 async def work(settings: Settings) -> None:

@@ -12,7 +12,6 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from aio_pika import connect_robust
 from redis.asyncio import Redis
 
 from roadmap_shared import tracing
@@ -37,8 +36,7 @@ async def fanning_out(
     *,
     tracer_provider: tracing.TracerProvider | None = None,
 ) -> AsyncIterator[Consumer]:
-    """Runs the fan-out consumer while the block runs. On a robust connection: after the
-    broker restarts, it reconnects and re-declares its queues by itself."""
+    """Runs the fan-out consumer while the block runs."""
     consumer = Consumer(
         subscription(settings),
         FanOut(store).handlers(),
@@ -46,13 +44,8 @@ async def fanning_out(
         ProcessedMessage,
         tracer_provider=tracer_provider,
     )
-    connection = await connect_robust(settings.rabbitmq_url)
-    try:
-        await consumer.start(connection)
+    async with consumer.running(settings.rabbitmq_url):
         yield consumer
-        await consumer.stop()
-    finally:
-        await connection.close()
 
 
 async def work(settings: Settings) -> None:

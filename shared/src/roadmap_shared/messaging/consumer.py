@@ -29,17 +29,18 @@ import json
 import logging
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aio_pika import DeliveryMode, Message
+from aio_pika import DeliveryMode, Message, connect_robust
 from aio_pika.abc import (
     AbstractChannel,
     AbstractConnection,
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
+    AbstractRobustConnection,
 )
 from aiormq.exceptions import AMQPError
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
@@ -154,6 +155,19 @@ class Consumer:
         self._consumer_tag = await self._queue.consume(self.on_message, no_ack=False)
         # At 0 from the start: increase() needs a sample before the first dead letter.
         MESSAGES_DEAD_LETTERED.labels(self.subscription.name)
+
+    @contextlib.asynccontextmanager
+    async def running(self, rabbitmq_url: str) -> AsyncIterator[AbstractRobustConnection]:
+        """Consumes while the block runs, on a connection of its own, which it yields.
+        Robust: after the broker restarts or the network drops, aio-pika reconnects and
+        re-declares the queue and the consumer by itself."""
+        connection = await connect_robust(rabbitmq_url)
+        try:
+            await self.start(connection)
+            yield connection
+            await self.stop()
+        finally:
+            await connection.close()
 
     async def stop(self, *, drain_seconds: float = DRAIN_SECONDS) -> None:
         """Stops taking messages, lets the handlers already running finish and acknowledge
