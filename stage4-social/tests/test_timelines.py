@@ -38,6 +38,16 @@ async def built(client: AsyncClient, *readers: Account) -> None:
         await timeline_ids(client, reader)
 
 
+async def a_fan_reading(
+    client: AsyncClient, db_session: AsyncSession, settings: Settings
+) -> tuple[Account, Account]:
+    """An author, and a fan following them whose timeline exists (it was read once)."""
+    author, fan = await accounts(db_session, settings, 2)
+    await follow(client, fan, author)
+    await built(client, fan)
+    return author, fan
+
+
 async def test_a_post_reaches_the_author_and_every_follower(
     client: AsyncClient, db_session: AsyncSession, settings: Settings, store: TimelineStore
 ) -> None:
@@ -63,9 +73,7 @@ async def test_a_redelivered_event_adds_the_post_once(
     store: TimelineStore,
     redis_client: Redis,
 ) -> None:
-    author, fan = await accounts(db_session, settings, 2)
-    await follow(client, fan, author)
-    await built(client, fan)
+    author, fan = await a_fan_reading(client, db_session, settings)
     post_id = await post(client, author)
     (row,) = (await db_session.scalars(select(OutboxEvent))).all()
 
@@ -83,9 +91,7 @@ async def test_a_timeline_keeps_only_its_newest_posts(
     store: TimelineStore,
     redis_client: Redis,
 ) -> None:
-    author, fan = await accounts(db_session, settings, 2)
-    await follow(client, fan, author)
-    await built(client, fan)
+    author, fan = await a_fan_reading(client, db_session, settings)
     posts = [await post(client, author, f"post {n}") for n in range(TIMELINE_LENGTH + 3)]
     await fan_out(db_session, store)
 
@@ -146,9 +152,7 @@ async def test_a_block_by_the_author_takes_their_posts_out_of_the_blocked_timeli
     store: TimelineStore,
     redis_client: Redis,
 ) -> None:
-    author, fan = await accounts(db_session, settings, 2)
-    await follow(client, fan, author)
-    await built(client, fan)
+    author, fan = await a_fan_reading(client, db_session, settings)
     await post(client, author)
     await fan_out(db_session, store)
 
@@ -166,9 +170,7 @@ async def test_a_fan_out_after_an_unfollow_leaves_the_old_follower_out(
 ) -> None:
     """The followers are read when the event is handled: an unfollow committed between
     the post and its (first or repeated) delivery is respected."""
-    author, fan = await accounts(db_session, settings, 2)
-    await follow(client, fan, author)
-    await built(client, fan)
+    author, fan = await a_fan_reading(client, db_session, settings)
     await post(client, author)
     await client.delete(f"/api/profiles/{author.username}/follow", headers=fan.headers)
 
@@ -179,9 +181,7 @@ async def test_a_fan_out_after_an_unfollow_leaves_the_old_follower_out(
 async def test_muting_hides_an_author_until_unmuted(
     client: AsyncClient, db_session: AsyncSession, settings: Settings, store: TimelineStore
 ) -> None:
-    reader, noisy = await accounts(db_session, settings, 2)
-    await follow(client, reader, noisy)
-    await built(client, reader)
+    noisy, reader = await a_fan_reading(client, db_session, settings)
     post_id = await post(client, noisy)
     await fan_out(db_session, store)
 
@@ -199,9 +199,7 @@ async def test_a_missing_timeline_is_rebuilt_from_postgresql(
     store: TimelineStore,
     redis_client: Redis,
 ) -> None:
-    reader, author = await accounts(db_session, settings, 2)
-    await follow(client, reader, author)
-    await built(client, reader)
+    author, reader = await a_fan_reading(client, db_session, settings)
     posts = [await post(client, author, f"post {n}") for n in range(3)]
     own = await post(client, reader, "mine")
     await fan_out(db_session, store)
@@ -318,9 +316,7 @@ async def test_an_entry_left_behind_by_a_race_is_not_shown(
 ) -> None:
     """A fan-out that read the followers just before an unfollow committed pushes after
     the unfollow's clean-up: the entry stays in Redis, and the read leaves it out."""
-    reader, author = await accounts(db_session, settings, 2)
-    await follow(client, reader, author)
-    await built(client, reader)
+    author, reader = await a_fan_reading(client, db_session, settings)
     post_id = await post(client, author)
     await client.delete(f"/api/profiles/{author.username}/follow", headers=reader.headers)
 
@@ -337,9 +333,7 @@ async def test_a_read_renews_the_expiry_and_a_fan_out_does_not(
 ) -> None:
     """Timelines kept are those of the users who come back: a fan-out alone never keeps an
     abandoned one alive."""
-    author, fan = await accounts(db_session, settings, 2)
-    await follow(client, fan, author)
-    await built(client, fan)
+    author, fan = await a_fan_reading(client, db_session, settings)
     key = store.key(fan.id)
     await redis_client.expire(key, 100)
 
