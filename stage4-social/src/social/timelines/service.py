@@ -27,7 +27,7 @@ from social.paging import CursorQuery, cursor_at
 from social.posts import repository as posts
 from social.posts.schemas import PostPublic
 from social.timelines import repository
-from social.timelines.store import Entry, Page, TimelineStore
+from social.timelines.store import Page, TimelineStore
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +64,10 @@ async def database_ids(session: AsyncSession, viewer: User, query: CursorQuery) 
     )
 
 
-async def rebuild(session: AsyncSession, store: TimelineStore, user_id: int) -> list[Entry]:
+async def rebuild(session: AsyncSession, store: TimelineStore, user_id: int) -> None:
     await store.start_rebuild(user_id)
     entries = await repository.pushed_posts(session, user_id, limit=store.length)
     await store.finish_rebuild(user_id, entries)
-    return entries
 
 
 async def _pushed(
